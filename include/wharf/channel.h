@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sealed frames. After the handshake every frame is
+ * crypto_secretbox(envelope) under a per-direction key, with a 64-bit
+ * message counter as the nonce; the counter is never sent, so a replayed,
+ * reordered, dropped or altered frame fails to open and ends the session.
+ */
+#ifndef WHARF_CHANNEL_H
+#define WHARF_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sodium.h>
+
+#include "wharf.pb-c.h"
+#include "wharf/err.h"
+#include "wharf/handshake.h"
+#include "wharf/io.h"
+
+#define SEAL_MAC_LEN crypto_secretbox_MACBYTES
+
+struct seal {
+	uint8_t key[crypto_secretbox_KEYBYTES];
+	uint64_t counter;
+};
+
+void seal_init(struct seal *s, const uint8_t key[crypto_secretbox_KEYBYTES]);
+void seal_cleanup(struct seal *s);
+/* Encrypts len bytes of data in place and writes the tag to mac. */
+int seal_close(struct seal *s, uint8_t mac[SEAL_MAC_LEN], uint8_t *data,
+    size_t len) WH_MUST_CHECK;
+/* Verifies and decrypts in place; WH_ERR_AUTH if the frame is not the
+ * next one under this key. The counter advances only on success. */
+int seal_open(struct seal *s, const uint8_t mac[SEAL_MAC_LEN], uint8_t *data,
+    size_t len) WH_MUST_CHECK;
+
+struct channel;
+
+/* A plaintext channel over io (owned, freed with the channel). */
+struct channel *channel_new(struct wire_io *io);
+void channel_free(struct channel *ch);
+struct wire_io *channel_io(struct channel *ch);
+
+/* Switches to sealed frames with the handshake's keys (unless the
+ * handshake agreed on plaintext). */
+void channel_start(struct channel *ch, const struct hs_result *res);
+int channel_is_sealed(const struct channel *ch);
+/* Largest envelope accepted and sent from now on. */
+void channel_set_limit(struct channel *ch, size_t limit);
+
+/* Sends one envelope as one frame. */
+int channel_send(struct channel *ch, const Wharf__Envelope *env)
+    WH_MUST_CHECK;
+/*
+ * Receives one envelope (free with msg_free). A frame that fails to open
+ * returns WH_ERR_AUTH and poisons the channel: every later call fails.
+ */
+int channel_recv(struct channel *ch, Wharf__Envelope **out) WH_MUST_CHECK;
+
+/* Opens one sealed or plain frame payload in place and decodes it; used by
+ * channel_recv() and by the fuzzers. */
+int channel_decode(struct channel *ch, uint8_t *payload, size_t len,
+    Wharf__Envelope **out) WH_MUST_CHECK;
+
+#endif

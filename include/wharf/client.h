@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Client connection: connect, handshake, pin the host key, log in, and
+ * request/response calls with ids. Errors leave one line for the user in
+ * client->errmsg.
+ */
+#ifndef WHARF_CLIENT_H
+#define WHARF_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wharf.pb-c.h"
+#include "wharf/channel.h"
+#include "wharf/err.h"
+#include "wharf/netaddr.h"
+#include "wharf/sandbox.h"
+#include "wharf/users.h"
+
+#define CLIENT_CONNECT_TIMEOUT_MS 10000
+#define CLIENT_REPLY_TIMEOUT_MS 120000
+#define CLIENT_ERRMSG_MAX 512
+
+/* Exit statuses of the client commands. */
+#define EXIT_OK 0
+#define EXIT_REMOTE 1
+#define EXIT_USAGE 2
+#define EXIT_CONNECT 3
+
+struct client_target {
+	char user[USERS_NAME_MAX + 1];
+	char host[NETADDR_HOST_MAX];
+	uint16_t port;
+};
+
+struct client_opts {
+	const char *psk_file;
+	int plaintext;
+	int quiet;          /* no notices (pinning, plaintext warning) */
+};
+
+struct client {
+	struct channel *ch;
+	uint32_t next_id;
+	struct client_target target;
+	char hostport[NETADDR_STR_MAX];
+	int read_only;
+	int plaintext;
+	char cwd[SANDBOX_VPATH_MAX];
+	char errmsg[CLIENT_ERRMSG_MAX];
+	int lost;           /* the connection is gone */
+};
+
+/*
+ * Parses "[USER@]HOST[:PORT]"; USER defaults to the login name.
+ * WH_ERR_INVALID_ARG with a message on stderr for bad input.
+ */
+int client_target_parse(const char *s, struct client_target *t)
+    WH_MUST_CHECK;
+
+/*
+ * Connects, verifies or pins the server's key, and logs in with the
+ * password from WHARF_PASSWORD or a no-echo prompt. Returns 0 and a new
+ * client in *out, or an error with the reason printed on stderr.
+ */
+int client_open(const struct client_target *t, const struct client_opts *o,
+    struct client **out) WH_MUST_CHECK;
+void client_close(struct client *c);
+
+/* The known_hosts path: $XDG_CONFIG_HOME/wharf/known_hosts. */
+int client_known_hosts_path(char *out, size_t outlen) WH_MUST_CHECK;
+
+/*
+ * Sends req with a fresh id and waits for its final response (*resp,
+ * free with msg_free). An Error response gives WH_ERR_REMOTE-family codes
+ * (msg_err_from_code) with the server's text in c->errmsg. Non-final
+ * ListPart frames are passed to on_part when given.
+ */
+int client_call(struct client *c, Wharf__Envelope *req,
+    Wharf__Envelope **resp,
+    int (*on_part)(void *arg, const Wharf__Envelope *part), void *arg)
+    WH_MUST_CHECK;
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Buffered, deadline-bounded frame I/O on a stream socket. Reads go into a
+ * capped buffer; a stalled or silent peer times out instead of holding the
+ * caller forever.
+ */
+#ifndef WHARF_IO_H
+#define WHARF_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wharf/err.h"
+
+struct wire_io;
+
+/* Takes ownership of fd (closed by wire_io_free). NULL on ENOMEM. */
+struct wire_io *wire_io_new(int fd);
+void wire_io_free(struct wire_io *io);
+int wire_io_fd(const struct wire_io *io);
+
+/* Largest frame payload accepted from now on. */
+void wire_io_set_limit(struct wire_io *io, size_t limit);
+/* Longest wait for the peer, in ms, for any read or write (<0: forever). */
+void wire_io_set_timeout(struct wire_io *io, int timeout_ms);
+
+/* Reads exactly n raw bytes (the preface). */
+int wire_io_read_exact(struct wire_io *io, void *p, size_t n) WH_MUST_CHECK;
+
+/*
+ * Reads one frame. *payload points into the read buffer and stays valid,
+ * and writable, until the next read. WH_ERR_EOF on a clean close between
+ * frames, WH_ERR_TRUNCATED inside one, WH_ERR_TIMEOUT, WH_ERR_TOO_LARGE.
+ */
+int wire_io_read_frame(struct wire_io *io, uint8_t **payload, size_t *len)
+    WH_MUST_CHECK;
+
+/* 1 if a read would not block (bytes buffered or readable), else 0. */
+int wire_io_readable(struct wire_io *io, int timeout_ms);
+
+/* Writes all n bytes. */
+int wire_io_write(struct wire_io *io, const void *p, size_t n) WH_MUST_CHECK;
+
+/* Total bytes moved on the socket. */
+uint64_t wire_io_bytes_in(const struct wire_io *io);
+uint64_t wire_io_bytes_out(const struct wire_io *io);
+
+#endif

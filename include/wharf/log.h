@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Timestamped, thread-safe logging to stderr or a file. Every line starts
+ * with an ISO-8601 UTC timestamp and a level. Strings that came from a
+ * peer go through log_clean() first, never straight into a format.
+ */
+#ifndef WHARF_LOG_H
+#define WHARF_LOG_H
+
+#include <stddef.h>
+
+#include "wharf/err.h"
+
+enum log_level {
+	LOG_LVL_ERROR = 0,
+	LOG_LVL_WARN = 1,
+	LOG_LVL_INFO = 2,
+	LOG_LVL_DEBUG = 3,
+};
+
+/* Longest peer-supplied string a log line shows (the %.200s rule). */
+#define LOG_PEER_STR_MAX 200
+
+/* Opens path for appending (NULL: stderr). Returns 0 or WH_ERR_SYSTEM. */
+int log_open(const char *path, enum log_level level) WH_MUST_CHECK;
+void log_set_level(enum log_level level);
+int log_enabled(enum log_level level);
+void log_close(void);
+
+void log_msg(enum log_level level, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Copies at most LOG_PEER_STR_MAX bytes of s into dst (dstlen bytes),
+ * replacing control characters and quotes with '?', so that a peer can
+ * neither forge log lines nor hide text. Returns dst.
+ */
+const char *log_clean(char *dst, size_t dstlen, const char *s);
+
+#define log_error(...) log_msg(LOG_LVL_ERROR, NULL, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LVL_WARN, NULL, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, NULL, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, NULL, __VA_ARGS__)
+#define log_error_f(...) log_msg(LOG_LVL_ERROR, __func__, __VA_ARGS__)
+#define log_warn_f(...) log_msg(LOG_LVL_WARN, __func__, __VA_ARGS__)
+#define log_debug_f(...) log_msg(LOG_LVL_DEBUG, __func__, __VA_ARGS__)
+
+#endif

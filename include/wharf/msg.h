@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Envelope encoding and validation. A message from a peer reaches the rest
+ * of the program only through msg_unpack(), which rejects anything the
+ * generic protobuf decoder accepts but wharf does not: missing
+ * sub-messages, wrong key lengths, over-long fields and counts.
+ */
+#ifndef WHARF_MSG_H
+#define WHARF_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wharf.pb-c.h"
+#include "wharf/buf.h"
+#include "wharf/err.h"
+
+/*
+ * Appends headroom zero bytes and then env's encoding to out. Fails with
+ * WH_ERR_TOO_LARGE if the encoding is over limit.
+ */
+int msg_pack(const Wharf__Envelope *env, struct buf *out, size_t headroom,
+    size_t limit) WH_MUST_CHECK;
+
+/*
+ * Decodes and validates len bytes at p into *out (free with msg_free).
+ * WH_ERR_FORMAT if the bytes are not a valid Envelope. A body of a type
+ * this version does not know is not an error: body_case is NOT_SET.
+ */
+int msg_unpack(const uint8_t *p, size_t len, Wharf__Envelope **out)
+    WH_MUST_CHECK;
+void msg_free(Wharf__Envelope *env);
+
+/* The structural checks msg_unpack() runs, for messages built locally. */
+int msg_validate(const Wharf__Envelope *env) WH_MUST_CHECK;
+
+/*
+ * Copies a bytes field holding text into out as a C string. WH_ERR_FORMAT
+ * if it holds a NUL, WH_ERR_TOO_LARGE if it needs more than outlen bytes.
+ */
+int msg_text(const ProtobufCBinaryData *b, char *out, size_t outlen)
+    WH_MUST_CHECK;
+
+/* A bytes field that refers to s (not copied). */
+ProtobufCBinaryData msg_bytes(const char *s);
+
+/* Name of a body type, for logs ("mkdir", "list", ...). */
+const char *msg_body_name(Wharf__Envelope__BodyCase c);
+
+/* Stable wire code for an internal error, and back. */
+Wharf__ErrorCode msg_code_from_err(int r);
+int msg_err_from_code(Wharf__ErrorCode code);
+/* Default one-line text for a wire code ("no such file or directory"). */
+const char *msg_code_text(Wharf__ErrorCode code);
+/* Upper-case name of a wire code ("NOT_FOUND"). */
+const char *msg_code_name(Wharf__ErrorCode code);
+
+#endif

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Server-side subcommands: `wharf serve` and `wharf user ...`.
+ */
+#ifndef WHARF_SERVER_H
+#define WHARF_SERVER_H
+
+#define SERVER_ROOT_DEFAULT "./wharf-data"
+#define SERVER_STATE_DEFAULT "./wharf-state"
+#define SERVER_HOST_KEY_FILE "host_key"
+
+/* Exit status: 0, or 1 for a start-up failure, 2 for a usage error. */
+int serve_main(int argc, char **argv);
+int user_main(int argc, char **argv);
+
+#endif

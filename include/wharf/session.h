@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One client connection on the server: handshake, login, then requests
+ * until the client leaves, idles out or misbehaves. A session only ever
+ * touches its own state and the files beneath the served root.
+ */
+#ifndef WHARF_SESSION_H
+#define WHARF_SESSION_H
+
+#include <limits.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "wharf.pb-c.h"
+#include "wharf/channel.h"
+#include "wharf/keys.h"
+#include "wharf/sandbox.h"
+#include "wharf/users.h"
+
+#define SERVER_AUTH_TIMEOUT_MS 10000
+#define SERVER_AUTH_ATTEMPTS 3
+#define SERVER_AUTH_DELAY_MS 1000
+#define SERVER_IDLE_TIMEOUT_DEFAULT 300
+#define SERVER_MAX_CLIENTS_DEFAULT 64
+#define SESSION_PEER_MAX 64
+#define SESSION_ERRMSG_MAX 256
+
+/* Shared, read-only after start-up (but for the counters). */
+struct server {
+	struct sandbox sb;
+	char users_path[PATH_MAX];
+	struct host_key host_key;
+	uint8_t psk[KEYS_PSK_LEN];
+	int have_psk;
+	int allow_plaintext;
+	int idle_timeout_ms;
+	int auth_timeout_ms;
+	int max_clients;
+	atomic_int nclients;
+	atomic_uint_fast64_t next_session_id;
+	sem_t pwhash_slots; /* Argon2id runs at once: bounds memory */
+};
+
+/* Argon2id verifications that may run at the same time. */
+#define SERVER_PWHASH_SLOTS 2
+
+struct session {
+	struct server *srv;
+	struct channel *ch;
+	uint64_t id;
+	char peer[SESSION_PEER_MAX];
+	char user[USERS_NAME_MAX + 1];
+	int read_only;
+	int closing;                     /* stop after this request */
+	char cwd[SANDBOX_VPATH_MAX];
+	char errmsg[SESSION_ERRMSG_MAX]; /* detail for the next Error */
+	char logpath[SANDBOX_VPATH_MAX]; /* the path the log line names */
+};
+
+/* Runs one connection to its end and closes fd. */
+void session_serve(struct server *srv, int fd, const char *peer);
+
+/* Sends env as the response to request id. Failures mark the session
+ * closing: a peer we cannot write to is gone. */
+int session_send(struct session *s, uint32_t id, Wharf__Envelope *env);
+int session_send_error(struct session *s, uint32_t id, int err,
+    const char *message);
+
+/*
+ * Handles one authenticated request: sends its response(s) itself and
+ * returns 0, or returns an error for the caller to send as an Error
+ * (with s->errmsg as its text when set).
+ */
+int ops_dispatch(struct session *s, const Wharf__Envelope *req);
+
+#endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The users file: one user a line, "name:argon2id-hash:rw|ro", optionally
+ * followed by ":key=value" fields that later features add. Mode 0600,
+ * always replaced atomically. Passwords exist in memory only long enough
+ * to hash or verify them.
+ */
+#ifndef WHARF_USERS_H
+#define WHARF_USERS_H
+
+#include <stddef.h>
+
+#include <sodium.h>
+
+#include "wharf/err.h"
+
+#define USERS_NAME_MAX 32
+#define USERS_PASSWORD_MAX 1024
+#define USERS_EXTRA_MAX 1024
+#define USERS_FILE_MAX (16u * 1024u * 1024u)
+#define USERS_FILE_NAME "users"
+
+struct user {
+	char name[USERS_NAME_MAX + 1];
+	char hash[crypto_pwhash_STRBYTES];
+	int read_only;
+	char extra[USERS_EXTRA_MAX]; /* trailing fields, kept as read */
+};
+
+struct users {
+	struct user *v;
+	size_t n;
+};
+
+/* 1 if name is 1-32 of [A-Za-z0-9._-], not starting with '.' or '-'. */
+int users_name_valid(const char *name);
+
+/*
+ * Loads path into *u (users_cleanup frees). A missing file is an empty
+ * list; a malformed line is WH_ERR_CORRUPT with *bad_line set.
+ */
+int users_load(const char *path, struct users *u, int *bad_line)
+    WH_MUST_CHECK;
+int users_save(const char *path, const struct users *u) WH_MUST_CHECK;
+void users_cleanup(struct users *u);
+
+struct user *users_find(const struct users *u, const char *name);
+
+/* Adds name (WH_ERR_EXISTS if present) with an Argon2id hash of password. */
+int users_add(struct users *u, const char *name, const char *password,
+    int read_only) WH_MUST_CHECK;
+int users_set_password(struct user *usr, const char *password)
+    WH_MUST_CHECK;
+int users_remove(struct users *u, const char *name) WH_MUST_CHECK;
+
+/*
+ * Checks name and password against the file at path. Returns 0 and fills
+ * *out on success, WH_ERR_AUTH otherwise, spending the same work whether
+ * or not the user exists.
+ */
+int users_verify(const char *path, const char *name, const char *password,
+    struct user *out) WH_MUST_CHECK;
+
+/* A random password for the first admin: 20 characters, base64url. */
+void users_random_password(char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# One entry point for a fresh Debian 12 machine: install what is missing,
+# build, then either start a server on the default data folder ("serve") or
+# run every test ("test"). Safe to run again: installed packages are skipped,
+# so a second run is fast and needs no network.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+mode=${1:-}
+case "$mode" in
+serve|test|build) ;;
+*) echo "usage: $0 serve|test|build" >&2; exit 2 ;;
+esac
+
+# Build and test dependencies, by Debian package name.
+pkgs=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
+      libsodium-dev libzstd-dev libcunit1-dev libedit-dev)
+if [ "$mode" = test ]; then
+	# clang + its runtime for the fuzz harnesses, python3 for the
+	# hostile-peer integration tests, iproute2 for namespaces.
+	pkgs+=(clang libclang-rt-dev python3 iproute2 procps)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bootstrap: installing ${missing[*]}" >&2
+	SUDO=
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+werror=OFF
+[ -n "${CI:-}" ] && werror=ON
+
+build() { # build DIR [cmake args...]
+	local dir=$1; shift
+	cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DWHARF_WERROR=$werror "$@" >/dev/null
+	cmake --build "$dir" -j"$jobs"
+}
+
+case "$mode" in
+build)
+	build "$here/build"
+	;;
+serve)
+	build "$here/build"
+	exec "$here/build/wharf" serve --root ./wharf-data --state ./wharf-state
+	;;
+test)
+	build "$here/build"
+	(cd "$here/build" && ctest --output-on-failure -j"$jobs")
+	# The whole suite again under AddressSanitizer and UBSan.
+	build "$here/build-asan" -DWHARF_SANITIZE=ON
+	(cd "$here/build-asan" && ctest --output-on-failure -j"$jobs")
+	;;
+esac

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Client side of a session. Trust on first use: the first connection to a
+ * host:port pins its key in known_hosts; a different key later is refused
+ * with instructions, never silently accepted.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "wharf/client.h"
+#include "wharf/file.h"
+#include "wharf/keys.h"
+#include "wharf/log.h"
+#include "wharf/msg.h"
+#include "wharf/tty.h"
+
+#define CLIENT_PASSWORD_TRIES 3
+
+int
+client_target_parse(const char *s, struct client_target *t)
+{
+	const char *at = strrchr(s, '@'), *hostpart = s;
+	struct passwd *pw;
+	const char *login;
+	size_t n;
+
+	memset(t, 0, sizeof(*t));
+	if (at != NULL) {
+		n = (size_t)(at - s);
+		if (n == 0 || n >= sizeof(t->user)) {
+			fprintf(stderr, "wharf: bad user in '%s'\n", s);
+			return WH_ERR_INVALID_ARG;
+		}
+		memcpy(t->user, s, n);
+		hostpart = at + 1;
+	} else {
+		login = getenv("USER");
+		if (login == NULL || *login == '\0') {
+			pw = getpwuid(geteuid());
+			login = pw != NULL ? pw->pw_name : "";
+		}
+		snprintf(t->user, sizeof(t->user), "%s", login);
+	}
+	if (netaddr_split(hostpart, t->host, sizeof(t->host), &t->port,
+		WIRE_PORT_DEFAULT) != 0) {
+		fprintf(stderr, "wharf: bad address '%s': expected "
+		    "[USER@]HOST[:PORT], with IPv6 as [ADDR]:PORT\n", s);
+		return WH_ERR_INVALID_ARG;
+	}
+	return 0;
+}
+
+int
+client_known_hosts_path(char *out, size_t outlen)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(out, outlen, "%s/wharf/known_hosts", xdg);
+	else if (home != NULL && home[0] != '\0')
+		n = snprintf(out, outlen, "%s/.config/wharf/known_hosts",
+		    home);
+	else
+		return WH_ERR_NOT_FOUND;
+	return n > 0 && (size_t)n < outlen ? 0 : WH_ERR_TOO_LARGE;
+}
+
+/* Connects to the first address of host that answers in time. */
+static int
+dial(const struct client_target *t, int *fdp)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char portstr[8];
+	struct pollfd pfd;
+	socklen_t sl;
+	int fd = -1, r, err = 0, one = 1;
+
+	*fdp = -1;
+	snprintf(portstr, sizeof(portstr), "%u", t->port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((r = getaddrinfo(t->host, portstr, &hints, &res)) != 0) {
+		fprintf(stderr, "wharf: %s: %s\n", t->host, gai_strerror(r));
+		return WH_ERR_NOT_FOUND;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 &&
+		    errno == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, CLIENT_CONNECT_TIMEOUT_MS) != 1) {
+				err = ETIMEDOUT;
+				close(fd);
+				fd = -1;
+				continue;
+			}
+			sl = sizeof(err);
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl);
+			if (err == 0)
+				break;
+		} else if (errno == 0 || errno == EISCONN) {
+			break;
+		} else
+			err = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		fprintf(stderr, "wharf: connect to %s port %u: %s\n", t->host,
+		    t->port, strerror(err ? err : ECONNREFUSED));
+		return WH_ERR_SYSTEM;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	*fdp = fd;
+	return 0;
+}
+
+static int
+check_host_key(const struct client *c, const uint8_t *pk, int quiet)
+{
+	char path[PATH_MAX], fp[KEYS_FINGERPRINT_LEN];
+	int r, line = 0;
+
+	keys_fingerprint(pk, fp);
+	if ((r = client_known_hosts_path(path, sizeof(path))) != 0) {
+		fprintf(stderr, "wharf: cannot place known_hosts: set HOME or "
+		    "XDG_CONFIG_HOME\n");
+		return r;
+	}
+	r = keys_known_host_check(path, c->hostport, pk, &line);
+	if (r == 0)
+		return 0;
+	if (r == WH_ERR_HOSTKEY) {
+		fprintf(stderr,
+		    "wharf: @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
+		    "wharf: @    WARNING: SERVER HOST KEY HAS CHANGED!       @\n"
+		    "wharf: @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
+		    "wharf: the key of %s is not the one pinned before.\n"
+		    "wharf: someone may be intercepting this connection, or "
+		    "the server's key was replaced.\n"
+		    "wharf: the server now presents %s\n"
+		    "wharf: if the change is expected, delete line %d of %s "
+		    "and connect again.\n", c->hostport, fp, line, path);
+		return r;
+	}
+	if (r != WH_ERR_NOT_FOUND) {
+		fprintf(stderr, "wharf: %s: %s\n", path, wh_strerror(r));
+		return r;
+	}
+	if ((r = keys_known_host_add(path, c->hostport, pk)) != 0) {
+		fprintf(stderr, "wharf: cannot pin host key in %s: %s\n",
+		    path, wh_strerror(r));
+		return r;
+	}
+	if (!quiet)
+		fprintf(stderr, "wharf: pinned host key of %s: %s (in %s)\n",
+		    c->hostport, fp, path);
+	return 0;
+}
+
+static int
+get_password(char *out, size_t outlen, const struct client *c, int attempt)
+{
+	const char *env = getenv("WHARF_PASSWORD");
+	char prompt[NETADDR_STR_MAX + USERS_NAME_MAX + 32];
+	int r;
+
+	if (env != NULL) {
+		if (attempt > 0)
+			return WH_ERR_AUTH; /* retrying cannot help */
+		if (strlen(env) >= outlen)
+			return WH_ERR_TOO_LARGE;
+		snprintf(out, outlen, "%s", env);
+		return 0;
+	}
+	snprintf(prompt, sizeof(prompt), "%s@%s's password: ",
+	    c->target.user, c->hostport);
+	r = tty_read_secret(prompt, out, outlen);
+	if (r == WH_ERR_UNSUPPORTED)
+		fprintf(stderr, "wharf: no password: set WHARF_PASSWORD or "
+		    "run on a terminal\n");
+	return r;
+}
+
+static int
+login(struct client *c)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
+	Wharf__Auth auth = WHARF__AUTH__INIT;
+	char password[USERS_PASSWORD_MAX + 1];
+	int attempt, r = WH_ERR_AUTH;
+
+	for (attempt = 0; attempt < CLIENT_PASSWORD_TRIES; attempt++) {
+		if ((r = get_password(password, sizeof(password), c,
+			 attempt)) != 0)
+			break;
+		auth.user = msg_bytes(c->target.user);
+		auth.password = msg_bytes(password);
+		req.body_case = WHARF__ENVELOPE__BODY_AUTH;
+		req.auth = &auth;
+		r = client_call(c, &req, &resp, NULL, NULL);
+		sodium_memzero(password, sizeof(password));
+		if (r == 0 && resp->body_case == WHARF__ENVELOPE__BODY_AUTH_OK) {
+			c->read_only = resp->auth_ok->read_only;
+			if (msg_text(&resp->auth_ok->cwd, c->cwd,
+				sizeof(c->cwd)) != 0)
+				snprintf(c->cwd, sizeof(c->cwd), "/");
+			msg_free(resp);
+			return 0;
+		}
+		msg_free(resp);
+		resp = NULL;
+		if (r == 0)
+			r = WH_ERR_PROTOCOL;
+		if (r != WH_ERR_AUTH || c->lost ||
+		    getenv("WHARF_PASSWORD") != NULL)
+			break;
+		fprintf(stderr, "wharf: authentication failed, try again\n");
+	}
+	sodium_memzero(password, sizeof(password));
+	if (r == WH_ERR_AUTH)
+		snprintf(c->errmsg, sizeof(c->errmsg),
+		    "authentication failed");
+	return r;
+}
+
+int
+client_open(const struct client_target *t, const struct client_opts *o,
+    struct client **out)
+{
+	struct client *c = NULL;
+	struct hs_client hc;
+	struct hs_result res;
+	struct wire_io *io;
+	uint8_t psk[KEYS_PSK_LEN];
+	char why[HS_WHY_MAX];
+	int fd = -1, r, have_psk = 0;
+
+	*out = NULL;
+	memset(&hc, 0, sizeof(hc));
+	if (o->psk_file != NULL) {
+		if ((r = keys_psk_load(o->psk_file, psk)) != 0) {
+			fprintf(stderr, "wharf: --psk %s: %s\n", o->psk_file,
+			    r == WH_ERR_PERMISSION ? "readable by others; "
+			    "chmod 600 it" : r == WH_ERR_CORRUPT ?
+			    "not a wharf key file" : wh_strerror(r));
+			return r;
+		}
+		have_psk = 1;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		r = WH_ERR_NOMEM;
+		goto out;
+	}
+	c->target = *t;
+	netaddr_format_host(t->host, t->port, c->hostport,
+	    sizeof(c->hostport));
+	if ((r = dial(t, &fd)) != 0)
+		goto out;
+	if ((io = wire_io_new(fd)) == NULL) {
+		close(fd);
+		r = WH_ERR_NOMEM;
+		goto out;
+	}
+	if ((c->ch = channel_new(io)) == NULL) {
+		wire_io_free(io);
+		r = WH_ERR_NOMEM;
+		goto out;
+	}
+	wire_io_set_timeout(io, CLIENT_CONNECT_TIMEOUT_MS);
+	if ((r = hs_client_init(&hc, have_psk ? psk : NULL, o->plaintext,
+		 WIRE_FEATURES_ALL)) != 0 ||
+	    (r = hs_client_run(io, &hc, &res, why, sizeof(why))) != 0) {
+		fprintf(stderr, "wharf: %s: %s\n", c->hostport, why);
+		goto out;
+	}
+	if ((r = check_host_key(c, res.host_pk, o->quiet)) != 0) {
+		hs_result_wipe(&res);
+		goto out;
+	}
+	channel_start(c->ch, &res);
+	c->plaintext = res.plaintext;
+	hs_result_wipe(&res);
+	if (c->plaintext && !o->quiet)
+		fprintf(stderr, "wharf: WARNING: unencrypted session: the "
+		    "password and all data are visible on the network\n");
+	wire_io_set_timeout(io, CLIENT_REPLY_TIMEOUT_MS);
+	if ((r = login(c)) != 0) {
+		if (c->errmsg[0])
+			fprintf(stderr, "wharf: %s: %s\n", c->hostport,
+			    c->errmsg);
+		goto out;
+	}
+	channel_set_limit(c->ch, WIRE_FRAME_MAX);
+	*out = c;
+	c = NULL;
+out:
+	sodium_memzero(psk, sizeof(psk));
+	hs_client_cleanup(&hc);
+	client_close(c);
+	return r;
+}
+
+void
+client_close(struct client *c)
+{
+	if (c == NULL)
+		return;
+	channel_free(c->ch);
+	free(c);
+}
+
+static void
+set_remote_error(struct client *c, const Wharf__Error *e)
+{
+	char clean[CLIENT_ERRMSG_MAX];
+
+	log_clean(clean, sizeof(clean), e->message);
+	snprintf(c->errmsg, sizeof(c->errmsg), "%s",
+	    clean[0] ? clean : msg_code_text(e->code));
+}
+
+int
+client_call(struct client *c, Wharf__Envelope *req, Wharf__Envelope **resp,
+    int (*on_part)(void *arg, const Wharf__Envelope *part), void *arg)
+{
+	Wharf__Envelope *env = NULL;
+	uint32_t id;
+	int r;
+
+	*resp = NULL;
+	c->errmsg[0] = '\0';
+	if (c->lost) {
+		snprintf(c->errmsg, sizeof(c->errmsg), "not connected");
+		return WH_ERR_EOF;
+	}
+	id = ++c->next_id;
+	if (id == 0)
+		id = ++c->next_id;
+	req->id = id;
+	if ((r = channel_send(c->ch, req)) != 0)
+		goto lost;
+	for (;;) {
+		if ((r = channel_recv(c->ch, &env)) != 0)
+			goto lost;
+		if (env->id == 0 &&
+		    env->body_case == WHARF__ENVELOPE__BODY_ERROR) {
+			/* The server speaks for the whole connection. */
+			set_remote_error(c, env->error);
+			r = msg_err_from_code(env->error->code);
+			msg_free(env);
+			if (r == WH_ERR_TIMEOUT || r == WH_ERR_PROTOCOL) {
+				c->lost = 1;
+				return r;
+			}
+			continue;
+		}
+		if (env->id != id) {
+			/* Stray answer to an abandoned request. */
+			msg_free(env);
+			continue;
+		}
+		if (env->body_case == WHARF__ENVELOPE__BODY_LIST_PART &&
+		    !env->list_part->done) {
+			r = on_part != NULL ? on_part(arg, env) : 0;
+			msg_free(env);
+			if (r != 0)
+				return r;
+			continue;
+		}
+		break;
+	}
+	if (env->body_case == WHARF__ENVELOPE__BODY_ERROR) {
+		set_remote_error(c, env->error);
+		r = msg_err_from_code(env->error->code);
+		msg_free(env);
+		return r;
+	}
+	*resp = env;
+	return 0;
+lost:
+	c->lost = 1;
+	snprintf(c->errmsg, sizeof(c->errmsg), "connection lost: %s",
+	    r == WH_ERR_AUTH ? "a frame failed authentication" :
+	    wh_strerror(r));
+	return r;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sealed frame transport. Frame layout after the handshake:
+ * length(4) || tag(16) || secretbox ciphertext, where length counts tag and
+ * ciphertext. The nonce is the 64-bit frame counter of that direction,
+ * little-endian in the first 8 of 24 bytes; keys differ per direction, so
+ * the two counters never share a nonce under one key.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wharf/channel.h"
+#include "wharf/msg.h"
+#include "wharf/wire.h"
+
+struct channel {
+	struct wire_io *io;
+	struct buf *out;
+	int sealed;
+	int broken;     /* a frame failed to open: nothing more is trusted */
+	size_t limit;   /* largest envelope, before sealing */
+	struct seal tx;
+	struct seal rx;
+};
+
+static void
+nonce_from_counter(uint8_t nonce[crypto_secretbox_NONCEBYTES], uint64_t ctr)
+{
+	size_t i;
+
+	memset(nonce, 0, crypto_secretbox_NONCEBYTES);
+	for (i = 0; i < 8; i++)
+		nonce[i] = (uint8_t)(ctr >> (8 * i));
+}
+
+void
+seal_init(struct seal *s, const uint8_t key[crypto_secretbox_KEYBYTES])
+{
+	memcpy(s->key, key, sizeof(s->key));
+	s->counter = 0;
+}
+
+void
+seal_cleanup(struct seal *s)
+{
+	sodium_memzero(s, sizeof(*s));
+}
+
+int
+seal_close(struct seal *s, uint8_t mac[SEAL_MAC_LEN], uint8_t *data,
+    size_t len)
+{
+	uint8_t nonce[crypto_secretbox_NONCEBYTES];
+
+	/* 2^64 frames will not happen; refuse rather than reuse a nonce. */
+	if (s->counter == UINT64_MAX)
+		return WH_ERR_PROTOCOL;
+	nonce_from_counter(nonce, s->counter);
+	if (crypto_secretbox_detached(data, mac, data, len, nonce, s->key) != 0)
+		return WH_ERR_AUTH;
+	s->counter++;
+	return 0;
+}
+
+int
+seal_open(struct seal *s, const uint8_t mac[SEAL_MAC_LEN], uint8_t *data,
+    size_t len)
+{
+	uint8_t nonce[crypto_secretbox_NONCEBYTES];
+
+	if (s->counter == UINT64_MAX)
+		return WH_ERR_PROTOCOL;
+	nonce_from_counter(nonce, s->counter);
+	if (crypto_secretbox_open_detached(data, data, mac, len, nonce,
+		s->key) != 0)
+		return WH_ERR_AUTH;
+	s->counter++;
+	return 0;
+}
+
+struct channel *
+channel_new(struct wire_io *io)
+{
+	struct channel *ch = calloc(1, sizeof(*ch));
+
+	if (ch == NULL)
+		return NULL;
+	ch->out = buf_new(WIRE_FRAME_HEADER + SEAL_MAC_LEN + WIRE_FRAME_MAX);
+	if (ch->out == NULL) {
+		free(ch);
+		return NULL;
+	}
+	ch->io = io;
+	ch->limit = WIRE_FRAME_MAX_PREAUTH - SEAL_MAC_LEN;
+	return ch;
+}
+
+void
+channel_free(struct channel *ch)
+{
+	if (ch == NULL)
+		return;
+	seal_cleanup(&ch->tx);
+	seal_cleanup(&ch->rx);
+	wire_io_free(ch->io);
+	buf_free(ch->out);
+	free(ch);
+}
+
+struct wire_io *
+channel_io(struct channel *ch)
+{
+	return ch->io;
+}
+
+void
+channel_start(struct channel *ch, const struct hs_result *res)
+{
+	if (res->plaintext)
+		return;
+	seal_init(&ch->tx, res->tx_key);
+	seal_init(&ch->rx, res->rx_key);
+	ch->sealed = 1;
+}
+
+int
+channel_is_sealed(const struct channel *ch)
+{
+	return ch->sealed;
+}
+
+void
+channel_set_limit(struct channel *ch, size_t limit)
+{
+	ch->limit = limit;
+	wire_io_set_limit(ch->io, limit + SEAL_MAC_LEN);
+}
+
+int
+channel_send(struct channel *ch, const Wharf__Envelope *env)
+{
+	size_t head = WIRE_FRAME_HEADER + (ch->sealed ? SEAL_MAC_LEN : 0);
+	size_t n;
+	uint8_t *p;
+	int r;
+
+	if (ch->broken)
+		return WH_ERR_AUTH;
+	buf_reset(ch->out);
+	if ((r = msg_pack(env, ch->out, head, ch->limit)) != 0)
+		return r;
+	p = buf_mutable_ptr(ch->out);
+	n = buf_len(ch->out) - WIRE_FRAME_HEADER;
+	p[0] = (uint8_t)(n >> 24);
+	p[1] = (uint8_t)(n >> 16);
+	p[2] = (uint8_t)(n >> 8);
+	p[3] = (uint8_t)n;
+	if (ch->sealed &&
+	    (r = seal_close(&ch->tx, p + WIRE_FRAME_HEADER, p + head,
+		 buf_len(ch->out) - head)) != 0)
+		return r;
+	return wire_io_write(ch->io, buf_ptr(ch->out), buf_len(ch->out));
+}
+
+int
+channel_decode(struct channel *ch, uint8_t *payload, size_t len,
+    Wharf__Envelope **out)
+{
+	int r;
+
+	*out = NULL;
+	if (ch->broken)
+		return WH_ERR_AUTH;
+	if (ch->sealed) {
+		if (len < SEAL_MAC_LEN) {
+			ch->broken = 1;
+			return WH_ERR_AUTH;
+		}
+		if ((r = seal_open(&ch->rx, payload, payload + SEAL_MAC_LEN,
+			 len - SEAL_MAC_LEN)) != 0) {
+			ch->broken = 1;
+			return r;
+		}
+		payload += SEAL_MAC_LEN;
+		len -= SEAL_MAC_LEN;
+	}
+	return msg_unpack(payload, len, out);
+}
+
+int
+channel_recv(struct channel *ch, Wharf__Envelope **out)
+{
+	uint8_t *payload;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	if (ch->broken)
+		return WH_ERR_AUTH;
+	/* About to wait for the peer: do not let one large frame sent
+	 * earlier pin memory on an idle session. */
+	buf_shrink(ch->out, WIRE_FRAME_MAX_PREAUTH);
+	if ((r = wire_io_read_frame(ch->io, &payload, &len)) != 0)
+		return r;
+	return channel_decode(ch, payload, len, out);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wharf: one binary, a table of subcommands.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "wharf/cli.h"
+#include "wharf/server.h"
+
+struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+	{ "serve", serve_main, "run a server" },
+	{ "user", user_main, "add, delete, list users; change passwords" },
+	{ "connect", connect_main, "open a session (prompt, -c or -b)" },
+	{ "keygen", keygen_main, "make a pre-shared key file" },
+};
+
+#define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: wharf COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < NSUBCOMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", subcommands[i].name,
+		    subcommands[i].summary);
+	fprintf(f, "\n'wharf COMMAND --help' describes each command.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "version") == 0) {
+		printf("wharf %s (protocol 1)\n", WHARF_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < NSUBCOMMANDS; i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "wharf: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

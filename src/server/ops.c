@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * File operation handlers. Every path goes through sandbox_join() and is
+ * opened beneath the root; operations on a final component (mkdir, rmdir,
+ * unlink, rename) act on a parent directory fd and a single name, so no
+ * step can be redirected outside the root between check and use.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wharf/log.h"
+#include "wharf/msg.h"
+#include "wharf/session.h"
+
+#define OPS_DIR_MODE 0755
+
+static int fail(struct session *s, int r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets the text of the Error that the caller will send, returns r. */
+static int
+fail(struct session *s, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Joins a peer path with the cwd; records it for the log line. */
+static int
+resolve(struct session *s, const ProtobufCBinaryData *path, char *out)
+{
+	int r = sandbox_join(s->cwd, path->data, path->len, out,
+	    SANDBOX_VPATH_MAX);
+
+	if (r != 0) {
+		/* Log the refused path as sent (sanitised, truncated). */
+		size_t n = path->len < sizeof(s->logpath) - 1 ? path->len :
+		    sizeof(s->logpath) - 1;
+		if (n > 0)
+			memcpy(s->logpath, path->data, n);
+		s->logpath[n] = '\0';
+		return fail(s, r, "%s", "invalid path");
+	}
+	if (s->logpath[0] == '\0')
+		snprintf(s->logpath, sizeof(s->logpath), "%s", out);
+	return 0;
+}
+
+static int
+require_rw(struct session *s)
+{
+	return s->read_only ? fail(s, WH_ERR_PERMISSION, "%s",
+	    "read-only user") : 0;
+}
+
+static Wharf__FileType
+file_type(mode_t m)
+{
+	if (S_ISREG(m))
+		return WHARF__FILE_TYPE__TYPE_FILE;
+	if (S_ISDIR(m))
+		return WHARF__FILE_TYPE__TYPE_DIR;
+	if (S_ISLNK(m))
+		return WHARF__FILE_TYPE__TYPE_SYMLINK;
+	return WHARF__FILE_TYPE__TYPE_OTHER;
+}
+
+static void
+fill_info(Wharf__FileInfo *fi, const char *name, const struct stat *st)
+{
+	wharf__file_info__init(fi);
+	fi->name = msg_bytes(name);
+	fi->type = file_type(st->st_mode);
+	fi->size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
+	fi->mtime_sec = st->st_mtim.tv_sec;
+	fi->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	fi->mode = st->st_mode & 07777;
+}
+
+struct dir_entry {
+	char *name;
+	struct stat st;
+};
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct dir_entry *)a)->name,
+	    ((const struct dir_entry *)b)->name);
+}
+
+/* A name a listing may carry: checked like any path component. */
+static int
+name_listable(const char *name)
+{
+	char tmp[SANDBOX_VPATH_MAX];
+
+	return sandbox_join("/", name, strlen(name), tmp, sizeof(tmp)) == 0 &&
+	    strcmp(tmp, "/") != 0 && strchr(tmp + 1, '/') == NULL;
+}
+
+static int
+send_entries(struct session *s, uint32_t id, struct dir_entry *v, size_t n)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__ListPart part = WHARF__LIST_PART__INIT;
+	Wharf__FileInfo infos[WIRE_LIST_PART_ENTRIES];
+	Wharf__FileInfo *ptrs[WIRE_LIST_PART_ENTRIES];
+	size_t i = 0, k;
+	int r;
+
+	env.body_case = WHARF__ENVELOPE__BODY_LIST_PART;
+	env.list_part = &part;
+	/* Streamed so that no directory can outgrow the frame limit. */
+	do {
+		for (k = 0; k < WIRE_LIST_PART_ENTRIES && i < n; k++, i++) {
+			fill_info(&infos[k], v[i].name, &v[i].st);
+			ptrs[k] = &infos[k];
+		}
+		part.n_entries = k;
+		part.entries = ptrs;
+		part.done = i == n;
+		if ((r = session_send(s, id, &env)) != 0)
+			return r;
+	} while (i < n);
+	return 0;
+}
+
+static int
+op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
+{
+	char vpath[SANDBOX_VPATH_MAX], shown[LOG_PEER_STR_MAX + 1];
+	struct dir_entry *v = NULL, *nv, one;
+	size_t n = 0, cap = 0, i;
+	struct dirent *de;
+	DIR *d = NULL;
+	int fd = -1, r;
+
+	if ((r = resolve(s, &req->path, vpath)) != 0)
+		return r;
+	r = sandbox_open_at(&s->srv->sb, vpath, O_RDONLY | O_DIRECTORY, 0,
+	    &fd);
+	if (r == WH_ERR_NOT_DIR) {
+		/* ls of a file lists that file, as ls(1) does. */
+		if ((r = sandbox_open_at(&s->srv->sb, vpath, O_PATH, 0,
+			 &fd)) != 0)
+			return r;
+		if (fstat(fd, &one.st) != 0) {
+			r = wh_err_from_errno(errno);
+			close(fd);
+			return r;
+		}
+		close(fd);
+		one.name = (char *)(uintptr_t)sandbox_basename(vpath);
+		return send_entries(s, id, &one, 1);
+	}
+	if (r != 0)
+		return r;
+	if ((d = fdopendir(fd)) == NULL) {
+		r = wh_err_from_errno(errno);
+		close(fd);
+		return r;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    (!req->all && de->d_name[0] == '.'))
+			continue;
+		if (!name_listable(de->d_name)) {
+			log_warn("session=%llu not listing \"%s\" in %s: not "
+			    "valid UTF-8 text", (unsigned long long)s->id,
+			    log_clean(shown, sizeof(shown), de->d_name),
+			    vpath);
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				r = WH_ERR_NOMEM;
+				goto out;
+			}
+			v = nv;
+		}
+		if (fstatat(dirfd(d), de->d_name, &v[n].st,
+			AT_SYMLINK_NOFOLLOW) != 0)
+			continue; /* removed while listing */
+		if ((v[n].name = strdup(de->d_name)) == NULL) {
+			r = WH_ERR_NOMEM;
+			goto out;
+		}
+		n++;
+	}
+	if (errno != 0) {
+		r = wh_err_from_errno(errno);
+		goto out;
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), entry_cmp);
+	r = send_entries(s, id, v, n);
+out:
+	for (i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	closedir(d);
+	return r;
+}
+
+static int
+op_stat(struct session *s, uint32_t id, const Wharf__StatReq *req)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__StatReply reply = WHARF__STAT_REPLY__INIT;
+	Wharf__FileInfo info;
+	char vpath[SANDBOX_VPATH_MAX];
+	struct stat st;
+	int fd, r;
+
+	if ((r = resolve(s, &req->path, vpath)) != 0 ||
+	    (r = sandbox_open_at(&s->srv->sb, vpath, O_PATH, 0, &fd)) != 0)
+		return r;
+	if (fstat(fd, &st) != 0) {
+		r = wh_err_from_errno(errno);
+		close(fd);
+		return r;
+	}
+	close(fd);
+	fill_info(&info, vpath[1] ? sandbox_basename(vpath) : "/", &st);
+	reply.info = &info;
+	reply.path = msg_bytes(vpath);
+	env.body_case = WHARF__ENVELOPE__BODY_STAT_REPLY;
+	env.stat_reply = &reply;
+	return session_send(s, id, &env);
+}
+
+static int
+send_cwd(struct session *s, uint32_t id)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__CwdReply reply = WHARF__CWD_REPLY__INIT;
+
+	reply.cwd = msg_bytes(s->cwd);
+	env.body_case = WHARF__ENVELOPE__BODY_CWD;
+	env.cwd = &reply;
+	return session_send(s, id, &env);
+}
+
+static int
+op_cd(struct session *s, uint32_t id, const Wharf__CdReq *req)
+{
+	char vpath[SANDBOX_VPATH_MAX];
+	int fd, r;
+
+	if ((r = resolve(s, &req->path, vpath)) != 0 ||
+	    (r = sandbox_open_at(&s->srv->sb, vpath, O_PATH | O_DIRECTORY, 0,
+		 &fd)) != 0)
+		return r == WH_ERR_NOT_FOUND ?
+		    fail(s, r, "%s", "no such directory") : r;
+	close(fd);
+	snprintf(s->cwd, sizeof(s->cwd), "%s", vpath);
+	return send_cwd(s, id);
+}
+
+static int
+send_ok(struct session *s, uint32_t id)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__Ok ok = WHARF__OK__INIT;
+
+	env.body_case = WHARF__ENVELOPE__BODY_OK;
+	env.ok = &ok;
+	return session_send(s, id, &env);
+}
+
+/* mkdir of one component; with exist_ok an existing directory is fine. */
+static int
+make_dir(struct session *s, const char *vpath, int exist_ok)
+{
+	char name[SANDBOX_NAME_MAX];
+	struct stat st;
+	int dfd, r = 0;
+
+	if (vpath[1] == '\0')
+		return exist_ok ? 0 : WH_ERR_EXISTS;
+	if ((r = sandbox_open_parent(&s->srv->sb, vpath, &dfd, name)) != 0)
+		return r == WH_ERR_NOT_FOUND ? fail(s, r, "%s",
+		    "no such directory") : r;
+	if (mkdirat(dfd, name, OPS_DIR_MODE) != 0) {
+		r = wh_err_from_errno(errno);
+		if (r == WH_ERR_EXISTS && exist_ok &&
+		    fstatat(dfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode))
+			r = 0;
+	}
+	close(dfd);
+	return r;
+}
+
+static int
+op_mkdir(struct session *s, uint32_t id, const Wharf__MkdirReq *req)
+{
+	char vpath[SANDBOX_VPATH_MAX], prefix[SANDBOX_VPATH_MAX];
+	char *slash;
+	int r;
+
+	if ((r = resolve(s, &req->path, vpath)) != 0 ||
+	    (r = require_rw(s)) != 0)
+		return r;
+	if (req->parents) {
+		snprintf(prefix, sizeof(prefix), "%s", vpath);
+		/* Each ancestor in turn, from the top. */
+		for (slash = strchr(prefix + 1, '/'); slash != NULL;
+		     slash = strchr(slash + 1, '/')) {
+			*slash = '\0';
+			r = make_dir(s, prefix, 1);
+			*slash = '/';
+			if (r != 0)
+				return r;
+		}
+	}
+	if ((r = make_dir(s, vpath, req->parents)) != 0)
+		return r;
+	return send_ok(s, id);
+}
+
+static int
+op_rmdir(struct session *s, uint32_t id, const Wharf__RmdirReq *req)
+{
+	char vpath[SANDBOX_VPATH_MAX], name[SANDBOX_NAME_MAX];
+	int dfd, r;
+
+	if ((r = resolve(s, &req->path, vpath)) != 0 ||
+	    (r = require_rw(s)) != 0)
+		return r;
+	if (vpath[1] == '\0')
+		return fail(s, WH_ERR_PERMISSION, "%s",
+		    "cannot remove the root");
+	if ((r = sandbox_open_parent(&s->srv->sb, vpath, &dfd, name)) != 0)
+		return r;
+	if (unlinkat(dfd, name, AT_REMOVEDIR) != 0)
+		r = wh_err_from_errno(errno);
+	close(dfd);
+	if (r == 0)
+		return send_ok(s, id);
+	return r;
+}
+
+static int
+op_remove(struct session *s, uint32_t id, const Wharf__RemoveReq *req)
+{
+	char vpath[SANDBOX_VPATH_MAX], name[SANDBOX_NAME_MAX];
+	struct stat st;
+	int dfd, r = 0;
+
+	if ((r = resolve(s, &req->path, vpath)) != 0 ||
+	    (r = require_rw(s)) != 0)
+		return r;
+	if (vpath[1] == '\0')
+		return WH_ERR_IS_DIR;
+	if ((r = sandbox_open_parent(&s->srv->sb, vpath, &dfd, name)) != 0)
+		return r;
+	/* unlink(2) of a directory says EISDIR on Linux, but only for
+	 * some filesystems; ask first so the answer is always the same. */
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		r = wh_err_from_errno(errno);
+	else if (S_ISDIR(st.st_mode))
+		r = fail(s, WH_ERR_IS_DIR, "%s", "is a directory (use rmdir)");
+	else if (unlinkat(dfd, name, 0) != 0)
+		r = wh_err_from_errno(errno);
+	close(dfd);
+	if (r == 0)
+		return send_ok(s, id);
+	return r;
+}
+
+static int
+op_rename(struct session *s, uint32_t id, const Wharf__RenameReq *req)
+{
+	char from[SANDBOX_VPATH_MAX], to[SANDBOX_VPATH_MAX];
+	char into[SANDBOX_VPATH_MAX];
+	char fname[SANDBOX_NAME_MAX], tname[SANDBOX_NAME_MAX];
+	int ffd = -1, tfd = -1, probe, r;
+
+	if ((r = resolve(s, &req->from, from)) != 0 ||
+	    (r = resolve(s, &req->to, to)) != 0 || (r = require_rw(s)) != 0)
+		return r;
+	if (from[1] == '\0')
+		return fail(s, WH_ERR_INVALID_PATH, "%s",
+		    "cannot move the root");
+	/* mv a dir/ puts a inside dir, as mv(1) does. */
+	if (sandbox_open_at(&s->srv->sb, to, O_PATH | O_DIRECTORY, 0,
+		&probe) == 0) {
+		close(probe);
+		if (snprintf(into, sizeof(into), "%s/%s", to[1] ? to : "",
+			sandbox_basename(from)) >= (int)sizeof(into))
+			return WH_ERR_INVALID_PATH;
+		snprintf(to, sizeof(to), "%s", into);
+	}
+	if ((r = sandbox_open_parent(&s->srv->sb, from, &ffd, fname)) != 0 ||
+	    (r = sandbox_open_parent(&s->srv->sb, to, &tfd, tname)) != 0)
+		goto out;
+	/* Never replace: a rename must not lose the file it lands on. */
+	if (renameat2(ffd, fname, tfd, tname, RENAME_NOREPLACE) != 0) {
+		r = wh_err_from_errno(errno);
+		if (errno == EINVAL)
+			r = fail(s, WH_ERR_INVALID_PATH, "%s",
+			    "cannot move a directory into itself");
+		else if (r == WH_ERR_EXISTS)
+			r = fail(s, r, "%s", "destination exists");
+	}
+out:
+	if (ffd >= 0)
+		close(ffd);
+	if (tfd >= 0)
+		close(tfd);
+	if (r == 0)
+		return send_ok(s, id);
+	return r;
+}
+
+static int
+op_ping(struct session *s, uint32_t id, const Wharf__Ping *req)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__Pong pong = WHARF__PONG__INIT;
+
+	pong.payload = req->payload;
+	env.body_case = WHARF__ENVELOPE__BODY_PONG;
+	env.pong = &pong;
+	return session_send(s, id, &env);
+}
+
+int
+ops_dispatch(struct session *s, const Wharf__Envelope *req)
+{
+	uint32_t id = req->id;
+
+	switch (req->body_case) {
+	case WHARF__ENVELOPE__BODY_LIST:
+		return op_list(s, id, req->list);
+	case WHARF__ENVELOPE__BODY_STAT:
+		return op_stat(s, id, req->stat);
+	case WHARF__ENVELOPE__BODY_CD:
+		return op_cd(s, id, req->cd);
+	case WHARF__ENVELOPE__BODY_PWD:
+		snprintf(s->logpath, sizeof(s->logpath), "%s", s->cwd);
+		return send_cwd(s, id);
+	case WHARF__ENVELOPE__BODY_MKDIR:
+		return op_mkdir(s, id, req->mkdir);
+	case WHARF__ENVELOPE__BODY_RMDIR:
+		return op_rmdir(s, id, req->rmdir);
+	case WHARF__ENVELOPE__BODY_REMOVE:
+		return op_remove(s, id, req->remove);
+	case WHARF__ENVELOPE__BODY_RENAME:
+		return op_rename(s, id, req->rename);
+	case WHARF__ENVELOPE__BODY_PING:
+		return op_ping(s, id, req->ping);
+	case WHARF__ENVELOPE__BODY__NOT_SET:
+		return fail(s, WH_ERR_UNSUPPORTED, "%s",
+		    "unknown request type");
+	default:
+		/* A response type sent as a request. */
+		return fail(s, WH_ERR_PROTOCOL, "%s", "not a request");
+	}
+}

@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `wharf serve`: start-up checks (folders, host key, first admin), the
+ * listening sockets, and the accept loop that hands each connection to a
+ * thread of its own, up to --max-clients.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wharf/file.h"
+#include "wharf/handshake.h"
+#include "wharf/log.h"
+#include "wharf/msg.h"
+#include "wharf/netaddr.h"
+#include "wharf/server.h"
+#include "wharf/session.h"
+
+#define SERVE_LISTEN_MAX 8
+#define SERVE_BACKLOG 128
+#define SERVE_THREAD_STACK (1024u * 1024u)
+#define SERVE_REJECT_MAX 16
+#define SERVE_REJECT_LINGER_MS 2000
+#define SERVE_POLL_MS 500
+
+static volatile sig_atomic_t stop_requested;
+static atomic_int rejecting;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void
+serve_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: wharf serve [--root DIR] [--listen HOST:PORT] "
+	    "[--state DIR]\n"
+	    "                   [--max-clients N] [--idle-timeout S] "
+	    "[--psk FILE]\n"
+	    "                   [--allow-plaintext] [--log FILE] [-v]\n"
+	    "\n"
+	    "  --root DIR         folder to serve (default %s)\n"
+	    "  --listen HOST:PORT address to listen on (default [::]:%d, "
+	    "IPv6 and IPv4)\n"
+	    "  --state DIR        users file and host key (default %s);\n"
+	    "                     never inside the served root\n"
+	    "  --max-clients N    connections at once (default %d)\n"
+	    "  --idle-timeout S   drop a client idle this long (default %d)\n"
+	    "  --psk FILE         require this pre-shared key "
+	    "(see wharf keygen)\n"
+	    "  --allow-plaintext  let clients ask for an unencrypted "
+	    "session\n"
+	    "  --log FILE         append the log here instead of stderr\n"
+	    "  -v                 debug logging\n",
+	    SERVER_ROOT_DEFAULT, WIRE_PORT_DEFAULT, SERVER_STATE_DEFAULT,
+	    SERVER_MAX_CLIENTS_DEFAULT, SERVER_IDLE_TIMEOUT_DEFAULT);
+}
+
+static int
+parse_count(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return WH_ERR_INVALID_ARG;
+	*out = v;
+	return 0;
+}
+
+/* Creates dir if needed and returns its canonical path in out. */
+static int
+prepare_dir(const char *dir, mode_t mode, char out[PATH_MAX])
+{
+	struct stat st;
+	int r;
+
+	if ((r = file_mkdirs(dir, mode)) != 0)
+		return r;
+	if (realpath(dir, out) == NULL)
+		return WH_ERR_SYSTEM;
+	if (stat(out, &st) != 0)
+		return WH_ERR_SYSTEM;
+	if (!S_ISDIR(st.st_mode))
+		return WH_ERR_NOT_DIR;
+	return 0;
+}
+
+/* 1 if path is dir or lies beneath it (both canonical). */
+static int
+path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return 1;
+	return strncmp(path, dir, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/');
+}
+
+/* A users file with nobody in it gets an admin with a random password,
+ * shown once; only its hash is stored. */
+static int
+ensure_admin(const char *users_path)
+{
+	struct users u;
+	char password[32];
+	int r, bad;
+
+	if ((r = users_load(users_path, &u, &bad)) != 0) {
+		if (r == WH_ERR_CORRUPT)
+			fprintf(stderr, "wharf: %s line %d is malformed; fix "
+			    "or remove it\n", users_path, bad);
+		return r;
+	}
+	if (u.n > 0) {
+		users_cleanup(&u);
+		return 0;
+	}
+	users_random_password(password, sizeof(password));
+	if ((r = users_add(&u, "admin", password, 0)) == 0 &&
+	    (r = users_save(users_path, &u)) == 0) {
+		fprintf(stderr,
+		    "wharf: created user 'admin' with password: %s\n"
+		    "wharf: it is shown only this once; change it with "
+		    "'wharf user passwd admin'\n", password);
+	}
+	sodium_memzero(password, sizeof(password));
+	users_cleanup(&u);
+	return r;
+}
+
+static int
+open_listeners(const char *spec, int *fds, int *nfds)
+{
+	char host[NETADDR_HOST_MAX], portstr[8], shown[NETADDR_STR_MAX];
+	struct addrinfo hints, *res = NULL, *ai;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	uint16_t port;
+	int fd, one = 1, zero = 0, r;
+
+	*nfds = 0;
+	if (spec == NULL)
+		spec = "[::]";
+	if (netaddr_split(spec, host, sizeof(host), &port,
+		WIRE_PORT_DEFAULT) != 0) {
+		fprintf(stderr, "wharf: --listen %s: expected HOST:PORT or "
+		    "[IPV6]:PORT\n", spec);
+		return WH_ERR_INVALID_ARG;
+	}
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+		fprintf(stderr, "wharf: --listen %s: %s\n", spec,
+		    gai_strerror(r));
+		return WH_ERR_INVALID_ARG;
+	}
+	for (ai = res; ai != NULL && *nfds < SERVE_LISTEN_MAX;
+	     ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* "[::]" serves IPv4 too, through mapped addresses. */
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+			    sizeof(zero));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+		    listen(fd, SERVE_BACKLOG) != 0) {
+			r = errno;
+			close(fd);
+			/* Both families of a dual-stack name: the second
+			 * bind of the same port is expected to fail. */
+			if (*nfds > 0 && r == EADDRINUSE)
+				continue;
+			errno = r;
+			fprintf(stderr, "wharf: listen on %s: %s\n", spec,
+			    strerror(r));
+			continue;
+		}
+		sl = sizeof(ss);
+		getsockname(fd, (struct sockaddr *)&ss, &sl);
+		netaddr_format_sockaddr((struct sockaddr *)&ss, shown,
+		    sizeof(shown));
+		log_info("listening on %s", shown);
+		fds[(*nfds)++] = fd;
+	}
+	freeaddrinfo(res);
+	return *nfds > 0 ? 0 : WH_ERR_SYSTEM;
+}
+
+struct conn_job {
+	struct server *srv;
+	int fd;
+	char peer[SESSION_PEER_MAX];
+};
+
+static void *
+conn_thread(void *arg)
+{
+	struct conn_job *job = arg;
+	struct server *srv = job->srv;
+
+	session_serve(srv, job->fd, job->peer);
+	free(job);
+	atomic_fetch_sub(&srv->nclients, 1);
+	return NULL;
+}
+
+/* Tells an over-limit client why, then lingers briefly so that closing
+ * with its hello unread does not reset the connection before it reads
+ * the answer. */
+static void *
+reject_thread(void *arg)
+{
+	struct conn_job *job = arg;
+	struct pollfd pfd = { .fd = job->fd, .events = POLLIN };
+	struct buf *out = buf_new(WIRE_FRAME_MAX_PREAUTH);
+	char sink[4096];
+
+	if (out != NULL &&
+	    hs_server_refuse(out, WHARF__ERROR_CODE__BUSY,
+		"server busy: too many clients, try again later") == 0 &&
+	    send(job->fd, buf_ptr(out), buf_len(out),
+		MSG_NOSIGNAL | MSG_DONTWAIT) > 0) {
+		shutdown(job->fd, SHUT_WR);
+		while (poll(&pfd, 1, SERVE_REJECT_LINGER_MS) > 0 &&
+		       recv(job->fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+			;
+	}
+	buf_free(out);
+	close(job->fd);
+	free(job);
+	atomic_fetch_sub(&rejecting, 1);
+	return NULL;
+}
+
+static int
+spawn(void *(*fn)(void *), struct conn_job *job)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, SERVE_THREAD_STACK);
+	r = pthread_create(&t, &attr, fn, job);
+	pthread_attr_destroy(&attr);
+	return r;
+}
+
+static void
+accept_one(struct server *srv, int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct conn_job *job;
+	int fd, one = 1;
+
+	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		 SOCK_CLOEXEC)) < 0)
+		return;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((job = calloc(1, sizeof(*job))) == NULL) {
+		close(fd);
+		return;
+	}
+	job->srv = srv;
+	job->fd = fd;
+	netaddr_format_sockaddr((struct sockaddr *)&ss, job->peer,
+	    sizeof(job->peer));
+	if (atomic_fetch_add(&srv->nclients, 1) >= srv->max_clients) {
+		atomic_fetch_sub(&srv->nclients, 1);
+		log_warn("peer=%s refused: server busy (%d clients)",
+		    job->peer, srv->max_clients);
+		if (atomic_fetch_add(&rejecting, 1) < SERVE_REJECT_MAX &&
+		    spawn(reject_thread, job) == 0)
+			return;
+		atomic_fetch_sub(&rejecting, 1);
+		close(fd);
+		free(job);
+		return;
+	}
+	if (spawn(conn_thread, job) != 0) {
+		log_error("peer=%s: cannot start a thread", job->peer);
+		atomic_fetch_sub(&srv->nclients, 1);
+		close(fd);
+		free(job);
+	}
+}
+
+int
+serve_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "state", required_argument, NULL, 's' },
+		{ "max-clients", required_argument, NULL, 'm' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "psk", required_argument, NULL, 'k' },
+		{ "allow-plaintext", no_argument, NULL, 'P' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *root = SERVER_ROOT_DEFAULT, *state = SERVER_STATE_DEFAULT;
+	const char *listen_spec = NULL, *psk_file = NULL, *log_file = NULL;
+	char root_real[PATH_MAX], state_real[PATH_MAX], path[PATH_MAX];
+	/* Static: sessions may outlive this function by a little while the
+	 * process exits. */
+	static struct server the_server;
+	struct server *srv = &the_server;
+	struct pollfd pfds[SERVE_LISTEN_MAX];
+	int lfds[SERVE_LISTEN_MAX], nl = 0, i, c, r, verbose = 0, status = 1;
+	long max_clients = SERVER_MAX_CLIENTS_DEFAULT;
+	long idle = SERVER_IDLE_TIMEOUT_DEFAULT;
+	char fp[KEYS_FINGERPRINT_LEN];
+	struct sigaction sa;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			root = optarg;
+			break;
+		case 'l':
+			listen_spec = optarg;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		case 'm':
+			if (parse_count(optarg, 1, 100000, &max_clients) != 0) {
+				fprintf(stderr, "wharf: --max-clients: expected "
+				    "a number from 1 to 100000\n");
+				status = 2;
+				goto out;
+			}
+			break;
+		case 'i':
+			if (parse_count(optarg, 1, 86400 * 7, &idle) != 0) {
+				fprintf(stderr, "wharf: --idle-timeout: "
+				    "expected seconds (1 to 604800)\n");
+				status = 2;
+				goto out;
+			}
+			break;
+		case 'k':
+			psk_file = optarg;
+			break;
+		case 'P':
+			srv->allow_plaintext = 1;
+			break;
+		case 'L':
+			log_file = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			serve_usage(stdout);
+			status = 0;
+			goto out;
+		default:
+			serve_usage(stderr);
+			status = 2;
+			goto out;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "wharf: serve: unexpected argument '%s'\n",
+		    argv[optind]);
+		serve_usage(stderr);
+		status = 2;
+		goto out;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "wharf: libsodium failed to initialise\n");
+		goto out;
+	}
+	if ((r = log_open(log_file, verbose ? LOG_LVL_DEBUG :
+		 LOG_LVL_INFO)) != 0) {
+		fprintf(stderr, "wharf: --log %s: %s\n", log_file,
+		    wh_strerror(r));
+		goto out;
+	}
+	if ((r = prepare_dir(root, 0755, root_real)) != 0) {
+		fprintf(stderr, "wharf: root %s: %s\n", root, wh_strerror(r));
+		goto out;
+	}
+	if ((r = prepare_dir(state, 0700, state_real)) != 0) {
+		fprintf(stderr, "wharf: state %s: %s\n", state,
+		    wh_strerror(r));
+		goto out;
+	}
+	if (path_within(state_real, root_real)) {
+		fprintf(stderr, "wharf: the state folder %s is inside the "
+		    "served root %s; clients could read the users file and "
+		    "host key. Choose a state folder outside the root.\n",
+		    state_real, root_real);
+		goto out;
+	}
+	if (strlen(state_real) + sizeof(SERVER_HOST_KEY_FILE) + 2 >
+	    sizeof(path)) {
+		fprintf(stderr, "wharf: state path too long\n");
+		goto out;
+	}
+	snprintf(srv->users_path, sizeof(srv->users_path), "%.*s/%s",
+	    PATH_MAX - 16, state_real, USERS_FILE_NAME);
+	if (ensure_admin(srv->users_path) != 0) {
+		fprintf(stderr, "wharf: cannot set up users in %s\n",
+		    srv->users_path);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%.*s/%s", PATH_MAX - 16, state_real,
+	    SERVER_HOST_KEY_FILE);
+	if ((r = keys_host_load_or_create(path, &srv->host_key)) != 0) {
+		fprintf(stderr, "wharf: host key %s: %s\n", path,
+		    r == WH_ERR_PERMISSION ? "readable by others; chmod 600 "
+		    "it" : wh_strerror(r));
+		goto out;
+	}
+	if (psk_file != NULL) {
+		if ((r = keys_psk_load(psk_file, srv->psk)) != 0) {
+			fprintf(stderr, "wharf: --psk %s: %s\n", psk_file,
+			    r == WH_ERR_PERMISSION ? "readable by others; "
+			    "chmod 600 it" : r == WH_ERR_CORRUPT ?
+			    "not a wharf key file (make one with "
+			    "'wharf keygen --psk FILE')" : wh_strerror(r));
+			goto out;
+		}
+		srv->have_psk = 1;
+	}
+	if ((r = sandbox_open(&srv->sb, root_real)) != 0) {
+		fprintf(stderr, "wharf: root %s: %s\n", root_real,
+		    wh_strerror(r));
+		goto out;
+	}
+	srv->idle_timeout_ms = (int)idle * 1000;
+	srv->auth_timeout_ms = SERVER_AUTH_TIMEOUT_MS;
+	srv->max_clients = (int)max_clients;
+	sem_init(&srv->pwhash_slots, 0, SERVER_PWHASH_SLOTS);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (open_listeners(listen_spec, lfds, &nl) != 0)
+		goto out;
+	keys_fingerprint(srv->host_key.pk, fp);
+	log_info("wharf %s serving %s (state %s) host key %s%s%s",
+	    WHARF_VERSION, root_real, state_real, fp,
+	    srv->have_psk ? " psk=on" : "",
+	    srv->allow_plaintext ? " plaintext=allowed" : "");
+	if (srv->sb.walk_only)
+		log_warn("openat2 unavailable: symlinks in the root will not "
+		    "be followed");
+	for (i = 0; i < nl; i++) {
+		pfds[i].fd = lfds[i];
+		pfds[i].events = POLLIN;
+	}
+	while (!stop_requested) {
+		if (poll(pfds, (nfds_t)nl, SERVE_POLL_MS) <= 0)
+			continue;
+		for (i = 0; i < nl; i++)
+			if (pfds[i].revents & POLLIN)
+				accept_one(srv, lfds[i]);
+	}
+	log_info("stopping (%d clients connected)",
+	    atomic_load(&srv->nclients));
+	status = 0;
+out:
+	for (i = 0; i < nl; i++)
+		close(lfds[i]);
+	if (status != 0) {
+		keys_host_wipe(&srv->host_key);
+		sodium_memzero(srv->psk, sizeof(srv->psk));
+	}
+	return status;
+}

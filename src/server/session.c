@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connection lifecycle on the server: handshake under the auth deadline,
+ * at most SERVER_AUTH_ATTEMPTS logins, then the request loop with the idle
+ * timeout. Errors that concern one request are answered and the session
+ * goes on; errors that make the stream untrustworthy end it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wharf/log.h"
+#include "wharf/msg.h"
+#include "wharf/session.h"
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double
+mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+int
+session_send(struct session *s, uint32_t id, Wharf__Envelope *env)
+{
+	int r;
+
+	env->id = id;
+	if ((r = channel_send(s->ch, env)) != 0)
+		s->closing = 1;
+	return r;
+}
+
+int
+session_send_error(struct session *s, uint32_t id, int err,
+    const char *message)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__Error e = WHARF__ERROR__INIT;
+
+	e.code = msg_code_from_err(err);
+	e.message = (char *)(uintptr_t)(message != NULL && message[0] ?
+	    message : msg_code_text(e.code));
+	env.body_case = WHARF__ENVELOPE__BODY_ERROR;
+	env.error = &e;
+	return session_send(s, id, &env);
+}
+
+static int
+authenticate(struct session *s, int64_t deadline)
+{
+	Wharf__Envelope *req = NULL;
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__AuthOk ok = WHARF__AUTH_OK__INIT;
+	char name[USERS_NAME_MAX + 1], shown[LOG_PEER_STR_MAX + 1];
+	char password[USERS_PASSWORD_MAX + 1];
+	struct user usr;
+	int attempt, r = WH_ERR_AUTH, left;
+
+	for (attempt = 0; attempt < SERVER_AUTH_ATTEMPTS; attempt++) {
+		if ((left = (int)(deadline - mono_ms())) <= 0) {
+			r = WH_ERR_TIMEOUT;
+			break;
+		}
+		wire_io_set_timeout(channel_io(s->ch), left);
+		if ((r = channel_recv(s->ch, &req)) != 0)
+			break;
+		if (req->body_case != WHARF__ENVELOPE__BODY_AUTH) {
+			(void)session_send_error(s, req->id, WH_ERR_PROTOCOL,
+			    "authenticate first");
+			r = WH_ERR_PROTOCOL;
+			break;
+		}
+		/* Names too long or with NUL simply fail to match. */
+		if (msg_text(&req->auth->user, name, sizeof(name)) != 0)
+			name[0] = '\0';
+		if (msg_text(&req->auth->password, password,
+			sizeof(password)) != 0)
+			password[0] = '\0';
+		sem_wait(&s->srv->pwhash_slots);
+		r = users_verify(s->srv->users_path, name, password, &usr);
+		sem_post(&s->srv->pwhash_slots);
+		sodium_memzero(password, sizeof(password));
+		if (r == 0) {
+			snprintf(s->user, sizeof(s->user), "%s", usr.name);
+			s->read_only = usr.read_only;
+			sodium_memzero(&usr, sizeof(usr));
+			ok.user = msg_bytes(s->user);
+			ok.read_only = s->read_only != 0;
+			ok.cwd = msg_bytes(s->cwd);
+			ok.max_frame = WIRE_FRAME_MAX;
+			env.body_case = WHARF__ENVELOPE__BODY_AUTH_OK;
+			env.auth_ok = &ok;
+			log_info("session=%llu peer=%s user=%s op=login "
+			    "result=ok rights=%s", (unsigned long long)s->id,
+			    s->peer, s->user, s->read_only ? "ro" : "rw");
+			r = session_send(s, req->id, &env);
+			break;
+		}
+		log_info("session=%llu peer=%s user=\"%s\" op=login "
+		    "result=AUTH_FAILED attempt=%d",
+		    (unsigned long long)s->id, s->peer,
+		    log_clean(shown, sizeof(shown), name), attempt + 1);
+		/* The same answer whatever was wrong, after a pause that
+		 * makes guessing slow. */
+		sleep_ms(SERVER_AUTH_DELAY_MS);
+		r = WH_ERR_PERMISSION;
+		if (session_send_error(s, req->id, WH_ERR_AUTH,
+			"authentication failed") != 0)
+			break;
+		msg_free(req);
+		req = NULL;
+	}
+	msg_free(req);
+	return r;
+}
+
+static void
+request_loop(struct session *s)
+{
+	Wharf__Envelope *req;
+	char shown[LOG_PEER_STR_MAX + 1];
+	double t0;
+	int r;
+
+	wire_io_set_timeout(channel_io(s->ch), s->srv->idle_timeout_ms);
+	while (!s->closing) {
+		if ((r = channel_recv(s->ch, &req)) != 0) {
+			if (r == WH_ERR_FORMAT) {
+				/* Authentic but undecodable: a client bug.
+				 * Say so and carry on. */
+				log_info("session=%llu peer=%s user=%s "
+				    "malformed message",
+				    (unsigned long long)s->id, s->peer,
+				    s->user);
+				(void)session_send_error(s, 0, WH_ERR_PROTOCOL,
+				    "malformed message");
+				continue;
+			}
+			if (r == WH_ERR_TIMEOUT) {
+				log_info("session=%llu peer=%s user=%s "
+				    "idle timeout", (unsigned long long)s->id,
+				    s->peer, s->user);
+				(void)session_send_error(s, 0, WH_ERR_TIMEOUT,
+				    "idle timeout");
+			} else if (r != WH_ERR_EOF) {
+				log_info("session=%llu peer=%s user=%s "
+				    "closing: %s", (unsigned long long)s->id,
+				    s->peer, s->user, wh_strerror(r));
+			}
+			return;
+		}
+		t0 = mono_sec();
+		s->errmsg[0] = '\0';
+		s->logpath[0] = '\0';
+		r = ops_dispatch(s, req);
+		if (r != 0 && !s->closing)
+			(void)session_send_error(s, req->id, r, s->errmsg);
+		log_info("session=%llu peer=%s user=%s op=%s path=\"%s\" "
+		    "result=%s ms=%.2f", (unsigned long long)s->id, s->peer,
+		    s->user, msg_body_name(req->body_case),
+		    log_clean(shown, sizeof(shown), s->logpath),
+		    r == 0 ? "ok" : msg_code_name(msg_code_from_err(r)),
+		    (mono_sec() - t0) * 1000.0);
+		msg_free(req);
+	}
+}
+
+void
+session_serve(struct server *srv, int fd, const char *peer)
+{
+	struct hs_server_config cfg = { 0 };
+	struct hs_result res;
+	struct session s;
+	struct wire_io *io;
+	char why[HS_WHY_MAX];
+	double t0 = mono_sec();
+	int64_t deadline = mono_ms() + srv->auth_timeout_ms;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	s.srv = srv;
+	s.id = atomic_fetch_add(&srv->next_session_id, 1) + 1;
+	snprintf(s.peer, sizeof(s.peer), "%s", peer);
+	snprintf(s.cwd, sizeof(s.cwd), "/");
+	snprintf(s.user, sizeof(s.user), "-");
+	if ((io = wire_io_new(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	if ((s.ch = channel_new(io)) == NULL) {
+		wire_io_free(io);
+		return;
+	}
+	log_info("session=%llu peer=%s connect", (unsigned long long)s.id,
+	    s.peer);
+	cfg.host_key = &srv->host_key;
+	cfg.psk = srv->have_psk ? srv->psk : NULL;
+	cfg.allow_plaintext = srv->allow_plaintext;
+	cfg.features = WIRE_FEATURES_ALL;
+	wire_io_set_timeout(io, srv->auth_timeout_ms);
+	if ((r = hs_server_run(io, &cfg, &res, why, sizeof(why))) != 0) {
+		log_info("session=%llu peer=%s %s", (unsigned long long)s.id,
+		    s.peer, why);
+		goto out;
+	}
+	channel_start(s.ch, &res);
+	log_info("session=%llu peer=%s handshake ok version=%u %s "
+	    "client=\"%s\"", (unsigned long long)s.id, s.peer, res.version,
+	    res.plaintext ? "PLAINTEXT" : "sealed", res.peer_software);
+	hs_result_wipe(&res);
+	if ((r = authenticate(&s, deadline)) != 0) {
+		log_info("session=%llu peer=%s login aborted: %s",
+		    (unsigned long long)s.id, s.peer,
+		    r == WH_ERR_PERMISSION ? "too many failed attempts" :
+		    r == WH_ERR_AUTH ? "a sealed frame did not open "
+		    "(wrong pre-shared key?)" : r == WH_ERR_TIMEOUT ?
+		    "no login in time" : wh_strerror(r));
+		goto out;
+	}
+	channel_set_limit(s.ch, WIRE_FRAME_MAX);
+	request_loop(&s);
+out:
+	log_info("session=%llu peer=%s user=%s disconnect secs=%.2f "
+	    "bytes_in=%llu bytes_out=%llu", (unsigned long long)s.id, s.peer,
+	    s.user, mono_sec() - t0,
+	    (unsigned long long)wire_io_bytes_in(io),
+	    (unsigned long long)wire_io_bytes_out(io));
+	channel_free(s.ch);
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Local state-file helpers. Atomic replacement follows the usual recipe:
+ * temp file beside the target, fsync, rename, fsync the folder.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wharf/file.h"
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return WH_ERR_SYSTEM;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+fsync_parent(const char *path)
+{
+	char copy[PATH_MAX];
+	int fd, r = 0;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return WH_ERR_TOO_LARGE;
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return WH_ERR_SYSTEM;
+	if (fsync(fd) != 0)
+		r = WH_ERR_SYSTEM;
+	close(fd);
+	return r;
+}
+
+int
+file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int fd = -1, r, saved;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
+	    (int)sizeof(tmp))
+		return WH_ERR_TOO_LARGE;
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+		return WH_ERR_SYSTEM;
+	if (fchmod(fd, mode) != 0 || (r = write_all(fd, data, len)) != 0 ||
+	    fsync(fd) != 0) {
+		r = WH_ERR_SYSTEM;
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		r = WH_ERR_SYSTEM;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		r = WH_ERR_SYSTEM;
+		goto fail;
+	}
+	return fsync_parent(path);
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return r;
+}
+
+int
+file_read_all(const char *path, size_t max, struct buf **out)
+{
+	struct buf *b = NULL;
+	struct stat st;
+	uint8_t *dst;
+	ssize_t n;
+	int fd, r;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? WH_ERR_NOT_FOUND : WH_ERR_SYSTEM;
+	if (fstat(fd, &st) != 0) {
+		r = WH_ERR_SYSTEM;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = WH_ERR_FORMAT;
+		goto out;
+	}
+	if ((b = buf_new(max)) == NULL) {
+		r = WH_ERR_NOMEM;
+		goto out;
+	}
+	for (;;) {
+		size_t room = max - buf_len(b);
+		char probe;
+
+		if (room == 0) {
+			/* Full: one more byte means the file is too large. */
+			n = read(fd, &probe, 1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			r = n == 0 ? 0 : n > 0 ? WH_ERR_TOO_LARGE : WH_ERR_SYSTEM;
+			if (r != 0)
+				goto out;
+			break;
+		}
+		if (room > 4096)
+			room = 4096;
+		if ((r = buf_reserve(b, room, &dst)) != 0)
+			goto out;
+		if ((n = read(fd, dst, room)) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = WH_ERR_SYSTEM;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		buf_commit(b, (size_t)n);
+	}
+	*out = b;
+	b = NULL;
+	r = 0;
+out:
+	buf_free(b);
+	close(fd);
+	return r;
+}
+
+int
+file_mkdirs(const char *path, mode_t mode)
+{
+	char copy[PATH_MAX];
+	char *p;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return WH_ERR_TOO_LARGE;
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) != 0 && errno != EEXIST)
+			return WH_ERR_SYSTEM;
+		*p = '/';
+	}
+	if (mkdir(copy, mode) != 0 && errno != EEXIST)
+		return WH_ERR_SYSTEM;
+	return 0;
+}

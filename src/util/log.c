@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Log sink. One line is formatted completely before it is written with a
+ * single write(2), so lines from concurrent sessions never interleave.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wharf/log.h"
+
+#define LOG_LINE_MAX 2048
+
+static int log_fd = STDERR_FILENO;
+static enum log_level log_level = LOG_LVL_INFO;
+
+static const char *const level_names[] = { "ERROR", "WARN", "INFO",
+	"DEBUG" };
+
+int
+log_open(const char *path, enum log_level level)
+{
+	int fd;
+
+	log_level = level;
+	if (path == NULL)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return WH_ERR_SYSTEM;
+	log_close();
+	log_fd = fd;
+	return 0;
+}
+
+void
+log_set_level(enum log_level level)
+{
+	log_level = level;
+}
+
+int
+log_enabled(enum log_level level)
+{
+	return level <= log_level;
+}
+
+void
+log_close(void)
+{
+	if (log_fd != STDERR_FILENO)
+		close(log_fd);
+	log_fd = STDERR_FILENO;
+}
+
+void
+log_msg(enum log_level level, const char *func, const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	struct timespec ts;
+	struct tm tm;
+	size_t len;
+	va_list ap;
+	int n, saved = errno;
+
+	if (level > log_level)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(line + len, sizeof(line) - len, ".%03ldZ %s ",
+	    ts.tv_nsec / 1000000, level_names[level]);
+	len += n > 0 ? (size_t)n : 0;
+	if (func != NULL && len < sizeof(line)) {
+		n = snprintf(line + len, sizeof(line) - len, "%s: ", func);
+		len += n > 0 ? (size_t)n : 0;
+	}
+	if (len < sizeof(line)) {
+		va_start(ap, fmt);
+		n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+		va_end(ap);
+		len += n > 0 ? (size_t)n : 0;
+	}
+	if (len > sizeof(line) - 2)
+		len = sizeof(line) - 2;
+	line[len++] = '\n';
+	/* A log that cannot be written is not worth failing a request. */
+	if (write(log_fd, line, len) < 0)
+		errno = saved;
+	errno = saved;
+}
+
+const char *
+log_clean(char *dst, size_t dstlen, const char *s)
+{
+	size_t i, n = 0;
+
+	if (dstlen == 0)
+		return dst;
+	for (i = 0; s != NULL && s[i] != '\0' && n + 1 < dstlen &&
+	     i < LOG_PEER_STR_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		dst[n++] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : (char)c;
+	}
+	dst[n] = '\0';
+	return dst;
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Socket side of framing. Each read asks the kernel for as much as fits
+ * (read-ahead), so a stream of small frames costs few syscalls; the buffer
+ * shrinks back when the connection goes quiet so that idle sessions hold
+ * little memory.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wharf/buf.h"
+#include "wharf/io.h"
+#include "wharf/wire.h"
+
+#define IO_READ_AHEAD (64u * 1024u)
+#define IO_IDLE_KEEP (64u * 1024u)
+
+struct wire_io {
+	int fd;
+	struct buf *in;
+	size_t limit;
+	int timeout_ms;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+};
+
+struct wire_io *
+wire_io_new(int fd)
+{
+	struct wire_io *io = calloc(1, sizeof(*io));
+
+	if (io == NULL)
+		return NULL;
+	io->in = buf_new(WIRE_FRAME_MAX + WIRE_FRAME_HEADER + IO_READ_AHEAD);
+	if (io->in == NULL) {
+		free(io);
+		return NULL;
+	}
+	io->fd = fd;
+	io->limit = WIRE_FRAME_MAX_PREAUTH;
+	io->timeout_ms = -1;
+	return io;
+}
+
+void
+wire_io_free(struct wire_io *io)
+{
+	if (io == NULL)
+		return;
+	if (io->fd >= 0)
+		close(io->fd);
+	buf_free(io->in);
+	free(io);
+}
+
+int
+wire_io_fd(const struct wire_io *io)
+{
+	return io->fd;
+}
+
+void
+wire_io_set_limit(struct wire_io *io, size_t limit)
+{
+	io->limit = limit;
+}
+
+void
+wire_io_set_timeout(struct wire_io *io, int timeout_ms)
+{
+	io->timeout_ms = timeout_ms;
+}
+
+uint64_t
+wire_io_bytes_in(const struct wire_io *io)
+{
+	return io->bytes_in;
+}
+
+uint64_t
+wire_io_bytes_out(const struct wire_io *io)
+{
+	return io->bytes_out;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for events until deadline (<0: none). */
+static int
+wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int64_t left;
+	int n;
+
+	for (;;) {
+		left = deadline < 0 ? -1 : deadline - now_ms();
+		if (deadline >= 0 && left <= 0)
+			return WH_ERR_TIMEOUT;
+		n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return WH_ERR_SYSTEM;
+		if (n == 0)
+			return WH_ERR_TIMEOUT;
+		return 0;
+	}
+}
+
+/* Reads what the socket has (at least one byte) into the buffer. */
+static int
+fill(struct wire_io *io, size_t want, int64_t deadline)
+{
+	uint8_t *dst;
+	ssize_t n;
+	int r;
+
+	if (want < IO_READ_AHEAD)
+		want = IO_READ_AHEAD;
+	if ((r = buf_reserve(io->in, want, &dst)) != 0)
+		return r;
+	for (;;) {
+		n = recv(io->fd, dst, want, MSG_DONTWAIT);
+		if (n > 0)
+			break;
+		if (n == 0)
+			return buf_len(io->in) == 0 ? WH_ERR_EOF :
+			    WH_ERR_TRUNCATED;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return WH_ERR_SYSTEM;
+		if (buf_len(io->in) == 0)
+			buf_shrink(io->in, IO_IDLE_KEEP);
+		if ((r = buf_reserve(io->in, want, &dst)) != 0 ||
+		    (r = wait_fd(io->fd, POLLIN, deadline)) != 0)
+			return r;
+	}
+	buf_commit(io->in, (size_t)n);
+	io->bytes_in += (uint64_t)n;
+	return 0;
+}
+
+static int64_t
+deadline_from(const struct wire_io *io)
+{
+	return io->timeout_ms < 0 ? -1 : now_ms() + io->timeout_ms;
+}
+
+int
+wire_io_read_exact(struct wire_io *io, void *p, size_t n)
+{
+	int64_t deadline = deadline_from(io);
+	int r;
+
+	while (buf_len(io->in) < n) {
+		if ((r = fill(io, n - buf_len(io->in), deadline)) != 0)
+			return r == WH_ERR_EOF && buf_len(io->in) > 0 ?
+			    WH_ERR_TRUNCATED : r;
+	}
+	return buf_get(io->in, p, n);
+}
+
+int
+wire_io_read_frame(struct wire_io *io, uint8_t **payload, size_t *len)
+{
+	/* One deadline for the whole frame: trickling bytes buys no time. */
+	int64_t deadline = deadline_from(io);
+	uint32_t declared;
+	size_t want;
+	int r;
+
+	for (;;) {
+		if ((r = wire_frame_parse(io->in, io->limit, payload, len)) != 0)
+			return r > 0 ? 0 : r;
+		want = IO_READ_AHEAD;
+		if (buf_peek_u32(io->in, &declared) == 0)
+			want = WIRE_FRAME_HEADER + (size_t)declared -
+			    buf_len(io->in);
+		if ((r = fill(io, want, deadline)) != 0)
+			return r;
+	}
+}
+
+int
+wire_io_readable(struct wire_io *io, int timeout_ms)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+
+	if (buf_len(io->in) > 0)
+		return 1;
+	return wait_fd(io->fd, POLLIN, deadline) == 0;
+}
+
+int
+wire_io_write(struct wire_io *io, const void *p, size_t n)
+{
+	int64_t deadline = deadline_from(io);
+	const uint8_t *src = p;
+	ssize_t k;
+	int r;
+
+	while (n > 0) {
+		k = send(io->fd, src, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k > 0) {
+			src += k;
+			n -= (size_t)k;
+			io->bytes_out += (uint64_t)k;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return WH_ERR_SYSTEM;
+		if ((r = wait_fd(io->fd, POLLOUT, deadline)) != 0)
+			return r;
+	}
+	return 0;
+}

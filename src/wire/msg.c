@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Envelope encode/decode glue over protobuf-c, and the per-message checks
+ * that make a decoded message safe for the rest of the program.
+ */
+#include <string.h>
+
+#include "wharf/msg.h"
+#include "wharf/wire.h"
+
+#define MSG_SOFTWARE_MAX 256
+#define MSG_ERROR_TEXT_MAX 1024
+#define MSG_SERVER_CORE_MAX 1024
+
+int
+msg_pack(const Wharf__Envelope *env, struct buf *out, size_t headroom,
+    size_t limit)
+{
+	size_t n = wharf__envelope__get_packed_size(env);
+	uint8_t *dst;
+	int r;
+
+	if (n > limit)
+		return WH_ERR_TOO_LARGE;
+	if ((r = buf_reserve(out, headroom + n, &dst)) != 0)
+		return r;
+	memset(dst, 0, headroom);
+	if (wharf__envelope__pack(env, dst + headroom) != n)
+		return WH_ERR_FORMAT;
+	buf_commit(out, headroom + n);
+	return 0;
+}
+
+static int
+validate_file_info(const Wharf__FileInfo *fi)
+{
+	if (fi == NULL || fi->name.len > WIRE_NAME_MAX ||
+	    memchr(fi->name.data, '\0', fi->name.len) != NULL)
+		return WH_ERR_FORMAT;
+	return 0;
+}
+
+static int
+text_ok(const ProtobufCBinaryData *b, size_t max)
+{
+	return b->len <= max &&
+	    (b->len == 0 || memchr(b->data, '\0', b->len) == NULL);
+}
+
+int
+msg_validate(const Wharf__Envelope *env)
+{
+	size_t i;
+
+	switch (env->body_case) {
+	case WHARF__ENVELOPE__BODY_CLIENT_HELLO:
+		if (env->client_hello->ephemeral_key.len != WIRE_KEY_LEN ||
+		    strlen(env->client_hello->software) > MSG_SOFTWARE_MAX)
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_SERVER_HELLO:
+		if (env->server_hello->core.len > MSG_SERVER_CORE_MAX ||
+		    env->server_hello->signature.len != WIRE_SIG_LEN ||
+		    env->server_hello->key_confirm.len != WIRE_CONFIRM_LEN)
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_AUTH:
+		/* Over-long names fail authentication later, not here:
+		 * the answer must not depend on which field was wrong. */
+		if (env->auth->user.len > WIRE_PATH_MAX ||
+		    env->auth->password.len > WIRE_PASSWORD_MAX)
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_AUTH_OK:
+		if (!text_ok(&env->auth_ok->user, WIRE_PATH_MAX) ||
+		    !text_ok(&env->auth_ok->cwd, WIRE_PATH_MAX))
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_ERROR:
+		if (strlen(env->error->message) > MSG_ERROR_TEXT_MAX)
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_LIST_PART:
+		for (i = 0; i < env->list_part->n_entries; i++)
+			if (validate_file_info(env->list_part->entries[i]) != 0)
+				return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_STAT_REPLY:
+		if (validate_file_info(env->stat_reply->info) != 0 ||
+		    !text_ok(&env->stat_reply->path, WIRE_PATH_MAX))
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_CWD:
+		if (!text_ok(&env->cwd->cwd, WIRE_PATH_MAX))
+			return WH_ERR_FORMAT;
+		break;
+	default:
+		/* Requests carry paths, which the sandbox checks so that
+		 * the answer is INVALID_PATH rather than a framing error. */
+		break;
+	}
+	return 0;
+}
+
+int
+msg_unpack(const uint8_t *p, size_t len, Wharf__Envelope **out)
+{
+	Wharf__Envelope *env;
+	int r;
+
+	*out = NULL;
+	if ((env = wharf__envelope__unpack(NULL, len, p)) == NULL)
+		return WH_ERR_FORMAT;
+	if ((r = msg_validate(env)) != 0) {
+		msg_free(env);
+		return r;
+	}
+	*out = env;
+	return 0;
+}
+
+void
+msg_free(Wharf__Envelope *env)
+{
+	if (env != NULL)
+		wharf__envelope__free_unpacked(env, NULL);
+}
+
+int
+msg_text(const ProtobufCBinaryData *b, char *out, size_t outlen)
+{
+	if (b->len > 0 && memchr(b->data, '\0', b->len) != NULL)
+		return WH_ERR_FORMAT;
+	if (b->len >= outlen)
+		return WH_ERR_TOO_LARGE;
+	if (b->len > 0)
+		memcpy(out, b->data, b->len);
+	out[b->len] = '\0';
+	return 0;
+}
+
+ProtobufCBinaryData
+msg_bytes(const char *s)
+{
+	ProtobufCBinaryData b;
+
+	/* protobuf-c never writes through data when packing. */
+	b.data = (uint8_t *)(uintptr_t)s;
+	b.len = s != NULL ? strlen(s) : 0;
+	return b;
+}
+
+const char *
+msg_body_name(Wharf__Envelope__BodyCase c)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field(&wharf__envelope__descriptor,
+		(unsigned)c);
+
+	return f != NULL && c != WHARF__ENVELOPE__BODY__NOT_SET ? f->name :
+	    "unknown";
+}
+
+static const struct {
+	Wharf__ErrorCode code;
+	int err;
+	const char *name;
+	const char *text;
+} code_table[] = {
+	{ WHARF__ERROR_CODE__NOT_FOUND, WH_ERR_NOT_FOUND, "NOT_FOUND",
+	    "no such file or directory" },
+	{ WHARF__ERROR_CODE__EXISTS, WH_ERR_EXISTS, "EXISTS",
+	    "already exists" },
+	{ WHARF__ERROR_CODE__NOT_EMPTY, WH_ERR_NOT_EMPTY, "NOT_EMPTY",
+	    "directory not empty" },
+	{ WHARF__ERROR_CODE__NOT_A_DIRECTORY, WH_ERR_NOT_DIR,
+	    "NOT_A_DIRECTORY", "not a directory" },
+	{ WHARF__ERROR_CODE__IS_A_DIRECTORY, WH_ERR_IS_DIR, "IS_A_DIRECTORY",
+	    "is a directory" },
+	{ WHARF__ERROR_CODE__PERMISSION, WH_ERR_PERMISSION, "PERMISSION",
+	    "permission denied" },
+	{ WHARF__ERROR_CODE__INVALID_PATH, WH_ERR_INVALID_PATH,
+	    "INVALID_PATH", "invalid path" },
+	{ WHARF__ERROR_CODE__TOO_LARGE, WH_ERR_TOO_LARGE, "TOO_LARGE",
+	    "too large" },
+	{ WHARF__ERROR_CODE__AUTH_FAILED, WH_ERR_AUTH, "AUTH_FAILED",
+	    "authentication failed" },
+	{ WHARF__ERROR_CODE__UNSUPPORTED, WH_ERR_UNSUPPORTED, "UNSUPPORTED",
+	    "not supported" },
+	{ WHARF__ERROR_CODE__PROTOCOL, WH_ERR_PROTOCOL, "PROTOCOL",
+	    "protocol error" },
+	{ WHARF__ERROR_CODE__INTERNAL, WH_ERR_SYSTEM, "INTERNAL",
+	    "internal server error" },
+	{ WHARF__ERROR_CODE__BUSY, WH_ERR_BUSY, "BUSY", "server busy" },
+	{ WHARF__ERROR_CODE__NO_SPACE, WH_ERR_NO_SPACE, "NO_SPACE",
+	    "no space left on server" },
+	{ WHARF__ERROR_CODE__BAD_HASH, WH_ERR_BAD_HASH, "BAD_HASH",
+	    "hash mismatch" },
+	{ WHARF__ERROR_CODE__IO, WH_ERR_IO, "IO", "input/output error" },
+	{ WHARF__ERROR_CODE__TIMEOUT, WH_ERR_TIMEOUT, "TIMEOUT", "timed out" },
+	{ WHARF__ERROR_CODE__CANCELLED, WH_ERR_CANCELLED, "CANCELLED",
+	    "cancelled" },
+};
+
+#define CODE_TABLE_LEN (sizeof(code_table) / sizeof(code_table[0]))
+
+Wharf__ErrorCode
+msg_code_from_err(int r)
+{
+	size_t i;
+
+	/* Internal failures that a peer should not see in detail. */
+	switch (r) {
+	case WH_ERR_FORMAT:
+	case WH_ERR_TRUNCATED:
+		return WHARF__ERROR_CODE__PROTOCOL;
+	case WH_ERR_DECOMPRESS:
+		return WHARF__ERROR_CODE__PROTOCOL;
+	case WH_ERR_INVALID_ARG:
+		return WHARF__ERROR_CODE__PROTOCOL;
+	case WH_ERR_CORRUPT:
+	case WH_ERR_NOMEM:
+		return WHARF__ERROR_CODE__INTERNAL;
+	}
+	for (i = 0; i < CODE_TABLE_LEN; i++)
+		if (code_table[i].err == r)
+			return code_table[i].code;
+	return WHARF__ERROR_CODE__INTERNAL;
+}
+
+int
+msg_err_from_code(Wharf__ErrorCode code)
+{
+	size_t i;
+
+	for (i = 0; i < CODE_TABLE_LEN; i++)
+		if (code_table[i].code == code)
+			return code_table[i].err;
+	return WH_ERR_REMOTE;
+}
+
+const char *
+msg_code_text(Wharf__ErrorCode code)
+{
+	size_t i;
+
+	for (i = 0; i < CODE_TABLE_LEN; i++)
+		if (code_table[i].code == code)
+			return code_table[i].text;
+	return "unknown error";
+}
+
+const char *
+msg_code_name(Wharf__ErrorCode code)
+{
+	size_t i;
+
+	for (i = 0; i < CODE_TABLE_LEN; i++)
+		if (code_table[i].code == code)
+			return code_table[i].name;
+	return "UNKNOWN";
+}
