@@ -16,11 +16,11 @@
 
 struct buf {
 	uint8_t *data;
-	size_t off;      /* first unread byte */
-	size_t size;     /* end of valid bytes */
-	size_t alloc;    /* bytes allocated (0 for a view) */
-	size_t max;      /* growth cap */
-	int readonly;    /* a view over memory the buffer does not own */
+	size_t off; /* first unread byte */
+	size_t size; /* end of valid bytes */
+	size_t alloc; /* bytes allocated (0 for a view) */
+	size_t max; /* growth cap */
+	int readonly; /* a view over memory the buffer does not own */
 };
 
 /* A growable buffer that never holds more than max bytes. NULL on ENOMEM. */

@@ -50,8 +50,7 @@ int channel_is_sealed(const struct channel *ch);
 void channel_set_limit(struct channel *ch, size_t limit);
 
 /* Sends one envelope as one frame. */
-int channel_send(struct channel *ch, const Wharf__Envelope *env)
-    WH_MUST_CHECK;
+int channel_send(struct channel *ch, const Wharf__Envelope *env) WH_MUST_CHECK;
 /*
  * Receives one envelope (free with msg_free). A frame that fails to open
  * returns WH_ERR_AUTH and poisons the channel: every later call fails.

@@ -14,10 +14,10 @@
 #define CLI_LINE_MAX 8192
 
 struct cli {
-	struct client *c;        /* NULL while not connected */
+	struct client *c; /* NULL while not connected */
 	struct client_opts opts;
 	int interactive;
-	int quit;                /* bye/exit/quit was given */
+	int quit; /* bye/exit/quit was given */
 };
 
 /*

@@ -36,7 +36,7 @@ struct client_target {
 struct client_opts {
 	const char *psk_file;
 	int plaintext;
-	int quiet;          /* no notices (pinning, plaintext warning) */
+	int quiet; /* no notices (pinning, plaintext warning) */
 };
 
 struct client {
@@ -48,15 +48,14 @@ struct client {
 	int plaintext;
 	char cwd[SANDBOX_VPATH_MAX];
 	char errmsg[CLIENT_ERRMSG_MAX];
-	int lost;           /* the connection is gone */
+	int lost; /* the connection is gone */
 };
 
 /*
  * Parses "[USER@]HOST[:PORT]"; USER defaults to the login name.
  * WH_ERR_INVALID_ARG with a message on stderr for bad input.
  */
-int client_target_parse(const char *s, struct client_target *t)
-    WH_MUST_CHECK;
+int client_target_parse(const char *s, struct client_target *t) WH_MUST_CHECK;
 
 /*
  * Connects, verifies or pins the server's key, and logs in with the
@@ -76,9 +75,8 @@ int client_known_hosts_path(char *out, size_t outlen) WH_MUST_CHECK;
  * (msg_err_from_code) with the server's text in c->errmsg. Non-final
  * ListPart frames are passed to on_part when given.
  */
-int client_call(struct client *c, Wharf__Envelope *req,
-    Wharf__Envelope **resp,
-    int (*on_part)(void *arg, const Wharf__Envelope *part), void *arg)
-    WH_MUST_CHECK;
+int client_call(struct client *c, Wharf__Envelope *req, Wharf__Envelope **resp,
+    int (*on_part)(void *arg, const Wharf__Envelope *part),
+    void *arg) WH_MUST_CHECK;
 
 #endif

@@ -17,16 +17,15 @@
  * same folder with the given mode, fsynced, renamed over path, and the
  * folder fsynced. Readers see the old or the new content, never a mix.
  */
-int file_write_atomic(const char *path, const void *data, size_t len,
-    mode_t mode) WH_MUST_CHECK;
+int file_write_atomic(
+    const char *path, const void *data, size_t len, mode_t mode) WH_MUST_CHECK;
 
 /*
  * Reads all of path into a new buffer (*out, caller frees) if it holds at
  * most max bytes. WH_ERR_NOT_FOUND if it does not exist, WH_ERR_TOO_LARGE
  * if it is bigger.
  */
-int file_read_all(const char *path, size_t max, struct buf **out)
-    WH_MUST_CHECK;
+int file_read_all(const char *path, size_t max, struct buf **out) WH_MUST_CHECK;
 
 /* mkdir -p with the given mode for the folders it creates. */
 int file_mkdirs(const char *path, mode_t mode) WH_MUST_CHECK;

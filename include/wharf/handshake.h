@@ -38,12 +38,12 @@ struct hs_client {
 	int have_psk;
 	int want_plaintext;
 	uint64_t features;
-	struct buf *sent;     /* preface || ClientHello frame, as sent */
+	struct buf *sent; /* preface || ClientHello frame, as sent */
 };
 
 struct hs_server_config {
 	const struct host_key *host_key;
-	const uint8_t *psk;   /* NULL, or KEYS_PSK_LEN bytes */
+	const uint8_t *psk; /* NULL, or KEYS_PSK_LEN bytes */
 	int allow_plaintext;
 	uint64_t features;
 };
@@ -52,8 +52,8 @@ struct hs_server_config {
  * Client step 1: makes the ephemeral key and the first flight (preface and
  * ClientHello frame), left in c->sent. psk may be NULL.
  */
-int hs_client_init(struct hs_client *c, const uint8_t *psk,
-    int want_plaintext, uint64_t features) WH_MUST_CHECK;
+int hs_client_init(struct hs_client *c, const uint8_t *psk, int want_plaintext,
+    uint64_t features) WH_MUST_CHECK;
 
 /*
  * Client step 2: checks the server's 12-byte preface and its first frame
@@ -64,8 +64,8 @@ int hs_client_init(struct hs_client *c, const uint8_t *psk,
  * confirmation), WH_ERR_PSK, WH_ERR_PROTOCOL.
  */
 int hs_client_finish(struct hs_client *c, const uint8_t *server_preface,
-    const uint8_t *frame, size_t frame_len, struct hs_result *res,
-    char *why, size_t whylen) WH_MUST_CHECK;
+    const uint8_t *frame, size_t frame_len, struct hs_result *res, char *why,
+    size_t whylen) WH_MUST_CHECK;
 void hs_client_cleanup(struct hs_client *c);
 
 /*
@@ -79,8 +79,8 @@ int hs_server_respond(const struct hs_server_config *cfg,
     struct buf *out, struct hs_result *res) WH_MUST_CHECK;
 
 /* Appends a server preface and an Error frame (busy, bad preface). */
-int hs_server_refuse(struct buf *out, int code, const char *message)
-    WH_MUST_CHECK;
+int
+hs_server_refuse(struct buf *out, int code, const char *message) WH_MUST_CHECK;
 
 /* Socket drivers for the steps above. */
 int hs_client_run(struct wire_io *io, struct hs_client *c,

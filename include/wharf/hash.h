@@ -34,8 +34,8 @@ void hash_init(struct hash_ctx *h, enum hash_alg alg);
 void hash_update(struct hash_ctx *h, const void *p, size_t len);
 void hash_final(struct hash_ctx *h, uint8_t out[HASH_LEN]);
 /* One-shot. */
-void hash_buf(enum hash_alg alg, const void *p, size_t len,
-    uint8_t out[HASH_LEN]);
+void
+hash_buf(enum hash_alg alg, const void *p, size_t len, uint8_t out[HASH_LEN]);
 
 /* "blake2b" / "sha256"; and back, WH_ERR_INVALID_ARG for other names. */
 const char *hash_alg_name(enum hash_alg alg);

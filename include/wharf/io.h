@@ -32,8 +32,8 @@ int wire_io_read_exact(struct wire_io *io, void *p, size_t n) WH_MUST_CHECK;
  * and writable, until the next read. WH_ERR_EOF on a clean close between
  * frames, WH_ERR_TRUNCATED inside one, WH_ERR_TIMEOUT, WH_ERR_TOO_LARGE.
  */
-int wire_io_read_frame(struct wire_io *io, uint8_t **payload, size_t *len)
-    WH_MUST_CHECK;
+int wire_io_read_frame(
+    struct wire_io *io, uint8_t **payload, size_t *len) WH_MUST_CHECK;
 
 /* 1 if a read would not block (bytes buffered or readable), else 0. */
 int wire_io_readable(struct wire_io *io, int timeout_ms);

@@ -30,8 +30,8 @@ struct host_key {
  * does not exist. WH_ERR_CORRUPT for a damaged file, WH_ERR_PERMISSION if
  * group or others may read it.
  */
-int keys_host_load_or_create(const char *path, struct host_key *out)
-    WH_MUST_CHECK;
+int
+keys_host_load_or_create(const char *path, struct host_key *out) WH_MUST_CHECK;
 void keys_host_wipe(struct host_key *k);
 
 /* Writes a new random PSK to path; WH_ERR_EXISTS if path exists. */
@@ -40,8 +40,8 @@ int keys_psk_generate(const char *path) WH_MUST_CHECK;
 int keys_psk_load(const char *path, uint8_t out[KEYS_PSK_LEN]) WH_MUST_CHECK;
 
 /* "SHA256:<base64>" of a public key, as OpenSSH prints fingerprints. */
-void keys_fingerprint(const uint8_t pk[KEYS_HOST_PK_LEN],
-    char out[KEYS_FINGERPRINT_LEN]);
+void keys_fingerprint(
+    const uint8_t pk[KEYS_HOST_PK_LEN], char out[KEYS_FINGERPRINT_LEN]);
 
 /*
  * known_hosts: one "host:port ed25519 <base64 key>" a line. Returns 0 if

@@ -27,8 +27,8 @@ int msg_pack(const Wharf__Envelope *env, struct buf *out, size_t headroom,
  * WH_ERR_FORMAT if the bytes are not a valid Envelope. A body of a type
  * this version does not know is not an error: body_case is NOT_SET.
  */
-int msg_unpack(const uint8_t *p, size_t len, Wharf__Envelope **out)
-    WH_MUST_CHECK;
+int
+msg_unpack(const uint8_t *p, size_t len, Wharf__Envelope **out) WH_MUST_CHECK;
 void msg_free(Wharf__Envelope *env);
 
 /* The structural checks msg_unpack() runs, for messages built locally. */
@@ -38,8 +38,8 @@ int msg_validate(const Wharf__Envelope *env) WH_MUST_CHECK;
  * Copies a bytes field holding text into out as a C string. WH_ERR_FORMAT
  * if it holds a NUL, WH_ERR_TOO_LARGE if it needs more than outlen bytes.
  */
-int msg_text(const ProtobufCBinaryData *b, char *out, size_t outlen)
-    WH_MUST_CHECK;
+int
+msg_text(const ProtobufCBinaryData *b, char *out, size_t outlen) WH_MUST_CHECK;
 
 /* A bytes field that refers to s (not copied). */
 ProtobufCBinaryData msg_bytes(const char *s);

@@ -23,9 +23,9 @@ int netaddr_split(const char *s, char *host, size_t hostlen, uint16_t *port,
     uint16_t default_port) WH_MUST_CHECK;
 
 /* "host:port", bracketing IPv6 literals; IPv4-mapped IPv6 shown as IPv4. */
-void netaddr_format_host(const char *host, uint16_t port, char *out,
-    size_t outlen);
-void netaddr_format_sockaddr(const struct sockaddr *sa, char *out,
-    size_t outlen);
+void
+netaddr_format_host(const char *host, uint16_t port, char *out, size_t outlen);
+void
+netaddr_format_sockaddr(const struct sockaddr *sa, char *out, size_t outlen);
 
 #endif

@@ -52,7 +52,7 @@ struct session {
 	char peer[SESSION_PEER_MAX];
 	char user[USERS_NAME_MAX + 1];
 	int read_only;
-	int closing;                     /* stop after this request */
+	int closing; /* stop after this request */
 	char cwd[SANDBOX_VPATH_MAX];
 	char errmsg[SESSION_ERRMSG_MAX]; /* detail for the next Error */
 	char logpath[SANDBOX_VPATH_MAX]; /* the path the log line names */
@@ -64,8 +64,8 @@ void session_serve(struct server *srv, int fd, const char *peer);
 /* Sends env as the response to request id. Failures mark the session
  * closing: a peer we cannot write to is gone. */
 int session_send(struct session *s, uint32_t id, Wharf__Envelope *env);
-int session_send_error(struct session *s, uint32_t id, int err,
-    const char *message);
+int session_send_error(
+    struct session *s, uint32_t id, int err, const char *message);
 
 /*
  * Handles one authenticated request: sends its response(s) itself and

@@ -15,8 +15,7 @@
  * terminated, newline stripped). WH_ERR_UNSUPPORTED when there is no
  * terminal, WH_ERR_TOO_LARGE when the line does not fit.
  */
-int tty_read_secret(const char *prompt, char *out, size_t outlen)
-    WH_MUST_CHECK;
+int tty_read_secret(const char *prompt, char *out, size_t outlen) WH_MUST_CHECK;
 
 /* Reads one line from stdin (newline stripped). WH_ERR_EOF on no input. */
 int tty_read_line_stdin(char *out, size_t outlen) WH_MUST_CHECK;

@@ -39,8 +39,7 @@ int users_name_valid(const char *name);
  * Loads path into *u (users_cleanup frees). A missing file is an empty
  * list; a malformed line is WH_ERR_CORRUPT with *bad_line set.
  */
-int users_load(const char *path, struct users *u, int *bad_line)
-    WH_MUST_CHECK;
+int users_load(const char *path, struct users *u, int *bad_line) WH_MUST_CHECK;
 int users_save(const char *path, const struct users *u) WH_MUST_CHECK;
 void users_cleanup(struct users *u);
 
@@ -49,8 +48,7 @@ struct user *users_find(const struct users *u, const char *name);
 /* Adds name (WH_ERR_EXISTS if present) with an Argon2id hash of password. */
 int users_add(struct users *u, const char *name, const char *password,
     int read_only) WH_MUST_CHECK;
-int users_set_password(struct user *usr, const char *password)
-    WH_MUST_CHECK;
+int users_set_password(struct user *usr, const char *password) WH_MUST_CHECK;
 int users_remove(struct users *u, const char *name) WH_MUST_CHECK;
 
 /*

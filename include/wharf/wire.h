@@ -51,22 +51,22 @@ struct wire_preface {
 };
 
 /* Writes the 12-byte preface for [min, max] into out. */
-void wire_preface_encode(uint8_t out[WIRE_PREFACE_LEN], uint16_t min,
-    uint16_t max);
+void
+wire_preface_encode(uint8_t out[WIRE_PREFACE_LEN], uint16_t min, uint16_t max);
 
 /*
  * Parses a 12-byte preface. WH_ERR_FORMAT if the magic is wrong (not a
  * wharf peer), WH_ERR_PROTOCOL if the range is empty or starts at 0.
  */
-int wire_preface_decode(const uint8_t *p, size_t len, struct wire_preface *out)
-    WH_MUST_CHECK;
+int wire_preface_decode(
+    const uint8_t *p, size_t len, struct wire_preface *out) WH_MUST_CHECK;
 
 /*
  * Chooses the highest version both ranges contain. Returns it, or 0 when
  * the ranges do not overlap.
  */
-uint16_t wire_version_choose(const struct wire_preface *a,
-    const struct wire_preface *b);
+uint16_t
+wire_version_choose(const struct wire_preface *a, const struct wire_preface *b);
 
 /*
  * Frame parsing on bytes already received. If in holds a whole frame,
@@ -74,7 +74,7 @@ uint16_t wire_version_choose(const struct wire_preface *a,
  * it; returns 0 if more bytes are needed. WH_ERR_TOO_LARGE if the declared
  * length is over limit, WH_ERR_FORMAT for a zero length.
  */
-int wire_frame_parse(struct buf *in, size_t limit, uint8_t **payload,
-    size_t *len) WH_MUST_CHECK;
+int wire_frame_parse(
+    struct buf *in, size_t limit, uint8_t **payload, size_t *len) WH_MUST_CHECK;
 
 #endif

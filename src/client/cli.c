@@ -22,7 +22,7 @@ struct cli_cmd {
 	const char *name;
 	const char *args;
 	const char *help;
-	int remote;                   /* needs a connection */
+	int remote; /* needs a connection */
 	int (*fn)(struct cli *cli, int argc, char **argv);
 };
 
@@ -42,7 +42,7 @@ cli_split(const char *line, char *storage, char **argv)
 			return WH_ERR_INVALID_ARG;
 		argv[argc++] = o;
 		while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\r' &&
-		       *p != '\n') {
+		    *p != '\n') {
 			if (*p == '\'' || *p == '"') {
 				quote = *p++;
 				while (*p != '\0' && *p != quote) {
@@ -93,8 +93,7 @@ parse_flags(int argc, char **argv, const char *allowed, int *flags)
 	const char *f;
 
 	*flags = 0;
-	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0';
-	     i++) {
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			return i + 1;
 		for (f = argv[i] + 1; *f != '\0'; f++) {
@@ -115,8 +114,9 @@ mode_string(Wharf__FileType type, uint32_t mode, char out[11])
 	int i;
 
 	out[0] = type == WHARF__FILE_TYPE__TYPE_DIR ? 'd' :
-	    type == WHARF__FILE_TYPE__TYPE_SYMLINK ? 'l' :
-	    type == WHARF__FILE_TYPE__TYPE_FILE ? '-' : '?';
+	    type == WHARF__FILE_TYPE__TYPE_SYMLINK  ? 'l' :
+	    type == WHARF__FILE_TYPE__TYPE_FILE     ? '-' :
+	                                              '?';
 	for (i = 0; i < 9; i++)
 		out[i + 1] = (mode & (1u << (8 - i))) ? rwx[i] : '-';
 	out[10] = '\0';
@@ -206,8 +206,8 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 
 /* Sends a request whose success answer carries nothing to print. */
 static int
-simple_call(struct cli *cli, Wharf__Envelope *req, const char *cmd,
-    const char *arg)
+simple_call(
+    struct cli *cli, Wharf__Envelope *req, const char *cmd, const char *arg)
 {
 	Wharf__Envelope *resp = NULL;
 	int r;
@@ -269,8 +269,7 @@ cmd_mkdir(struct cli *cli, int argc, char **argv)
 	Wharf__MkdirReq mk = WHARF__MKDIR_REQ__INIT;
 	int flags, first, i, status = EXIT_OK, r;
 
-	if ((first = parse_flags(argc, argv, "p", &flags)) < 0 ||
-	    first >= argc)
+	if ((first = parse_flags(argc, argv, "p", &flags)) < 0 || first >= argc)
 		return usage_fail("mkdir", "[-p] PATH...");
 	for (i = first; i < argc; i++) {
 		mk.path = msg_bytes(argv[i]);
@@ -358,8 +357,7 @@ cmd_stat(struct cli *cli, int argc, char **argv)
 	if (resp->body_case != WHARF__ENVELOPE__BODY_STAT_REPLY ||
 	    msg_text(&resp->stat_reply->path, path, sizeof(path)) != 0) {
 		msg_free(resp);
-		fprintf(stderr, "wharf: stat %s: unexpected answer\n",
-		    argv[1]);
+		fprintf(stderr, "wharf: stat %s: unexpected answer\n", argv[1]);
 		return EXIT_REMOTE;
 	}
 	fi = resp->stat_reply->info;
@@ -368,7 +366,7 @@ cmd_stat(struct cli *cli, int argc, char **argv)
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
 	printf("    Path: %s\n    Type: %s\n    Size: %llu\n"
-	    "    Mode: %04o (%s)\nModified: %s\n",
+	       "    Mode: %04o (%s)\nModified: %s\n",
 	    log_clean(clean, sizeof(clean), path), type_name(fi->type),
 	    (unsigned long long)fi->size, fi->mode & 07777, mode, when);
 	msg_free(resp);
@@ -468,8 +466,7 @@ static const struct cli_cmd commands[] = {
 	{ "cd", "[PATH]", "change the remote directory", 1, cmd_cd },
 	{ "pwd", "", "print the remote directory", 1, cmd_pwd },
 	{ "mkdir", "[-p] PATH...", "make remote directories", 1, cmd_mkdir },
-	{ "rmdir", "PATH...", "remove empty remote directories", 1,
-	    cmd_rmdir },
+	{ "rmdir", "PATH...", "remove empty remote directories", 1, cmd_rmdir },
 	{ "rm", "PATH...", "remove remote files", 1, cmd_rm },
 	{ "mv", "SRC DST", "rename or move a remote file or directory", 1,
 	    cmd_mv },
@@ -496,8 +493,8 @@ cmd_help(struct cli *cli, int argc, char **argv)
 		if (commands[i].help == NULL ||
 		    (argc > 1 && strcmp(argv[1], commands[i].name) != 0))
 			continue;
-		printf("  %-6s %-22s %s\n", commands[i].name,
-		    commands[i].args, commands[i].help);
+		printf("  %-6s %-22s %s\n", commands[i].name, commands[i].args,
+		    commands[i].help);
 		if (argc > 1)
 			return EXIT_OK;
 	}
@@ -524,8 +521,10 @@ cli_run_line(struct cli *cli, const char *line)
 	if ((storage = malloc(strlen(line) + 1)) == NULL)
 		return EXIT_REMOTE;
 	if ((argc = cli_split(line, storage, argv)) < 0) {
-		fprintf(stderr, "wharf: cannot parse: unbalanced quotes or "
-		    "more than %d words\n", CLI_ARGS_MAX);
+		fprintf(stderr,
+		    "wharf: cannot parse: unbalanced quotes or "
+		    "more than %d words\n",
+		    CLI_ARGS_MAX);
 		free(storage);
 		return ignore ? EXIT_OK : EXIT_USAGE;
 	}

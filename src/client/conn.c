@@ -52,9 +52,11 @@ client_target_parse(const char *s, struct client_target *t)
 		snprintf(t->user, sizeof(t->user), "%s", login);
 	}
 	if (netaddr_split(hostpart, t->host, sizeof(t->host), &t->port,
-		WIRE_PORT_DEFAULT) != 0) {
-		fprintf(stderr, "wharf: bad address '%s': expected "
-		    "[USER@]HOST[:PORT], with IPv6 as [ADDR]:PORT\n", s);
+	        WIRE_PORT_DEFAULT) != 0) {
+		fprintf(stderr,
+		    "wharf: bad address '%s': expected "
+		    "[USER@]HOST[:PORT], with IPv6 as [ADDR]:PORT\n",
+		    s);
 		return WH_ERR_INVALID_ARG;
 	}
 	return 0;
@@ -69,8 +71,7 @@ client_known_hosts_path(char *out, size_t outlen)
 	if (xdg != NULL && xdg[0] == '/')
 		n = snprintf(out, outlen, "%s/wharf/known_hosts", xdg);
 	else if (home != NULL && home[0] != '\0')
-		n = snprintf(out, outlen, "%s/.config/wharf/known_hosts",
-		    home);
+		n = snprintf(out, outlen, "%s/.config/wharf/known_hosts", home);
 	else
 		return WH_ERR_NOT_FOUND;
 	return n > 0 && (size_t)n < outlen ? 0 : WH_ERR_TOO_LARGE;
@@ -97,8 +98,9 @@ dial(const struct client_target *t, int *fdp)
 		return WH_ERR_NOT_FOUND;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-		    SOCK_NONBLOCK, ai->ai_protocol);
+		fd = socket(ai->ai_family,
+		    ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    ai->ai_protocol);
 		if (fd < 0) {
 			err = errno;
 			continue;
@@ -143,7 +145,8 @@ check_host_key(const struct client *c, const uint8_t *pk, int quiet)
 
 	keys_fingerprint(pk, fp);
 	if ((r = client_known_hosts_path(path, sizeof(path))) != 0) {
-		fprintf(stderr, "wharf: cannot place known_hosts: set HOME or "
+		fprintf(stderr,
+		    "wharf: cannot place known_hosts: set HOME or "
 		    "XDG_CONFIG_HOME\n");
 		return r;
 	}
@@ -160,7 +163,8 @@ check_host_key(const struct client *c, const uint8_t *pk, int quiet)
 		    "the server's key was replaced.\n"
 		    "wharf: the server now presents %s\n"
 		    "wharf: if the change is expected, delete line %d of %s "
-		    "and connect again.\n", c->hostport, fp, line, path);
+		    "and connect again.\n",
+		    c->hostport, fp, line, path);
 		return r;
 	}
 	if (r != WH_ERR_NOT_FOUND) {
@@ -168,8 +172,8 @@ check_host_key(const struct client *c, const uint8_t *pk, int quiet)
 		return r;
 	}
 	if ((r = keys_known_host_add(path, c->hostport, pk)) != 0) {
-		fprintf(stderr, "wharf: cannot pin host key in %s: %s\n",
-		    path, wh_strerror(r));
+		fprintf(stderr, "wharf: cannot pin host key in %s: %s\n", path,
+		    wh_strerror(r));
 		return r;
 	}
 	if (!quiet)
@@ -193,11 +197,12 @@ get_password(char *out, size_t outlen, const struct client *c, int attempt)
 		snprintf(out, outlen, "%s", env);
 		return 0;
 	}
-	snprintf(prompt, sizeof(prompt), "%s@%s's password: ",
-	    c->target.user, c->hostport);
+	snprintf(prompt, sizeof(prompt), "%s@%s's password: ", c->target.user,
+	    c->hostport);
 	r = tty_read_secret(prompt, out, outlen);
 	if (r == WH_ERR_UNSUPPORTED)
-		fprintf(stderr, "wharf: no password: set WHARF_PASSWORD or "
+		fprintf(stderr,
+		    "wharf: no password: set WHARF_PASSWORD or "
 		    "run on a terminal\n");
 	return r;
 }
@@ -211,8 +216,8 @@ login(struct client *c)
 	int attempt, r = WH_ERR_AUTH;
 
 	for (attempt = 0; attempt < CLIENT_PASSWORD_TRIES; attempt++) {
-		if ((r = get_password(password, sizeof(password), c,
-			 attempt)) != 0)
+		if ((r = get_password(
+		         password, sizeof(password), c, attempt)) != 0)
 			break;
 		auth.user = msg_bytes(c->target.user);
 		auth.password = msg_bytes(password);
@@ -220,10 +225,11 @@ login(struct client *c)
 		req.auth = &auth;
 		r = client_call(c, &req, &resp, NULL, NULL);
 		sodium_memzero(password, sizeof(password));
-		if (r == 0 && resp->body_case == WHARF__ENVELOPE__BODY_AUTH_OK) {
+		if (r == 0 &&
+		    resp->body_case == WHARF__ENVELOPE__BODY_AUTH_OK) {
 			c->read_only = resp->auth_ok->read_only;
 			if (msg_text(&resp->auth_ok->cwd, c->cwd,
-				sizeof(c->cwd)) != 0)
+			        sizeof(c->cwd)) != 0)
 				snprintf(c->cwd, sizeof(c->cwd), "/");
 			msg_free(resp);
 			return 0;
@@ -239,8 +245,7 @@ login(struct client *c)
 	}
 	sodium_memzero(password, sizeof(password));
 	if (r == WH_ERR_AUTH)
-		snprintf(c->errmsg, sizeof(c->errmsg),
-		    "authentication failed");
+		snprintf(c->errmsg, sizeof(c->errmsg), "authentication failed");
 	return r;
 }
 
@@ -261,9 +266,10 @@ client_open(const struct client_target *t, const struct client_opts *o,
 	if (o->psk_file != NULL) {
 		if ((r = keys_psk_load(o->psk_file, psk)) != 0) {
 			fprintf(stderr, "wharf: --psk %s: %s\n", o->psk_file,
-			    r == WH_ERR_PERMISSION ? "readable by others; "
-			    "chmod 600 it" : r == WH_ERR_CORRUPT ?
-			    "not a wharf key file" : wh_strerror(r));
+			    r == WH_ERR_PERMISSION  ? "readable by others; "
+			                              "chmod 600 it" :
+			        r == WH_ERR_CORRUPT ? "not a wharf key file" :
+			                              wh_strerror(r));
 			return r;
 		}
 		have_psk = 1;
@@ -273,8 +279,7 @@ client_open(const struct client_target *t, const struct client_opts *o,
 		goto out;
 	}
 	c->target = *t;
-	netaddr_format_host(t->host, t->port, c->hostport,
-	    sizeof(c->hostport));
+	netaddr_format_host(t->host, t->port, c->hostport, sizeof(c->hostport));
 	if ((r = dial(t, &fd)) != 0)
 		goto out;
 	if ((io = wire_io_new(fd)) == NULL) {
@@ -289,7 +294,7 @@ client_open(const struct client_target *t, const struct client_opts *o,
 	}
 	wire_io_set_timeout(io, CLIENT_CONNECT_TIMEOUT_MS);
 	if ((r = hs_client_init(&hc, have_psk ? psk : NULL, o->plaintext,
-		 WIRE_FEATURES_ALL)) != 0 ||
+	         WIRE_FEATURES_ALL)) != 0 ||
 	    (r = hs_client_run(io, &hc, &res, why, sizeof(why))) != 0) {
 		fprintf(stderr, "wharf: %s: %s\n", c->hostport, why);
 		goto out;
@@ -302,13 +307,14 @@ client_open(const struct client_target *t, const struct client_opts *o,
 	c->plaintext = res.plaintext;
 	hs_result_wipe(&res);
 	if (c->plaintext && !o->quiet)
-		fprintf(stderr, "wharf: WARNING: unencrypted session: the "
+		fprintf(stderr,
+		    "wharf: WARNING: unencrypted session: the "
 		    "password and all data are visible on the network\n");
 	wire_io_set_timeout(io, CLIENT_REPLY_TIMEOUT_MS);
 	if ((r = login(c)) != 0) {
 		if (c->errmsg[0])
-			fprintf(stderr, "wharf: %s: %s\n", c->hostport,
-			    c->errmsg);
+			fprintf(
+			    stderr, "wharf: %s: %s\n", c->hostport, c->errmsg);
 		goto out;
 	}
 	channel_set_limit(c->ch, WIRE_FRAME_MAX);
@@ -402,6 +408,6 @@ lost:
 	c->lost = 1;
 	snprintf(c->errmsg, sizeof(c->errmsg), "connection lost: %s",
 	    r == WH_ERR_AUTH ? "a frame failed authentication" :
-	    wh_strerror(r));
+	                       wh_strerror(r));
 	return r;
 }

@@ -154,8 +154,9 @@ connect_main(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "wharf: connect: %s\n", optind >= argc ?
-		    "missing [USER@]HOST[:PORT]" : "too many arguments");
+		fprintf(stderr, "wharf: connect: %s\n",
+		    optind >= argc ? "missing [USER@]HOST[:PORT]" :
+		                     "too many arguments");
 		connect_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -213,9 +214,9 @@ keygen_main(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: wharf keygen --psk FILE\n\n"
-			    "Writes a new random pre-shared key to FILE "
-			    "(mode 0600). Give the same\nfile to "
-			    "'wharf serve --psk' and to clients' --psk.\n");
+			       "Writes a new random pre-shared key to FILE "
+			       "(mode 0600). Give the same\nfile to "
+			       "'wharf serve --psk' and to clients' --psk.\n");
 			return EXIT_OK;
 		default:
 			fprintf(stderr, "usage: wharf keygen --psk FILE\n");
@@ -231,7 +232,8 @@ keygen_main(int argc, char **argv)
 	if ((r = keys_psk_generate(path)) != 0) {
 		fprintf(stderr, "wharf: keygen %s: %s\n", path,
 		    r == WH_ERR_EXISTS ? "file exists; not overwriting a key "
-		    "(remove it first)" : wh_strerror(r));
+		                         "(remove it first)" :
+		                         wh_strerror(r));
 		return 1;
 	}
 	fprintf(stderr, "wharf: wrote a new pre-shared key to %s\n", path);

@@ -17,8 +17,8 @@ struct channel {
 	struct wire_io *io;
 	struct buf *out;
 	int sealed;
-	int broken;     /* a frame failed to open: nothing more is trusted */
-	size_t limit;   /* largest envelope, before sealing */
+	int broken; /* a frame failed to open: nothing more is trusted */
+	size_t limit; /* largest envelope, before sealing */
 	struct seal tx;
 	struct seal rx;
 };
@@ -47,8 +47,7 @@ seal_cleanup(struct seal *s)
 }
 
 int
-seal_close(struct seal *s, uint8_t mac[SEAL_MAC_LEN], uint8_t *data,
-    size_t len)
+seal_close(struct seal *s, uint8_t mac[SEAL_MAC_LEN], uint8_t *data, size_t len)
 {
 	uint8_t nonce[crypto_secretbox_NONCEBYTES];
 
@@ -63,16 +62,16 @@ seal_close(struct seal *s, uint8_t mac[SEAL_MAC_LEN], uint8_t *data,
 }
 
 int
-seal_open(struct seal *s, const uint8_t mac[SEAL_MAC_LEN], uint8_t *data,
-    size_t len)
+seal_open(
+    struct seal *s, const uint8_t mac[SEAL_MAC_LEN], uint8_t *data, size_t len)
 {
 	uint8_t nonce[crypto_secretbox_NONCEBYTES];
 
 	if (s->counter == UINT64_MAX)
 		return WH_ERR_PROTOCOL;
 	nonce_from_counter(nonce, s->counter);
-	if (crypto_secretbox_open_detached(data, data, mac, len, nonce,
-		s->key) != 0)
+	if (crypto_secretbox_open_detached(
+	        data, data, mac, len, nonce, s->key) != 0)
 		return WH_ERR_AUTH;
 	s->counter++;
 	return 0;
@@ -157,14 +156,14 @@ channel_send(struct channel *ch, const Wharf__Envelope *env)
 	p[3] = (uint8_t)n;
 	if (ch->sealed &&
 	    (r = seal_close(&ch->tx, p + WIRE_FRAME_HEADER, p + head,
-		 buf_len(ch->out) - head)) != 0)
+	         buf_len(ch->out) - head)) != 0)
 		return r;
 	return wire_io_write(ch->io, buf_ptr(ch->out), buf_len(ch->out));
 }
 
 int
-channel_decode(struct channel *ch, uint8_t *payload, size_t len,
-    Wharf__Envelope **out)
+channel_decode(
+    struct channel *ch, uint8_t *payload, size_t len, Wharf__Envelope **out)
 {
 	int r;
 
@@ -177,7 +176,7 @@ channel_decode(struct channel *ch, uint8_t *payload, size_t len,
 			return WH_ERR_AUTH;
 		}
 		if ((r = seal_open(&ch->rx, payload, payload + SEAL_MAC_LEN,
-			 len - SEAL_MAC_LEN)) != 0) {
+		         len - SEAL_MAC_LEN)) != 0) {
 			ch->broken = 1;
 			return r;
 		}

@@ -71,16 +71,15 @@ derive_keys(uint8_t c2s[HS_SESSION_KEY_LEN], uint8_t s2c[HS_SESSION_KEY_LEN],
 	/* Fails for low-order points: a peer cannot force a known key. */
 	if (crypto_scalarmult(shared, my_sk, peer_pk) != 0)
 		return WH_ERR_AUTH;
-	crypto_generichash_init(&st, psk, psk != NULL ? KEYS_PSK_LEN : 0,
-	    sizeof(okm));
+	crypto_generichash_init(
+	    &st, psk, psk != NULL ? KEYS_PSK_LEN : 0, sizeof(okm));
 	absorb(&st, HS_LABEL_KEYS, strlen(HS_LABEL_KEYS));
 	absorb(&st, shared, sizeof(shared));
 	absorb(&st, th, HS_TRANSCRIPT_LEN);
 	crypto_generichash_final(&st, okm, sizeof(okm));
 	memcpy(c2s, okm, HS_SESSION_KEY_LEN);
 	memcpy(s2c, okm + HS_SESSION_KEY_LEN, HS_SESSION_KEY_LEN);
-	crypto_generichash_init(&st, s2c, HS_SESSION_KEY_LEN,
-	    WIRE_CONFIRM_LEN);
+	crypto_generichash_init(&st, s2c, HS_SESSION_KEY_LEN, WIRE_CONFIRM_LEN);
 	absorb(&st, HS_LABEL_CONFIRM, strlen(HS_LABEL_CONFIRM));
 	absorb(&st, th, HS_TRANSCRIPT_LEN);
 	crypto_generichash_final(&st, confirm, WIRE_CONFIRM_LEN);
@@ -97,8 +96,8 @@ put_frame(struct buf *out, const Wharf__Envelope *env)
 	uint8_t *p;
 	int r;
 
-	if ((r = msg_pack(env, out, WIRE_FRAME_HEADER,
-		 WIRE_FRAME_MAX_PREAUTH)) != 0)
+	if ((r = msg_pack(
+	         env, out, WIRE_FRAME_HEADER, WIRE_FRAME_MAX_PREAUTH)) != 0)
 		return r;
 	p = buf_mutable_ptr(out) + start;
 	size_t n = buf_len(out) - start - WIRE_FRAME_HEADER;
@@ -197,18 +196,18 @@ hs_client_finish(struct hs_client *c, const uint8_t *server_preface,
 		char text[256];
 
 		copy_software(text, sizeof(text), env->error->message);
-		snprintf(why, whylen, "%s", text[0] ? text :
-		    msg_code_text(env->error->code));
-		r = env->error->code == WHARF__ERROR_CODE__BUSY ?
-		    WH_ERR_BUSY : WH_ERR_REMOTE;
+		snprintf(why, whylen, "%s",
+		    text[0] ? text : msg_code_text(env->error->code));
+		r = env->error->code == WHARF__ERROR_CODE__BUSY ? WH_ERR_BUSY :
+		                                                  WH_ERR_REMOTE;
 		goto out;
 	}
 	r = WH_ERR_PROTOCOL;
 	if (env->body_case != WHARF__ENVELOPE__BODY_SERVER_HELLO)
 		goto out;
 	sh = env->server_hello;
-	core = wharf__server_hello_core__unpack(NULL, sh->core.len,
-	    sh->core.data);
+	core =
+	    wharf__server_hello_core__unpack(NULL, sh->core.len, sh->core.data);
 	if (core == NULL || core->ephemeral_key.len != WIRE_KEY_LEN ||
 	    core->host_key.len != KEYS_HOST_PK_LEN) {
 		snprintf(why, whylen, "malformed handshake from server");
@@ -218,48 +217,55 @@ hs_client_finish(struct hs_client *c, const uint8_t *server_preface,
 	    core->version < cp.min_version || core->version > cp.max_version ||
 	    core->version < sp.min_version || core->version > sp.max_version ||
 	    (core->features & ~c->features) != 0) {
-		snprintf(why, whylen, "server chose version %u or features "
-		    "outside what was offered", core->version);
+		snprintf(why, whylen,
+		    "server chose version %u or features "
+		    "outside what was offered",
+		    core->version);
 		goto out;
 	}
 	hello = buf_ptr(c->sent) + WIRE_PREFACE_LEN + WIRE_FRAME_HEADER;
 	hello_len = buf_len(c->sent) - WIRE_PREFACE_LEN - WIRE_FRAME_HEADER;
-	transcript_hash(th, buf_ptr(c->sent), hello, hello_len,
-	    server_preface, sh->core.data, sh->core.len);
+	transcript_hash(th, buf_ptr(c->sent), hello, hello_len, server_preface,
+	    sh->core.data, sh->core.len);
 	signed_message(sigmsg, th);
 	if (crypto_sign_verify_detached(sh->signature.data, sigmsg,
-		sizeof(sigmsg), core->host_key.data) != 0) {
-		snprintf(why, whylen, "server signature does not verify "
+	        sizeof(sigmsg), core->host_key.data) != 0) {
+		snprintf(why, whylen,
+		    "server signature does not verify "
 		    "(handshake tampered with?)");
 		r = WH_ERR_AUTH;
 		goto out;
 	}
 	if (core->plaintext && !c->want_plaintext) {
-		snprintf(why, whylen, "server offered an unencrypted session "
+		snprintf(why, whylen,
+		    "server offered an unencrypted session "
 		    "that was not asked for");
 		goto out;
 	}
 	if (core->psk_required && !c->have_psk) {
-		snprintf(why, whylen, "server requires a pre-shared key "
+		snprintf(why, whylen,
+		    "server requires a pre-shared key "
 		    "(--psk FILE)");
 		r = WH_ERR_PSK;
 		goto out;
 	}
 	if (!core->psk_required && c->have_psk) {
-		snprintf(why, whylen, "server does not use a pre-shared key; "
+		snprintf(why, whylen,
+		    "server does not use a pre-shared key; "
 		    "drop --psk");
 		r = WH_ERR_PSK;
 		goto out;
 	}
 	if ((r = derive_keys(res->tx_key, res->rx_key, confirm, c->eph_sk,
-		 core->ephemeral_key.data, c->have_psk ? c->psk : NULL,
-		 th)) != 0) {
+	         core->ephemeral_key.data, c->have_psk ? c->psk : NULL, th)) !=
+	    0) {
 		snprintf(why, whylen, "key exchange failed");
 		goto out;
 	}
 	if (sodium_memcmp(confirm, sh->key_confirm.data, WIRE_CONFIRM_LEN) !=
 	    0) {
-		snprintf(why, whylen, "pre-shared key does not match the "
+		snprintf(why, whylen,
+		    "pre-shared key does not match the "
 		    "server's");
 		r = core->psk_required ? WH_ERR_PSK : WH_ERR_AUTH;
 		goto out;
@@ -269,8 +275,8 @@ hs_client_finish(struct hs_client *c, const uint8_t *server_preface,
 	res->plaintext = core->plaintext;
 	res->psk_required = core->psk_required;
 	memcpy(res->host_pk, core->host_key.data, KEYS_HOST_PK_LEN);
-	copy_software(res->peer_software, sizeof(res->peer_software),
-	    core->software);
+	copy_software(
+	    res->peer_software, sizeof(res->peer_software), core->software);
 	why[0] = '\0';
 	r = 0;
 out:
@@ -323,13 +329,13 @@ hs_server_respond(const struct hs_server_config *cfg,
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	if ((r = wire_preface_decode(client_preface, WIRE_PREFACE_LEN,
-		 &cp)) != 0)
+	if ((r = wire_preface_decode(client_preface, WIRE_PREFACE_LEN, &cp)) !=
+	    0)
 		return r;
 	if (msg_unpack(hello, hello_len, &env) != 0 ||
 	    env->body_case != WHARF__ENVELOPE__BODY_CLIENT_HELLO) {
-		r = hs_server_refuse(out, WHARF__ERROR_CODE__PROTOCOL,
-		    "expected ClientHello");
+		r = hs_server_refuse(
+		    out, WHARF__ERROR_CODE__PROTOCOL, "expected ClientHello");
 		r = r ? r : WH_ERR_PROTOCOL;
 		goto out;
 	}
@@ -370,12 +376,12 @@ hs_server_respond(const struct hs_server_config *cfg,
 	transcript_hash(th, client_preface, hello, hello_len, spreface,
 	    core_bytes, core_len);
 	signed_message(sigmsg, th);
-	crypto_sign_detached(sig, NULL, sigmsg, sizeof(sigmsg),
-	    cfg->host_key->sk);
-	if ((r = derive_keys(c2s, s2c, confirm, eph_sk,
-		 ch->ephemeral_key.data, cfg->psk, th)) != 0) {
+	crypto_sign_detached(
+	    sig, NULL, sigmsg, sizeof(sigmsg), cfg->host_key->sk);
+	if ((r = derive_keys(c2s, s2c, confirm, eph_sk, ch->ephemeral_key.data,
+	         cfg->psk, th)) != 0) {
 		if (hs_server_refuse(out, WHARF__ERROR_CODE__PROTOCOL,
-			"bad ephemeral key") != 0)
+		        "bad ephemeral key") != 0)
 			r = WH_ERR_NOMEM;
 		goto out;
 	}
@@ -397,8 +403,8 @@ hs_server_respond(const struct hs_server_config *cfg,
 	memcpy(res->host_pk, cfg->host_key->pk, KEYS_HOST_PK_LEN);
 	memcpy(res->tx_key, s2c, sizeof(s2c));
 	memcpy(res->rx_key, c2s, sizeof(c2s));
-	copy_software(res->peer_software, sizeof(res->peer_software),
-	    ch->software);
+	copy_software(
+	    res->peer_software, sizeof(res->peer_software), ch->software);
 	r = 0;
 out:
 	sodium_memzero(eph_sk, sizeof(eph_sk));
@@ -421,10 +427,12 @@ hs_client_run(struct wire_io *io, struct hs_client *c, struct hs_result *res,
 	 * answer follows. */
 	wr = wire_io_write(io, buf_ptr(c->sent), buf_len(c->sent));
 	if ((r = wire_io_read_exact(io, spreface, sizeof(spreface))) != 0) {
-		snprintf(why, whylen, "%s", r == WH_ERR_TIMEOUT ?
-		    "no answer from server (timed out)" : r == WH_ERR_EOF ||
-		    r == WH_ERR_TRUNCATED ? "server closed the connection "
-		    "during the handshake" : wh_strerror(wr ? wr : r));
+		snprintf(why, whylen, "%s",
+		    r == WH_ERR_TIMEOUT ? "no answer from server (timed out)" :
+		        r == WH_ERR_EOF || r == WH_ERR_TRUNCATED ?
+		                          "server closed the connection "
+		                          "during the handshake" :
+		                          wh_strerror(wr ? wr : r));
 		return r;
 	}
 	if (memcmp(spreface, WIRE_MAGIC, WIRE_MAGIC_LEN) != 0) {
@@ -459,14 +467,15 @@ hs_server_run(struct wire_io *io, const struct hs_server_config *cfg,
 		snprintf(why, whylen, "not a wharf client (bad preface)");
 		if (r == WH_ERR_PROTOCOL &&
 		    hs_server_refuse(out, WHARF__ERROR_CODE__PROTOCOL,
-			"bad version range in preface") == 0 &&
+		        "bad version range in preface") == 0 &&
 		    wire_io_write(io, buf_ptr(out), buf_len(out)) != 0)
 			r = WH_ERR_PROTOCOL; /* the peer is gone anyway */
 		goto out;
 	}
 	wire_io_set_limit(io, WIRE_FRAME_MAX_PREAUTH);
 	if ((r = wire_io_read_frame(io, &frame, &len)) != 0) {
-		snprintf(why, whylen, "reading ClientHello: %s", wh_strerror(r));
+		snprintf(
+		    why, whylen, "reading ClientHello: %s", wh_strerror(r));
 		goto out;
 	}
 	r = hs_server_respond(cfg, cpreface, frame, len, out, res);

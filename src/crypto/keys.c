@@ -24,8 +24,8 @@
 
 /* Parses "<tag> <base64 of exactly outlen bytes>\n". */
 static int
-parse_secret_line(const struct buf *b, const char *tag, uint8_t *out,
-    size_t outlen)
+parse_secret_line(
+    const struct buf *b, const char *tag, uint8_t *out, size_t outlen)
 {
 	char line[KEYFILE_MAX];
 	size_t taglen = strlen(tag), binlen = 0;
@@ -41,8 +41,9 @@ parse_secret_line(const struct buf *b, const char *tag, uint8_t *out,
 	if (strncmp(line, tag, taglen) != 0 || line[taglen] != ' ')
 		return WH_ERR_CORRUPT;
 	if (sodium_base642bin(out, outlen, line + taglen + 1,
-		strlen(line + taglen + 1), NULL, &binlen, &end,
-		B64_VARIANT) != 0 || binlen != outlen || *end != '\0') {
+	        strlen(line + taglen + 1), NULL, &binlen, &end,
+	        B64_VARIANT) != 0 ||
+	    binlen != outlen || *end != '\0') {
 		sodium_memzero(line, sizeof(line));
 		return WH_ERR_CORRUPT;
 	}
@@ -66,8 +67,7 @@ format_secret_line(const char *tag, const uint8_t *key, size_t keylen,
 }
 
 static int
-read_secret_file(const char *path, const char *tag, uint8_t *out,
-    size_t outlen)
+read_secret_file(const char *path, const char *tag, uint8_t *out, size_t outlen)
 {
 	struct buf *b = NULL;
 	struct stat st;
@@ -87,8 +87,8 @@ read_secret_file(const char *path, const char *tag, uint8_t *out,
 
 /* Creates path with O_EXCL so an existing secret is never overwritten. */
 static int
-write_secret_file(const char *path, const char *tag, const uint8_t *key,
-    size_t keylen)
+write_secret_file(
+    const char *path, const char *tag, const uint8_t *key, size_t keylen)
 {
 	char line[256];
 	int fd, n, r = 0;
@@ -152,8 +152,8 @@ keys_psk_load(const char *path, uint8_t out[KEYS_PSK_LEN])
 }
 
 void
-keys_fingerprint(const uint8_t pk[KEYS_HOST_PK_LEN],
-    char out[KEYS_FINGERPRINT_LEN])
+keys_fingerprint(
+    const uint8_t pk[KEYS_HOST_PK_LEN], char out[KEYS_FINGERPRINT_LEN])
 {
 	uint8_t h[crypto_hash_sha256_BYTES];
 	char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
@@ -235,9 +235,9 @@ keys_known_host_check(const char *path, const char *hostport,
 		if (type == NULL || key == NULL ||
 		    strcmp(type, "ed25519") != 0 ||
 		    sodium_base642bin(bin, sizeof(bin), key, strlen(key), NULL,
-			&binlen, NULL, B64_VARIANT) != 0 ||
-		    binlen != sizeof(bin) || sodium_memcmp(bin, pk,
-			sizeof(bin)) != 0) {
+		        &binlen, NULL, B64_VARIANT) != 0 ||
+		    binlen != sizeof(bin) ||
+		    sodium_memcmp(bin, pk, sizeof(bin)) != 0) {
 			r = WH_ERR_HOSTKEY;
 			goto out;
 		}
@@ -251,8 +251,8 @@ out:
 }
 
 int
-keys_known_host_add(const char *path, const char *hostport,
-    const uint8_t pk[KEYS_HOST_PK_LEN])
+keys_known_host_add(
+    const char *path, const char *hostport, const uint8_t pk[KEYS_HOST_PK_LEN])
 {
 	char dir[PATH_MAX], entry[512], b64[64];
 	struct buf *b = NULL;

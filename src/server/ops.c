@@ -40,12 +40,13 @@ fail(struct session *s, int r, const char *fmt, ...)
 static int
 resolve(struct session *s, const ProtobufCBinaryData *path, char *out)
 {
-	int r = sandbox_join(s->cwd, path->data, path->len, out,
-	    SANDBOX_VPATH_MAX);
+	int r =
+	    sandbox_join(s->cwd, path->data, path->len, out, SANDBOX_VPATH_MAX);
 
 	if (r != 0) {
 		/* Log the refused path as sent (sanitised, truncated). */
-		size_t n = path->len < sizeof(s->logpath) - 1 ? path->len :
+		size_t n = path->len < sizeof(s->logpath) - 1 ?
+		    path->len :
 		    sizeof(s->logpath) - 1;
 		if (n > 0)
 			memcpy(s->logpath, path->data, n);
@@ -60,8 +61,9 @@ resolve(struct session *s, const ProtobufCBinaryData *path, char *out)
 static int
 require_rw(struct session *s)
 {
-	return s->read_only ? fail(s, WH_ERR_PERMISSION, "%s",
-	    "read-only user") : 0;
+	return s->read_only ?
+	    fail(s, WH_ERR_PERMISSION, "%s", "read-only user") :
+	    0;
 }
 
 static Wharf__FileType
@@ -149,12 +151,11 @@ op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 
 	if ((r = resolve(s, &req->path, vpath)) != 0)
 		return r;
-	r = sandbox_open_at(&s->srv->sb, vpath, O_RDONLY | O_DIRECTORY, 0,
-	    &fd);
+	r = sandbox_open_at(&s->srv->sb, vpath, O_RDONLY | O_DIRECTORY, 0, &fd);
 	if (r == WH_ERR_NOT_DIR) {
 		/* ls of a file lists that file, as ls(1) does. */
-		if ((r = sandbox_open_at(&s->srv->sb, vpath, O_PATH, 0,
-			 &fd)) != 0)
+		if ((r = sandbox_open_at(&s->srv->sb, vpath, O_PATH, 0, &fd)) !=
+		    0)
 			return r;
 		if (fstat(fd, &one.st) != 0) {
 			r = wh_err_from_errno(errno);
@@ -179,9 +180,9 @@ op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 			continue;
 		if (!name_listable(de->d_name)) {
 			log_warn("session=%llu not listing \"%s\" in %s: not "
-			    "valid UTF-8 text", (unsigned long long)s->id,
-			    log_clean(shown, sizeof(shown), de->d_name),
-			    vpath);
+			         "valid UTF-8 text",
+			    (unsigned long long)s->id,
+			    log_clean(shown, sizeof(shown), de->d_name), vpath);
 			continue;
 		}
 		if (n == cap) {
@@ -193,7 +194,7 @@ op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 			v = nv;
 		}
 		if (fstatat(dirfd(d), de->d_name, &v[n].st,
-			AT_SYMLINK_NOFOLLOW) != 0)
+		        AT_SYMLINK_NOFOLLOW) != 0)
 			continue; /* removed while listing */
 		if ((v[n].name = strdup(de->d_name)) == NULL) {
 			r = WH_ERR_NOMEM;
@@ -262,10 +263,11 @@ op_cd(struct session *s, uint32_t id, const Wharf__CdReq *req)
 	int fd, r;
 
 	if ((r = resolve(s, &req->path, vpath)) != 0 ||
-	    (r = sandbox_open_at(&s->srv->sb, vpath, O_PATH | O_DIRECTORY, 0,
-		 &fd)) != 0)
+	    (r = sandbox_open_at(
+	         &s->srv->sb, vpath, O_PATH | O_DIRECTORY, 0, &fd)) != 0)
 		return r == WH_ERR_NOT_FOUND ?
-		    fail(s, r, "%s", "no such directory") : r;
+		    fail(s, r, "%s", "no such directory") :
+		    r;
 	close(fd);
 	snprintf(s->cwd, sizeof(s->cwd), "%s", vpath);
 	return send_cwd(s, id);
@@ -293,8 +295,9 @@ make_dir(struct session *s, const char *vpath, int exist_ok)
 	if (vpath[1] == '\0')
 		return exist_ok ? 0 : WH_ERR_EXISTS;
 	if ((r = sandbox_open_parent(&s->srv->sb, vpath, &dfd, name)) != 0)
-		return r == WH_ERR_NOT_FOUND ? fail(s, r, "%s",
-		    "no such directory") : r;
+		return r == WH_ERR_NOT_FOUND ?
+		    fail(s, r, "%s", "no such directory") :
+		    r;
 	if (mkdirat(dfd, name, OPS_DIR_MODE) != 0) {
 		r = wh_err_from_errno(errno);
 		if (r == WH_ERR_EXISTS && exist_ok &&
@@ -342,8 +345,8 @@ op_rmdir(struct session *s, uint32_t id, const Wharf__RmdirReq *req)
 	    (r = require_rw(s)) != 0)
 		return r;
 	if (vpath[1] == '\0')
-		return fail(s, WH_ERR_PERMISSION, "%s",
-		    "cannot remove the root");
+		return fail(
+		    s, WH_ERR_PERMISSION, "%s", "cannot remove the root");
 	if ((r = sandbox_open_parent(&s->srv->sb, vpath, &dfd, name)) != 0)
 		return r;
 	if (unlinkat(dfd, name, AT_REMOVEDIR) != 0)
@@ -394,14 +397,14 @@ op_rename(struct session *s, uint32_t id, const Wharf__RenameReq *req)
 	    (r = resolve(s, &req->to, to)) != 0 || (r = require_rw(s)) != 0)
 		return r;
 	if (from[1] == '\0')
-		return fail(s, WH_ERR_INVALID_PATH, "%s",
-		    "cannot move the root");
+		return fail(
+		    s, WH_ERR_INVALID_PATH, "%s", "cannot move the root");
 	/* mv a dir/ puts a inside dir, as mv(1) does. */
-	if (sandbox_open_at(&s->srv->sb, to, O_PATH | O_DIRECTORY, 0,
-		&probe) == 0) {
+	if (sandbox_open_at(&s->srv->sb, to, O_PATH | O_DIRECTORY, 0, &probe) ==
+	    0) {
 		close(probe);
 		if (snprintf(into, sizeof(into), "%s/%s", to[1] ? to : "",
-			sandbox_basename(from)) >= (int)sizeof(into))
+		        sandbox_basename(from)) >= (int)sizeof(into))
 			return WH_ERR_INVALID_PATH;
 		snprintf(to, sizeof(to), "%s", into);
 	}
@@ -465,8 +468,8 @@ ops_dispatch(struct session *s, const Wharf__Envelope *req)
 	case WHARF__ENVELOPE__BODY_PING:
 		return op_ping(s, id, req->ping);
 	case WHARF__ENVELOPE__BODY__NOT_SET:
-		return fail(s, WH_ERR_UNSUPPORTED, "%s",
-		    "unknown request type");
+		return fail(
+		    s, WH_ERR_UNSUPPORTED, "%s", "unknown request type");
 	default:
 		/* A response type sent as a request. */
 		return fail(s, WH_ERR_PROTOCOL, "%s", "not a request");

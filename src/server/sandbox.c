@@ -103,8 +103,8 @@ text_is_clean(const unsigned char *p, size_t n)
 
 /* Appends component c (clen bytes) or pops one for "..". */
 static int
-push_component(char *out, size_t outlen, size_t *used, const char *c,
-    size_t clen)
+push_component(
+    char *out, size_t outlen, size_t *used, const char *c, size_t clen)
 {
 	char *slash;
 
@@ -142,8 +142,8 @@ push_path(char *out, size_t outlen, size_t *used, const char *p, size_t n)
 		start = i;
 		while (i < n && p[i] != '/')
 			i++;
-		if ((r = push_component(out, outlen, used, p + start,
-			 i - start)) != 0)
+		if ((r = push_component(
+		         out, outlen, used, p + start, i - start)) != 0)
 			return r;
 		i++;
 	}
@@ -151,8 +151,8 @@ push_path(char *out, size_t outlen, size_t *used, const char *p, size_t n)
 }
 
 int
-sandbox_join(const char *cwd, const void *path, size_t len, char *out,
-    size_t outlen)
+sandbox_join(
+    const char *cwd, const void *path, size_t len, char *out, size_t outlen)
 {
 	const char *p = path;
 	size_t used = 1;
@@ -197,8 +197,8 @@ walk_open(const struct sandbox *sb, const char *vpath, int flags, mode_t mode)
 	for (;;) {
 		slash = strchr(p, '/');
 		if (slash == NULL) {
-			fd = openat(dfd, p, flags | O_NOFOLLOW | O_CLOEXEC,
-			    mode);
+			fd = openat(
+			    dfd, p, flags | O_NOFOLLOW | O_CLOEXEC, mode);
 			break;
 		}
 		n = (size_t)(slash - p);
@@ -209,8 +209,8 @@ walk_open(const struct sandbox *sb, const char *vpath, int flags, mode_t mode)
 		}
 		memcpy(comp, p, n);
 		comp[n] = '\0';
-		next = openat(dfd, comp,
-		    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		next = openat(
+		    dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (dfd != sb->root_fd) {
 			saved = errno;
 			close(dfd);

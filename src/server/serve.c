@@ -127,8 +127,10 @@ ensure_admin(const char *users_path)
 
 	if ((r = users_load(users_path, &u, &bad)) != 0) {
 		if (r == WH_ERR_CORRUPT)
-			fprintf(stderr, "wharf: %s line %d is malformed; fix "
-			    "or remove it\n", users_path, bad);
+			fprintf(stderr,
+			    "wharf: %s line %d is malformed; fix "
+			    "or remove it\n",
+			    users_path, bad);
 		return r;
 	}
 	if (u.n > 0) {
@@ -141,7 +143,8 @@ ensure_admin(const char *users_path)
 		fprintf(stderr,
 		    "wharf: created user 'admin' with password: %s\n"
 		    "wharf: it is shown only this once; change it with "
-		    "'wharf user passwd admin'\n", password);
+		    "'wharf user passwd admin'\n",
+		    password);
 	}
 	sodium_memzero(password, sizeof(password));
 	users_cleanup(&u);
@@ -161,10 +164,12 @@ open_listeners(const char *spec, int *fds, int *nfds)
 	*nfds = 0;
 	if (spec == NULL)
 		spec = "[::]";
-	if (netaddr_split(spec, host, sizeof(host), &port,
-		WIRE_PORT_DEFAULT) != 0) {
-		fprintf(stderr, "wharf: --listen %s: expected HOST:PORT or "
-		    "[IPV6]:PORT\n", spec);
+	if (netaddr_split(spec, host, sizeof(host), &port, WIRE_PORT_DEFAULT) !=
+	    0) {
+		fprintf(stderr,
+		    "wharf: --listen %s: expected HOST:PORT or "
+		    "[IPV6]:PORT\n",
+		    spec);
 		return WH_ERR_INVALID_ARG;
 	}
 	snprintf(portstr, sizeof(portstr), "%u", port);
@@ -173,8 +178,8 @@ open_listeners(const char *spec, int *fds, int *nfds)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if ((r = getaddrinfo(host, portstr, &hints, &res)) != 0) {
-		fprintf(stderr, "wharf: --listen %s: %s\n", spec,
-		    gai_strerror(r));
+		fprintf(
+		    stderr, "wharf: --listen %s: %s\n", spec, gai_strerror(r));
 		return WH_ERR_INVALID_ARG;
 	}
 	for (ai = res; ai != NULL && *nfds < SERVE_LISTEN_MAX;
@@ -186,8 +191,8 @@ open_listeners(const char *spec, int *fds, int *nfds)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		/* "[::]" serves IPv4 too, through mapped addresses. */
 		if (ai->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
-			    sizeof(zero));
+			setsockopt(
+			    fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
 		    listen(fd, SERVE_BACKLOG) != 0) {
 			r = errno;
@@ -203,8 +208,8 @@ open_listeners(const char *spec, int *fds, int *nfds)
 		}
 		sl = sizeof(ss);
 		getsockname(fd, (struct sockaddr *)&ss, &sl);
-		netaddr_format_sockaddr((struct sockaddr *)&ss, shown,
-		    sizeof(shown));
+		netaddr_format_sockaddr(
+		    (struct sockaddr *)&ss, shown, sizeof(shown));
 		log_info("listening on %s", shown);
 		fds[(*nfds)++] = fd;
 	}
@@ -243,12 +248,12 @@ reject_thread(void *arg)
 
 	if (out != NULL &&
 	    hs_server_refuse(out, WHARF__ERROR_CODE__BUSY,
-		"server busy: too many clients, try again later") == 0 &&
+	        "server busy: too many clients, try again later") == 0 &&
 	    send(job->fd, buf_ptr(out), buf_len(out),
-		MSG_NOSIGNAL | MSG_DONTWAIT) > 0) {
+	        MSG_NOSIGNAL | MSG_DONTWAIT) > 0) {
 		shutdown(job->fd, SHUT_WR);
 		while (poll(&pfd, 1, SERVE_REJECT_LINGER_MS) > 0 &&
-		       recv(job->fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		    recv(job->fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
 			;
 	}
 	buf_free(out);
@@ -281,8 +286,7 @@ accept_one(struct server *srv, int lfd)
 	struct conn_job *job;
 	int fd, one = 1;
 
-	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
-		 SOCK_CLOEXEC)) < 0)
+	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC)) < 0)
 		return;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if ((job = calloc(1, sizeof(*job))) == NULL) {
@@ -291,12 +295,12 @@ accept_one(struct server *srv, int lfd)
 	}
 	job->srv = srv;
 	job->fd = fd;
-	netaddr_format_sockaddr((struct sockaddr *)&ss, job->peer,
-	    sizeof(job->peer));
+	netaddr_format_sockaddr(
+	    (struct sockaddr *)&ss, job->peer, sizeof(job->peer));
 	if (atomic_fetch_add(&srv->nclients, 1) >= srv->max_clients) {
 		atomic_fetch_sub(&srv->nclients, 1);
-		log_warn("peer=%s refused: server busy (%d clients)",
-		    job->peer, srv->max_clients);
+		log_warn("peer=%s refused: server busy (%d clients)", job->peer,
+		    srv->max_clients);
 		if (atomic_fetch_add(&rejecting, 1) < SERVE_REJECT_MAX &&
 		    spawn(reject_thread, job) == 0)
 			return;
@@ -356,7 +360,8 @@ serve_main(int argc, char **argv)
 			break;
 		case 'm':
 			if (parse_count(optarg, 1, 100000, &max_clients) != 0) {
-				fprintf(stderr, "wharf: --max-clients: expected "
+				fprintf(stderr,
+				    "wharf: --max-clients: expected "
 				    "a number from 1 to 100000\n");
 				status = 2;
 				goto out;
@@ -364,7 +369,8 @@ serve_main(int argc, char **argv)
 			break;
 		case 'i':
 			if (parse_count(optarg, 1, 86400 * 7, &idle) != 0) {
-				fprintf(stderr, "wharf: --idle-timeout: "
+				fprintf(stderr,
+				    "wharf: --idle-timeout: "
 				    "expected seconds (1 to 604800)\n");
 				status = 2;
 				goto out;
@@ -403,10 +409,10 @@ serve_main(int argc, char **argv)
 		fprintf(stderr, "wharf: libsodium failed to initialise\n");
 		goto out;
 	}
-	if ((r = log_open(log_file, verbose ? LOG_LVL_DEBUG :
-		 LOG_LVL_INFO)) != 0) {
-		fprintf(stderr, "wharf: --log %s: %s\n", log_file,
-		    wh_strerror(r));
+	if ((r = log_open(log_file, verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO)) !=
+	    0) {
+		fprintf(
+		    stderr, "wharf: --log %s: %s\n", log_file, wh_strerror(r));
 		goto out;
 	}
 	if ((r = prepare_dir(root, 0755, root_real)) != 0) {
@@ -414,12 +420,12 @@ serve_main(int argc, char **argv)
 		goto out;
 	}
 	if ((r = prepare_dir(state, 0700, state_real)) != 0) {
-		fprintf(stderr, "wharf: state %s: %s\n", state,
-		    wh_strerror(r));
+		fprintf(stderr, "wharf: state %s: %s\n", state, wh_strerror(r));
 		goto out;
 	}
 	if (path_within(state_real, root_real)) {
-		fprintf(stderr, "wharf: the state folder %s is inside the "
+		fprintf(stderr,
+		    "wharf: the state folder %s is inside the "
 		    "served root %s; clients could read the users file and "
 		    "host key. Choose a state folder outside the root.\n",
 		    state_real, root_real);
@@ -442,23 +448,27 @@ serve_main(int argc, char **argv)
 	if ((r = keys_host_load_or_create(path, &srv->host_key)) != 0) {
 		fprintf(stderr, "wharf: host key %s: %s\n", path,
 		    r == WH_ERR_PERMISSION ? "readable by others; chmod 600 "
-		    "it" : wh_strerror(r));
+		                             "it" :
+		                             wh_strerror(r));
 		goto out;
 	}
 	if (psk_file != NULL) {
 		if ((r = keys_psk_load(psk_file, srv->psk)) != 0) {
 			fprintf(stderr, "wharf: --psk %s: %s\n", psk_file,
-			    r == WH_ERR_PERMISSION ? "readable by others; "
-			    "chmod 600 it" : r == WH_ERR_CORRUPT ?
-			    "not a wharf key file (make one with "
-			    "'wharf keygen --psk FILE')" : wh_strerror(r));
+			    r == WH_ERR_PERMISSION ?
+			        "readable by others; "
+			        "chmod 600 it" :
+			        r == WH_ERR_CORRUPT ?
+			        "not a wharf key file (make one with "
+			        "'wharf keygen --psk FILE')" :
+			        wh_strerror(r));
 			goto out;
 		}
 		srv->have_psk = 1;
 	}
 	if ((r = sandbox_open(&srv->sb, root_real)) != 0) {
-		fprintf(stderr, "wharf: root %s: %s\n", root_real,
-		    wh_strerror(r));
+		fprintf(
+		    stderr, "wharf: root %s: %s\n", root_real, wh_strerror(r));
 		goto out;
 	}
 	srv->idle_timeout_ms = (int)idle * 1000;
@@ -482,7 +492,7 @@ serve_main(int argc, char **argv)
 	    srv->allow_plaintext ? " plaintext=allowed" : "");
 	if (srv->sb.walk_only)
 		log_warn("openat2 unavailable: symlinks in the root will not "
-		    "be followed");
+		         "be followed");
 	for (i = 0; i < nl; i++) {
 		pfds[i].fd = lfds[i];
 		pfds[i].events = POLLIN;
@@ -494,8 +504,8 @@ serve_main(int argc, char **argv)
 			if (pfds[i].revents & POLLIN)
 				accept_one(srv, lfds[i]);
 	}
-	log_info("stopping (%d clients connected)",
-	    atomic_load(&srv->nclients));
+	log_info(
+	    "stopping (%d clients connected)", atomic_load(&srv->nclients));
 	status = 0;
 out:
 	for (i = 0; i < nl; i++)

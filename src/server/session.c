@@ -54,15 +54,15 @@ session_send(struct session *s, uint32_t id, Wharf__Envelope *env)
 }
 
 int
-session_send_error(struct session *s, uint32_t id, int err,
-    const char *message)
+session_send_error(struct session *s, uint32_t id, int err, const char *message)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__Error e = WHARF__ERROR__INIT;
 
 	e.code = msg_code_from_err(err);
 	e.message = (char *)(uintptr_t)(message != NULL && message[0] ?
-	    message : msg_code_text(e.code));
+	        message :
+	        msg_code_text(e.code));
 	env.body_case = WHARF__ENVELOPE__BODY_ERROR;
 	env.error = &e;
 	return session_send(s, id, &env);
@@ -88,16 +88,16 @@ authenticate(struct session *s, int64_t deadline)
 		if ((r = channel_recv(s->ch, &req)) != 0)
 			break;
 		if (req->body_case != WHARF__ENVELOPE__BODY_AUTH) {
-			(void)session_send_error(s, req->id, WH_ERR_PROTOCOL,
-			    "authenticate first");
+			(void)session_send_error(
+			    s, req->id, WH_ERR_PROTOCOL, "authenticate first");
 			r = WH_ERR_PROTOCOL;
 			break;
 		}
 		/* Names too long or with NUL simply fail to match. */
 		if (msg_text(&req->auth->user, name, sizeof(name)) != 0)
 			name[0] = '\0';
-		if (msg_text(&req->auth->password, password,
-			sizeof(password)) != 0)
+		if (msg_text(
+		        &req->auth->password, password, sizeof(password)) != 0)
 			password[0] = '\0';
 		sem_wait(&s->srv->pwhash_slots);
 		r = users_verify(s->srv->users_path, name, password, &usr);
@@ -114,21 +114,22 @@ authenticate(struct session *s, int64_t deadline)
 			env.body_case = WHARF__ENVELOPE__BODY_AUTH_OK;
 			env.auth_ok = &ok;
 			log_info("session=%llu peer=%s user=%s op=login "
-			    "result=ok rights=%s", (unsigned long long)s->id,
-			    s->peer, s->user, s->read_only ? "ro" : "rw");
+			         "result=ok rights=%s",
+			    (unsigned long long)s->id, s->peer, s->user,
+			    s->read_only ? "ro" : "rw");
 			r = session_send(s, req->id, &env);
 			break;
 		}
 		log_info("session=%llu peer=%s user=\"%s\" op=login "
-		    "result=AUTH_FAILED attempt=%d",
+		         "result=AUTH_FAILED attempt=%d",
 		    (unsigned long long)s->id, s->peer,
 		    log_clean(shown, sizeof(shown), name), attempt + 1);
 		/* The same answer whatever was wrong, after a pause that
 		 * makes guessing slow. */
 		sleep_ms(SERVER_AUTH_DELAY_MS);
 		r = WH_ERR_PERMISSION;
-		if (session_send_error(s, req->id, WH_ERR_AUTH,
-			"authentication failed") != 0)
+		if (session_send_error(
+		        s, req->id, WH_ERR_AUTH, "authentication failed") != 0)
 			break;
 		msg_free(req);
 		req = NULL;
@@ -152,23 +153,25 @@ request_loop(struct session *s)
 				/* Authentic but undecodable: a client bug.
 				 * Say so and carry on. */
 				log_info("session=%llu peer=%s user=%s "
-				    "malformed message",
+				         "malformed message",
 				    (unsigned long long)s->id, s->peer,
 				    s->user);
-				(void)session_send_error(s, 0, WH_ERR_PROTOCOL,
-				    "malformed message");
+				(void)session_send_error(
+				    s, 0, WH_ERR_PROTOCOL, "malformed message");
 				continue;
 			}
 			if (r == WH_ERR_TIMEOUT) {
 				log_info("session=%llu peer=%s user=%s "
-				    "idle timeout", (unsigned long long)s->id,
-				    s->peer, s->user);
-				(void)session_send_error(s, 0, WH_ERR_TIMEOUT,
-				    "idle timeout");
+				         "idle timeout",
+				    (unsigned long long)s->id, s->peer,
+				    s->user);
+				(void)session_send_error(
+				    s, 0, WH_ERR_TIMEOUT, "idle timeout");
 			} else if (r != WH_ERR_EOF) {
 				log_info("session=%llu peer=%s user=%s "
-				    "closing: %s", (unsigned long long)s->id,
-				    s->peer, s->user, wh_strerror(r));
+				         "closing: %s",
+				    (unsigned long long)s->id, s->peer, s->user,
+				    wh_strerror(r));
 			}
 			return;
 		}
@@ -179,8 +182,9 @@ request_loop(struct session *s)
 		if (r != 0 && !s->closing)
 			(void)session_send_error(s, req->id, r, s->errmsg);
 		log_info("session=%llu peer=%s user=%s op=%s path=\"%s\" "
-		    "result=%s ms=%.2f", (unsigned long long)s->id, s->peer,
-		    s->user, msg_body_name(req->body_case),
+		         "result=%s ms=%.2f",
+		    (unsigned long long)s->id, s->peer, s->user,
+		    msg_body_name(req->body_case),
 		    log_clean(shown, sizeof(shown), s->logpath),
 		    r == 0 ? "ok" : msg_code_name(msg_code_from_err(r)),
 		    (mono_sec() - t0) * 1000.0);
@@ -214,8 +218,8 @@ session_serve(struct server *srv, int fd, const char *peer)
 		wire_io_free(io);
 		return;
 	}
-	log_info("session=%llu peer=%s connect", (unsigned long long)s.id,
-	    s.peer);
+	log_info(
+	    "session=%llu peer=%s connect", (unsigned long long)s.id, s.peer);
 	cfg.host_key = &srv->host_key;
 	cfg.psk = srv->have_psk ? srv->psk : NULL;
 	cfg.allow_plaintext = srv->allow_plaintext;
@@ -228,24 +232,26 @@ session_serve(struct server *srv, int fd, const char *peer)
 	}
 	channel_start(s.ch, &res);
 	log_info("session=%llu peer=%s handshake ok version=%u %s "
-	    "client=\"%s\"", (unsigned long long)s.id, s.peer, res.version,
+	         "client=\"%s\"",
+	    (unsigned long long)s.id, s.peer, res.version,
 	    res.plaintext ? "PLAINTEXT" : "sealed", res.peer_software);
 	hs_result_wipe(&res);
 	if ((r = authenticate(&s, deadline)) != 0) {
 		log_info("session=%llu peer=%s login aborted: %s",
 		    (unsigned long long)s.id, s.peer,
-		    r == WH_ERR_PERMISSION ? "too many failed attempts" :
-		    r == WH_ERR_AUTH ? "a sealed frame did not open "
-		    "(wrong pre-shared key?)" : r == WH_ERR_TIMEOUT ?
-		    "no login in time" : wh_strerror(r));
+		    r == WH_ERR_PERMISSION  ? "too many failed attempts" :
+		        r == WH_ERR_AUTH    ? "a sealed frame did not open "
+		                              "(wrong pre-shared key?)" :
+		        r == WH_ERR_TIMEOUT ? "no login in time" :
+		                              wh_strerror(r));
 		goto out;
 	}
 	channel_set_limit(s.ch, WIRE_FRAME_MAX);
 	request_loop(&s);
 out:
 	log_info("session=%llu peer=%s user=%s disconnect secs=%.2f "
-	    "bytes_in=%llu bytes_out=%llu", (unsigned long long)s.id, s.peer,
-	    s.user, mono_sec() - t0,
+	         "bytes_in=%llu bytes_out=%llu",
+	    (unsigned long long)s.id, s.peer, s.user, mono_sec() - t0,
 	    (unsigned long long)wire_io_bytes_in(io),
 	    (unsigned long long)wire_io_bytes_out(io));
 	channel_free(s.ch);

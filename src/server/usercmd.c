@@ -42,8 +42,8 @@ read_new_password(char *out, size_t outlen)
 	if (tty_stdin_is_tty()) {
 		if ((r = tty_read_secret("New password: ", out, outlen)) != 0)
 			return r;
-		if ((r = tty_read_secret("Repeat password: ", again,
-			 sizeof(again))) != 0)
+		if ((r = tty_read_secret(
+		         "Repeat password: ", again, sizeof(again))) != 0)
 			return r;
 		r = strcmp(out, again) == 0 ? 0 : WH_ERR_INVALID_ARG;
 		sodium_memzero(again, sizeof(again));
@@ -52,7 +52,8 @@ read_new_password(char *out, size_t outlen)
 			return r;
 		}
 	} else if ((r = tty_read_line_stdin(out, outlen)) != 0) {
-		fprintf(stderr, "wharf: expected the password as one line on "
+		fprintf(stderr,
+		    "wharf: expected the password as one line on "
 		    "standard input\n");
 		return r;
 	}
@@ -104,8 +105,7 @@ user_main(int argc, char **argv)
 	verb = argv[optind++];
 	if (strcmp(verb, "list") != 0) {
 		if (optind >= argc) {
-			fprintf(stderr, "wharf: user %s: missing NAME\n",
-			    verb);
+			fprintf(stderr, "wharf: user %s: missing NAME\n", verb);
 			return 2;
 		}
 		name = argv[optind++];
@@ -122,21 +122,21 @@ user_main(int argc, char **argv)
 		return 2;
 	}
 	if (name != NULL && !users_name_valid(name)) {
-		fprintf(stderr, "wharf: invalid user name '%s': use 1-%d of "
-		    "letters, digits, '.', '_' and '-'\n", name,
-		    USERS_NAME_MAX);
+		fprintf(stderr,
+		    "wharf: invalid user name '%s': use 1-%d of "
+		    "letters, digits, '.', '_' and '-'\n",
+		    name, USERS_NAME_MAX);
 		return 2;
 	}
 	if (sodium_init() < 0)
 		return 1;
 	if ((r = file_mkdirs(state, 0700)) != 0) {
-		fprintf(stderr, "wharf: state %s: %s\n", state,
-		    wh_strerror(r));
+		fprintf(stderr, "wharf: state %s: %s\n", state, wh_strerror(r));
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/%s", state, USERS_FILE_NAME);
-	snprintf(lockpath, sizeof(lockpath), "%s/%s.lock", state,
-	    USERS_FILE_NAME);
+	snprintf(
+	    lockpath, sizeof(lockpath), "%s/%s.lock", state, USERS_FILE_NAME);
 	if ((lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
 	    flock(lockfd, LOCK_EX) != 0) {
 		fprintf(stderr, "wharf: %s: %s\n", lockpath, strerror(errno));
@@ -171,12 +171,14 @@ user_main(int argc, char **argv)
 		if (read_new_password(password, sizeof(password)) != 0)
 			goto out;
 		if (strlen(password) > USERS_PASSWORD_MAX) {
-			fprintf(stderr, "wharf: password longer than %d "
-			    "bytes\n", USERS_PASSWORD_MAX);
+			fprintf(stderr,
+			    "wharf: password longer than %d "
+			    "bytes\n",
+			    USERS_PASSWORD_MAX);
 			goto out;
 		}
 		r = usr != NULL ? users_set_password(usr, password) :
-		    users_add(&u, name, password, read_only);
+		                  users_add(&u, name, password, read_only);
 		sodium_memzero(password, sizeof(password));
 		changed = r == 0;
 	}
@@ -188,8 +190,9 @@ user_main(int argc, char **argv)
 		goto out;
 	}
 	fprintf(stderr, "wharf: user %s %s\n", name,
-	    strcmp(verb, "add") == 0 ? "added" :
-	    strcmp(verb, "del") == 0 ? "deleted" : "password changed");
+	    strcmp(verb, "add") == 0     ? "added" :
+	        strcmp(verb, "del") == 0 ? "deleted" :
+	                                   "password changed");
 	status = 0;
 out:
 	if (lockfd >= 0)

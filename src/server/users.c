@@ -12,8 +12,8 @@
 #include "wharf/file.h"
 #include "wharf/users.h"
 
-#define USERS_LINE_MAX (USERS_NAME_MAX + crypto_pwhash_STRBYTES + \
-    USERS_EXTRA_MAX + 16)
+#define USERS_LINE_MAX \
+	(USERS_NAME_MAX + crypto_pwhash_STRBYTES + USERS_EXTRA_MAX + 16)
 
 int
 users_name_valid(const char *name)
@@ -26,8 +26,8 @@ users_name_valid(const char *name)
 		char c = name[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || c == '.' || c == '_' ||
-			c == '-'))
+		        (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		        c == '-'))
 			return 0;
 	}
 	return 1;
@@ -48,8 +48,7 @@ parse_line(char *line, struct user *usr)
 	*rights++ = '\0';
 	if ((extra = strchr(rights, ':')) != NULL)
 		*extra++ = '\0';
-	if (!users_name_valid(name) ||
-	    strncmp(hash, "$argon2id$", 10) != 0 ||
+	if (!users_name_valid(name) || strncmp(hash, "$argon2id$", 10) != 0 ||
 	    strlen(hash) >= sizeof(usr->hash) ||
 	    (strcmp(rights, "rw") != 0 && strcmp(rights, "ro") != 0) ||
 	    (extra != NULL && strlen(extra) >= sizeof(usr->extra)))
@@ -168,16 +167,16 @@ users_set_password(struct user *usr, const char *password)
 	if (strlen(password) > USERS_PASSWORD_MAX)
 		return WH_ERR_TOO_LARGE;
 	if (crypto_pwhash_str_alg(usr->hash, password, strlen(password),
-		crypto_pwhash_OPSLIMIT_INTERACTIVE,
-		crypto_pwhash_MEMLIMIT_INTERACTIVE,
-		crypto_pwhash_ALG_ARGON2ID13) != 0)
+	        crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	        crypto_pwhash_MEMLIMIT_INTERACTIVE,
+	        crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return WH_ERR_NOMEM;
 	return 0;
 }
 
 int
-users_add(struct users *u, const char *name, const char *password,
-    int read_only)
+users_add(
+    struct users *u, const char *name, const char *password, int read_only)
 {
 	struct user *v, usr;
 	int r;
@@ -222,16 +221,16 @@ make_dummy_hash(void)
 
 	users_random_password(pw, sizeof(pw));
 	if (crypto_pwhash_str_alg(dummy_hash, pw, strlen(pw),
-		crypto_pwhash_OPSLIMIT_INTERACTIVE,
-		crypto_pwhash_MEMLIMIT_INTERACTIVE,
-		crypto_pwhash_ALG_ARGON2ID13) != 0)
+	        crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	        crypto_pwhash_MEMLIMIT_INTERACTIVE,
+	        crypto_pwhash_ALG_ARGON2ID13) != 0)
 		dummy_hash[0] = '\0';
 	sodium_memzero(pw, sizeof(pw));
 }
 
 int
-users_verify(const char *path, const char *name, const char *password,
-    struct user *out)
+users_verify(
+    const char *path, const char *name, const char *password, struct user *out)
 {
 	struct users u;
 	struct user *usr;
@@ -243,8 +242,8 @@ users_verify(const char *path, const char *name, const char *password,
 	/* Verified even when the user does not exist, against a hash of a
 	 * random password, so that the time taken does not tell. */
 	pthread_once(&dummy_once, make_dummy_hash);
-	r = crypto_pwhash_str_verify(usr != NULL ? usr->hash : dummy_hash,
-	    password, strlen(password));
+	r = crypto_pwhash_str_verify(
+	    usr != NULL ? usr->hash : dummy_hash, password, strlen(password));
 	if (r == 0 && usr != NULL) {
 		*out = *usr;
 		r = 0;

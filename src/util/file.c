@@ -118,7 +118,9 @@ file_read_all(const char *path, size_t max, struct buf **out)
 			n = read(fd, &probe, 1);
 			if (n < 0 && errno == EINTR)
 				continue;
-			r = n == 0 ? 0 : n > 0 ? WH_ERR_TOO_LARGE : WH_ERR_SYSTEM;
+			r = n == 0 ? 0 :
+			    n > 0  ? WH_ERR_TOO_LARGE :
+			             WH_ERR_SYSTEM;
 			if (r != 0)
 				goto out;
 			break;

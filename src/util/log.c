@@ -18,8 +18,7 @@
 static int log_fd = STDERR_FILENO;
 static enum log_level log_level = LOG_LVL_INFO;
 
-static const char *const level_names[] = { "ERROR", "WARN", "INFO",
-	"DEBUG" };
+static const char *const level_names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
 
 int
 log_open(const char *path, enum log_level level)
@@ -102,7 +101,8 @@ log_clean(char *dst, size_t dstlen, const char *s)
 	if (dstlen == 0)
 		return dst;
 	for (i = 0; s != NULL && s[i] != '\0' && n + 1 < dstlen &&
-	     i < LOG_PEER_STR_MAX; i++) {
+	     i < LOG_PEER_STR_MAX;
+	     i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		dst[n++] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : (char)c;

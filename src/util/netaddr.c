@@ -60,8 +60,7 @@ netaddr_split(const char *s, char *host, size_t hostlen, uint16_t *port,
 }
 
 void
-netaddr_format_host(const char *host, uint16_t port, char *out,
-    size_t outlen)
+netaddr_format_host(const char *host, uint16_t port, char *out, size_t outlen)
 {
 	if (strchr(host, ':') != NULL)
 		snprintf(out, outlen, "[%s]:%u", host, port);
@@ -87,8 +86,7 @@ netaddr_format_sockaddr(const struct sockaddr *sa, char *out, size_t outlen)
 			memcpy(&v4, &s6->sin6_addr.s6_addr[12], sizeof(v4));
 			inet_ntop(AF_INET, &v4, host, sizeof(host));
 		} else
-			inet_ntop(AF_INET6, &s6->sin6_addr, host,
-			    sizeof(host));
+			inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
 		netaddr_format_host(host, ntohs(s6->sin6_port), out, outlen);
 	} else
 		snprintf(out, outlen, "unknown");

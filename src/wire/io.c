@@ -137,7 +137,7 @@ fill(struct wire_io *io, size_t want, int64_t deadline)
 			break;
 		if (n == 0)
 			return buf_len(io->in) == 0 ? WH_ERR_EOF :
-			    WH_ERR_TRUNCATED;
+			                              WH_ERR_TRUNCATED;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -168,7 +168,8 @@ wire_io_read_exact(struct wire_io *io, void *p, size_t n)
 	while (buf_len(io->in) < n) {
 		if ((r = fill(io, n - buf_len(io->in), deadline)) != 0)
 			return r == WH_ERR_EOF && buf_len(io->in) > 0 ?
-			    WH_ERR_TRUNCATED : r;
+			    WH_ERR_TRUNCATED :
+			    r;
 	}
 	return buf_get(io->in, p, n);
 }
@@ -183,7 +184,8 @@ wire_io_read_frame(struct wire_io *io, uint8_t **payload, size_t *len)
 	int r;
 
 	for (;;) {
-		if ((r = wire_frame_parse(io->in, io->limit, payload, len)) != 0)
+		if ((r = wire_frame_parse(io->in, io->limit, payload, len)) !=
+		    0)
 			return r > 0 ? 0 : r;
 		want = IO_READ_AHEAD;
 		if (buf_peek_u32(io->in, &declared) == 0)

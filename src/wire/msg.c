@@ -13,8 +13,8 @@
 #define MSG_SERVER_CORE_MAX 1024
 
 int
-msg_pack(const Wharf__Envelope *env, struct buf *out, size_t headroom,
-    size_t limit)
+msg_pack(
+    const Wharf__Envelope *env, struct buf *out, size_t headroom, size_t limit)
 {
 	size_t n = wharf__envelope__get_packed_size(env);
 	uint8_t *dst;
@@ -154,11 +154,11 @@ const char *
 msg_body_name(Wharf__Envelope__BodyCase c)
 {
 	const ProtobufCFieldDescriptor *f =
-	    protobuf_c_message_descriptor_get_field(&wharf__envelope__descriptor,
-		(unsigned)c);
+	    protobuf_c_message_descriptor_get_field(
+	        &wharf__envelope__descriptor, (unsigned)c);
 
 	return f != NULL && c != WHARF__ENVELOPE__BODY__NOT_SET ? f->name :
-	    "unknown";
+	                                                          "unknown";
 }
 
 static const struct {
@@ -173,14 +173,14 @@ static const struct {
 	    "already exists" },
 	{ WHARF__ERROR_CODE__NOT_EMPTY, WH_ERR_NOT_EMPTY, "NOT_EMPTY",
 	    "directory not empty" },
-	{ WHARF__ERROR_CODE__NOT_A_DIRECTORY, WH_ERR_NOT_DIR,
-	    "NOT_A_DIRECTORY", "not a directory" },
+	{ WHARF__ERROR_CODE__NOT_A_DIRECTORY, WH_ERR_NOT_DIR, "NOT_A_DIRECTORY",
+	    "not a directory" },
 	{ WHARF__ERROR_CODE__IS_A_DIRECTORY, WH_ERR_IS_DIR, "IS_A_DIRECTORY",
 	    "is a directory" },
 	{ WHARF__ERROR_CODE__PERMISSION, WH_ERR_PERMISSION, "PERMISSION",
 	    "permission denied" },
-	{ WHARF__ERROR_CODE__INVALID_PATH, WH_ERR_INVALID_PATH,
-	    "INVALID_PATH", "invalid path" },
+	{ WHARF__ERROR_CODE__INVALID_PATH, WH_ERR_INVALID_PATH, "INVALID_PATH",
+	    "invalid path" },
 	{ WHARF__ERROR_CODE__TOO_LARGE, WH_ERR_TOO_LARGE, "TOO_LARGE",
 	    "too large" },
 	{ WHARF__ERROR_CODE__AUTH_FAILED, WH_ERR_AUTH, "AUTH_FAILED",

@@ -41,10 +41,10 @@ wire_preface_decode(const uint8_t *p, size_t len, struct wire_preface *out)
 uint16_t
 wire_version_choose(const struct wire_preface *a, const struct wire_preface *b)
 {
-	uint16_t lo = a->min_version > b->min_version ? a->min_version :
-	    b->min_version;
-	uint16_t hi = a->max_version < b->max_version ? a->max_version :
-	    b->max_version;
+	uint16_t lo =
+	    a->min_version > b->min_version ? a->min_version : b->min_version;
+	uint16_t hi =
+	    a->max_version < b->max_version ? a->max_version : b->max_version;
 
 	return lo <= hi ? hi : 0;
 }
