@@ -18,6 +18,8 @@ static const struct subcommand subcommands[] = {
 	{ "serve", serve_main, "run a server" },
 	{ "user", user_main, "add, delete, list users; change passwords" },
 	{ "connect", connect_main, "open a session (prompt, -c or -b)" },
+	{ "get", get_main, "download files or trees, then exit" },
+	{ "put", put_main, "upload files or trees, then exit" },
 	{ "keygen", keygen_main, "make a pre-shared key file" },
 };
 

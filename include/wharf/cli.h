@@ -34,5 +34,8 @@ int cli_run_line(struct cli *cli, const char *line);
 /* `wharf connect` and `wharf keygen`. */
 int connect_main(int argc, char **argv);
 int keygen_main(int argc, char **argv);
+/* One-shot `wharf get` and `wharf put`. */
+int get_main(int argc, char **argv);
+int put_main(int argc, char **argv);
 
 #endif

@@ -44,5 +44,8 @@ int wire_io_write(struct wire_io *io, const void *p, size_t n) WH_MUST_CHECK;
 /* Total bytes moved on the socket. */
 uint64_t wire_io_bytes_in(const struct wire_io *io);
 uint64_t wire_io_bytes_out(const struct wire_io *io);
+/* Nanoseconds spent waiting for the socket to take more bytes: a sender
+ * that waits a lot is limited by the link, not by its CPU. */
+uint64_t wire_io_blocked_ns(const struct wire_io *io);
 
 #endif

@@ -40,6 +40,8 @@ struct server {
 	atomic_int nclients;
 	atomic_uint_fast64_t next_session_id;
 	sem_t pwhash_slots; /* Argon2id runs at once: bounds memory */
+	uint64_t max_file_size; /* 0: unlimited */
+	const char *stats_path; /* CSV of transfers, or NULL */
 };
 
 /* Argon2id verifications that may run at the same time. */
@@ -56,6 +58,8 @@ struct session {
 	char cwd[SANDBOX_VPATH_MAX];
 	char errmsg[SESSION_ERRMSG_MAX]; /* detail for the next Error */
 	char logpath[SANDBOX_VPATH_MAX]; /* the path the log line names */
+	uint64_t features; /* negotiated feature bits */
+	struct upload *up; /* the open upload, if any */
 };
 
 /* Runs one connection to its end and closes fd. */
@@ -73,5 +77,23 @@ int session_send_error(
  * (with s->errmsg as its text when set).
  */
 int ops_dispatch(struct session *s, const Wharf__Envelope *req);
+
+/* Transfer requests (server/xfer_ops.c), same contract as ops_dispatch. */
+int xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m);
+int xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m);
+int xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m);
+int xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m);
+int xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m);
+/* Closes an upload left open when the session ends (partial kept). */
+void xfer_session_end(struct session *s);
+
+/* Sets the text of the next Error (printf-like) and returns r. */
+int session_fail(struct session *s, int r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Joins a peer path with the cwd (WH_ERR_INVALID_PATH on refusal) and
+ * records it for the log line. */
+int session_resolve(struct session *s, const ProtobufCBinaryData *path,
+    char out[SANDBOX_VPATH_MAX]);
+int session_require_rw(struct session *s);
 
 #endif

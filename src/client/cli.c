@@ -17,6 +17,7 @@
 #include "wharf/cli.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
+#include "wharf/transfer.h"
 
 struct cli_cmd {
 	const char *name;
@@ -450,6 +451,73 @@ cmd_lls(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* get/put: options first or mixed in, then paths; the last of two or
+ * more paths is the destination. */
+static int
+cmd_transfer(struct cli *cli, int argc, char **argv, int put)
+{
+	struct transfer_opts o;
+	char *paths[CLI_ARGS_MAX];
+	int i, n = 0, r;
+
+	transfer_opts_init(&o);
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			if ((r = transfer_parse_opt(&o, argc, argv, &i)) < 0)
+				return EXIT_USAGE;
+			if (r == 0) {
+				fprintf(stderr,
+				    "wharf: %s: unknown option "
+				    "%s\n",
+				    argv[0], argv[i]);
+				return EXIT_USAGE;
+			}
+			continue;
+		}
+		paths[n++] = argv[i];
+	}
+	if (n == 0)
+		return usage_fail(argv[0],
+		    put ? "[-r] [-z[LEVEL]] "
+		          "[--hash ALG] LOCAL... [REMOTE]" :
+		          "[-r] [-z[LEVEL]] "
+		          "[--hash ALG] REMOTE... [LOCAL]");
+	if (put)
+		return transfer_put(cli->c, &o, paths, n > 1 ? n - 1 : 1,
+		    n > 1 ? paths[n - 1] : NULL);
+	return transfer_get(
+	    cli->c, &o, paths, n > 1 ? n - 1 : 1, n > 1 ? paths[n - 1] : NULL);
+}
+
+static int
+cmd_put(struct cli *cli, int argc, char **argv)
+{
+	return cmd_transfer(cli, argc, argv, 1);
+}
+
+static int
+cmd_get(struct cli *cli, int argc, char **argv)
+{
+	return cmd_transfer(cli, argc, argv, 0);
+}
+
+static int
+cmd_sum(struct cli *cli, int argc, char **argv)
+{
+	enum hash_alg alg = HASH_BLAKE2B;
+	int i = 1;
+
+	if (argc == 4 && strcmp(argv[1], "--hash") == 0) {
+		if (hash_alg_parse(argv[2], &alg) != 0)
+			return usage_fail(
+			    "sum", "[--hash blake2b|sha256] PATH");
+		i = 3;
+	}
+	if (argc != i + 1)
+		return usage_fail("sum", "[--hash blake2b|sha256] PATH");
+	return transfer_sum(cli->c, alg, argv[i]);
+}
+
 static int cmd_help(struct cli *cli, int argc, char **argv);
 
 static int
@@ -471,6 +539,12 @@ static const struct cli_cmd commands[] = {
 	{ "mv", "SRC DST", "rename or move a remote file or directory", 1,
 	    cmd_mv },
 	{ "stat", "PATH", "show a remote file's details", 1, cmd_stat },
+	{ "get", "[-r] REMOTE... [LOCAL]", "download files or trees", 1,
+	    cmd_get },
+	{ "put", "[-r] LOCAL... [REMOTE]", "upload files or trees", 1,
+	    cmd_put },
+	{ "sum", "[--hash ALG] PATH", "hash a remote file on the server", 1,
+	    cmd_sum },
 	{ "lls", "[DIR]", "list a local directory", 0, cmd_lls },
 	{ "lcd", "[DIR]", "change the local directory", 0, cmd_lcd },
 	{ "lpwd", "", "print the local directory", 0, cmd_lpwd },

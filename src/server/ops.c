@@ -21,12 +21,8 @@
 
 #define OPS_DIR_MODE 0755
 
-static int fail(struct session *s, int r, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Sets the text of the Error that the caller will send, returns r. */
-static int
-fail(struct session *s, int r, const char *fmt, ...)
+int
+session_fail(struct session *s, int r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -37,8 +33,9 @@ fail(struct session *s, int r, const char *fmt, ...)
 }
 
 /* Joins a peer path with the cwd; records it for the log line. */
-static int
-resolve(struct session *s, const ProtobufCBinaryData *path, char *out)
+int
+session_resolve(struct session *s, const ProtobufCBinaryData *path,
+    char out[SANDBOX_VPATH_MAX])
 {
 	int r =
 	    sandbox_join(s->cwd, path->data, path->len, out, SANDBOX_VPATH_MAX);
@@ -51,18 +48,18 @@ resolve(struct session *s, const ProtobufCBinaryData *path, char *out)
 		if (n > 0)
 			memcpy(s->logpath, path->data, n);
 		s->logpath[n] = '\0';
-		return fail(s, r, "%s", "invalid path");
+		return session_fail(s, r, "%s", "invalid path");
 	}
 	if (s->logpath[0] == '\0')
 		snprintf(s->logpath, sizeof(s->logpath), "%s", out);
 	return 0;
 }
 
-static int
-require_rw(struct session *s)
+int
+session_require_rw(struct session *s)
 {
 	return s->read_only ?
-	    fail(s, WH_ERR_PERMISSION, "%s", "read-only user") :
+	    session_fail(s, WH_ERR_PERMISSION, "%s", "read-only user") :
 	    0;
 }
 
@@ -149,7 +146,7 @@ op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 	DIR *d = NULL;
 	int fd = -1, r;
 
-	if ((r = resolve(s, &req->path, vpath)) != 0)
+	if ((r = session_resolve(s, &req->path, vpath)) != 0)
 		return r;
 	r = sandbox_open_at(&s->srv->sb, vpath, O_RDONLY | O_DIRECTORY, 0, &fd);
 	if (r == WH_ERR_NOT_DIR) {
@@ -227,7 +224,7 @@ op_stat(struct session *s, uint32_t id, const Wharf__StatReq *req)
 	struct stat st;
 	int fd, r;
 
-	if ((r = resolve(s, &req->path, vpath)) != 0 ||
+	if ((r = session_resolve(s, &req->path, vpath)) != 0 ||
 	    (r = sandbox_open_at(&s->srv->sb, vpath, O_PATH, 0, &fd)) != 0)
 		return r;
 	if (fstat(fd, &st) != 0) {
@@ -262,11 +259,11 @@ op_cd(struct session *s, uint32_t id, const Wharf__CdReq *req)
 	char vpath[SANDBOX_VPATH_MAX];
 	int fd, r;
 
-	if ((r = resolve(s, &req->path, vpath)) != 0 ||
+	if ((r = session_resolve(s, &req->path, vpath)) != 0 ||
 	    (r = sandbox_open_at(
 	         &s->srv->sb, vpath, O_PATH | O_DIRECTORY, 0, &fd)) != 0)
 		return r == WH_ERR_NOT_FOUND ?
-		    fail(s, r, "%s", "no such directory") :
+		    session_fail(s, r, "%s", "no such directory") :
 		    r;
 	close(fd);
 	snprintf(s->cwd, sizeof(s->cwd), "%s", vpath);
@@ -296,7 +293,7 @@ make_dir(struct session *s, const char *vpath, int exist_ok)
 		return exist_ok ? 0 : WH_ERR_EXISTS;
 	if ((r = sandbox_open_parent(&s->srv->sb, vpath, &dfd, name)) != 0)
 		return r == WH_ERR_NOT_FOUND ?
-		    fail(s, r, "%s", "no such directory") :
+		    session_fail(s, r, "%s", "no such directory") :
 		    r;
 	if (mkdirat(dfd, name, OPS_DIR_MODE) != 0) {
 		r = wh_err_from_errno(errno);
@@ -315,8 +312,8 @@ op_mkdir(struct session *s, uint32_t id, const Wharf__MkdirReq *req)
 	char *slash;
 	int r;
 
-	if ((r = resolve(s, &req->path, vpath)) != 0 ||
-	    (r = require_rw(s)) != 0)
+	if ((r = session_resolve(s, &req->path, vpath)) != 0 ||
+	    (r = session_require_rw(s)) != 0)
 		return r;
 	if (req->parents) {
 		snprintf(prefix, sizeof(prefix), "%s", vpath);
@@ -341,11 +338,11 @@ op_rmdir(struct session *s, uint32_t id, const Wharf__RmdirReq *req)
 	char vpath[SANDBOX_VPATH_MAX], name[SANDBOX_NAME_MAX];
 	int dfd, r;
 
-	if ((r = resolve(s, &req->path, vpath)) != 0 ||
-	    (r = require_rw(s)) != 0)
+	if ((r = session_resolve(s, &req->path, vpath)) != 0 ||
+	    (r = session_require_rw(s)) != 0)
 		return r;
 	if (vpath[1] == '\0')
-		return fail(
+		return session_fail(
 		    s, WH_ERR_PERMISSION, "%s", "cannot remove the root");
 	if ((r = sandbox_open_parent(&s->srv->sb, vpath, &dfd, name)) != 0)
 		return r;
@@ -364,8 +361,8 @@ op_remove(struct session *s, uint32_t id, const Wharf__RemoveReq *req)
 	struct stat st;
 	int dfd, r = 0;
 
-	if ((r = resolve(s, &req->path, vpath)) != 0 ||
-	    (r = require_rw(s)) != 0)
+	if ((r = session_resolve(s, &req->path, vpath)) != 0 ||
+	    (r = session_require_rw(s)) != 0)
 		return r;
 	if (vpath[1] == '\0')
 		return WH_ERR_IS_DIR;
@@ -376,7 +373,8 @@ op_remove(struct session *s, uint32_t id, const Wharf__RemoveReq *req)
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		r = wh_err_from_errno(errno);
 	else if (S_ISDIR(st.st_mode))
-		r = fail(s, WH_ERR_IS_DIR, "%s", "is a directory (use rmdir)");
+		r = session_fail(
+		    s, WH_ERR_IS_DIR, "%s", "is a directory (use rmdir)");
 	else if (unlinkat(dfd, name, 0) != 0)
 		r = wh_err_from_errno(errno);
 	close(dfd);
@@ -393,11 +391,12 @@ op_rename(struct session *s, uint32_t id, const Wharf__RenameReq *req)
 	char fname[SANDBOX_NAME_MAX], tname[SANDBOX_NAME_MAX];
 	int ffd = -1, tfd = -1, probe, r;
 
-	if ((r = resolve(s, &req->from, from)) != 0 ||
-	    (r = resolve(s, &req->to, to)) != 0 || (r = require_rw(s)) != 0)
+	if ((r = session_resolve(s, &req->from, from)) != 0 ||
+	    (r = session_resolve(s, &req->to, to)) != 0 ||
+	    (r = session_require_rw(s)) != 0)
 		return r;
 	if (from[1] == '\0')
-		return fail(
+		return session_fail(
 		    s, WH_ERR_INVALID_PATH, "%s", "cannot move the root");
 	/* mv a dir/ puts a inside dir, as mv(1) does. */
 	if (sandbox_open_at(&s->srv->sb, to, O_PATH | O_DIRECTORY, 0, &probe) ==
@@ -415,10 +414,10 @@ op_rename(struct session *s, uint32_t id, const Wharf__RenameReq *req)
 	if (renameat2(ffd, fname, tfd, tname, RENAME_NOREPLACE) != 0) {
 		r = wh_err_from_errno(errno);
 		if (errno == EINVAL)
-			r = fail(s, WH_ERR_INVALID_PATH, "%s",
+			r = session_fail(s, WH_ERR_INVALID_PATH, "%s",
 			    "cannot move a directory into itself");
 		else if (r == WH_ERR_EXISTS)
-			r = fail(s, r, "%s", "destination exists");
+			r = session_fail(s, r, "%s", "destination exists");
 	}
 out:
 	if (ffd >= 0)
@@ -467,11 +466,21 @@ ops_dispatch(struct session *s, const Wharf__Envelope *req)
 		return op_rename(s, id, req->rename);
 	case WHARF__ENVELOPE__BODY_PING:
 		return op_ping(s, id, req->ping);
+	case WHARF__ENVELOPE__BODY_PUT_OPEN:
+		return xfer_op_put_open(s, id, req->put_open);
+	case WHARF__ENVELOPE__BODY_CHUNK:
+		return xfer_op_chunk(s, id, req->chunk);
+	case WHARF__ENVELOPE__BODY_PUT_END:
+		return xfer_op_put_end(s, id, req->put_end);
+	case WHARF__ENVELOPE__BODY_GET:
+		return xfer_op_get(s, id, req->get);
+	case WHARF__ENVELOPE__BODY_SUM:
+		return xfer_op_sum(s, id, req->sum);
 	case WHARF__ENVELOPE__BODY__NOT_SET:
-		return fail(
+		return session_fail(
 		    s, WH_ERR_UNSUPPORTED, "%s", "unknown request type");
 	default:
 		/* A response type sent as a request. */
-		return fail(s, WH_ERR_PROTOCOL, "%s", "not a request");
+		return session_fail(s, WH_ERR_PROTOCOL, "%s", "not a request");
 	}
 }

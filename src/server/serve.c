@@ -27,6 +27,7 @@
 #include "wharf/netaddr.h"
 #include "wharf/server.h"
 #include "wharf/session.h"
+#include "wharf/strnum.h"
 
 #define SERVE_LISTEN_MAX 8
 #define SERVE_BACKLOG 128
@@ -54,6 +55,7 @@ serve_usage(FILE *f)
 	    "                   [--max-clients N] [--idle-timeout S] "
 	    "[--psk FILE]\n"
 	    "                   [--allow-plaintext] [--log FILE] [-v]\n"
+	    "                   [--max-file-size SIZE] [--stats FILE]\n"
 	    "\n"
 	    "  --root DIR         folder to serve (default %s)\n"
 	    "  --listen HOST:PORT address to listen on (default [::]:%d, "
@@ -67,6 +69,9 @@ serve_usage(FILE *f)
 	    "  --allow-plaintext  let clients ask for an unencrypted "
 	    "session\n"
 	    "  --log FILE         append the log here instead of stderr\n"
+	    "  --max-file-size SIZE  refuse uploads larger than SIZE "
+	    "(e.g. 10G)\n"
+	    "  --stats FILE       append one CSV row per transfer\n"
 	    "  -v                 debug logging\n",
 	    SERVER_ROOT_DEFAULT, WIRE_PORT_DEFAULT, SERVER_STATE_DEFAULT,
 	    SERVER_MAX_CLIENTS_DEFAULT, SERVER_IDLE_TIMEOUT_DEFAULT);
@@ -329,6 +334,8 @@ serve_main(int argc, char **argv)
 		{ "psk", required_argument, NULL, 'k' },
 		{ "allow-plaintext", no_argument, NULL, 'P' },
 		{ "log", required_argument, NULL, 'L' },
+		{ "max-file-size", required_argument, NULL, 'F' },
+		{ "stats", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -384,6 +391,18 @@ serve_main(int argc, char **argv)
 			break;
 		case 'L':
 			log_file = optarg;
+			break;
+		case 'F':
+			if (strnum_size(optarg, &srv->max_file_size) != 0) {
+				fprintf(stderr,
+				    "wharf: --max-file-size: "
+				    "expected a size such as 500M or 10G\n");
+				status = 2;
+				goto out;
+			}
+			break;
+		case 'S':
+			srv->stats_path = optarg;
 			break;
 		case 'v':
 			verbose = 1;

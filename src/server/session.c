@@ -138,6 +138,15 @@ authenticate(struct session *s, int64_t deadline)
 	return r;
 }
 
+static int
+is_transfer(Wharf__Envelope__BodyCase c)
+{
+	return c == WHARF__ENVELOPE__BODY_PUT_OPEN ||
+	    c == WHARF__ENVELOPE__BODY_CHUNK ||
+	    c == WHARF__ENVELOPE__BODY_PUT_END ||
+	    c == WHARF__ENVELOPE__BODY_GET;
+}
+
 static void
 request_loop(struct session *s)
 {
@@ -179,8 +188,13 @@ request_loop(struct session *s)
 		s->errmsg[0] = '\0';
 		s->logpath[0] = '\0';
 		r = ops_dispatch(s, req);
-		if (r != 0 && !s->closing)
+		if (r != 0)
 			(void)session_send_error(s, req->id, r, s->errmsg);
+		/* Transfers log one line of their own per file. */
+		if (is_transfer(req->body_case)) {
+			msg_free(req);
+			continue;
+		}
 		log_info("session=%llu peer=%s user=%s op=%s path=\"%s\" "
 		         "result=%s ms=%.2f",
 		    (unsigned long long)s->id, s->peer, s->user,
@@ -231,6 +245,7 @@ session_serve(struct server *srv, int fd, const char *peer)
 		goto out;
 	}
 	channel_start(s.ch, &res);
+	s.features = res.features;
 	log_info("session=%llu peer=%s handshake ok version=%u %s "
 	         "client=\"%s\"",
 	    (unsigned long long)s.id, s.peer, res.version,
@@ -248,6 +263,7 @@ session_serve(struct server *srv, int fd, const char *peer)
 	}
 	channel_set_limit(s.ch, WIRE_FRAME_MAX);
 	request_loop(&s);
+	xfer_session_end(&s);
 out:
 	log_info("session=%llu peer=%s user=%s disconnect secs=%.2f "
 	         "bytes_in=%llu bytes_out=%llu",

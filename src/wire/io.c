@@ -26,6 +26,7 @@ struct wire_io {
 	int timeout_ms;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
+	uint64_t blocked_ns; /* time spent waiting to write */
 };
 
 struct wire_io *
@@ -85,6 +86,12 @@ uint64_t
 wire_io_bytes_out(const struct wire_io *io)
 {
 	return io->bytes_out;
+}
+
+uint64_t
+wire_io_blocked_ns(const struct wire_io *io)
+{
+	return io->blocked_ns;
 }
 
 static int64_t
@@ -153,6 +160,15 @@ fill(struct wire_io *io, size_t want, int64_t deadline)
 	return 0;
 }
 
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static int64_t
 deadline_from(const struct wire_io *io)
 {
@@ -211,6 +227,7 @@ wire_io_write(struct wire_io *io, const void *p, size_t n)
 {
 	int64_t deadline = deadline_from(io);
 	const uint8_t *src = p;
+	uint64_t t0;
 	ssize_t k;
 	int r;
 
@@ -226,7 +243,10 @@ wire_io_write(struct wire_io *io, const void *p, size_t n)
 			continue;
 		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return WH_ERR_SYSTEM;
-		if ((r = wait_fd(io->fd, POLLOUT, deadline)) != 0)
+		t0 = now_ns();
+		r = wait_fd(io->fd, POLLOUT, deadline);
+		io->blocked_ns += now_ns() - t0;
+		if (r != 0)
 			return r;
 	}
 	return 0;

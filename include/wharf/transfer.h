@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Client side of get and put: destination rules in the manner of scp and
+ * sftp, recursive trees from a manifest made up front, pipelining (many
+ * files in flight, chunks streamed without waiting), resume from a
+ * verified partial, progress and summary lines, and CSV records.
+ */
+#ifndef WHARF_TRANSFER_H
+#define WHARF_TRANSFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wharf/client.h"
+#include "wharf/hash.h"
+
+/* Files in flight at once in a tree transfer. */
+#define TRANSFER_WINDOW 64
+#define TRANSFER_EXCLUDES_MAX 64
+/* Progress redraws per second, at most. */
+#define TRANSFER_REDRAW_HZ 4
+
+struct transfer_opts {
+	int recursive;
+	Wharf__CompressMode compress;
+	int level;
+	enum hash_alg alg;
+	uint32_t chunk_size;
+	const char *excludes[TRANSFER_EXCLUDES_MAX];
+	int nexcludes;
+	const char *stats_path; /* CSV, or NULL */
+	int quiet; /* no summary lines */
+	int progress; /* draw a progress line (a terminal) */
+};
+
+void transfer_opts_init(struct transfer_opts *o);
+
+/*
+ * Parses one transfer option at argv[*i] (-r, -z[LEVEL], --compress=X,
+ * --hash X, --exclude P, --stats F, --chunk-size N). Returns 1 if it was
+ * one (advancing *i past its value), 0 if not, WH_ERR_INVALID_ARG with a
+ * message on stderr if it was malformed.
+ */
+int transfer_parse_opt(
+    struct transfer_opts *o, int argc, char **argv, int *i) WH_MUST_CHECK;
+
+/*
+ * Uploads locals to remote (NULL: the remote working directory). Returns
+ * an exit status (EXIT_OK, EXIT_REMOTE, EXIT_USAGE, EXIT_CONNECT); every
+ * failure has been reported on stderr.
+ */
+int transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
+    int nlocal, const char *remote);
+/* Downloads remotes into local (NULL: the current directory). */
+int transfer_get(struct client *c, const struct transfer_opts *o,
+    char **remotes, int nremote, const char *local);
+/* Prints the plain digest of a remote file, as sha256sum/b2sum do. */
+int transfer_sum(struct client *c, enum hash_alg alg, const char *remote);
+
+#endif

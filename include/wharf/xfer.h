@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Chunked transfer mechanics shared by both directions: chunk geometry,
+ * the chunk-list file digest, chunk encoding (hash, optional zstd) on the
+ * sending side and bounded decoding and verification on the receiving
+ * side. No sockets and no paths here: callers own the I/O.
+ */
+#ifndef WHARF_XFER_H
+#define WHARF_XFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zstd.h>
+
+#include "wharf.pb-c.h"
+#include "wharf/err.h"
+#include "wharf/hash.h"
+
+#define XFER_CHUNK_DEFAULT (1u << 20)
+#define XFER_CHUNK_MIN (64u << 10)
+#define XFER_CHUNK_MAX (4u << 20)
+/* A compressed chunk must save at least 1/XFER_MIN_SAVING_DIV of its
+ * size, or it goes raw: the receiver then spends nothing on it. */
+#define XFER_MIN_SAVING_DIV 32
+#define XFER_LEVEL_DEFAULT 3
+#define XFER_LEVEL_MAX 19
+/* Auto mode moves between off and this level. */
+#define XFER_AUTO_LEVEL_MAX 9
+/* After a chunk that did not shrink, auto mode skips this many. */
+#define XFER_AUTO_BACKOFF 8
+/* Name of the partial file beside a target: ".NAME.wharf-part". */
+#define XFER_PARTIAL_PREFIX "."
+#define XFER_PARTIAL_SUFFIX ".wharf-part"
+
+/* 1 if cs is an allowed chunk size. */
+int xfer_chunk_size_ok(uint32_t cs);
+/* Chunks in a file of size bytes (0 for an empty file). */
+uint64_t xfer_chunk_count(uint64_t size, uint32_t chunk_size);
+/* Raw length of chunk index (0 past the end). */
+uint32_t xfer_chunk_len(uint64_t size, uint32_t chunk_size, uint64_t index);
+
+/*
+ * ".NAME.wharf-part" for name into out. WH_ERR_TOO_LARGE if it would be
+ * longer than a file name may be.
+ */
+int xfer_partial_name(const char *name, char *out, size_t outlen) WH_MUST_CHECK;
+
+/*
+ * The file digest of a transfer: HASH(label || u32 chunk_size || h_0 ||
+ * ... || h_n-1 || u64 size), big-endian integers, h_i the digest of chunk
+ * i. It binds every chunk, their order and the length, and costs no second
+ * pass over the data. A prefix of k whole chunks has the digest of a file
+ * of k * chunk_size bytes.
+ */
+struct xfer_digest {
+	struct hash_ctx h;
+	uint64_t size;
+};
+
+void
+xfer_digest_init(struct xfer_digest *d, enum hash_alg alg, uint32_t chunk_size);
+void xfer_digest_add(
+    struct xfer_digest *d, const uint8_t hash[HASH_LEN], uint32_t raw_len);
+/* Digest of what was added so far; d may keep growing afterwards. */
+void xfer_digest_peek(const struct xfer_digest *d, uint8_t out[HASH_LEN]);
+
+/* Compression choice of a sender. */
+struct xfer_encoder {
+	ZSTD_CCtx *cctx;
+	uint8_t *zbuf;
+	size_t zcap;
+	Wharf__CompressMode mode;
+	int level; /* current level; 0 = off */
+	int skip; /* auto: chunks left to send raw after a miss */
+	uint64_t raw_bytes;
+	uint64_t wire_bytes;
+};
+
+int xfer_encoder_init(
+    struct xfer_encoder *e, Wharf__CompressMode mode, int level) WH_MUST_CHECK;
+void xfer_encoder_cleanup(struct xfer_encoder *e);
+
+/*
+ * Fills out (a Chunk) for len raw bytes: index, hash (into hash_out,
+ * which out->hash points at), and data pointing at raw or at the encoder's
+ * buffer when compression saved enough. Valid until the next call.
+ */
+int xfer_encode_chunk(struct xfer_encoder *e, enum hash_alg alg, uint32_t index,
+    const uint8_t *raw, uint32_t len, Wharf__Chunk *out,
+    uint8_t hash_out[HASH_LEN]) WH_MUST_CHECK;
+
+/*
+ * Auto mode feedback after sending a chunk: the share of the time spent
+ * waiting for the socket. Mostly waiting means the link is the bottleneck
+ * and a higher level pays; never waiting means the CPU is, and it does not.
+ */
+void xfer_encoder_feedback(struct xfer_encoder *e, double blocked_share);
+
+struct xfer_decoder {
+	ZSTD_DCtx *dctx;
+	uint8_t *buf;
+	size_t cap;
+};
+
+int xfer_decoder_init(struct xfer_decoder *d) WH_MUST_CHECK;
+void xfer_decoder_cleanup(struct xfer_decoder *d);
+
+/*
+ * Checks a received chunk against what the receiver expects (index,
+ * exact raw length, exact hash length, data no longer than raw), inflates
+ * it into at most raw_len bytes, and verifies its hash. *raw points at the
+ * raw bytes, valid until the next call. WH_ERR_PROTOCOL for a malformed
+ * chunk, WH_ERR_DECOMPRESS for a frame that does not inflate to exactly
+ * raw_len, WH_ERR_BAD_HASH for a digest mismatch.
+ */
+int xfer_decode_chunk(struct xfer_decoder *d, enum hash_alg alg,
+    const Wharf__Chunk *c, uint32_t expect_index, uint32_t expect_len,
+    const uint8_t **raw, uint8_t hash_out[HASH_LEN]) WH_MUST_CHECK;
+
+/* Reads exactly len bytes at off (WH_ERR_IO for a short file). */
+int xfer_pread_all(int fd, void *p, size_t len, uint64_t off) WH_MUST_CHECK;
+int
+xfer_pwrite_all(int fd, const void *p, size_t len, uint64_t off) WH_MUST_CHECK;
+
+/*
+ * Digest of the first whole chunks of an open file, up to at most max
+ * bytes: the usable resume prefix. *len gets its length (a multiple of
+ * chunk_size), d the state to continue from. buf holds chunk_size bytes.
+ */
+int
+xfer_prefix_digest(int fd, uint64_t max, uint32_t chunk_size, enum hash_alg alg,
+    uint8_t *buf, struct xfer_digest *d, uint64_t *len) WH_MUST_CHECK;
+
+/* Plain digest of a whole file's content (the `sum` command). */
+int xfer_file_sum(int fd, enum hash_alg alg, uint8_t out[HASH_LEN],
+    uint64_t *size) WH_MUST_CHECK;
+
+#endif

@@ -1,0 +1,1401 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Client side of get and put. Uploads stream PutOpen, chunks and PutEnd
+ * for one file after another and collect the answers as they come (up to
+ * TRANSFER_WINDOW files unanswered), so a tree of small files costs no
+ * round trip per file. Downloads keep TRANSFER_WINDOW requests queued at
+ * the server, which answers them in order. Every file lands through a
+ * partial beside its target and a rename after the digest matches.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wharf/log.h"
+#include "wharf/msg.h"
+#include "wharf/stats.h"
+#include "wharf/strnum.h"
+#include "wharf/transfer.h"
+#include "wharf/xfer.h"
+
+struct job {
+	char *local;
+	char *remote;
+	char *part; /* get: local partial path */
+	uint64_t size;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	uint32_t mode;
+	uint32_t id;
+	int fd;
+	int ready; /* put: PutReady seen */
+	int failed;
+	int done;
+	uint64_t offered; /* resume offset offered/asked */
+	uint64_t resumed;
+	uint64_t wire;
+	uint64_t next_index;
+	uint64_t count;
+	int got_info;
+	uint8_t theirs[HASH_LEN]; /* put: the server's prefix digest */
+	struct xfer_digest digest;
+	double t0;
+};
+
+struct progress {
+	int enabled;
+	int tree;
+	uint64_t total_files;
+	uint64_t total_bytes;
+	uint64_t done_files;
+	uint64_t done_bytes;
+	double t0;
+	double last;
+	const char *current;
+	uint64_t cur_done;
+	uint64_t cur_size;
+};
+
+struct tctx {
+	struct client *c;
+	const struct transfer_opts *o;
+	const char *dir; /* "put" or "get" */
+	struct job *jobs;
+	size_t njobs;
+	size_t cap;
+	struct job *inflight[TRANSFER_WINDOW];
+	int ninflight;
+	int failures;
+	int lost;
+	struct xfer_encoder enc;
+	struct xfer_decoder dec;
+	uint8_t *buf;
+	struct progress pr;
+};
+
+static double
+mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+transfer_opts_init(struct transfer_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->compress = WHARF__COMPRESS_MODE__COMPRESS_AUTO;
+	o->level = XFER_LEVEL_DEFAULT;
+	o->alg = HASH_BLAKE2B;
+	o->chunk_size = XFER_CHUNK_DEFAULT;
+	o->progress = isatty(STDERR_FILENO);
+}
+
+static int
+parse_compress(struct transfer_opts *o, const char *v)
+{
+	long level;
+
+	if (strcmp(v, "auto") == 0)
+		o->compress = WHARF__COMPRESS_MODE__COMPRESS_AUTO;
+	else if (strcmp(v, "off") == 0)
+		o->compress = WHARF__COMPRESS_MODE__COMPRESS_OFF;
+	else if (strnum_long(v, 1, XFER_LEVEL_MAX, &level) == 0) {
+		o->compress = WHARF__COMPRESS_MODE__COMPRESS_LEVEL;
+		o->level = (int)level;
+	} else {
+		fprintf(stderr,
+		    "wharf: --compress: expected auto, off or a "
+		    "level from 1 to %d\n",
+		    XFER_LEVEL_MAX);
+		return WH_ERR_INVALID_ARG;
+	}
+	return 0;
+}
+
+/* The value of an option given as "--opt=V" or "--opt V". */
+static const char *
+opt_value(const char *name, int argc, char **argv, int *i)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] == '\0' && *i + 1 < argc) {
+		(*i)++;
+		return argv[*i];
+	}
+	return NULL;
+}
+
+int
+transfer_parse_opt(struct transfer_opts *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *v;
+	long n;
+
+	if (strcmp(a, "-r") == 0 || strcmp(a, "--recursive") == 0) {
+		o->recursive = 1;
+		return 1;
+	}
+	if (strncmp(a, "-z", 2) == 0) {
+		if (a[2] == '\0') {
+			o->compress = WHARF__COMPRESS_MODE__COMPRESS_LEVEL;
+			return 1;
+		}
+		return parse_compress(o, a + 2) == 0 ? 1 : WH_ERR_INVALID_ARG;
+	}
+	if (strncmp(a, "--compress", 10) == 0 &&
+	    (a[10] == '=' || a[10] == '\0')) {
+		if ((v = opt_value("--compress", argc, argv, i)) == NULL)
+			goto missing;
+		return parse_compress(o, v) == 0 ? 1 : WH_ERR_INVALID_ARG;
+	}
+	if (strncmp(a, "--hash", 6) == 0 && (a[6] == '=' || a[6] == '\0')) {
+		if ((v = opt_value("--hash", argc, argv, i)) == NULL)
+			goto missing;
+		if (hash_alg_parse(v, &o->alg) != 0) {
+			fprintf(stderr,
+			    "wharf: --hash: expected blake2b or "
+			    "sha256\n");
+			return WH_ERR_INVALID_ARG;
+		}
+		return 1;
+	}
+	if (strncmp(a, "--exclude", 9) == 0 && (a[9] == '=' || a[9] == '\0')) {
+		if ((v = opt_value("--exclude", argc, argv, i)) == NULL)
+			goto missing;
+		if (o->nexcludes == TRANSFER_EXCLUDES_MAX) {
+			fprintf(stderr,
+			    "wharf: at most %d --exclude patterns\n",
+			    TRANSFER_EXCLUDES_MAX);
+			return WH_ERR_INVALID_ARG;
+		}
+		o->excludes[o->nexcludes++] = v;
+		return 1;
+	}
+	if (strncmp(a, "--stats", 7) == 0 && (a[7] == '=' || a[7] == '\0')) {
+		if ((v = opt_value("--stats", argc, argv, i)) == NULL)
+			goto missing;
+		o->stats_path = v;
+		return 1;
+	}
+	if (strncmp(a, "--chunk-size", 12) == 0 &&
+	    (a[12] == '=' || a[12] == '\0')) {
+		if ((v = opt_value("--chunk-size", argc, argv, i)) == NULL)
+			goto missing;
+		if (strnum_long(v, XFER_CHUNK_MIN, XFER_CHUNK_MAX, &n) != 0) {
+			fprintf(stderr,
+			    "wharf: --chunk-size: from %u to %u "
+			    "bytes\n",
+			    XFER_CHUNK_MIN, XFER_CHUNK_MAX);
+			return WH_ERR_INVALID_ARG;
+		}
+		o->chunk_size = (uint32_t)n;
+		return 1;
+	}
+	if (strcmp(a, "--no-progress") == 0) {
+		o->progress = 0;
+		return 1;
+	}
+	return 0;
+missing:
+	fprintf(stderr, "wharf: %s needs a value\n", a);
+	return WH_ERR_INVALID_ARG;
+}
+
+/* ---- progress and summaries ---- */
+
+static void
+progress_clear(struct progress *p)
+{
+	if (p->enabled)
+		fputs("\r\033[K", stderr);
+}
+
+static void
+progress_draw(struct progress *p, int force)
+{
+	char done[32], total[32], eta[32] = "";
+	double now = mono_sec(), rate, left;
+	uint64_t d, t;
+	char clean[64];
+
+	if (!p->enabled || (!force && now - p->last < 1.0 / TRANSFER_REDRAW_HZ))
+		return;
+	p->last = now;
+	d = p->tree ? p->done_bytes + p->cur_done : p->cur_done;
+	t = p->tree ? p->total_bytes : p->cur_size;
+	rate = stats_rate(d, now - p->t0);
+	stats_format_size(d, done, sizeof(done));
+	stats_format_size(t, total, sizeof(total));
+	if (rate > 0 && t > d) {
+		left = (double)(t - d) / (rate * 1e6);
+		snprintf(eta, sizeof(eta), " ETA %d:%02d", (int)left / 60,
+		    (int)left % 60);
+	}
+	if (p->tree)
+		fprintf(stderr,
+		    "\r\033[Kfiles %llu/%llu  %s / %s  %3d%%  "
+		    "%.1f MB/s%s",
+		    (unsigned long long)p->done_files,
+		    (unsigned long long)p->total_files, done, total,
+		    t ? (int)(d * 100 / t) : 100, rate, eta);
+	else
+		fprintf(stderr, "\r\033[K%-24.24s %3d%%  %s / %s  %.1f MB/s%s",
+		    log_clean(clean, sizeof(clean), p->current),
+		    t ? (int)(d * 100 / t) : 100, done, total, rate, eta);
+	fflush(stderr);
+}
+
+static const char *
+compression_name(const struct transfer_opts *o, char *buf, size_t len)
+{
+	if (o->compress == WHARF__COMPRESS_MODE__COMPRESS_AUTO)
+		return "auto";
+	if (o->compress == WHARF__COMPRESS_MODE__COMPRESS_OFF)
+		return "off";
+	snprintf(buf, len, "zstd-%d", o->level);
+	return buf;
+}
+
+/* One summary line and one CSV row for a finished file. */
+static void
+job_report(struct tctx *t, struct job *j, int r)
+{
+	char size[32], wire[32], res[48] = "", clean[LOG_PEER_STR_MAX + 1];
+	char comp[16];
+	double secs = mono_sec() - j->t0;
+	uint64_t sent = j->size - j->resumed;
+	struct xfer_stats st;
+
+	progress_clear(&t->pr);
+	if (r == 0 && !t->o->quiet) {
+		stats_format_size(j->size, size, sizeof(size));
+		stats_format_size(j->wire, wire, sizeof(wire));
+		if (j->resumed > 0) {
+			char rs[32];
+
+			stats_format_size(j->resumed, rs, sizeof(rs));
+			snprintf(res, sizeof(res), ", resumed %s", rs);
+		}
+		printf("%s %s  %s in %.2f s, %.1f MB/s, wire %s (%.2fx)%s\n",
+		    t->dir,
+		    log_clean(clean, sizeof(clean),
+		        strcmp(t->dir, "put") == 0 ? j->local : j->remote),
+		    size, secs, stats_rate(sent, secs), wire,
+		    j->wire > 0 ? (double)sent / (double)j->wire : 1.0, res);
+		fflush(stdout);
+	}
+	if (t->o->stats_path != NULL) {
+		st.peer = t->c->hostport;
+		st.user = t->c->target.user;
+		st.direction = t->dir;
+		st.path = j->remote;
+		st.hash = hash_alg_name(t->o->alg);
+		st.compression = compression_name(t->o, comp, sizeof(comp));
+		st.result = r == 0 ? "ok" : msg_code_name(msg_code_from_err(r));
+		st.bytes = j->size;
+		st.wire_bytes = j->wire;
+		st.resumed = j->resumed;
+		st.seconds = secs;
+		if (stats_append_csv(t->o->stats_path, &st) != 0)
+			fprintf(stderr, "wharf: --stats %s: %s\n",
+			    t->o->stats_path, strerror(errno));
+	}
+	t->pr.done_files++;
+	t->pr.done_bytes += j->size;
+	t->pr.cur_done = 0;
+}
+
+static void
+job_fail(struct tctx *t, struct job *j, int r, const char *why)
+{
+	char clean[LOG_PEER_STR_MAX + 1];
+
+	if (j->failed)
+		return;
+	j->failed = 1;
+	t->failures++;
+	job_report(t, j, r);
+	fprintf(stderr, "wharf: %s %s: %s\n", t->dir,
+	    log_clean(clean, sizeof(clean),
+	        strcmp(t->dir, "put") == 0 ? j->local : j->remote),
+	    why != NULL && why[0] ? why : wh_strerror(r));
+}
+
+/* ---- job list ---- */
+
+static struct job *
+job_add(struct tctx *t, const char *local, const char *remote)
+{
+	struct job *nj, *j;
+
+	if (t->njobs == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		if ((nj = realloc(t->jobs, t->cap * sizeof(*nj))) == NULL)
+			return NULL;
+		t->jobs = nj;
+	}
+	j = &t->jobs[t->njobs];
+	memset(j, 0, sizeof(*j));
+	j->fd = -1;
+	if ((j->local = strdup(local)) == NULL ||
+	    (j->remote = strdup(remote)) == NULL) {
+		free(j->local);
+		return NULL;
+	}
+	t->njobs++;
+	return j;
+}
+
+static void
+jobs_free(struct tctx *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->njobs; i++) {
+		if (t->jobs[i].fd >= 0)
+			close(t->jobs[i].fd);
+		free(t->jobs[i].local);
+		free(t->jobs[i].remote);
+		free(t->jobs[i].part);
+	}
+	free(t->jobs);
+	t->jobs = NULL;
+	t->njobs = t->cap = 0;
+}
+
+/* "dir" + "name", without doubling the slash. */
+static char *
+path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+	char *p;
+
+	if ((p = malloc(n + strlen(name) + 2)) == NULL)
+		return NULL;
+	snprintf(p, n + strlen(name) + 2, "%s%s%s", dir,
+	    n > 0 && dir[n - 1] == '/' ? "" : "/", name);
+	return p;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *end = path + strlen(path), *s;
+
+	while (end > path + 1 && end[-1] == '/')
+		end--;
+	for (s = end; s > path && s[-1] != '/'; s--)
+		;
+	return s;
+}
+
+/* base_name() copied without trailing slashes. */
+static int
+base_copy(const char *path, char *out, size_t outlen)
+{
+	const char *b = base_name(path);
+	size_t n = strcspn(b, "/");
+
+	if (n == 0 || n >= outlen)
+		return WH_ERR_INVALID_ARG;
+	memcpy(out, b, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* A name that came from the server, checked like any hostile path:
+ * one component, not "." or "..", printable UTF-8 with no slash. */
+static int
+safe_name(const ProtobufCBinaryData *b, char *out, size_t outlen)
+{
+	size_t i;
+
+	if (msg_text(b, out, outlen) != 0 || out[0] == '\0' ||
+	    strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+		return 0;
+	for (i = 0; out[i] != '\0'; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f ||
+		    out[i] == '/')
+			return 0;
+	return 1;
+}
+
+static int
+excluded(const struct transfer_opts *o, const char *rel)
+{
+	int i;
+
+	for (i = 0; i < o->nexcludes; i++) {
+		if (fnmatch(o->excludes[i], rel, 0) == 0)
+			return 1;
+		/* A pattern without '/' also matches any base name, as
+		 * rsync's do. */
+		if (strchr(o->excludes[i], '/') == NULL &&
+		    fnmatch(o->excludes[i], base_name(rel), 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- remote helpers ---- */
+
+/* 1 if remote is a directory, 0 if it does not exist or is not one. */
+static int
+remote_type(struct client *c, const char *path, Wharf__FileType *type)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
+	Wharf__StatReq st = WHARF__STAT_REQ__INIT;
+	int r;
+
+	*type = WHARF__FILE_TYPE__TYPE_UNKNOWN;
+	st.path = msg_bytes(path);
+	req.body_case = WHARF__ENVELOPE__BODY_STAT;
+	req.stat = &st;
+	if ((r = client_call(c, &req, &resp, NULL, NULL)) != 0)
+		return r;
+	if (resp->body_case == WHARF__ENVELOPE__BODY_STAT_REPLY)
+		*type = resp->stat_reply->info->type;
+	msg_free(resp);
+	return 0;
+}
+
+static int
+remote_mkdir(struct client *c, const char *path)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
+	Wharf__MkdirReq mk = WHARF__MKDIR_REQ__INIT;
+	int r;
+
+	mk.path = msg_bytes(path);
+	mk.parents = 1;
+	req.body_case = WHARF__ENVELOPE__BODY_MKDIR;
+	req.mkdir = &mk;
+	if ((r = client_call(c, &req, &resp, NULL, NULL)) != 0)
+		return r;
+	msg_free(resp);
+	return 0;
+}
+
+/* ---- responses ---- */
+
+static struct job *
+inflight_find(struct tctx *t, uint32_t id, int *slot)
+{
+	int i;
+
+	for (i = 0; i < t->ninflight; i++)
+		if (t->inflight[i]->id == id) {
+			*slot = i;
+			return t->inflight[i];
+		}
+	return NULL;
+}
+
+static void
+inflight_remove(struct tctx *t, int slot)
+{
+	memmove(&t->inflight[slot], &t->inflight[slot + 1],
+	    (size_t)(t->ninflight - slot - 1) * sizeof(t->inflight[0]));
+	t->ninflight--;
+}
+
+static int
+connection_lost(struct tctx *t, int r)
+{
+	t->lost = 1;
+	t->c->lost = 1;
+	progress_clear(&t->pr);
+	fprintf(stderr, "wharf: %s: connection lost: %s\n", t->dir,
+	    r == WH_ERR_AUTH ? "a frame failed authentication" :
+	                       wh_strerror(r));
+	return r;
+}
+
+/* Reads one message from the server; connection-level errors end all. */
+static int
+recv_one(struct tctx *t, Wharf__Envelope **env)
+{
+	char clean[256];
+	int r;
+
+	if ((r = channel_recv(t->c->ch, env)) != 0)
+		return connection_lost(t, r);
+	if ((*env)->id == 0 &&
+	    (*env)->body_case == WHARF__ENVELOPE__BODY_ERROR) {
+		fprintf(stderr, "wharf: server: %s\n",
+		    log_clean(clean, sizeof(clean), (*env)->error->message));
+		msg_free(*env);
+		*env = NULL;
+		return connection_lost(t, WH_ERR_REMOTE);
+	}
+	return 0;
+}
+
+/* Handles one answer for an upload in flight. */
+static int
+put_response(struct tctx *t, Wharf__Envelope *env)
+{
+	char why[CLIENT_ERRMSG_MAX];
+	struct job *j;
+	int slot;
+
+	if ((j = inflight_find(t, env->id, &slot)) == NULL)
+		return 0; /* late answer to a job already failed */
+	switch (env->body_case) {
+	case WHARF__ENVELOPE__BODY_PUT_READY:
+		j->ready = 1;
+		j->offered = env->put_ready->offset;
+		if (env->put_ready->prefix_hash.len == HASH_LEN)
+			memcpy(j->theirs, env->put_ready->prefix_hash.data,
+			    HASH_LEN);
+		else
+			j->offered = 0;
+		return 0;
+	case WHARF__ENVELOPE__BODY_PUT_DONE:
+		j->done = 1;
+		j->resumed = env->put_done->resumed;
+		job_report(t, j, 0);
+		inflight_remove(t, slot);
+		return 0;
+	case WHARF__ENVELOPE__BODY_ERROR:
+		log_clean(why, sizeof(why), env->error->message);
+		/* The final answer: put_one, if still streaming, stops and
+		 * ends the upload with an abort that gets no reply. */
+		job_fail(t, j, msg_err_from_code(env->error->code), why);
+		j->ready = 1;
+		inflight_remove(t, slot);
+		return 0;
+	default:
+		job_fail(t, j, WH_ERR_PROTOCOL, "unexpected answer");
+		j->done = 1;
+		inflight_remove(t, slot);
+		return 0;
+	}
+}
+
+/* Handles what has arrived; with block, waits for at least one. */
+static int
+put_pump(struct tctx *t, int block)
+{
+	Wharf__Envelope *env;
+	int r;
+
+	while (block || wire_io_readable(channel_io(t->c->ch), 0)) {
+		if ((r = recv_one(t, &env)) != 0)
+			return r;
+		r = put_response(t, env);
+		msg_free(env);
+		if (r != 0)
+			return r;
+		block = 0;
+	}
+	return 0;
+}
+
+/* ---- put ---- */
+
+static int
+put_one(struct tctx *t, struct job *j)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__PutOpen po = WHARF__PUT_OPEN__INIT;
+	Wharf__PutEnd pe = WHARF__PUT_END__INIT;
+	Wharf__Chunk chunk;
+	struct wire_io *io = channel_io(t->c->ch);
+	uint32_t cs = t->o->chunk_size, len;
+	uint8_t h[HASH_LEN];
+	uint64_t i, have, b0;
+	struct stat st;
+	double c0;
+	int r;
+
+	j->t0 = mono_sec();
+	if ((j->fd = open(j->local, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(j->fd, &st) != 0) {
+		job_fail(t, j, wh_err_from_errno(errno), strerror(errno));
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		job_fail(t, j, WH_ERR_IS_DIR,
+		    S_ISDIR(st.st_mode) ? "is a directory (use -r)" :
+		                          "not a regular file");
+		return 0;
+	}
+	j->size = (uint64_t)st.st_size;
+	j->count = xfer_chunk_count(j->size, cs);
+	j->id = ++t->c->next_id;
+	po.path = msg_bytes(j->remote);
+	po.size = j->size;
+	po.mtime_sec = st.st_mtim.tv_sec;
+	po.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+	po.mode = st.st_mode & 0777;
+	po.chunk_size = cs;
+	po.hash = t->o->alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
+	                                     WHARF__HASH_ALG__HASH_BLAKE2B;
+	/* Only a file of a chunk or more can have a useful partial. */
+	po.resume = j->size >= cs;
+	env.id = j->id;
+	env.body_case = WHARF__ENVELOPE__BODY_PUT_OPEN;
+	env.put_open = &po;
+	if ((r = channel_send(t->c->ch, &env)) != 0)
+		return connection_lost(t, r);
+	t->inflight[t->ninflight++] = j;
+	xfer_digest_init(&j->digest, t->o->alg, cs);
+	i = 0;
+	if (po.resume) {
+		while (!j->ready)
+			if ((r = put_pump(t, 1)) != 0)
+				return r;
+		/* Trust the server's partial only if our own first bytes
+		 * have the same digest. */
+		if (!j->failed && j->offered > 0) {
+			r = xfer_prefix_digest(j->fd, j->offered, cs, t->o->alg,
+			    t->buf, &j->digest, &have);
+			xfer_digest_peek(&j->digest, h);
+			if (r == 0 && have == j->offered &&
+			    sodium_memcmp(h, j->theirs, HASH_LEN) == 0) {
+				i = have / cs;
+				j->resumed = have;
+			} else
+				xfer_digest_init(&j->digest, t->o->alg, cs);
+		}
+	}
+	t->pr.current = j->local;
+	t->pr.cur_size = j->size;
+	t->pr.cur_done = j->resumed;
+	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	for (; i < j->count && !j->failed; i++) {
+		c0 = mono_sec();
+		b0 = wire_io_blocked_ns(io);
+		len = xfer_chunk_len(j->size, cs, i);
+		if ((r = xfer_pread_all(j->fd, t->buf, len, i * cs)) != 0) {
+			job_fail(t, j, r,
+			    r == WH_ERR_IO ? "file shrank while "
+			                     "being sent" :
+			                     wh_strerror(r));
+			break;
+		}
+		if ((r = xfer_encode_chunk(&t->enc, t->o->alg, (uint32_t)i,
+		         t->buf, len, &chunk, h)) != 0)
+			return r;
+		xfer_digest_add(&j->digest, h, len);
+		env.chunk = &chunk;
+		if ((r = channel_send(t->c->ch, &env)) != 0)
+			return connection_lost(t, r);
+		j->wire += chunk.data.len;
+		t->pr.cur_done += len;
+		xfer_encoder_feedback(&t->enc,
+		    (double)(wire_io_blocked_ns(io) - b0) / 1e9 /
+		        (mono_sec() - c0 + 1e-9));
+		progress_draw(&t->pr, 0);
+		/* An early Error (no space, bad hash) stops the stream. */
+		if ((r = put_pump(t, 0)) != 0)
+			return r;
+	}
+	xfer_digest_peek(&j->digest, h);
+	pe.file_hash.data = h;
+	pe.file_hash.len = HASH_LEN;
+	pe.abort = j->failed != 0;
+	env.body_case = WHARF__ENVELOPE__BODY_PUT_END;
+	env.put_end = &pe;
+	if ((r = channel_send(t->c->ch, &env)) != 0)
+		return connection_lost(t, r);
+	close(j->fd);
+	j->fd = -1;
+	return 0;
+}
+
+/* Walks a local tree into jobs (files) and remote folders to make. */
+static int
+put_walk(struct tctx *t, const char *local, const char *remote, const char *rel,
+    char ***dirs, size_t *ndirs, size_t *capdirs)
+{
+	struct dirent *de;
+	struct stat st;
+	char *lp = NULL, *rp = NULL, *relp = NULL, **nd;
+	DIR *d;
+	int r = 0;
+
+	if (*ndirs == *capdirs) {
+		*capdirs = *capdirs ? *capdirs * 2 : 16;
+		if ((nd = realloc(*dirs, *capdirs * sizeof(*nd))) == NULL)
+			return WH_ERR_NOMEM;
+		*dirs = nd;
+	}
+	if (((*dirs)[*ndirs] = strdup(remote)) == NULL)
+		return WH_ERR_NOMEM;
+	(*ndirs)++;
+	if ((d = opendir(local)) == NULL) {
+		fprintf(stderr, "wharf: put %s: %s\n", local, strerror(errno));
+		t->failures++;
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		free(lp);
+		free(rp);
+		free(relp);
+		lp = path_join(local, de->d_name);
+		rp = path_join(remote, de->d_name);
+		relp = rel[0] ? path_join(rel, de->d_name) : strdup(de->d_name);
+		if (lp == NULL || rp == NULL || relp == NULL) {
+			r = WH_ERR_NOMEM;
+			break;
+		}
+		if (excluded(t->o, relp))
+			continue;
+		if (lstat(lp, &st) != 0) {
+			fprintf(
+			    stderr, "wharf: put %s: %s\n", lp, strerror(errno));
+			t->failures++;
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if ((r = put_walk(
+			         t, lp, rp, relp, dirs, ndirs, capdirs)) != 0)
+				break;
+		} else if (S_ISREG(st.st_mode)) {
+			struct job *j = job_add(t, lp, rp);
+
+			if (j == NULL) {
+				r = WH_ERR_NOMEM;
+				break;
+			}
+			j->size = (uint64_t)st.st_size;
+			t->pr.total_files++;
+			t->pr.total_bytes += j->size;
+		} else if (!t->o->quiet) {
+			fprintf(stderr,
+			    "wharf: skipping %s: not a regular "
+			    "file or directory\n",
+			    lp);
+		}
+	}
+	free(lp);
+	free(rp);
+	free(relp);
+	closedir(d);
+	return r;
+}
+
+static int
+status_of(struct tctx *t)
+{
+	if (t->lost)
+		return EXIT_CONNECT;
+	return t->failures > 0 ? EXIT_REMOTE : EXIT_OK;
+}
+
+static int
+tctx_init(struct tctx *t, struct client *c, const struct transfer_opts *o,
+    const char *dir)
+{
+	memset(t, 0, sizeof(*t));
+	t->c = c;
+	t->o = o;
+	t->dir = dir;
+	t->pr.enabled = o->progress;
+	t->pr.t0 = mono_sec();
+	if ((t->buf = malloc(XFER_CHUNK_MAX)) == NULL)
+		return WH_ERR_NOMEM;
+	return 0;
+}
+
+static void
+tctx_cleanup(struct tctx *t)
+{
+	progress_clear(&t->pr);
+	xfer_encoder_cleanup(&t->enc);
+	xfer_decoder_cleanup(&t->dec);
+	free(t->buf);
+	jobs_free(t);
+}
+
+int
+transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
+    int nlocal, const char *remote)
+{
+	struct tctx t;
+	Wharf__FileType type;
+	char name[NAME_MAX + 1], **dirs = NULL, *rp;
+	size_t ndirs = 0, capdirs = 0, k;
+	const char *dest = remote != NULL ? remote : ".";
+	int i, r, dest_is_dir;
+	struct stat st;
+
+	if ((r = tctx_init(&t, c, o, "put")) != 0)
+		return EXIT_REMOTE;
+	if ((r = xfer_encoder_init(&t.enc, o->compress, o->level)) != 0)
+		goto out;
+	r = remote_type(c, dest, &type);
+	if (r != 0 && r != WH_ERR_NOT_FOUND) {
+		fprintf(stderr, "wharf: put: %s: %s\n", dest, c->errmsg);
+		t.failures++;
+		t.lost = c->lost;
+		goto out;
+	}
+	dest_is_dir = r == 0 && type == WHARF__FILE_TYPE__TYPE_DIR;
+	r = 0;
+	if (nlocal > 1 && !dest_is_dir) {
+		fprintf(
+		    stderr, "wharf: put: %s is not a remote directory\n", dest);
+		t.failures++;
+		goto out;
+	}
+	/* Build the manifest first: totals for the progress line, and
+	 * nothing sent for a tree we cannot read. */
+	for (i = 0; i < nlocal; i++) {
+		if (base_copy(locals[i], name, sizeof(name)) != 0 ||
+		    stat(locals[i], &st) != 0) {
+			fprintf(stderr, "wharf: put %s: %s\n", locals[i],
+			    strerror(errno ? errno : EINVAL));
+			t.failures++;
+			continue;
+		}
+		rp = dest_is_dir ? path_join(dest, name) : strdup(dest);
+		if (rp == NULL) {
+			r = WH_ERR_NOMEM;
+			goto out;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (!o->recursive) {
+				fprintf(stderr,
+				    "wharf: put %s: is a directory "
+				    "(use -r)\n",
+				    locals[i]);
+				t.failures++;
+			} else
+				r = put_walk(&t, locals[i], rp, "", &dirs,
+				    &ndirs, &capdirs);
+		} else {
+			struct job *j = job_add(&t, locals[i], rp);
+
+			if (j == NULL)
+				r = WH_ERR_NOMEM;
+			else {
+				j->size = (uint64_t)st.st_size;
+				t.pr.total_files++;
+				t.pr.total_bytes += j->size;
+			}
+		}
+		free(rp);
+		if (r != 0)
+			goto out;
+	}
+	t.pr.tree = o->recursive;
+	for (k = 0; k < ndirs && !t.lost; k++) {
+		if ((r = remote_mkdir(c, dirs[k])) != 0) {
+			fprintf(stderr, "wharf: put: mkdir %s: %s\n", dirs[k],
+			    c->errmsg);
+			t.failures++;
+			t.lost = c->lost;
+			r = 0;
+		}
+	}
+	for (k = 0; k < t.njobs && !t.lost; k++) {
+		while (t.ninflight >= TRANSFER_WINDOW && !t.lost)
+			if (put_pump(&t, 1) != 0)
+				break;
+		if (t.lost || put_one(&t, &t.jobs[k]) != 0)
+			break;
+		progress_draw(&t.pr, 0);
+	}
+	while (t.ninflight > 0 && !t.lost)
+		if (put_pump(&t, 1) != 0)
+			break;
+	r = 0;
+out:
+	for (k = 0; k < ndirs; k++)
+		free(dirs[k]);
+	free(dirs);
+	if (r != 0) {
+		fprintf(stderr, "wharf: put: %s\n", wh_strerror(r));
+		t.failures++;
+	}
+	tctx_cleanup(&t);
+	return status_of(&t);
+}
+
+/* ---- get ---- */
+
+/* Local partial of a target: ".NAME.wharf-part" beside it. */
+static char *
+local_partial(const char *local)
+{
+	char part[NAME_MAX + 1], *dir, *p;
+	const char *b = base_name(local);
+	size_t dlen = (size_t)(b - local);
+
+	if (xfer_partial_name(b, part, sizeof(part)) != 0)
+		return NULL;
+	if ((dir = strndup(local, dlen)) == NULL)
+		return NULL;
+	p = dlen > 0 ? path_join(dir, part) : strdup(part);
+	free(dir);
+	return p;
+}
+
+static int
+get_request(struct tctx *t, struct job *j)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__GetReq gr = WHARF__GET_REQ__INIT;
+	uint32_t cs = t->o->chunk_size;
+	uint8_t h[HASH_LEN];
+	uint64_t have = 0;
+	int fd, r;
+
+	j->t0 = mono_sec();
+	if ((j->part = local_partial(j->local)) == NULL) {
+		job_fail(t, j, WH_ERR_INVALID_PATH, "name too long");
+		return 0;
+	}
+	xfer_digest_init(&j->digest, t->o->alg, cs);
+	/* A partial from an earlier attempt: offer its whole chunks. */
+	if ((fd = open(j->part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		r = xfer_prefix_digest(
+		    fd, UINT64_MAX, cs, t->o->alg, t->buf, &j->digest, &have);
+		close(fd);
+		if (r != 0) {
+			have = 0;
+			xfer_digest_init(&j->digest, t->o->alg, cs);
+		}
+	}
+	j->offered = have;
+	xfer_digest_peek(&j->digest, h);
+	j->id = ++t->c->next_id;
+	gr.path = msg_bytes(j->remote);
+	gr.chunk_size = cs;
+	gr.hash = t->o->alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
+	                                     WHARF__HASH_ALG__HASH_BLAKE2B;
+	gr.offset = have;
+	if (have > 0) {
+		gr.prefix_hash.data = h;
+		gr.prefix_hash.len = HASH_LEN;
+	}
+	gr.compress = t->o->compress;
+	gr.compress_level = (uint32_t)t->o->level;
+	env.id = j->id;
+	env.body_case = WHARF__ENVELOPE__BODY_GET;
+	env.get = &gr;
+	if ((r = channel_send(t->c->ch, &env)) != 0)
+		return connection_lost(t, r);
+	t->inflight[t->ninflight++] = j;
+	return 0;
+}
+
+static int
+get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
+{
+	uint32_t cs = t->o->chunk_size;
+
+	if (j->got_info || gi->chunk_size != cs ||
+	    (gi->offset != 0 && gi->offset != j->offered) ||
+	    gi->offset > gi->size) {
+		job_fail(t, j, WH_ERR_PROTOCOL, "server sent a bad GetInfo");
+		return 0;
+	}
+	j->got_info = 1;
+	j->size = gi->size;
+	j->mtime_sec = gi->mtime_sec;
+	j->mtime_nsec = gi->mtime_nsec < 1000000000u ? gi->mtime_nsec : 0;
+	j->mode = gi->mode & 0777;
+	j->count = xfer_chunk_count(j->size, cs);
+	j->fd = open(j->part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (j->fd < 0) {
+		job_fail(t, j, wh_err_from_errno(errno), strerror(errno));
+		return 0;
+	}
+	if (gi->offset == 0) {
+		if (ftruncate(j->fd, 0) != 0) {
+			job_fail(
+			    t, j, wh_err_from_errno(errno), strerror(errno));
+			return 0;
+		}
+		xfer_digest_init(&j->digest, t->o->alg, cs);
+	}
+	j->resumed = gi->offset;
+	j->next_index = gi->offset / cs;
+	t->pr.current = j->remote;
+	t->pr.cur_size = j->size;
+	t->pr.cur_done = j->resumed;
+	return 0;
+}
+
+static int
+get_chunk(struct tctx *t, struct job *j, const Wharf__Chunk *c)
+{
+	uint32_t cs = t->o->chunk_size, len;
+	const uint8_t *raw;
+	uint8_t h[HASH_LEN];
+	int r;
+
+	if (j->failed)
+		return 0; /* drain the rest of this file */
+	if (!j->got_info || j->next_index >= j->count) {
+		job_fail(t, j, WH_ERR_PROTOCOL, "chunk outside the file");
+		return 0;
+	}
+	len = xfer_chunk_len(j->size, cs, j->next_index);
+	r = xfer_decode_chunk(
+	    &t->dec, t->o->alg, c, (uint32_t)j->next_index, len, &raw, h);
+	if (r != 0) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "chunk %llu: %s",
+		    (unsigned long long)j->next_index,
+		    r == WH_ERR_BAD_HASH       ? "hash mismatch" :
+		        r == WH_ERR_DECOMPRESS ? "bad compressed data" :
+		                                 "malformed");
+		job_fail(t, j, r, why);
+		return 0;
+	}
+	if ((r = xfer_pwrite_all(j->fd, raw, len, j->next_index * cs)) != 0) {
+		job_fail(t, j, r, wh_strerror(r));
+		return 0;
+	}
+	xfer_digest_add(&j->digest, h, len);
+	j->wire += c->data.len;
+	j->next_index++;
+	t->pr.cur_done += len;
+	progress_draw(&t->pr, 0);
+	return 0;
+}
+
+static int
+get_end(struct tctx *t, struct job *j, const Wharf__GetEnd *ge)
+{
+	struct timespec times[2];
+	uint8_t h[HASH_LEN];
+
+	if (j->failed)
+		return 0;
+	if (!j->got_info || j->next_index != j->count) {
+		job_fail(t, j, WH_ERR_PROTOCOL, "file ended early");
+		return 0;
+	}
+	xfer_digest_peek(&j->digest, h);
+	if (ge->file_hash.len != HASH_LEN ||
+	    sodium_memcmp(h, ge->file_hash.data, HASH_LEN) != 0) {
+		unlink(j->part);
+		job_fail(t, j, WH_ERR_BAD_HASH,
+		    "file hash mismatch; partial "
+		    "discarded");
+		return 0;
+	}
+	times[0].tv_sec = times[1].tv_sec = (time_t)j->mtime_sec;
+	times[0].tv_nsec = times[1].tv_nsec = (long)j->mtime_nsec;
+	if (ftruncate(j->fd, (off_t)j->size) != 0 ||
+	    fchmod(j->fd, j->mode) != 0 || futimens(j->fd, times) != 0 ||
+	    fsync(j->fd) != 0 || rename(j->part, j->local) != 0) {
+		job_fail(t, j, wh_err_from_errno(errno), strerror(errno));
+		return 0;
+	}
+	close(j->fd);
+	j->fd = -1;
+	job_report(t, j, 0);
+	return 0;
+}
+
+/* Handles the next message of the downloads in flight. */
+static int
+get_pump(struct tctx *t)
+{
+	Wharf__Envelope *env;
+	char why[CLIENT_ERRMSG_MAX];
+	struct job *j;
+	int r, slot;
+
+	if ((r = recv_one(t, &env)) != 0)
+		return r;
+	if ((j = inflight_find(t, env->id, &slot)) == NULL) {
+		msg_free(env);
+		return 0;
+	}
+	switch (env->body_case) {
+	case WHARF__ENVELOPE__BODY_GET_INFO:
+		r = get_info(t, j, env->get_info);
+		break;
+	case WHARF__ENVELOPE__BODY_CHUNK:
+		r = get_chunk(t, j, env->chunk);
+		break;
+	case WHARF__ENVELOPE__BODY_GET_END:
+		r = get_end(t, j, env->get_end);
+		j->done = 1;
+		break;
+	case WHARF__ENVELOPE__BODY_ERROR:
+		log_clean(why, sizeof(why), env->error->message);
+		job_fail(t, j, msg_err_from_code(env->error->code), why);
+		j->done = 1;
+		break;
+	default:
+		job_fail(t, j, WH_ERR_PROTOCOL, "unexpected answer");
+		j->done = 1;
+		break;
+	}
+	if (j->done) {
+		if (j->fd >= 0) {
+			close(j->fd); /* a failed partial stays for resume */
+			j->fd = -1;
+		}
+		inflight_remove(t, slot);
+	}
+	msg_free(env);
+	return r;
+}
+
+struct listing {
+	struct tctx *t;
+	const char *remote;
+	const char *local;
+	char ***dirs; /* pairs: remote, local */
+	size_t *ndirs;
+	size_t *capdirs;
+	int err;
+};
+
+static int
+push_dir(struct listing *l, const char *remote, const char *local)
+{
+	char **nd;
+
+	if (*l->ndirs + 2 > *l->capdirs) {
+		*l->capdirs = *l->capdirs ? *l->capdirs * 2 : 16;
+		if ((nd = realloc(*l->dirs, *l->capdirs * sizeof(*nd))) == NULL)
+			return WH_ERR_NOMEM;
+		*l->dirs = nd;
+	}
+	if (((*l->dirs)[*l->ndirs] = strdup(remote)) == NULL)
+		return WH_ERR_NOMEM;
+	if (((*l->dirs)[*l->ndirs + 1] = strdup(local)) == NULL) {
+		free((*l->dirs)[*l->ndirs]);
+		return WH_ERR_NOMEM;
+	}
+	*l->ndirs += 2;
+	return 0;
+}
+
+static int
+collect_entries(void *arg, const Wharf__Envelope *part)
+{
+	struct listing *l = arg;
+	char name[WIRE_NAME_MAX + 1], *rp, *lp, clean[LOG_PEER_STR_MAX + 1];
+	const Wharf__FileInfo *fi;
+	struct job *j;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < part->list_part->n_entries && r == 0; i++) {
+		fi = part->list_part->entries[i];
+		if (!safe_name(&fi->name, name, sizeof(name))) {
+			/* Never let the server pick a path of ours. */
+			fprintf(stderr,
+			    "wharf: get: refusing unsafe name from "
+			    "server in %s\n",
+			    log_clean(clean, sizeof(clean), l->remote));
+			l->t->failures++;
+			continue;
+		}
+		rp = path_join(l->remote, name);
+		lp = path_join(l->local, name);
+		if (rp == NULL || lp == NULL) {
+			r = WH_ERR_NOMEM;
+		} else if (excluded(l->t->o, rp + strlen(l->remote) + 1)) {
+			;
+		} else if (fi->type == WHARF__FILE_TYPE__TYPE_DIR) {
+			r = push_dir(l, rp, lp);
+		} else if (fi->type == WHARF__FILE_TYPE__TYPE_FILE) {
+			if ((j = job_add(l->t, lp, rp)) == NULL)
+				r = WH_ERR_NOMEM;
+			else {
+				j->size = fi->size;
+				l->t->pr.total_files++;
+				l->t->pr.total_bytes += fi->size;
+			}
+		} else if (!l->t->o->quiet)
+			fprintf(stderr,
+			    "wharf: skipping %s: not a regular "
+			    "file or directory\n",
+			    log_clean(clean, sizeof(clean), rp));
+		free(rp);
+		free(lp);
+	}
+	return r;
+}
+
+/* Lists a remote tree breadth first into jobs and local folders. */
+static int
+get_walk(struct tctx *t, const char *remote, const char *local, char ***dirs,
+    size_t *ndirs, size_t *capdirs)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
+	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
+	struct listing l = { t, NULL, NULL, dirs, ndirs, capdirs, 0 };
+	size_t k;
+	int r;
+
+	if ((r = push_dir(&l, remote, local)) != 0)
+		return r;
+	/* The base of the relative path for --exclude. */
+	for (k = 0; k < *ndirs; k += 2) {
+		l.remote = (*dirs)[k];
+		l.local = (*dirs)[k + 1];
+		lr.path = msg_bytes(l.remote);
+		lr.all = 1;
+		req.body_case = WHARF__ENVELOPE__BODY_LIST;
+		req.list = &lr;
+		r = client_call(t->c, &req, &resp, collect_entries, &l);
+		if (r == 0 &&
+		    resp->body_case == WHARF__ENVELOPE__BODY_LIST_PART)
+			r = collect_entries(&l, resp);
+		msg_free(resp);
+		resp = NULL;
+		if (r != 0) {
+			if (t->c->lost)
+				return r;
+			fprintf(stderr, "wharf: get: %s: %s\n", l.remote,
+			    t->c->errmsg[0] ? t->c->errmsg : wh_strerror(r));
+			t->failures++;
+		}
+	}
+	return 0;
+}
+
+int
+transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
+    int nremote, const char *local)
+{
+	struct tctx t;
+	Wharf__FileType type;
+	char name[WIRE_NAME_MAX + 1], **dirs = NULL, *lp;
+	size_t ndirs = 0, capdirs = 0, k, next = 0;
+	const char *dest = local != NULL ? local : ".";
+	struct stat st;
+	int i, r, dest_is_dir;
+
+	if ((r = tctx_init(&t, c, o, "get")) != 0)
+		return EXIT_REMOTE;
+	if ((r = xfer_decoder_init(&t.dec)) != 0)
+		goto out;
+	dest_is_dir = stat(dest, &st) == 0 && S_ISDIR(st.st_mode);
+	if (nremote > 1 && !dest_is_dir) {
+		fprintf(
+		    stderr, "wharf: get: %s is not a local directory\n", dest);
+		t.failures++;
+		goto out;
+	}
+	for (i = 0; i < nremote && !t.lost; i++) {
+		if ((r = remote_type(c, remotes[i], &type)) != 0) {
+			fprintf(stderr, "wharf: get %s: %s\n", remotes[i],
+			    c->errmsg);
+			t.failures++;
+			t.lost = c->lost;
+			r = 0;
+			continue;
+		}
+		if (base_copy(remotes[i], name, sizeof(name)) != 0 ||
+		    strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
+			snprintf(name, sizeof(name), "%s",
+			    type == WHARF__FILE_TYPE__TYPE_DIR ?
+			        "download" :
+			        "download.bin");
+		lp = dest_is_dir ? path_join(dest, name) : strdup(dest);
+		if (lp == NULL) {
+			r = WH_ERR_NOMEM;
+			goto out;
+		}
+		if (type == WHARF__FILE_TYPE__TYPE_DIR) {
+			if (!o->recursive) {
+				fprintf(stderr,
+				    "wharf: get %s: is a directory "
+				    "(use -r)\n",
+				    remotes[i]);
+				t.failures++;
+			} else
+				r = get_walk(&t, remotes[i], lp, &dirs, &ndirs,
+				    &capdirs);
+		} else if (job_add(&t, lp, remotes[i]) == NULL)
+			r = WH_ERR_NOMEM;
+		else
+			t.pr.total_files++;
+		free(lp);
+		if (r != 0)
+			goto out;
+	}
+	t.pr.tree = o->recursive;
+	for (k = 1; k < ndirs; k += 2) {
+		if (mkdir(dirs[k], 0755) != 0 && errno != EEXIST) {
+			fprintf(stderr, "wharf: get: mkdir %s: %s\n", dirs[k],
+			    strerror(errno));
+			t.failures++;
+		}
+	}
+	while (!t.lost && (next < t.njobs || t.ninflight > 0)) {
+		while (
+		    !t.lost && next < t.njobs && t.ninflight < TRANSFER_WINDOW)
+			if (get_request(&t, &t.jobs[next++]) != 0)
+				break;
+		if (t.ninflight > 0 && get_pump(&t) != 0)
+			break;
+	}
+	r = 0;
+out:
+	for (k = 0; k < ndirs; k++)
+		free(dirs[k]);
+	free(dirs);
+	if (r != 0) {
+		fprintf(stderr, "wharf: get: %s\n", wh_strerror(r));
+		t.failures++;
+	}
+	tctx_cleanup(&t);
+	return status_of(&t);
+}
+
+int
+transfer_sum(struct client *c, enum hash_alg alg, const char *remote)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
+	Wharf__SumReq sr = WHARF__SUM_REQ__INIT;
+	char hex[HASH_HEX_LEN], clean[LOG_PEER_STR_MAX + 1];
+	int r;
+
+	sr.path = msg_bytes(remote);
+	sr.hash = alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
+	                               WHARF__HASH_ALG__HASH_BLAKE2B;
+	req.body_case = WHARF__ENVELOPE__BODY_SUM;
+	req.sum = &sr;
+	if ((r = client_call(c, &req, &resp, NULL, NULL)) != 0) {
+		fprintf(stderr, "wharf: sum %s: %s\n",
+		    log_clean(clean, sizeof(clean), remote), c->errmsg);
+		return c->lost ? EXIT_CONNECT : EXIT_REMOTE;
+	}
+	if (resp->body_case != WHARF__ENVELOPE__BODY_SUM_REPLY ||
+	    resp->sum_reply->hash.len != HASH_LEN) {
+		msg_free(resp);
+		fprintf(stderr, "wharf: sum: unexpected answer\n");
+		return EXIT_REMOTE;
+	}
+	hash_hex(resp->sum_reply->hash.data, hex);
+	/* The format of sha256sum and b2sum, so the outputs compare. */
+	printf("%s  %s\n", hex, log_clean(clean, sizeof(clean), remote));
+	msg_free(resp);
+	return EXIT_OK;
+}

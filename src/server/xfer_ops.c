@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Server side of transfers. An upload is written to ".NAME.wharf-part"
+ * beside its target, locked so that two uploads of one file cannot mix,
+ * and renamed onto the target only after the file digest matches and the
+ * data is on disk. A failed upload keeps its verified prefix for resume and
+ * never touches the target. Downloads stream chunks back to back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wharf/log.h"
+#include "wharf/msg.h"
+#include "wharf/session.h"
+#include "wharf/stats.h"
+#include "wharf/xfer.h"
+
+struct upload {
+	uint32_t id;
+	int failed; /* an Error was sent: drop chunks until PutEnd */
+	int dirfd; /* the target's folder */
+	int fd; /* the partial, locked */
+	char name[SANDBOX_NAME_MAX];
+	char part[SANDBOX_NAME_MAX];
+	char vpath[SANDBOX_VPATH_MAX];
+	uint64_t size;
+	uint32_t chunk_size;
+	enum hash_alg alg;
+	uint64_t next_index;
+	uint64_t count;
+	uint64_t offered; /* resume offset offered in PutReady */
+	uint64_t resumed;
+	uint64_t wire_bytes;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	uint32_t mode;
+	struct xfer_digest digest;
+	struct xfer_decoder dec;
+	double t0;
+};
+
+static double
+mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+alg_from_wire(struct session *s, Wharf__HashAlg h, enum hash_alg *alg)
+{
+	if (h == WHARF__HASH_ALG__HASH_BLAKE2B) {
+		*alg = HASH_BLAKE2B;
+		return 0;
+	}
+	if (h == WHARF__HASH_ALG__HASH_SHA256 &&
+	    (s->features & WIRE_FEAT_SHA256)) {
+		*alg = HASH_SHA256;
+		return 0;
+	}
+	return session_fail(s, WH_ERR_UNSUPPORTED,
+	    "hash algorithm %d not "
+	    "negotiated",
+	    (int)h);
+}
+
+static void
+log_transfer(struct session *s, const char *dir, const char *vpath,
+    uint64_t size, uint64_t wire, uint64_t resumed, double secs,
+    enum hash_alg alg, const char *comp, int r)
+{
+	struct xfer_stats st;
+	char shown[LOG_PEER_STR_MAX + 1];
+	const char *result =
+	    r == 0 ? "ok" : msg_code_name(msg_code_from_err(r));
+
+	log_info("session=%llu peer=%s user=%s op=%s path=\"%s\" result=%s "
+	         "bytes=%llu wire=%llu resumed=%llu secs=%.3f rate=%.2fMB/s "
+	         "hash=%s compress=%s",
+	    (unsigned long long)s->id, s->peer, s->user, dir,
+	    log_clean(shown, sizeof(shown), vpath), result,
+	    (unsigned long long)size, (unsigned long long)wire,
+	    (unsigned long long)resumed, secs, stats_rate(size - resumed, secs),
+	    hash_alg_name(alg), comp);
+	if (s->srv->stats_path == NULL)
+		return;
+	st.peer = s->peer;
+	st.user = s->user;
+	st.direction = dir;
+	st.path = vpath;
+	st.hash = hash_alg_name(alg);
+	st.compression = comp;
+	st.result = result;
+	st.bytes = size;
+	st.wire_bytes = wire;
+	st.resumed = resumed;
+	st.seconds = secs;
+	if (stats_append_csv(s->srv->stats_path, &st) != 0)
+		log_warn("cannot append to %s: %s", s->srv->stats_path,
+		    strerror(errno));
+}
+
+static void
+upload_free(struct upload *up)
+{
+	if (up == NULL)
+		return;
+	if (up->fd >= 0)
+		close(up->fd); /* also drops the lock */
+	if (up->dirfd >= 0)
+		close(up->dirfd);
+	xfer_decoder_cleanup(&up->dec);
+	free(up);
+}
+
+/* Ends the open upload with error r: logged, partial kept for resume. */
+static int
+upload_fail(struct session *s, int r)
+{
+	struct upload *up = s->up;
+
+	up->failed = 1;
+	log_transfer(s, "put", up->vpath, up->size, up->wire_bytes, up->resumed,
+	    mono_sec() - up->t0, up->alg, "-", r);
+	/* Only whole, verified chunks stay in the partial. */
+	if (up->fd >= 0 &&
+	    ftruncate(up->fd, (off_t)(up->next_index * up->chunk_size)) != 0)
+		log_warn("session=%llu truncating partial of %s: %s",
+		    (unsigned long long)s->id, up->vpath, strerror(errno));
+	return r;
+}
+
+/* Fails if the folder cannot take need more bytes. */
+static int
+check_space(struct session *s, int fd, uint64_t need)
+{
+	struct statvfs vfs;
+	uint64_t avail;
+
+	if (need == 0 || fstatvfs(fd, &vfs) != 0)
+		return 0;
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (avail >= need)
+		return 0;
+	return session_fail(s, WH_ERR_TOO_LARGE,
+	    "not enough free space on "
+	    "the server: %llu bytes needed, %llu available",
+	    (unsigned long long)need, (unsigned long long)avail);
+}
+
+int
+xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__PutReady ready = WHARF__PUT_READY__INIT;
+	uint8_t prefix[HASH_LEN], *buf = NULL;
+	struct upload *up = NULL;
+	struct stat st;
+	uint64_t have = 0;
+	int pfd = -1, r;
+
+	if (s->up != NULL) {
+		s->closing = 1;
+		return session_fail(s, WH_ERR_PROTOCOL,
+		    "an upload is already "
+		    "open (id %u)",
+		    s->up->id);
+	}
+	if ((up = calloc(1, sizeof(*up))) == NULL)
+		return WH_ERR_NOMEM;
+	up->fd = up->dirfd = -1;
+	up->id = id;
+	up->t0 = mono_sec();
+	if ((r = session_resolve(s, &m->path, up->vpath)) != 0 ||
+	    (r = session_require_rw(s)) != 0 ||
+	    (r = alg_from_wire(s, m->hash, &up->alg)) != 0)
+		goto fail;
+	if (!xfer_chunk_size_ok(m->chunk_size)) {
+		r = session_fail(s, WH_ERR_PROTOCOL,
+		    "chunk size %u outside "
+		    "%u..%u",
+		    m->chunk_size, XFER_CHUNK_MIN, XFER_CHUNK_MAX);
+		goto fail;
+	}
+	if (s->srv->max_file_size > 0 && m->size > s->srv->max_file_size) {
+		r = session_fail(s, WH_ERR_TOO_LARGE,
+		    "file is %llu bytes; "
+		    "this server accepts at most %llu",
+		    (unsigned long long)m->size,
+		    (unsigned long long)s->srv->max_file_size);
+		goto fail;
+	}
+	up->size = m->size;
+	up->chunk_size = m->chunk_size;
+	up->count = xfer_chunk_count(m->size, m->chunk_size);
+	up->mtime_sec = m->mtime_sec;
+	up->mtime_nsec = m->mtime_nsec < 1000000000u ? m->mtime_nsec : 0;
+	up->mode = m->mode & 0777;
+	if ((r = sandbox_open_parent(&s->srv->sb, up->vpath, &pfd, up->name)) !=
+	    0) {
+		if (r == WH_ERR_NOT_FOUND)
+			session_fail(s, r, "no such directory");
+		goto fail;
+	}
+	/* A real fd of the folder: it is fsynced after the rename. */
+	up->dirfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(pfd);
+	if (up->dirfd < 0) {
+		r = wh_err_from_errno(errno);
+		goto fail;
+	}
+	if (fstatat(up->dirfd, up->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		r = session_fail(s, WH_ERR_IS_DIR, "is a directory");
+		goto fail;
+	}
+	if ((r = xfer_partial_name(up->name, up->part, sizeof(up->part))) !=
+	    0) {
+		r = session_fail(s, WH_ERR_INVALID_PATH, "name too long");
+		goto fail;
+	}
+	up->fd = openat(up->dirfd, up->part,
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (up->fd < 0) {
+		r = wh_err_from_errno(errno);
+		goto fail;
+	}
+	if (flock(up->fd, LOCK_EX | LOCK_NB) != 0) {
+		r = session_fail(s, WH_ERR_BUSY,
+		    "another upload of this file "
+		    "is in progress");
+		goto fail;
+	}
+	if ((r = xfer_decoder_init(&up->dec)) != 0)
+		goto fail;
+	xfer_digest_init(&up->digest, up->alg, up->chunk_size);
+	if (m->resume) {
+		if ((buf = malloc(up->chunk_size)) == NULL) {
+			r = WH_ERR_NOMEM;
+			goto fail;
+		}
+		r = xfer_prefix_digest(up->fd, up->size, up->chunk_size,
+		    up->alg, buf, &up->digest, &have);
+		free(buf);
+		if (r != 0)
+			goto fail;
+	}
+	if ((r = check_space(s, up->fd, up->size - have)) != 0)
+		goto fail;
+	if (!m->resume && ftruncate(up->fd, 0) != 0) {
+		r = wh_err_from_errno(errno);
+		goto fail;
+	}
+	up->offered = have;
+	up->next_index = have / up->chunk_size;
+	s->up = up;
+	if (!m->resume)
+		return 0;
+	xfer_digest_peek(&up->digest, prefix);
+	ready.offset = have;
+	ready.prefix_hash.data = prefix;
+	ready.prefix_hash.len = sizeof(prefix);
+	env.body_case = WHARF__ENVELOPE__BODY_PUT_READY;
+	env.put_ready = &ready;
+	return session_send(s, id, &env);
+fail:
+	/* Keep the id as a failed upload: the sender may already have sent
+	 * its chunks and PutEnd, which are dropped quietly; PutEnd ends it. */
+	up->failed = 1;
+	if (up->fd >= 0) {
+		close(up->fd);
+		up->fd = -1;
+	}
+	s->up = up;
+	log_transfer(s, "put", up->vpath, m->size, 0, 0, mono_sec() - up->t0,
+	    up->alg, "-", r);
+	return r;
+}
+
+int
+xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m)
+{
+	struct upload *up = s->up;
+	const uint8_t *raw;
+	uint8_t h[HASH_LEN];
+	uint32_t len;
+	int r;
+
+	if (up == NULL || up->id != id) {
+		s->closing = 1;
+		return session_fail(s, WH_ERR_PROTOCOL,
+		    "chunk outside an "
+		    "open upload");
+	}
+	if (up->failed)
+		return 0; /* already answered; drop until PutEnd */
+	snprintf(s->logpath, sizeof(s->logpath), "%s", up->vpath);
+	/* After a resume offer the sender may still start over at 0. */
+	if (m->index == 0 && up->next_index > 0 &&
+	    up->next_index * up->chunk_size == up->offered) {
+		if (ftruncate(up->fd, 0) != 0)
+			return upload_fail(s, wh_err_from_errno(errno));
+		up->next_index = 0;
+		up->offered = 0;
+		xfer_digest_init(&up->digest, up->alg, up->chunk_size);
+	}
+	if (up->next_index >= up->count) {
+		session_fail(s, WH_ERR_PROTOCOL,
+		    "chunk %u past the end of "
+		    "the file",
+		    m->index);
+		return upload_fail(s, WH_ERR_PROTOCOL);
+	}
+	len = xfer_chunk_len(up->size, up->chunk_size, up->next_index);
+	r = xfer_decode_chunk(
+	    &up->dec, up->alg, m, (uint32_t)up->next_index, len, &raw, h);
+	if (r != 0) {
+		session_fail(s, r, "chunk %llu of %.200s: %s",
+		    (unsigned long long)up->next_index, up->vpath,
+		    r == WH_ERR_BAD_HASH ? "hash mismatch" :
+		        r == WH_ERR_DECOMPRESS ?
+		                           "does not decompress to its "
+		                           "declared length" :
+		                           "malformed (index, length or hash)");
+		return upload_fail(s, r);
+	}
+	if (up->resumed == 0 && up->next_index > 0 &&
+	    up->next_index * up->chunk_size == up->offered)
+		up->resumed = up->offered;
+	r = xfer_pwrite_all(up->fd, raw, len, up->next_index * up->chunk_size);
+	if (r != 0) {
+		session_fail(s, r, "writing %.200s: %s", up->vpath,
+		    r == WH_ERR_NO_SPACE ? "no space left on the server" :
+		                           wh_strerror(r));
+		return upload_fail(s, r);
+	}
+	xfer_digest_add(&up->digest, h, len);
+	up->wire_bytes += m->data.len;
+	up->next_index++;
+	return 0;
+}
+
+int
+xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
+	struct upload *up = s->up;
+	struct timespec times[2];
+	uint8_t h[HASH_LEN];
+	int r = 0;
+
+	if (up == NULL || up->id != id) {
+		s->closing = 1;
+		return session_fail(s, WH_ERR_PROTOCOL,
+		    "PutEnd outside an "
+		    "open upload");
+	}
+	s->up = NULL;
+	snprintf(s->logpath, sizeof(s->logpath), "%s", up->vpath);
+	if (up->failed) {
+		/* The Error already answered this request. */
+		upload_free(up);
+		return 0;
+	}
+	/* Resumed with nothing left to send. */
+	if (up->resumed == 0 && up->offered > 0 &&
+	    up->next_index * up->chunk_size == up->offered)
+		up->resumed = up->offered;
+	if (m->abort) {
+		s->up = up;
+		r = upload_fail(s,
+		    session_fail(s, WH_ERR_CANCELLED,
+		        "upload cancelled; partial kept for resume"));
+		s->up = NULL;
+		upload_free(up);
+		return r;
+	}
+	if (up->next_index != up->count) {
+		s->up = up;
+		r = upload_fail(s,
+		    session_fail(s, WH_ERR_PROTOCOL,
+		        "upload "
+		        "ended after %llu of %llu chunks",
+		        (unsigned long long)up->next_index,
+		        (unsigned long long)up->count));
+		s->up = NULL;
+		upload_free(up);
+		return r;
+	}
+	xfer_digest_peek(&up->digest, h);
+	if (m->file_hash.len != HASH_LEN ||
+	    sodium_memcmp(h, m->file_hash.data, HASH_LEN) != 0) {
+		/* Every chunk verified but the whole does not: nothing of
+		 * this partial can be trusted. */
+		r = session_fail(s, WH_ERR_BAD_HASH,
+		    "file hash of %.200s does "
+		    "not match",
+		    up->vpath);
+		unlinkat(up->dirfd, up->part, 0);
+		goto out;
+	}
+	times[0].tv_sec = times[1].tv_sec = (time_t)up->mtime_sec;
+	times[0].tv_nsec = times[1].tv_nsec = (long)up->mtime_nsec;
+	if (fchmod(up->fd, up->mode) != 0 || futimens(up->fd, times) != 0 ||
+	    fsync(up->fd) != 0 ||
+	    renameat(up->dirfd, up->part, up->dirfd, up->name) != 0) {
+		r = wh_err_from_errno(errno);
+		session_fail(
+		    s, r, "committing %.200s: %s", up->vpath, strerror(errno));
+		goto out;
+	}
+	/* The rename is durable only once the folder is. */
+	if (fsync(up->dirfd) != 0)
+		log_warn("session=%llu fsync of folder of %s: %s",
+		    (unsigned long long)s->id, up->vpath, strerror(errno));
+	done.size = up->size;
+	done.resumed = up->resumed;
+	env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
+	env.put_done = &done;
+	r = session_send(s, id, &env);
+out:
+	log_transfer(s, "put", up->vpath, up->size, up->wire_bytes, up->resumed,
+	    mono_sec() - up->t0, up->alg,
+	    up->wire_bytes < up->size - up->resumed ? "zstd" : "raw", r);
+	upload_free(up);
+	return r;
+}
+
+void
+xfer_session_end(struct session *s)
+{
+	if (s->up == NULL)
+		return;
+	if (!s->up->failed)
+		upload_fail(s, WH_ERR_EOF);
+	upload_free(s->up);
+	s->up = NULL;
+}
+
+static int
+send_get_info(struct session *s, uint32_t id, const struct stat *st,
+    uint64_t offset, uint32_t chunk_size)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__GetInfo info = WHARF__GET_INFO__INIT;
+
+	info.size = (uint64_t)st->st_size;
+	info.mtime_sec = st->st_mtim.tv_sec;
+	info.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	info.mode = st->st_mode & 0777;
+	info.offset = offset;
+	info.chunk_size = chunk_size;
+	env.body_case = WHARF__ENVELOPE__BODY_GET_INFO;
+	env.get_info = &info;
+	return session_send(s, id, &env);
+}
+
+/* Streams chunks [first, count) of fd; the digest d continues. */
+static int
+stream_chunks(struct session *s, uint32_t id, int fd, uint64_t size,
+    uint32_t cs, uint64_t first, enum hash_alg alg, struct xfer_encoder *e,
+    uint8_t *buf, struct xfer_digest *d)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__Chunk chunk;
+	struct wire_io *io = channel_io(s->ch);
+	uint64_t i, count = xfer_chunk_count(size, cs), b0;
+	uint8_t h[HASH_LEN];
+	double t0;
+	uint32_t len;
+	int r;
+
+	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	for (i = first; i < count; i++) {
+		t0 = mono_sec();
+		b0 = wire_io_blocked_ns(io);
+		len = xfer_chunk_len(size, cs, i);
+		if ((r = xfer_pread_all(fd, buf, len, i * cs)) != 0)
+			return session_fail(s, r, "reading: %s",
+			    r == WH_ERR_IO ? "file shrank while being read" :
+			                     wh_strerror(r));
+		if ((r = xfer_encode_chunk(
+		         e, alg, (uint32_t)i, buf, len, &chunk, h)) != 0)
+			return r;
+		xfer_digest_add(d, h, len);
+		env.chunk = &chunk;
+		if ((r = session_send(s, id, &env)) != 0)
+			return r;
+		xfer_encoder_feedback(e,
+		    (double)(wire_io_blocked_ns(io) - b0) / 1e9 /
+		        (mono_sec() - t0 + 1e-9));
+	}
+	return 0;
+}
+
+int
+xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__GetEnd end = WHARF__GET_END__INIT;
+	char vpath[SANDBOX_VPATH_MAX], comp[16];
+	struct xfer_encoder enc;
+	struct xfer_digest d;
+	struct stat st, after;
+	uint8_t *buf = NULL, h[HASH_LEN];
+	uint64_t offset = 0, have;
+	enum hash_alg alg = HASH_BLAKE2B;
+	double t0 = mono_sec();
+	int fd = -1, r;
+
+	memset(&enc, 0, sizeof(enc));
+	if ((r = session_resolve(s, &m->path, vpath)) != 0 ||
+	    (r = alg_from_wire(s, m->hash, &alg)) != 0)
+		return r;
+	if (!xfer_chunk_size_ok(m->chunk_size))
+		return session_fail(s, WH_ERR_PROTOCOL,
+		    "chunk size %u outside "
+		    "%u..%u",
+		    m->chunk_size, XFER_CHUNK_MIN, XFER_CHUNK_MAX);
+	if ((r = sandbox_open_at(&s->srv->sb, vpath, O_RDONLY, 0, &fd)) != 0)
+		return r;
+	if (fstat(fd, &st) != 0) {
+		r = wh_err_from_errno(errno);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ?
+		    WH_ERR_IS_DIR :
+		    session_fail(s, WH_ERR_PERMISSION, "not a regular file");
+		goto out;
+	}
+	if ((buf = malloc(m->chunk_size)) == NULL) {
+		r = WH_ERR_NOMEM;
+		goto out;
+	}
+	xfer_digest_init(&d, alg, m->chunk_size);
+	if (m->offset > 0) {
+		/* Resume only from a prefix proven to be ours. */
+		if (m->offset % m->chunk_size != 0 ||
+		    m->prefix_hash.len != HASH_LEN) {
+			r = session_fail(
+			    s, WH_ERR_PROTOCOL, "bad resume offset");
+			goto out;
+		}
+		if ((r = xfer_prefix_digest(fd, m->offset, m->chunk_size, alg,
+		         buf, &d, &have)) != 0)
+			goto out;
+		xfer_digest_peek(&d, h);
+		if (have == m->offset &&
+		    sodium_memcmp(h, m->prefix_hash.data, HASH_LEN) == 0)
+			offset = have;
+		else
+			xfer_digest_init(&d, alg, m->chunk_size);
+	}
+	if ((r = xfer_encoder_init(
+	         &enc, m->compress, (int)m->compress_level)) != 0)
+		goto out;
+	if (!(s->features & WIRE_FEAT_ZSTD))
+		enc.level = 0;
+	if ((r = send_get_info(s, id, &st, offset, m->chunk_size)) != 0 ||
+	    (r = stream_chunks(s, id, fd, (uint64_t)st.st_size, m->chunk_size,
+	         offset / m->chunk_size, alg, &enc, buf, &d)) != 0)
+		goto out;
+	if (fstat(fd, &after) != 0 || after.st_size != st.st_size ||
+	    after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+	    after.st_mtim.tv_nsec != st.st_mtim.tv_nsec) {
+		r = session_fail(s, WH_ERR_IO,
+		    "file changed while being read; "
+		    "try again");
+		goto out;
+	}
+	xfer_digest_peek(&d, h);
+	end.file_hash.data = h;
+	end.file_hash.len = sizeof(h);
+	env.body_case = WHARF__ENVELOPE__BODY_GET_END;
+	env.get_end = &end;
+	r = session_send(s, id, &env);
+out:
+	snprintf(comp, sizeof(comp), "%s",
+	    m->compress == WHARF__COMPRESS_MODE__COMPRESS_OFF      ? "off" :
+	        m->compress == WHARF__COMPRESS_MODE__COMPRESS_AUTO ? "auto" :
+	                                                             "zstd");
+	if (fd >= 0 && S_ISREG(st.st_mode))
+		log_transfer(s, "get", vpath, (uint64_t)st.st_size,
+		    enc.wire_bytes, offset, mono_sec() - t0, alg, comp, r);
+	xfer_encoder_cleanup(&enc);
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int
+xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__SumReply reply = WHARF__SUM_REPLY__INIT;
+	char vpath[SANDBOX_VPATH_MAX];
+	enum hash_alg alg;
+	uint8_t h[HASH_LEN];
+	uint64_t size;
+	struct stat st;
+	int fd, r;
+
+	if ((r = session_resolve(s, &m->path, vpath)) != 0 ||
+	    (r = alg_from_wire(s, m->hash, &alg)) != 0 ||
+	    (r = sandbox_open_at(&s->srv->sb, vpath, O_RDONLY, 0, &fd)) != 0)
+		return r;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? WH_ERR_IS_DIR : WH_ERR_PERMISSION;
+	}
+	r = xfer_file_sum(fd, alg, h, &size);
+	close(fd);
+	if (r != 0)
+		return r;
+	reply.hash.data = h;
+	reply.hash.len = sizeof(h);
+	reply.size = size;
+	env.body_case = WHARF__ENVELOPE__BODY_SUM_REPLY;
+	env.sum_reply = &reply;
+	return session_send(s, id, &env);
+}

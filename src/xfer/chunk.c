@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Chunk geometry, digests, encoding and bounded decoding. Decompression
+ * never allocates from a length the peer chose: the output buffer is the
+ * receiver's own chunk size, and a frame that would inflate past the
+ * declared raw length is an error, not a reallocation.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wharf/xfer.h"
+
+#define XFER_DIGEST_LABEL "wharf-v1 file"
+
+int
+xfer_chunk_size_ok(uint32_t cs)
+{
+	return cs >= XFER_CHUNK_MIN && cs <= XFER_CHUNK_MAX;
+}
+
+uint64_t
+xfer_chunk_count(uint64_t size, uint32_t chunk_size)
+{
+	return size / chunk_size + (size % chunk_size != 0);
+}
+
+uint32_t
+xfer_chunk_len(uint64_t size, uint32_t chunk_size, uint64_t index)
+{
+	uint64_t off;
+
+	if (index >= xfer_chunk_count(size, chunk_size))
+		return 0;
+	off = index * chunk_size;
+	return size - off < chunk_size ? (uint32_t)(size - off) : chunk_size;
+}
+
+int
+xfer_partial_name(const char *name, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "%s%s%s", XFER_PARTIAL_PREFIX, name,
+	    XFER_PARTIAL_SUFFIX);
+
+	if (n < 0 || (size_t)n >= outlen || n > 255)
+		return WH_ERR_TOO_LARGE;
+	return 0;
+}
+
+static void
+put_be(uint8_t *p, uint64_t v, int bytes)
+{
+	int i;
+
+	for (i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+}
+
+void
+xfer_digest_init(struct xfer_digest *d, enum hash_alg alg, uint32_t chunk_size)
+{
+	uint8_t be[4];
+
+	hash_init(&d->h, alg);
+	hash_update(&d->h, XFER_DIGEST_LABEL, strlen(XFER_DIGEST_LABEL));
+	put_be(be, chunk_size, 4);
+	hash_update(&d->h, be, sizeof(be));
+	d->size = 0;
+}
+
+void
+xfer_digest_add(
+    struct xfer_digest *d, const uint8_t hash[HASH_LEN], uint32_t raw_len)
+{
+	hash_update(&d->h, hash, HASH_LEN);
+	d->size += raw_len;
+}
+
+void
+xfer_digest_peek(const struct xfer_digest *d, uint8_t out[HASH_LEN])
+{
+	struct hash_ctx copy = d->h;
+	uint8_t be[8];
+
+	put_be(be, d->size, 8);
+	hash_update(&copy, be, sizeof(be));
+	hash_final(&copy, out);
+}
+
+int
+xfer_encoder_init(struct xfer_encoder *e, Wharf__CompressMode mode, int level)
+{
+	memset(e, 0, sizeof(*e));
+	e->mode = mode;
+	if (mode == WHARF__COMPRESS_MODE__COMPRESS_OFF)
+		return 0;
+	if (level < 1 || level > XFER_LEVEL_MAX)
+		level = XFER_LEVEL_DEFAULT;
+	/* Auto starts cheap and climbs only while the link is the limit. */
+	e->level = mode == WHARF__COMPRESS_MODE__COMPRESS_AUTO ? 1 : level;
+	e->zcap = ZSTD_compressBound(XFER_CHUNK_MAX);
+	if ((e->cctx = ZSTD_createCCtx()) == NULL ||
+	    (e->zbuf = malloc(e->zcap)) == NULL) {
+		xfer_encoder_cleanup(e);
+		return WH_ERR_NOMEM;
+	}
+	return 0;
+}
+
+void
+xfer_encoder_cleanup(struct xfer_encoder *e)
+{
+	ZSTD_freeCCtx(e->cctx);
+	free(e->zbuf);
+	e->cctx = NULL;
+	e->zbuf = NULL;
+}
+
+int
+xfer_encode_chunk(struct xfer_encoder *e, enum hash_alg alg, uint32_t index,
+    const uint8_t *raw, uint32_t len, Wharf__Chunk *out,
+    uint8_t hash_out[HASH_LEN])
+{
+	size_t z;
+
+	wharf__chunk__init(out);
+	hash_buf(alg, raw, len, hash_out);
+	out->index = index;
+	out->raw_len = len;
+	out->hash.data = hash_out;
+	out->hash.len = HASH_LEN;
+	out->data.data = (uint8_t *)(uintptr_t)raw;
+	out->data.len = len;
+	e->raw_bytes += len;
+	if (e->cctx == NULL || e->level == 0 || len == 0) {
+		e->wire_bytes += len;
+		return 0;
+	}
+	if (e->skip > 0) {
+		e->skip--;
+		e->wire_bytes += len;
+		return 0;
+	}
+	z = ZSTD_compressCCtx(e->cctx, e->zbuf, e->zcap, raw, len, e->level);
+	if (!ZSTD_isError(z) && z < len - len / XFER_MIN_SAVING_DIV) {
+		out->compressed = 1;
+		out->data.data = e->zbuf;
+		out->data.len = z;
+		e->wire_bytes += z;
+		return 0;
+	}
+	/* Incompressible (media, archives, random): stop paying for it
+	 * for a while, but look again now and then. */
+	if (e->mode == WHARF__COMPRESS_MODE__COMPRESS_AUTO)
+		e->skip = XFER_AUTO_BACKOFF;
+	e->wire_bytes += len;
+	return 0;
+}
+
+void
+xfer_encoder_feedback(struct xfer_encoder *e, double blocked_share)
+{
+	if (e->mode != WHARF__COMPRESS_MODE__COMPRESS_AUTO || e->cctx == NULL)
+		return;
+	if (blocked_share > 0.5 && e->level < XFER_AUTO_LEVEL_MAX)
+		e->level++;
+	else if (blocked_share < 0.05 && e->level > 0)
+		e->level--;
+	else if (blocked_share > 0.2 && e->level == 0)
+		e->level = 1;
+}
+
+int
+xfer_decoder_init(struct xfer_decoder *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->cap = XFER_CHUNK_MAX;
+	if ((d->dctx = ZSTD_createDCtx()) == NULL ||
+	    (d->buf = malloc(d->cap)) == NULL) {
+		xfer_decoder_cleanup(d);
+		return WH_ERR_NOMEM;
+	}
+	return 0;
+}
+
+void
+xfer_decoder_cleanup(struct xfer_decoder *d)
+{
+	ZSTD_freeDCtx(d->dctx);
+	free(d->buf);
+	d->dctx = NULL;
+	d->buf = NULL;
+}
+
+int
+xfer_decode_chunk(struct xfer_decoder *d, enum hash_alg alg,
+    const Wharf__Chunk *c, uint32_t expect_index, uint32_t expect_len,
+    const uint8_t **raw, uint8_t hash_out[HASH_LEN])
+{
+	size_t n;
+
+	*raw = NULL;
+	if (c->index != expect_index || c->raw_len != expect_len ||
+	    expect_len == 0 || expect_len > d->cap || c->hash.len != HASH_LEN)
+		return WH_ERR_PROTOCOL;
+	if (c->compressed) {
+		/* Smaller than raw, or it should have been sent raw. */
+		if (c->data.len == 0 || c->data.len >= c->raw_len)
+			return WH_ERR_PROTOCOL;
+		n = ZSTD_decompressDCtx(
+		    d->dctx, d->buf, expect_len, c->data.data, c->data.len);
+		if (ZSTD_isError(n) || n != expect_len)
+			return WH_ERR_DECOMPRESS;
+		*raw = d->buf;
+	} else {
+		if (c->data.len != c->raw_len)
+			return WH_ERR_PROTOCOL;
+		*raw = c->data.data;
+	}
+	hash_buf(alg, *raw, expect_len, hash_out);
+	if (sodium_memcmp(hash_out, c->hash.data, HASH_LEN) != 0)
+		return WH_ERR_BAD_HASH;
+	return 0;
+}
+
+int
+xfer_pread_all(int fd, void *p, size_t len, uint64_t off)
+{
+	uint8_t *dst = p;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(fd, dst, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return wh_err_from_errno(errno);
+		if (n == 0)
+			return WH_ERR_IO; /* the file shrank */
+		dst += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int
+xfer_pwrite_all(int fd, const void *p, size_t len, uint64_t off)
+{
+	const uint8_t *src = p;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pwrite(fd, src, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return wh_err_from_errno(errno);
+		src += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int
+xfer_prefix_digest(int fd, uint64_t max, uint32_t chunk_size, enum hash_alg alg,
+    uint8_t *buf, struct xfer_digest *d, uint64_t *len)
+{
+	uint8_t h[HASH_LEN];
+	uint64_t off = 0;
+	struct stat st;
+	int r;
+
+	xfer_digest_init(d, alg, chunk_size);
+	*len = 0;
+	if (fstat(fd, &st) != 0)
+		return wh_err_from_errno(errno);
+	if ((uint64_t)st.st_size < max)
+		max = (uint64_t)st.st_size;
+	while (max - off >= chunk_size) {
+		if ((r = xfer_pread_all(fd, buf, chunk_size, off)) != 0)
+			return r;
+		hash_buf(alg, buf, chunk_size, h);
+		xfer_digest_add(d, h, chunk_size);
+		off += chunk_size;
+	}
+	*len = off;
+	return 0;
+}
+
+int
+xfer_file_sum(int fd, enum hash_alg alg, uint8_t out[HASH_LEN], uint64_t *size)
+{
+	uint8_t buf[64 * 1024];
+	struct hash_ctx h;
+	uint64_t off = 0;
+	ssize_t n;
+
+	hash_init(&h, alg);
+	for (;;) {
+		n = pread(fd, buf, sizeof(buf), (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return wh_err_from_errno(errno);
+		if (n == 0)
+			break;
+		hash_update(&h, buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	hash_final(&h, out);
+	*size = off;
+	return 0;
+}
