@@ -65,6 +65,14 @@ struct session {
 /* Runs one connection to its end and closes fd. */
 void session_serve(struct server *srv, int fd, const char *peer);
 
+/*
+ * Runs the request loop of an already authenticated session on ch (which
+ * the caller keeps and frees). For the fuzzers and tests, which must reach
+ * every handler without paying for a handshake and Argon2id per input.
+ */
+void session_serve_authenticated(struct server *srv, struct channel *ch,
+    const char *user, int read_only, uint64_t features);
+
 /* Sends env as the response to request id. Failures mark the session
  * closing: a peer we cannot write to is gone. */
 int session_send(struct session *s, uint32_t id, Wharf__Envelope *env);

@@ -207,6 +207,26 @@ request_loop(struct session *s)
 }
 
 void
+session_serve_authenticated(struct server *srv, struct channel *ch,
+    const char *user, int read_only, uint64_t features)
+{
+	struct session s;
+
+	memset(&s, 0, sizeof(s));
+	s.srv = srv;
+	s.ch = ch;
+	s.id = atomic_fetch_add(&srv->next_session_id, 1) + 1;
+	snprintf(s.peer, sizeof(s.peer), "in-process");
+	snprintf(s.cwd, sizeof(s.cwd), "/");
+	snprintf(s.user, sizeof(s.user), "%s", user);
+	s.read_only = read_only;
+	s.features = features;
+	channel_set_limit(ch, WIRE_FRAME_MAX);
+	request_loop(&s);
+	xfer_session_end(&s);
+}
+
+void
 session_serve(struct server *srv, int fd, const char *peer)
 {
 	struct hs_server_config cfg = { 0 };
