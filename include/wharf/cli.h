@@ -8,6 +8,8 @@
 #ifndef WHARF_CLI_H
 #define WHARF_CLI_H
 
+#include <stdio.h>
+
 #include "wharf/client.h"
 
 #define CLI_ARGS_MAX 64
@@ -16,7 +18,10 @@
 struct cli {
 	struct client *c; /* NULL while not connected */
 	struct client_opts opts;
+	struct client_target target; /* the last target, for reconnecting */
+	int have_target;
 	int interactive;
+	int json; /* one JSON object per line */
 	int quit; /* bye/exit/quit was given */
 };
 
@@ -30,6 +35,37 @@ int cli_split(const char *line, char *storage, char **argv) WH_MUST_CHECK;
 /* Runs one line. Returns an exit status: EXIT_OK, EXIT_REMOTE (the
  * operation failed), EXIT_USAGE (bad command) or EXIT_CONNECT. */
 int cli_run_line(struct cli *cli, const char *line);
+
+/* Names of the commands, in table order, NULL-terminated (completion). */
+const char *const *cli_command_names(void);
+/* 1 if the command's arguments are remote paths (completion). */
+int cli_command_is_remote_path(const char *name);
+
+/* Colour allowed on f: a terminal, and NO_COLOR unset. */
+int cli_color(FILE *f);
+/* Writes s as a JSON string (quoted, escaped). */
+void cli_json_str(FILE *f, const char *s);
+
+/* 1 if s holds glob characters. */
+int cli_has_glob(const char *s);
+/*
+ * Expands a pattern in the last component of arg by listing its folder on
+ * the server: never by a shell. *out gets n new paths (cli_free_list).
+ * WH_ERR_NOT_FOUND with "no match" when nothing matches.
+ */
+int cli_remote_glob(
+    struct cli *cli, const char *arg, char ***out, int *n) WH_MUST_CHECK;
+void cli_free_list(char **v, int n);
+
+/* Connects cli to target (closing any current connection). */
+int cli_open(struct cli *cli, const struct client_target *target);
+
+/* The interactive shell on a terminal (libedit). Returns an exit status. */
+int shell_run(struct cli *cli);
+
+/* `wharf ping`, and the measurement behind the shell's ping. */
+int ping_main(int argc, char **argv);
+int ping_run(struct cli *cli, int count, const char *csv_path);
 
 /* `wharf connect` and `wharf keygen`. */
 int connect_main(int argc, char **argv);

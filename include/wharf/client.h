@@ -66,6 +66,14 @@ int client_open(const struct client_target *t, const struct client_opts *o,
     struct client **out) WH_MUST_CHECK;
 void client_close(struct client *c);
 
+/*
+ * Ctrl-C during a command: armed, SIGINT only raises a flag that long
+ * operations poll (a transfer then stops cleanly, partial kept).
+ */
+void client_interrupt_arm(void);
+void client_interrupt_disarm(void);
+int client_interrupted(void);
+
 /* The known_hosts path: $XDG_CONFIG_HOME/wharf/known_hosts. */
 int client_known_hosts_path(char *out, size_t outlen) WH_MUST_CHECK;
 

@@ -25,6 +25,10 @@
 #define SERVER_MAX_CLIENTS_DEFAULT 64
 #define SESSION_PEER_MAX 64
 #define SESSION_ERRMSG_MAX 256
+/* Requests read ahead while a download streams (to see a Cancel). */
+#define SESSION_PENDING_MAX 256
+#define SESSION_PENDING_BYTES (8u << 20)
+#define SESSION_PROBE_MAX (1u << 20)
 
 /* Shared, read-only after start-up (but for the counters). */
 struct server {
@@ -60,6 +64,9 @@ struct session {
 	char logpath[SANDBOX_VPATH_MAX]; /* the path the log line names */
 	uint64_t features; /* negotiated feature bits */
 	struct upload *up; /* the open upload, if any */
+	Wharf__Envelope *pending[SESSION_PENDING_MAX];
+	int npending; /* requests read ahead, in order */
+	size_t pending_bytes;
 };
 
 /* Runs one connection to its end and closes fd. */
@@ -92,6 +99,14 @@ int xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m);
 int xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m);
 int xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m);
 int xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m);
+int xfer_op_probe(struct session *s, uint32_t id, const Wharf__Probe *m);
+/*
+ * Between chunks of a download: reads what the client has sent meanwhile
+ * without blocking. Returns WH_ERR_CANCELLED if it asked to cancel
+ * download id; other requests are kept, in order, for the request loop.
+ */
+int session_check_cancel(struct session *s, uint32_t id);
+
 /* Closes an upload left open when the session ends (partial kept). */
 void xfer_session_end(struct session *s);
 

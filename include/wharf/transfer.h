@@ -31,6 +31,7 @@ struct transfer_opts {
 	const char *stats_path; /* CSV, or NULL */
 	int quiet; /* no summary lines */
 	int progress; /* draw a progress line (a terminal) */
+	int json; /* summaries as JSON objects */
 };
 
 void transfer_opts_init(struct transfer_opts *o);

@@ -6,17 +6,21 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "wharf/cli.h"
+#include "wharf/file.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
+#include "wharf/strnum.h"
 #include "wharf/transfer.h"
 
 struct cli_cmd {
@@ -138,69 +142,260 @@ type_name(Wharf__FileType t)
 	}
 }
 
+/* Colour only on a terminal, and never when NO_COLOR is set. */
+int
+cli_color(FILE *f)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	return isatty(fileno(f)) && (nc == NULL || nc[0] == '\0');
+}
+
+void
+cli_json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	for (; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
 static void
-print_entry(const Wharf__FileInfo *fi, int lng)
+print_entry_json(const Wharf__FileInfo *fi, const char *name)
+{
+	printf("{\"name\":");
+	cli_json_str(stdout, name);
+	printf(",\"type\":\"%s\",\"size\":%llu,\"mtime\":%lld,"
+	       "\"mtime_nsec\":%u,\"mode\":\"%04o\"}\n",
+	    type_name(fi->type), (unsigned long long)fi->size,
+	    (long long)fi->mtime_sec, fi->mtime_nsec, fi->mode & 07777);
+}
+
+struct ls_ctx {
+	int lng;
+	int json;
+	int color;
+	const char *pattern; /* glob on names, or NULL */
+	int matched;
+};
+
+static void
+print_entry(struct ls_ctx *l, const Wharf__FileInfo *fi)
 {
 	char name[WIRE_NAME_MAX + 1], clean[WIRE_NAME_MAX + 1], mode[11];
 	char when[32];
 	struct tm tm;
 	time_t t = (time_t)fi->mtime_sec;
+	int dir = fi->type == WHARF__FILE_TYPE__TYPE_DIR;
+	const char *on = "", *off = "";
 
 	if (msg_text(&fi->name, name, sizeof(name)) != 0)
 		return;
+	if (l->pattern != NULL && fnmatch(l->pattern, name, FNM_PERIOD) != 0)
+		return;
+	l->matched++;
 	/* Names come from the server: never let them drive the terminal. */
 	log_clean(clean, sizeof(clean), name);
-	if (!lng) {
-		printf("%s\n", clean);
+	if (l->json) {
+		print_entry_json(fi, clean);
+		return;
+	}
+	if (l->color && dir) {
+		on = "\033[1;34m";
+		off = "\033[0m";
+	}
+	if (!l->lng) {
+		printf("%s%s%s\n", on, clean, off);
 		return;
 	}
 	mode_string(fi->type, fi->mode, mode);
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-	printf("%s %12llu %s %s%s\n", mode, (unsigned long long)fi->size, when,
-	    clean, fi->type == WHARF__FILE_TYPE__TYPE_DIR ? "/" : "");
+	printf("%s %12llu %s %s%s%s%s\n", mode, (unsigned long long)fi->size,
+	    when, on, clean, off, dir ? "/" : "");
 }
 
 static int
 print_part(void *arg, const Wharf__Envelope *part)
 {
-	int lng = *(int *)arg;
+	struct ls_ctx *l = arg;
 	size_t i;
 
 	for (i = 0; i < part->list_part->n_entries; i++)
-		print_entry(part->list_part->entries[i], lng);
+		print_entry(l, part->list_part->entries[i]);
+	return 0;
+}
+
+int
+cli_has_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* Splits "dir/pat" into a listable dir and the pattern (last part). */
+static void
+split_glob(const char *arg, char *dir, size_t dirlen, const char **pat)
+{
+	const char *slash = strrchr(arg, '/');
+
+	if (slash == NULL) {
+		snprintf(dir, dirlen, ".");
+		*pat = arg;
+	} else {
+		snprintf(dir, dirlen, "%.*s",
+		    (int)(slash == arg ? 1 : slash - arg), arg);
+		*pat = slash + 1;
+	}
+}
+
+struct glob_ctx {
+	const char *pattern;
+	const char *dir;
+	char **v;
+	int n;
+	int cap;
+	int err;
+};
+
+static int
+glob_collect(void *arg, const Wharf__Envelope *part)
+{
+	struct glob_ctx *g = arg;
+	char name[WIRE_NAME_MAX + 1], **nv;
+	size_t i, len;
+
+	for (i = 0; i < part->list_part->n_entries; i++) {
+		if (msg_text(&part->list_part->entries[i]->name, name,
+		        sizeof(name)) != 0 ||
+		    fnmatch(g->pattern, name, FNM_PERIOD) != 0)
+			continue;
+		if (g->n == g->cap) {
+			g->cap = g->cap ? g->cap * 2 : 16;
+			if ((nv = realloc(
+			         g->v, (size_t)g->cap * sizeof(*nv))) == NULL)
+				return WH_ERR_NOMEM;
+			g->v = nv;
+		}
+		len = strlen(g->dir) + strlen(name) + 2;
+		if ((g->v[g->n] = malloc(len)) == NULL)
+			return WH_ERR_NOMEM;
+		if (strcmp(g->dir, ".") == 0)
+			snprintf(g->v[g->n], len, "%s", name);
+		else
+			snprintf(g->v[g->n], len, "%s%s%s", g->dir,
+			    strcmp(g->dir, "/") == 0 ? "" : "/", name);
+		g->n++;
+	}
+	return 0;
+}
+
+void
+cli_free_list(char **v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int
+cli_remote_glob(struct cli *cli, const char *arg, char ***out, int *n)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
+	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
+	struct glob_ctx g;
+	char dir[SANDBOX_VPATH_MAX];
+	int r;
+
+	memset(&g, 0, sizeof(g));
+	*out = NULL;
+	*n = 0;
+	split_glob(arg, dir, sizeof(dir), &g.pattern);
+	g.dir = dir;
+	/* Expanded here, by listing: a pattern never reaches a shell. */
+	lr.path = msg_bytes(dir);
+	lr.all = 1;
+	req.body_case = WHARF__ENVELOPE__BODY_LIST;
+	req.list = &lr;
+	r = client_call(cli->c, &req, &resp, glob_collect, &g);
+	if (r == 0 && resp->body_case == WHARF__ENVELOPE__BODY_LIST_PART)
+		r = glob_collect(&g, resp);
+	msg_free(resp);
+	if (r != 0) {
+		cli_free_list(g.v, g.n);
+		return r;
+	}
+	if (g.n == 0) {
+		free(g.v);
+		snprintf(cli->c->errmsg, sizeof(cli->c->errmsg), "no match");
+		return WH_ERR_NOT_FOUND;
+	}
+	*out = g.v;
+	*n = g.n;
+	return 0;
+}
+
+static int
+ls_one(struct cli *cli, struct ls_ctx *l, const char *path, int all)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
+	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
+	char dir[SANDBOX_VPATH_MAX];
+	int r;
+
+	l->pattern = NULL;
+	l->matched = 0;
+	if (cli_has_glob(path)) {
+		split_glob(path, dir, sizeof(dir), &l->pattern);
+		path = dir;
+	}
+	lr.path = msg_bytes(path);
+	lr.all = all || l->pattern != NULL;
+	req.body_case = WHARF__ENVELOPE__BODY_LIST;
+	req.list = &lr;
+	if ((r = client_call(cli->c, &req, &resp, print_part, l)) != 0)
+		return r;
+	if (resp->body_case == WHARF__ENVELOPE__BODY_LIST_PART)
+		print_part(l, resp);
+	msg_free(resp);
+	if (l->pattern != NULL && l->matched == 0) {
+		snprintf(cli->c->errmsg, sizeof(cli->c->errmsg), "no match");
+		return WH_ERR_NOT_FOUND;
+	}
 	return 0;
 }
 
 static int
 cmd_ls(struct cli *cli, int argc, char **argv)
 {
-	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
-	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
-	int flags, first, i, r, lng, status = EXIT_OK;
+	struct ls_ctx l;
+	int flags, first, i, r, status = EXIT_OK;
 	const char *path;
 
 	if ((first = parse_flags(argc, argv, "la", &flags)) < 0)
 		return usage_fail("ls", "[-l] [-a] [PATH...]");
-	lng = flags & 1;
+	memset(&l, 0, sizeof(l));
+	l.lng = flags & 1;
+	l.json = cli->json;
+	l.color = !cli->json && cli_color(stdout);
 	for (i = first; i == first || i < argc; i++) {
 		path = i < argc ? argv[i] : ".";
-		if (argc - first > 1)
+		if (argc - first > 1 && !cli->json)
 			printf("%s%s:\n", i > first ? "\n" : "", path);
-		lr.path = msg_bytes(path);
-		lr.all = (flags & 2) != 0;
-		req.body_case = WHARF__ENVELOPE__BODY_LIST;
-		req.list = &lr;
-		r = client_call(cli->c, &req, &resp, print_part, &lng);
-		if (r != 0) {
+		if ((r = ls_one(cli, &l, path, (flags & 2) != 0)) != 0) {
 			status = remote_fail(cli, "ls", path, r);
 			if (status == EXIT_CONNECT)
 				return status;
-			continue;
 		}
-		if (resp->body_case == WHARF__ENVELOPE__BODY_LIST_PART)
-			print_part(&lng, resp);
-		msg_free(resp);
 	}
 	return status;
 }
@@ -303,19 +498,37 @@ cmd_rmdir(struct cli *cli, int argc, char **argv)
 }
 
 static int
-cmd_rm(struct cli *cli, int argc, char **argv)
+rm_one(struct cli *cli, const char *path)
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT;
 	Wharf__RemoveReq rm = WHARF__REMOVE_REQ__INIT;
-	int i, r;
+
+	rm.path = msg_bytes(path);
+	req.body_case = WHARF__ENVELOPE__BODY_REMOVE;
+	req.remove = &rm;
+	return simple_call(cli, &req, "rm", path);
+}
+
+static int
+cmd_rm(struct cli *cli, int argc, char **argv)
+{
+	char **v;
+	int i, k, n, r;
 
 	if (argc < 2)
 		return usage_fail("rm", "PATH...");
 	for (i = 1; i < argc; i++) {
-		rm.path = msg_bytes(argv[i]);
-		req.body_case = WHARF__ENVELOPE__BODY_REMOVE;
-		req.remove = &rm;
-		if ((r = simple_call(cli, &req, "rm", argv[i])) != 0)
+		if (!cli_has_glob(argv[i])) {
+			if ((r = rm_one(cli, argv[i])) != 0)
+				return r;
+			continue;
+		}
+		if ((r = cli_remote_glob(cli, argv[i], &v, &n)) != 0)
+			return remote_fail(cli, "rm", argv[i], r);
+		for (k = 0, r = 0; k < n && r == 0; k++)
+			r = rm_one(cli, v[k]);
+		cli_free_list(v, n);
+		if (r != 0)
 			return r;
 	}
 	return EXIT_OK;
@@ -362,6 +575,16 @@ cmd_stat(struct cli *cli, int argc, char **argv)
 		return EXIT_REMOTE;
 	}
 	fi = resp->stat_reply->info;
+	if (cli->json) {
+		printf("{\"path\":");
+		cli_json_str(stdout, log_clean(clean, sizeof(clean), path));
+		printf(",\"type\":\"%s\",\"size\":%llu,\"mtime\":%lld,"
+		       "\"mtime_nsec\":%u,\"mode\":\"%04o\"}\n",
+		    type_name(fi->type), (unsigned long long)fi->size,
+		    (long long)fi->mtime_sec, fi->mtime_nsec, fi->mode & 07777);
+		msg_free(resp);
+		return EXIT_OK;
+	}
 	mode_string(fi->type, fi->mode, mode);
 	t = (time_t)fi->mtime_sec;
 	localtime_r(&t, &tm);
@@ -406,61 +629,48 @@ cmd_lcd(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int
-name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
+/* lls runs the local ls(1), as sftp does: every ls option works. */
 static int
 cmd_lls(struct cli *cli, int argc, char **argv)
 {
-	const char *dir = argc > 1 ? argv[1] : ".";
-	struct dirent *de;
-	char **names = NULL, **nn;
-	size_t n = 0, cap = 0, i;
-	DIR *d;
+	char *args[CLI_ARGS_MAX + 2];
+	pid_t pid;
+	int i, st;
 
 	(void)cli;
-	if (argc > 2)
-		return usage_fail("lls", "[DIR]");
-	if ((d = opendir(dir)) == NULL) {
-		fprintf(stderr, "wharf: lls %s: %s\n", dir, strerror(errno));
+	args[0] = (char *)(uintptr_t) "ls";
+	for (i = 1; i < argc && i <= CLI_ARGS_MAX; i++)
+		args[i] = argv[i];
+	args[i] = NULL;
+	fflush(stdout);
+	if ((pid = fork()) < 0) {
+		fprintf(stderr, "wharf: lls: %s\n", strerror(errno));
 		return EXIT_REMOTE;
 	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nn = realloc(names, cap * sizeof(*nn))) == NULL)
-				break;
-			names = nn;
-		}
-		if ((names[n] = strdup(de->d_name)) != NULL)
-			n++;
+	if (pid == 0) {
+		execvp("ls", args);
+		fprintf(
+		    stderr, "wharf: lls: cannot run ls: %s\n", strerror(errno));
+		_exit(127);
 	}
-	closedir(d);
-	if (n > 0)
-		qsort(names, n, sizeof(*names), name_cmp);
-	for (i = 0; i < n; i++) {
-		printf("%s\n", names[i]);
-		free(names[i]);
-	}
-	free(names);
-	return EXIT_OK;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? EXIT_OK : EXIT_REMOTE;
 }
 
 /* get/put: options first or mixed in, then paths; the last of two or
- * more paths is the destination. */
+ * more paths is the destination. Remote patterns in get are expanded by
+ * listing on the server. */
 static int
 cmd_transfer(struct cli *cli, int argc, char **argv, int put)
 {
 	struct transfer_opts o;
-	char *paths[CLI_ARGS_MAX];
-	int i, n = 0, r;
+	char *paths[CLI_ARGS_MAX], **all = NULL, **v, **nall;
+	int i, n = 0, nsrc, nall_n = 0, k, cnt, r, status;
+	const char *dest;
 
 	transfer_opts_init(&o);
+	o.json = cli->json;
 	for (i = 1; i < argc; i++) {
 		if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			if ((r = transfer_parse_opt(&o, argc, argv, &i)) < 0)
@@ -482,11 +692,43 @@ cmd_transfer(struct cli *cli, int argc, char **argv, int put)
 		          "[--hash ALG] LOCAL... [REMOTE]" :
 		          "[-r] [-z[LEVEL]] "
 		          "[--hash ALG] REMOTE... [LOCAL]");
+	nsrc = n > 1 ? n - 1 : 1;
+	dest = n > 1 ? paths[n - 1] : NULL;
 	if (put)
-		return transfer_put(cli->c, &o, paths, n > 1 ? n - 1 : 1,
-		    n > 1 ? paths[n - 1] : NULL);
-	return transfer_get(
-	    cli->c, &o, paths, n > 1 ? n - 1 : 1, n > 1 ? paths[n - 1] : NULL);
+		return transfer_put(cli->c, &o, paths, nsrc, dest);
+	for (i = 0; i < nsrc; i++) {
+		if (cli_has_glob(paths[i])) {
+			if ((r = cli_remote_glob(cli, paths[i], &v, &cnt)) !=
+			    0) {
+				cli_free_list(all, nall_n);
+				return remote_fail(cli, "get", paths[i], r);
+			}
+		} else {
+			cnt = 1;
+			if ((v = malloc(sizeof(*v))) == NULL ||
+			    (v[0] = strdup(paths[i])) == NULL) {
+				free(v);
+				cli_free_list(all, nall_n);
+				return EXIT_REMOTE;
+			}
+		}
+		nall = realloc(all, (size_t)(nall_n + cnt) * sizeof(*all));
+		if (nall == NULL) {
+			cli_free_list(v, cnt);
+			cli_free_list(all, nall_n);
+			return EXIT_REMOTE;
+		}
+		all = nall;
+		for (k = 0; k < cnt; k++)
+			all[nall_n++] = v[k];
+		free(v);
+	}
+	/* Several matches need a folder to land in. */
+	if (nall_n > 1 && dest == NULL)
+		dest = ".";
+	status = transfer_get(cli->c, &o, all, nall_n, dest);
+	cli_free_list(all, nall_n);
+	return status;
 }
 
 static int
@@ -518,6 +760,87 @@ cmd_sum(struct cli *cli, int argc, char **argv)
 	return transfer_sum(cli->c, alg, argv[i]);
 }
 
+static int
+cmd_lmkdir(struct cli *cli, int argc, char **argv)
+{
+	int flags, first, i;
+
+	(void)cli;
+	if ((first = parse_flags(argc, argv, "p", &flags)) < 0 || first >= argc)
+		return usage_fail("lmkdir", "[-p] DIR...");
+	for (i = first; i < argc; i++) {
+		int r = (flags & 1) ?
+		    file_mkdirs(argv[i], 0777) :
+		    (mkdir(argv[i], 0777) == 0 ? 0 : WH_ERR_SYSTEM);
+
+		if (r != 0) {
+			fprintf(stderr, "wharf: lmkdir %s: %s\n", argv[i],
+			    wh_strerror(r));
+			return EXIT_REMOTE;
+		}
+	}
+	return EXIT_OK;
+}
+
+int
+cli_open(struct cli *cli, const struct client_target *target)
+{
+	struct client *c;
+
+	if (cli->c != NULL) {
+		client_close(cli->c);
+		cli->c = NULL;
+	}
+	cli->target = *target;
+	cli->have_target = 1;
+	if (client_open(target, &cli->opts, &c) != 0)
+		return EXIT_CONNECT;
+	cli->c = c;
+	return EXIT_OK;
+}
+
+static int
+cmd_open(struct cli *cli, int argc, char **argv)
+{
+	struct client_target target;
+
+	if (argc > 2 || (argc == 1 && !cli->have_target))
+		return usage_fail("open", "[USER@]HOST[:PORT]");
+	if (argc == 1)
+		target = cli->target;
+	else if (client_target_parse(argv[1], &target) != 0)
+		return EXIT_USAGE;
+	return cli_open(cli, &target);
+}
+
+static int
+cmd_close(struct cli *cli, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return usage_fail("close", "");
+	if (cli->c == NULL) {
+		fprintf(stderr, "wharf: close: not connected\n");
+		return EXIT_REMOTE;
+	}
+	client_close(cli->c);
+	cli->c = NULL;
+	return EXIT_OK;
+}
+
+static int
+cmd_ping(struct cli *cli, int argc, char **argv)
+{
+	long count = 10;
+
+	if (argc == 3 && strcmp(argv[1], "-n") == 0) {
+		if (strnum_long(argv[2], 1, 100000, &count) != 0)
+			return usage_fail("ping", "[-n COUNT]");
+	} else if (argc != 1)
+		return usage_fail("ping", "[-n COUNT]");
+	return ping_run(cli, (int)count, NULL);
+}
+
 static int cmd_help(struct cli *cli, int argc, char **argv);
 
 static int
@@ -545,10 +868,18 @@ static const struct cli_cmd commands[] = {
 	    cmd_put },
 	{ "sum", "[--hash ALG] PATH", "hash a remote file on the server", 1,
 	    cmd_sum },
-	{ "lls", "[DIR]", "list a local directory", 0, cmd_lls },
+	{ "lls", "[LS-OPTIONS] [PATH...]", "list local files (runs ls)", 0,
+	    cmd_lls },
 	{ "lcd", "[DIR]", "change the local directory", 0, cmd_lcd },
 	{ "lpwd", "", "print the local directory", 0, cmd_lpwd },
-	{ "help", "[CMD]", "show commands (also ?)", 0, cmd_help },
+	{ "lmkdir", "[-p] DIR...", "make local directories", 0, cmd_lmkdir },
+	{ "open", "[USER@]HOST[:PORT]", "connect (again, or elsewhere)", 0,
+	    cmd_open },
+	{ "close", "", "disconnect, stay in the shell", 0, cmd_close },
+	{ "ping", "[-n COUNT]", "latency and throughput to the server", 1,
+	    cmd_ping },
+	{ "help", "[CMD]", "show commands (also h and ?)", 0, cmd_help },
+	{ "h", "[CMD]", NULL, 0, cmd_help },
 	{ "?", "[CMD]", NULL, 0, cmd_help },
 	{ "bye", "", "leave (also exit, quit)", 0, cmd_bye },
 	{ "exit", "", NULL, 0, cmd_bye },
@@ -556,6 +887,31 @@ static const struct cli_cmd commands[] = {
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+const char *const *
+cli_command_names(void)
+{
+	static const char *names[NCOMMANDS + 1];
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i].name;
+	names[NCOMMANDS] = NULL;
+	return names;
+}
+
+int
+cli_command_is_remote_path(const char *name)
+{
+	static const char *const remote[] = { "ls", "cd", "mkdir", "rmdir",
+		"rm", "mv", "stat", "get", "sum", NULL };
+	size_t i;
+
+	for (i = 0; remote[i] != NULL; i++)
+		if (strcmp(name, remote[i]) == 0)
+			return 1;
+	return 0;
+}
 
 static int
 cmd_help(struct cli *cli, int argc, char **argv)

@@ -11,6 +11,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,49 @@
 #include "wharf/tty.h"
 
 #define CLIENT_PASSWORD_TRIES 3
+
+static volatile sig_atomic_t interrupted;
+static struct sigaction saved_sigint;
+static int armed;
+
+static void
+on_sigint(int sig)
+{
+	/* A second Ctrl-C means "now": the default action. */
+	if (interrupted) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	interrupted = 1;
+}
+
+void
+client_interrupt_arm(void)
+{
+	struct sigaction sa;
+
+	interrupted = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked read returns so the flag is seen. */
+	if (sigaction(SIGINT, &sa, &saved_sigint) == 0)
+		armed = 1;
+}
+
+void
+client_interrupt_disarm(void)
+{
+	if (armed)
+		sigaction(SIGINT, &saved_sigint, NULL);
+	armed = 0;
+}
+
+int
+client_interrupted(void)
+{
+	return interrupted != 0;
+}
 
 int
 client_target_parse(const char *s, struct client_target *t)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wharf/cli.h"
 #include "wharf/keys.h"
@@ -28,6 +29,8 @@ connect_usage(FILE *f)
 	    "  --plaintext    ask for an unencrypted session (server must "
 	    "allow it)\n"
 	    "  -q             no notices on stderr\n"
+	    "  --json         ls, stat, ping and transfer summaries as JSON, "
+	    "one object a line\n"
 	    "\n"
 	    "The password comes from WHARF_PASSWORD, or is asked for.\n"
 	    "Exit status: 0 ok, 1 a remote operation failed, 2 usage error,\n"
@@ -117,6 +120,7 @@ connect_main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "psk", required_argument, NULL, 'k' },
 		{ "plaintext", no_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -144,6 +148,9 @@ connect_main(int argc, char **argv)
 			break;
 		case 'q':
 			cli.opts.quiet = 1;
+			break;
+		case 'j':
+			cli.json = 1;
 			break;
 		case 'h':
 			connect_usage(stdout);
@@ -176,7 +183,7 @@ connect_main(int argc, char **argv)
 	}
 	if (sodium_init() < 0)
 		return EXIT_CONNECT;
-	if (client_open(&target, &cli.opts, &cli.c) != 0) {
+	if (cli_open(&cli, &target) != EXIT_OK) {
 		if (bf != NULL && bf != stdin)
 			fclose(bf);
 		return EXIT_CONNECT;
@@ -185,10 +192,11 @@ connect_main(int argc, char **argv)
 		status = run_commands(&cli, cmds);
 	else if (bf != NULL)
 		status = run_file(&cli, bf, 0);
-	else {
+	else if (isatty(STDIN_FILENO)) {
 		cli.interactive = 1;
-		status = run_file(&cli, stdin, 1);
-	}
+		status = shell_run(&cli);
+	} else
+		status = run_file(&cli, stdin, 0);
 	if (bf != NULL && bf != stdin)
 		fclose(bf);
 	client_close(cli.c);

@@ -28,6 +28,7 @@ oneshot_usage(FILE *f, int put)
 	    "  --stats FILE       append one CSV row per file\n"
 	    "  --no-progress      no progress line on the terminal\n"
 	    "  -q                 no summary lines\n"
+	    "  --json             summaries as JSON, one object a line\n"
 	    "\n"
 	    "The password comes from WHARF_PASSWORD, or is asked for. An "
 	    "interrupted\ntransfer resumes when repeated.\n",
@@ -61,6 +62,10 @@ oneshot(int argc, char **argv, int put)
 		}
 		if (strncmp(a, "--psk=", 6) == 0) {
 			co.psk_file = a + 6;
+			continue;
+		}
+		if (strcmp(a, "--json") == 0) {
+			o.json = 1;
 			continue;
 		}
 		if (strcmp(a, "--plaintext") == 0) {

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/cli.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
 #include "wharf/stats.h"
@@ -74,6 +75,7 @@ struct tctx {
 	struct job *inflight[TRANSFER_WINDOW];
 	int ninflight;
 	int failures;
+	int cancelled; /* files ended by a cancel */
 	int lost;
 	struct xfer_encoder enc;
 	struct xfer_decoder dec;
@@ -283,7 +285,19 @@ job_report(struct tctx *t, struct job *j, int r)
 	struct xfer_stats st;
 
 	progress_clear(&t->pr);
-	if (r == 0 && !t->o->quiet) {
+	if (t->o->json) {
+		printf("{\"op\":\"%s\",\"path\":", t->dir);
+		cli_json_str(
+		    stdout, strcmp(t->dir, "put") == 0 ? j->local : j->remote);
+		printf(",\"bytes\":%llu,\"wire_bytes\":%llu,"
+		       "\"resumed_bytes\":%llu,\"seconds\":%.3f,"
+		       "\"mb_per_s\":%.2f,\"hash\":\"%s\",\"result\":\"%s\"}\n",
+		    (unsigned long long)j->size, (unsigned long long)j->wire,
+		    (unsigned long long)j->resumed, secs,
+		    stats_rate(sent, secs), hash_alg_name(t->o->alg),
+		    r == 0 ? "ok" : msg_code_name(msg_code_from_err(r)));
+		fflush(stdout);
+	} else if (r == 0 && !t->o->quiet) {
 		stats_format_size(j->size, size, sizeof(size));
 		stats_format_size(j->wire, wire, sizeof(wire));
 		if (j->resumed > 0) {
@@ -681,6 +695,12 @@ put_one(struct tctx *t, struct job *j)
 	t->pr.cur_done = j->resumed;
 	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
 	for (; i < j->count && !j->failed; i++) {
+		if (client_interrupted()) {
+			job_fail(t, j, WH_ERR_CANCELLED,
+			    "cancelled; the "
+			    "partial is kept, repeat the put to resume");
+			break;
+		}
 		c0 = mono_sec();
 		b0 = wire_io_blocked_ns(io);
 		len = xfer_chunk_len(j->size, cs, i);
@@ -910,7 +930,8 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 			r = 0;
 		}
 	}
-	for (k = 0; k < t.njobs && !t.lost; k++) {
+	client_interrupt_arm();
+	for (k = 0; k < t.njobs && !t.lost && !client_interrupted(); k++) {
 		while (t.ninflight >= TRANSFER_WINDOW && !t.lost)
 			if (put_pump(&t, 1) != 0)
 				break;
@@ -923,6 +944,7 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 			break;
 	r = 0;
 out:
+	client_interrupt_disarm();
 	for (k = 0; k < ndirs; k++)
 		free(dirs[k]);
 	free(dirs);
@@ -1143,6 +1165,8 @@ get_pump(struct tctx *t)
 		break;
 	case WHARF__ENVELOPE__BODY_ERROR:
 		log_clean(why, sizeof(why), env->error->message);
+		if (env->error->code == WHARF__ERROR_CODE__CANCELLED)
+			t->cancelled++;
 		job_fail(t, j, msg_err_from_code(env->error->code), why);
 		j->done = 1;
 		break;
@@ -1160,6 +1184,23 @@ get_pump(struct tctx *t)
 	}
 	msg_free(env);
 	return r;
+}
+
+static int
+cancel_inflight(struct tctx *t)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__Cancel cancel = WHARF__CANCEL__INIT;
+	int i, r;
+
+	env.body_case = WHARF__ENVELOPE__BODY_CANCEL;
+	env.cancel = &cancel;
+	for (i = 0; i < t->ninflight; i++) {
+		cancel.target = t->inflight[i]->id;
+		if ((r = channel_send(t->c->ch, &env)) != 0)
+			return connection_lost(t, r);
+	}
+	return 0;
 }
 
 struct listing {
@@ -1289,7 +1330,7 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 	size_t ndirs = 0, capdirs = 0, k, next = 0;
 	const char *dest = local != NULL ? local : ".";
 	struct stat st;
-	int i, r, dest_is_dir;
+	int i, r, dest_is_dir, cancelled = 0;
 
 	if ((r = tctx_init(&t, c, o, "get")) != 0)
 		return EXIT_REMOTE;
@@ -1348,16 +1389,30 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 			t.failures++;
 		}
 	}
+	client_interrupt_arm();
 	while (!t.lost && (next < t.njobs || t.ninflight > 0)) {
-		while (
-		    !t.lost && next < t.njobs && t.ninflight < TRANSFER_WINDOW)
+		if (client_interrupted() && !cancelled) {
+			/* Stop cleanly: no new requests, and every one in
+			 * flight ends (CANCELLED) with its partial kept. */
+			cancelled = 1;
+			next = t.njobs;
+			if (cancel_inflight(&t) != 0)
+				break;
+		}
+		while (!t.lost && !cancelled && next < t.njobs &&
+		    t.ninflight < TRANSFER_WINDOW)
 			if (get_request(&t, &t.jobs[next++]) != 0)
 				break;
 		if (t.ninflight > 0 && get_pump(&t) != 0)
 			break;
 	}
+	if (t.cancelled > 0 && !t.lost)
+		fprintf(stderr,
+		    "wharf: get: cancelled; partials are kept, "
+		    "repeat the get to resume\n");
 	r = 0;
 out:
+	client_interrupt_disarm();
 	for (k = 0; k < ndirs; k++)
 		free(dirs[k]);
 	free(dirs);

@@ -476,6 +476,11 @@ ops_dispatch(struct session *s, const Wharf__Envelope *req)
 		return xfer_op_get(s, id, req->get);
 	case WHARF__ENVELOPE__BODY_SUM:
 		return xfer_op_sum(s, id, req->sum);
+	case WHARF__ENVELOPE__BODY_PROBE:
+		return xfer_op_probe(s, id, req->probe);
+	case WHARF__ENVELOPE__BODY_CANCEL:
+		/* Nothing to cancel any more: no answer, by design. */
+		return 0;
 	case WHARF__ENVELOPE__BODY__NOT_SET:
 		return session_fail(
 		    s, WH_ERR_UNSUPPORTED, "%s", "unknown request type");

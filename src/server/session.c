@@ -138,13 +138,97 @@ authenticate(struct session *s, int64_t deadline)
 	return r;
 }
 
+/* A Cancel for a request still queued: it ends before it starts. */
+static void
+cancel_pending(struct session *s, uint32_t target)
+{
+	int i;
+
+	for (i = 0; i < s->npending; i++) {
+		if (s->pending[i]->id != target ||
+		    s->pending[i]->body_case != WHARF__ENVELOPE__BODY_GET)
+			continue;
+		s->pending_bytes -=
+		    wharf__envelope__get_packed_size(s->pending[i]);
+		msg_free(s->pending[i]);
+		memmove(&s->pending[i], &s->pending[i + 1],
+		    (size_t)(s->npending - i - 1) * sizeof(s->pending[0]));
+		s->npending--;
+		(void)session_send_error(
+		    s, target, WH_ERR_CANCELLED, "download cancelled");
+		return;
+	}
+	/* Otherwise it already finished: nothing to do, no answer. */
+}
+
+int
+session_check_cancel(struct session *s, uint32_t id)
+{
+	Wharf__Envelope *env;
+	int r;
+
+	while (wire_io_readable(channel_io(s->ch), 0)) {
+		if ((r = channel_recv(s->ch, &env)) != 0) {
+			s->closing = 1;
+			return r;
+		}
+		if (env->body_case == WHARF__ENVELOPE__BODY_CANCEL) {
+			uint32_t target = env->cancel->target;
+
+			msg_free(env);
+			if (target == id)
+				return WH_ERR_CANCELLED;
+			cancel_pending(s, target);
+			continue;
+		}
+		/* Bounded in count and bytes: a client may queue requests,
+		 * not make the server hold its uploads in memory. */
+		size_t n = wharf__envelope__get_packed_size(env);
+		if (s->npending == SESSION_PENDING_MAX ||
+		    s->pending_bytes + n > SESSION_PENDING_BYTES) {
+			msg_free(env);
+			s->closing = 1;
+			return session_fail(s, WH_ERR_PROTOCOL,
+			    "too many "
+			    "requests queued during a download");
+		}
+		s->pending[s->npending++] = env;
+		s->pending_bytes += n;
+	}
+	return 0;
+}
+
+/* The next request: read ahead earlier, or from the channel. */
+static int
+next_request(struct session *s, Wharf__Envelope **req)
+{
+	if (s->npending > 0) {
+		*req = s->pending[0];
+		s->pending_bytes -= wharf__envelope__get_packed_size(*req);
+		memmove(&s->pending[0], &s->pending[1],
+		    (size_t)(s->npending - 1) * sizeof(s->pending[0]));
+		s->npending--;
+		return 0;
+	}
+	return channel_recv(s->ch, req);
+}
+
+static void
+drop_pending(struct session *s)
+{
+	while (s->npending > 0)
+		msg_free(s->pending[--s->npending]);
+}
+
 static int
 is_transfer(Wharf__Envelope__BodyCase c)
 {
 	return c == WHARF__ENVELOPE__BODY_PUT_OPEN ||
 	    c == WHARF__ENVELOPE__BODY_CHUNK ||
 	    c == WHARF__ENVELOPE__BODY_PUT_END ||
-	    c == WHARF__ENVELOPE__BODY_GET;
+	    c == WHARF__ENVELOPE__BODY_GET ||
+	    c == WHARF__ENVELOPE__BODY_CANCEL ||
+	    c == WHARF__ENVELOPE__BODY_PROBE;
 }
 
 static void
@@ -157,7 +241,7 @@ request_loop(struct session *s)
 
 	wire_io_set_timeout(channel_io(s->ch), s->srv->idle_timeout_ms);
 	while (!s->closing) {
-		if ((r = channel_recv(s->ch, &req)) != 0) {
+		if ((r = next_request(s, &req)) != 0) {
 			if (r == WH_ERR_FORMAT) {
 				/* Authentic but undecodable: a client bug.
 				 * Say so and carry on. */
@@ -224,6 +308,7 @@ session_serve_authenticated(struct server *srv, struct channel *ch,
 	channel_set_limit(ch, WIRE_FRAME_MAX);
 	request_loop(&s);
 	xfer_session_end(&s);
+	drop_pending(&s);
 }
 
 void
@@ -284,6 +369,7 @@ session_serve(struct server *srv, int fd, const char *peer)
 	channel_set_limit(s.ch, WIRE_FRAME_MAX);
 	request_loop(&s);
 	xfer_session_end(&s);
+	drop_pending(&s);
 out:
 	log_info("session=%llu peer=%s user=%s disconnect secs=%.2f "
 	         "bytes_in=%llu bytes_out=%llu",

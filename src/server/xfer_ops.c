@@ -500,6 +500,10 @@ stream_chunks(struct session *s, uint32_t id, int fd, uint64_t size,
 		xfer_encoder_feedback(e,
 		    (double)(wire_io_blocked_ns(io) - b0) / 1e9 /
 		        (mono_sec() - t0 + 1e-9));
+		if ((r = session_check_cancel(s, id)) != 0)
+			return r == WH_ERR_CANCELLED ?
+			    session_fail(s, r, "download cancelled") :
+			    r;
 	}
 	return 0;
 }
@@ -631,4 +635,30 @@ xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m)
 	env.body_case = WHARF__ENVELOPE__BODY_SUM_REPLY;
 	env.sum_reply = &reply;
 	return session_send(s, id, &env);
+}
+
+int
+xfer_op_probe(struct session *s, uint32_t id, const Wharf__Probe *m)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__ProbeReply reply = WHARF__PROBE_REPLY__INIT;
+	uint8_t *payload;
+	int r;
+
+	if (m->reply_size > SESSION_PROBE_MAX)
+		return session_fail(s, WH_ERR_PROTOCOL,
+		    "probe reply over %u "
+		    "bytes",
+		    SESSION_PROBE_MAX);
+	/* Zeros: sealing makes them look random on the wire anyway, and
+	 * probes are never compressed. */
+	if ((payload = calloc(1, m->reply_size ? m->reply_size : 1)) == NULL)
+		return WH_ERR_NOMEM;
+	reply.payload.data = payload;
+	reply.payload.len = m->reply_size;
+	env.body_case = WHARF__ENVELOPE__BODY_PROBE_REPLY;
+	env.probe_reply = &reply;
+	r = session_send(s, id, &env);
+	free(payload);
+	return r;
 }

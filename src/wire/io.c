@@ -112,9 +112,11 @@ wait_fd(int fd, short events, int64_t deadline)
 	int n;
 
 	for (;;) {
+		/* A deadline already reached still polls once: a zero
+		 * timeout asks "is it ready now?". */
 		left = deadline < 0 ? -1 : deadline - now_ms();
-		if (deadline >= 0 && left <= 0)
-			return WH_ERR_TIMEOUT;
+		if (deadline >= 0 && left < 0)
+			left = 0;
 		n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
 		if (n < 0 && errno == EINTR)
 			continue;
