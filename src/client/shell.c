@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +243,42 @@ offer_reconnect(struct cli *cli)
 	free(answer);
 }
 
+static sigjmp_buf prompt_jmp;
+static volatile sig_atomic_t at_prompt;
+
+/* Ctrl-C at the prompt abandons the line being typed: back to a fresh
+ * prompt, as in a shell. Only while readline() waits for input. */
+static void
+on_prompt_sigint(int sig)
+{
+	(void)sig;
+	if (at_prompt)
+		siglongjmp(prompt_jmp, 1);
+}
+
+static char *
+read_line(const char *prompt)
+{
+	struct sigaction sa, old;
+	char *line;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_prompt_sigint;
+	sigemptyset(&sa.sa_mask);
+	if (sigsetjmp(prompt_jmp, 1) != 0) {
+		at_prompt = 0;
+		fputs("^C\n", stdout);
+		/* The text typed so far goes with the interrupted line. */
+		rl_replace_line("", 0);
+	}
+	sigaction(SIGINT, &sa, &old);
+	at_prompt = 1;
+	line = readline(prompt);
+	at_prompt = 0;
+	sigaction(SIGINT, &old, NULL);
+	return line;
+}
+
 int
 shell_run(struct cli *cli)
 {
@@ -251,6 +288,8 @@ shell_run(struct cli *cli)
 
 	shell_cli = cli;
 	rl_readline_name = "wharf";
+	/* Signals are ours: libedit would re-send them to the group. */
+	rl_catch_signals = 0;
 	rl_attempted_completion_function = complete;
 	have_hist = history_path(hist, sizeof(hist)) == 0;
 	using_history();
@@ -259,7 +298,7 @@ shell_run(struct cli *cli)
 		read_history(hist);
 	while (!cli->quit) {
 		make_prompt(cli, prompt, sizeof(prompt));
-		if ((line = readline(prompt)) == NULL) {
+		if ((line = read_line(prompt)) == NULL) {
 			/* Ctrl-D */
 			fputc('\n', stdout);
 			break;
