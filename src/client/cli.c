@@ -77,7 +77,7 @@ remote_fail(struct cli *cli, const char *cmd, const char *arg, int r)
 	char clean[LOG_PEER_STR_MAX + 1];
 
 	fprintf(stderr, "wharf: %s%s%s: %s\n", cmd, arg ? " " : "",
-	    arg ? log_clean(clean, sizeof(clean), arg) : "",
+	    arg ? cli_clean(clean, sizeof(clean), arg) : "",
 	    cli->c->errmsg[0] ? cli->c->errmsg : wh_strerror(r));
 	return cli->c->lost ? EXIT_CONNECT : EXIT_REMOTE;
 }
@@ -151,6 +151,22 @@ cli_color(FILE *f)
 	return isatty(fileno(f)) && (nc == NULL || nc[0] == '\0');
 }
 
+const char *
+cli_clean(char *dst, size_t dstlen, const char *s)
+{
+	size_t i;
+
+	if (dstlen == 0)
+		return dst;
+	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < dstlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	dst[i] = '\0';
+	return dst;
+}
+
 void
 cli_json_str(FILE *f, const char *s)
 {
@@ -203,9 +219,9 @@ print_entry(struct ls_ctx *l, const Wharf__FileInfo *fi)
 		return;
 	l->matched++;
 	/* Names come from the server: never let them drive the terminal. */
-	log_clean(clean, sizeof(clean), name);
+	cli_clean(clean, sizeof(clean), name);
 	if (l->json) {
-		print_entry_json(fi, clean);
+		print_entry_json(fi, name);
 		return;
 	}
 	if (l->color && dir) {
@@ -453,7 +469,7 @@ cmd_pwd(struct cli *cli, int argc, char **argv)
 		return remote_fail(cli, "pwd", NULL, r);
 	if (resp->body_case == WHARF__ENVELOPE__BODY_CWD &&
 	    msg_text(&resp->cwd->cwd, cli->c->cwd, sizeof(cli->c->cwd)) == 0)
-		printf("%s\n", log_clean(clean, sizeof(clean), cli->c->cwd));
+		printf("%s\n", cli_clean(clean, sizeof(clean), cli->c->cwd));
 	msg_free(resp);
 	return EXIT_OK;
 }
@@ -577,7 +593,7 @@ cmd_stat(struct cli *cli, int argc, char **argv)
 	fi = resp->stat_reply->info;
 	if (cli->json) {
 		printf("{\"path\":");
-		cli_json_str(stdout, log_clean(clean, sizeof(clean), path));
+		cli_json_str(stdout, path);
 		printf(",\"type\":\"%s\",\"size\":%llu,\"mtime\":%lld,"
 		       "\"mtime_nsec\":%u,\"mode\":\"%04o\"}\n",
 		    type_name(fi->type), (unsigned long long)fi->size,
@@ -591,7 +607,7 @@ cmd_stat(struct cli *cli, int argc, char **argv)
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
 	printf("    Path: %s\n    Type: %s\n    Size: %llu\n"
 	       "    Mode: %04o (%s)\nModified: %s\n",
-	    log_clean(clean, sizeof(clean), path), type_name(fi->type),
+	    cli_clean(clean, sizeof(clean), path), type_name(fi->type),
 	    (unsigned long long)fi->size, fi->mode & 07777, mode, when);
 	msg_free(resp);
 	return EXIT_OK;

@@ -176,8 +176,9 @@ complete(const char *text, int start, int end)
 		m = rl_completion_matches(text, remote_generator);
 		/* A folder completes without a trailing space, so the
 		 * next Tab can go on into it. */
-		if (m != NULL && m[1] == NULL && m[0][0] != '\0' &&
-		    m[0][strlen(m[0]) - 1] == '/')
+		if (m != NULL && m[0][0] != '\0' &&
+		    m[0][strlen(m[0]) - 1] == '/' &&
+		    (m[1] == NULL || m[2] == NULL))
 			rl_completion_append_character = '\0';
 		else
 			rl_completion_append_character = ' ';
@@ -215,7 +216,7 @@ make_prompt(struct cli *cli, char *out, size_t outlen)
 		snprintf(out, outlen, "wharf (not connected)> ");
 		return;
 	}
-	log_clean(cwd, sizeof(cwd), cli->c->cwd);
+	cli_clean(cwd, sizeof(cwd), cli->c->cwd);
 	/* No colour here: libedit counts escape bytes as columns. */
 	snprintf(out, outlen, "%s@%s:%s> ", cli->c->target.user,
 	    cli->c->target.host, cwd);

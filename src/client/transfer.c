@@ -258,7 +258,7 @@ progress_draw(struct progress *p, int force)
 		    t ? (int)(d * 100 / t) : 100, rate, eta);
 	else
 		fprintf(stderr, "\r\033[K%-24.24s %3d%%  %s / %s  %.1f MB/s%s",
-		    log_clean(clean, sizeof(clean), p->current),
+		    cli_clean(clean, sizeof(clean), p->current),
 		    t ? (int)(d * 100 / t) : 100, done, total, rate, eta);
 	fflush(stderr);
 }
@@ -308,7 +308,7 @@ job_report(struct tctx *t, struct job *j, int r)
 		}
 		printf("%s %s  %s in %.2f s, %.1f MB/s, wire %s (%.2fx)%s\n",
 		    t->dir,
-		    log_clean(clean, sizeof(clean),
+		    cli_clean(clean, sizeof(clean),
 		        strcmp(t->dir, "put") == 0 ? j->local : j->remote),
 		    size, secs, stats_rate(sent, secs), wire,
 		    j->wire > 0 ? (double)sent / (double)j->wire : 1.0, res);
@@ -346,7 +346,7 @@ job_fail(struct tctx *t, struct job *j, int r, const char *why)
 	t->failures++;
 	job_report(t, j, r);
 	fprintf(stderr, "wharf: %s %s: %s\n", t->dir,
-	    log_clean(clean, sizeof(clean),
+	    cli_clean(clean, sizeof(clean),
 	        strcmp(t->dir, "put") == 0 ? j->local : j->remote),
 	    why != NULL && why[0] ? why : wh_strerror(r));
 }
@@ -553,7 +553,7 @@ recv_one(struct tctx *t, Wharf__Envelope **env)
 	if ((*env)->id == 0 &&
 	    (*env)->body_case == WHARF__ENVELOPE__BODY_ERROR) {
 		fprintf(stderr, "wharf: server: %s\n",
-		    log_clean(clean, sizeof(clean), (*env)->error->message));
+		    cli_clean(clean, sizeof(clean), (*env)->error->message));
 		msg_free(*env);
 		*env = NULL;
 		return connection_lost(t, WH_ERR_REMOTE);
@@ -588,7 +588,7 @@ put_response(struct tctx *t, Wharf__Envelope *env)
 		inflight_remove(t, slot);
 		return 0;
 	case WHARF__ENVELOPE__BODY_ERROR:
-		log_clean(why, sizeof(why), env->error->message);
+		cli_clean(why, sizeof(why), env->error->message);
 		/* The final answer: put_one, if still streaming, stops and
 		 * ends the upload with an abort that gets no reply. */
 		job_fail(t, j, msg_err_from_code(env->error->code), why);
@@ -1164,7 +1164,7 @@ get_pump(struct tctx *t)
 		j->done = 1;
 		break;
 	case WHARF__ENVELOPE__BODY_ERROR:
-		log_clean(why, sizeof(why), env->error->message);
+		cli_clean(why, sizeof(why), env->error->message);
 		if (env->error->code == WHARF__ERROR_CODE__CANCELLED)
 			t->cancelled++;
 		job_fail(t, j, msg_err_from_code(env->error->code), why);
@@ -1251,7 +1251,7 @@ collect_entries(void *arg, const Wharf__Envelope *part)
 			fprintf(stderr,
 			    "wharf: get: refusing unsafe name from "
 			    "server in %s\n",
-			    log_clean(clean, sizeof(clean), l->remote));
+			    cli_clean(clean, sizeof(clean), l->remote));
 			l->t->failures++;
 			continue;
 		}
@@ -1275,7 +1275,7 @@ collect_entries(void *arg, const Wharf__Envelope *part)
 			fprintf(stderr,
 			    "wharf: skipping %s: not a regular "
 			    "file or directory\n",
-			    log_clean(clean, sizeof(clean), rp));
+			    cli_clean(clean, sizeof(clean), rp));
 		free(rp);
 		free(lp);
 	}
@@ -1439,7 +1439,7 @@ transfer_sum(struct client *c, enum hash_alg alg, const char *remote)
 	req.sum = &sr;
 	if ((r = client_call(c, &req, &resp, NULL, NULL)) != 0) {
 		fprintf(stderr, "wharf: sum %s: %s\n",
-		    log_clean(clean, sizeof(clean), remote), c->errmsg);
+		    cli_clean(clean, sizeof(clean), remote), c->errmsg);
 		return c->lost ? EXIT_CONNECT : EXIT_REMOTE;
 	}
 	if (resp->body_case != WHARF__ENVELOPE__BODY_SUM_REPLY ||
@@ -1450,7 +1450,7 @@ transfer_sum(struct client *c, enum hash_alg alg, const char *remote)
 	}
 	hash_hex(resp->sum_reply->hash.data, hex);
 	/* The format of sha256sum and b2sum, so the outputs compare. */
-	printf("%s  %s\n", hex, log_clean(clean, sizeof(clean), remote));
+	printf("%s  %s\n", hex, cli_clean(clean, sizeof(clean), remote));
 	msg_free(resp);
 	return EXIT_OK;
 }

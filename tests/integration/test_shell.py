@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The interactive shell, driven through a pseudo-terminal against a real
+server: Tab completion of a remote path, Ctrl-C at the prompt, Ctrl-C
+during a download and an upload then resume, close/open, a lost connection
+and the offer to reconnect, Ctrl-D. Reads the screen as a user would."""
+
+import hashlib
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+WHARF = os.environ.get("WHARF_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "wharf")
+PASSED = 0
+
+
+def fail(msg, screen=""):
+    print(f"FAIL: test_shell: {msg}")
+    if screen:
+        print("--- screen (last 3000 bytes):")
+        print(repr(screen[-3000:]))
+    print(f"{PASSED} passed, 1 failed")
+    sys.exit(1)
+
+
+def ok():
+    global PASSED
+    PASSED += 1
+
+
+class Server:
+    def __init__(self, tmp, port=0):
+        self.tmp = tmp
+        self.log = os.path.join(tmp, f"server-{time.time_ns()}.log")
+        self.proc = subprocess.Popen(
+            [WHARF, "serve", "--root", os.path.join(tmp, "root"),
+             "--state", os.path.join(tmp, "state"),
+             "--listen", f"127.0.0.1:{port}", "--log", self.log],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        self.port = None
+        while time.time() < deadline and self.port is None:
+            time.sleep(0.05)
+            try:
+                m = re.search(r"listening on 127\.0\.0\.1:(\d+)",
+                              open(self.log).read())
+            except FileNotFoundError:
+                m = None
+            if m:
+                self.port = int(m.group(1))
+        if self.port is None:
+            self.stop()
+            fail("server did not start")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Term:
+    """A tiny expect: the child on a pty, its output accumulated."""
+
+    def __init__(self, argv, env, cwd):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.chdir(cwd)
+            os.execve(argv[0], argv, env)
+        self.screen = ""
+
+    def read(self, timeout=0.2):
+        end = time.time() + timeout
+        while True:
+            left = end - time.time()
+            if left <= 0:
+                return
+            r, _, _ = select.select([self.fd], [], [], left)
+            if not r:
+                return
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.screen += data.decode("utf-8", "replace")
+
+    def expect(self, pattern, timeout=20, since=0):
+        end = time.time() + timeout
+        while time.time() < end:
+            # Match what a person sees: drop cursor-movement sequences.
+            seen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x07|\r(?!\n)", "",
+                          self.screen[since:])
+            if re.search(pattern, seen):
+                return
+            self.read(0.1)
+        fail(f"did not see /{pattern}/ within {timeout} s", self.screen)
+
+    def send(self, text):
+        os.write(self.fd, text.encode())
+
+    def mark(self):
+        return len(self.screen)
+
+    def wait_exit(self, timeout=10):
+        end = time.time() + timeout
+        while time.time() < end:
+            self.read(0.1)
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return os.waitstatus_to_exitcode(status)
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        fail("client did not exit", self.screen)
+
+
+def sha(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="wharf-test_shell.")
+    servers = []
+    term = None
+    try:
+        root = os.path.join(tmp, "root")
+        local = os.path.join(tmp, "local")
+        os.makedirs(os.path.join(root, "projects", "alpha"))
+        os.makedirs(local)
+        with open(os.path.join(root, "projects", "notes.txt"), "w") as f:
+            f.write("hello\n")
+        # Big enough that a transfer is still running when Ctrl-C comes.
+        big = os.path.join(root, "projects", "big.bin")
+        with open(big, "wb") as f:
+            block = os.urandom(1 << 20)
+            for _ in range(768):
+                f.write(block)
+        up = os.path.join(local, "up.bin")
+        shutil.copy(big, up)
+        subprocess.run([WHARF, "user", "add", "alice", "--state",
+                        os.path.join(tmp, "state")], input=b"pw\n",
+                       check=True, stderr=subprocess.DEVNULL)
+        srv = Server(tmp)
+        servers.append(srv)
+        env = dict(os.environ, WHARF_PASSWORD="pw",
+                   XDG_CONFIG_HOME=os.path.join(tmp, "cfg"),
+                   XDG_STATE_HOME=os.path.join(tmp, "st"),
+                   HOME=tmp, TERM="xterm", NO_COLOR="1")
+        term = Term([WHARF, "connect", f"alice@127.0.0.1:{srv.port}"],
+                    env, local)
+        term.expect(r"alice@127\.0\.0\.1:/> ")
+        ok()
+
+        # Tab completes a remote folder name from a server listing.
+        m = term.mark()
+        term.send("cd proj\t")
+        term.expect(r"cd projects/", since=m)
+        term.send("\r")
+        term.expect(r"alice@127\.0\.0\.1:/projects> ", since=m)
+        ok()
+        m = term.mark()
+        term.send("get no\t")
+        term.expect(r"get notes\.txt", since=m)
+        term.send("\r")
+        term.expect(r"get notes\.txt .* wire", since=m)
+        if open(os.path.join(local, "notes.txt")).read() != "hello\n":
+            fail("completed get fetched the wrong content", term.screen)
+        ok()
+
+        # Ctrl-C at the prompt drops the line, the shell stays.
+        m = term.mark()
+        term.send("garbage words")
+        term.read(0.3)
+        term.send("\x03")
+        term.expect(r"\^C\r\nalice@127\.0\.0\.1:/projects> $", since=m)
+        term.send("pwd\r")
+        term.expect(r"\r\n/projects\r\n", since=m)
+        if "unknown command" in term.screen[m:]:
+            fail("Ctrl-C did not clear the line", term.screen)
+        ok()
+
+        # Ctrl-C during a download: cancelled, partial kept, connected.
+        m = term.mark()
+        term.send("get big.bin --compress=off\r")
+        term.expect(r"big\.bin\s+\d+%", since=m)
+        term.send("\x03")
+        term.expect(r"cancelled", since=m)
+        term.expect(r"alice@127\.0\.0\.1:/projects> $", since=m)
+        part = os.path.join(local, ".big.bin.wharf-part")
+        if not os.path.exists(part) or os.path.exists(
+                os.path.join(local, "big.bin")):
+            fail("cancelled get: expected a partial and no target",
+                 term.screen)
+        ok()
+        m = term.mark()
+        term.send("get big.bin\r")
+        term.expect(r"get big\.bin .*resumed", since=m, timeout=60)
+        if sha(os.path.join(local, "big.bin")) != sha(big):
+            fail("resumed get differs from the source", term.screen)
+        ok()
+
+        # Ctrl-C during an upload: same for the other direction.
+        m = term.mark()
+        term.send("put ../local/up.bin /up.bin --compress=off\r")
+        term.expect(r"up\.bin\s+\d+%", since=m)
+        term.send("\x03")
+        term.expect(r"cancelled", since=m)
+        term.expect(r"alice@127\.0\.0\.1:/projects> $", since=m)
+        if os.path.exists(os.path.join(root, "up.bin")):
+            fail("cancelled put left a target", term.screen)
+        if not os.path.exists(os.path.join(root, ".up.bin.wharf-part")):
+            fail("cancelled put left no partial", term.screen)
+        ok()
+        m = term.mark()
+        term.send("put ../local/up.bin /up.bin\r")
+        term.expect(r"put \.\./local/up\.bin .*resumed", since=m,
+                    timeout=60)
+        if sha(os.path.join(root, "up.bin")) != sha(up):
+            fail("resumed put differs from the source", term.screen)
+        ok()
+
+        # close, local commands without a connection, open again.
+        m = term.mark()
+        term.send("close\r")
+        term.expect(r"wharf \(not connected\)> ", since=m)
+        term.send("lpwd\r")
+        term.expect(re.escape(local), since=m)
+        term.send("open\r")
+        term.expect(r"alice@127\.0\.0\.1:/> ", since=m)
+        ok()
+
+        # The server goes away: one line, and an offer to reconnect.
+        port = srv.port
+        srv.stop()
+        m = term.mark()
+        term.send("ls\r")
+        term.expect(r"reconnect to 127\.0\.0\.1:\d+\? \[Y/n\]", since=m)
+        srv2 = Server(tmp, port)
+        servers.append(srv2)
+        term.send("\r")
+        term.expect(r"alice@127\.0\.0\.1:/> ", since=m)
+        m = term.mark()
+        term.send("ls\r")
+        term.expect(r"projects", since=m)
+        ok()
+
+        # Ctrl-D leaves with status 0.
+        term.send("\x04")
+        code = term.wait_exit()
+        if code != 0:
+            fail(f"Ctrl-D: exit status {code}", term.screen)
+        term = None
+        ok()
+
+        # History was kept.
+        hist = os.path.join(tmp, "st", "wharf", "history")
+        if not os.path.exists(hist) or "big.bin" not in open(
+                hist, errors="replace").read():
+            fail("history file missing or incomplete")
+        ok()
+    finally:
+        if term is not None:
+            try:
+                os.kill(term.pid, signal.SIGKILL)
+                os.waitpid(term.pid, 0)
+            except OSError:
+                pass
+        for s in servers:
+            s.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{PASSED} passed, 0 failed")
+
+
+if __name__ == "__main__":
+    main()
