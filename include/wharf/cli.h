@@ -26,8 +26,9 @@ struct cli {
 };
 
 /*
- * Splits line into at most CLI_ARGS_MAX words in argv (pointing into
- * storage, which must hold strlen(line) + 1 bytes). Returns the count, or
+ * Splits line into at most CLI_ARGS_MAX words in argv, which must have
+ * CLI_ARGS_MAX + 1 slots (a NULL ends the list); the words point into
+ * storage, which must hold strlen(line) + 1 bytes. Returns the count, or
  * WH_ERR_INVALID_ARG for an unterminated quote or too many words.
  */
 int cli_split(const char *line, char *storage, char **argv) WH_MUST_CHECK;

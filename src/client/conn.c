@@ -283,7 +283,8 @@ login(struct client *c)
 		if (r == 0)
 			r = WH_ERR_PROTOCOL;
 		if (r != WH_ERR_AUTH || c->lost ||
-		    getenv("WHARF_PASSWORD") != NULL)
+		    getenv("WHARF_PASSWORD") != NULL ||
+		    attempt + 1 == CLIENT_PASSWORD_TRIES)
 			break;
 		fprintf(stderr, "wharf: authentication failed, try again\n");
 	}

@@ -286,8 +286,7 @@ static int
 make_dir(struct session *s, const char *vpath, int exist_ok)
 {
 	char name[SANDBOX_NAME_MAX];
-	struct stat st;
-	int dfd, r = 0;
+	int dfd, probe, r = 0;
 
 	if (vpath[1] == '\0')
 		return exist_ok ? 0 : WH_ERR_EXISTS;
@@ -295,13 +294,15 @@ make_dir(struct session *s, const char *vpath, int exist_ok)
 		return r == WH_ERR_NOT_FOUND ?
 		    session_fail(s, r, "%s", "no such directory") :
 		    r;
-	if (mkdirat(dfd, name, OPS_DIR_MODE) != 0) {
+	if (mkdirat(dfd, name, OPS_DIR_MODE) != 0)
 		r = wh_err_from_errno(errno);
-		if (r == WH_ERR_EXISTS && exist_ok &&
-		    fstatat(dfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode))
-			r = 0;
-	}
 	close(dfd);
+	/* "Exists" is fine for -p only if it is a folder we may enter: the
+	 * check goes through the jail, never through a link leading out. */
+	if (r == WH_ERR_EXISTS && exist_ok &&
+	    (r = sandbox_open_at(
+	         &s->srv->sb, vpath, O_PATH | O_DIRECTORY, 0, &probe)) == 0)
+		close(probe);
 	return r;
 }
 

@@ -184,6 +184,25 @@ relative(const char *vpath)
 	return vpath[1] == '\0' ? "." : vpath + 1;
 }
 
+/* openat with O_NOFOLLOW; a symlink met where a folder was wanted says
+ * ENOTDIR, but it is a refused link, not a wrong type: make it ELOOP. */
+static int
+open_nofollow(int dfd, const char *name, int flags, mode_t mode)
+{
+	struct stat st;
+	int fd, saved;
+
+	fd = openat(dfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 && errno == ENOTDIR) {
+		saved = errno;
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			saved = ELOOP;
+		errno = saved;
+	}
+	return fd;
+}
+
 static int
 walk_open(const struct sandbox *sb, const char *vpath, int flags, mode_t mode)
 {
@@ -197,8 +216,7 @@ walk_open(const struct sandbox *sb, const char *vpath, int flags, mode_t mode)
 	for (;;) {
 		slash = strchr(p, '/');
 		if (slash == NULL) {
-			fd = openat(
-			    dfd, p, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+			fd = open_nofollow(dfd, p, flags, mode);
 			break;
 		}
 		n = (size_t)(slash - p);
@@ -209,8 +227,7 @@ walk_open(const struct sandbox *sb, const char *vpath, int flags, mode_t mode)
 		}
 		memcpy(comp, p, n);
 		comp[n] = '\0';
-		next = openat(
-		    dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		next = open_nofollow(dfd, comp, O_PATH | O_DIRECTORY, 0);
 		if (dfd != sb->root_fd) {
 			saved = errno;
 			close(dfd);
@@ -247,7 +264,11 @@ sandbox_open_at(const struct sandbox *sb, const char *vpath, int flags,
 	} else {
 		memset(&how, 0, sizeof(how));
 		how.flags = (uint64_t)(flags | O_CLOEXEC);
-		how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+		/* O_TMPFILE includes O_DIRECTORY's bit: test it whole. */
+		how.mode =
+		    ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ?
+		    mode :
+		    0;
 		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 		do {
 			fd = (int)syscall(SYS_openat2, sb->root_fd,

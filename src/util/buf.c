@@ -73,6 +73,13 @@ buf_shrink(struct buf *b, size_t keep)
 
 	if (b->readonly || b->alloc <= keep || buf_len(b) > keep)
 		return;
+	if (keep == 0) {
+		/* realloc(p, 0) may free p and return NULL. */
+		free(b->data);
+		b->data = NULL;
+		b->alloc = b->off = b->size = 0;
+		return;
+	}
 	if (buf_len(b) > 0)
 		memmove(b->data, b->data + b->off, buf_len(b));
 	b->size -= b->off;
@@ -166,11 +173,13 @@ buf_put_u32(struct buf *b, uint32_t v)
 int
 buf_put_u64(struct buf *b, uint64_t v)
 {
-	int r;
+	uint8_t t[8];
+	int i;
 
-	if ((r = buf_put_u32(b, (uint32_t)(v >> 32))) != 0)
-		return r;
-	return buf_put_u32(b, (uint32_t)v);
+	/* One put: a failure leaves nothing half-written. */
+	for (i = 0; i < 8; i++)
+		t[i] = (uint8_t)(v >> (56 - 8 * i));
+	return buf_put(b, t, sizeof(t));
 }
 
 int
@@ -253,12 +262,13 @@ buf_peek_u32(const struct buf *b, uint32_t *v)
 int
 buf_get_u64(struct buf *b, uint64_t *v)
 {
-	uint32_t hi, lo;
+	uint8_t t[8];
 	int r;
 
-	if ((r = buf_get_u32(b, &hi)) != 0 || (r = buf_get_u32(b, &lo)) != 0)
+	/* One get: a failure consumes nothing. */
+	if ((r = buf_get(b, t, sizeof(t))) != 0)
 		return r;
-	*v = ((uint64_t)hi << 32) | lo;
+	*v = ((uint64_t)load_be32(t) << 32) | load_be32(t + 4);
 	return 0;
 }
 

@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * msg.h: Envelope packing and the validation that runs on every message a
+ * peer sends. Round trips for several body types, garbage, wrong key
+ * lengths, unknown fields, text extraction and the wire error codes.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "wharf/buf.h"
+#include "wharf/msg.h"
+#include "wharf/wire.h"
+
+#include "suites.h"
+
+#define HEADROOM 4
+
+/* Packs env with headroom, checks the headroom, and unpacks it again. */
+static int
+round_trip(const Wharf__Envelope *env, Wharf__Envelope **out)
+{
+	static const uint8_t zero[HEADROOM];
+	struct buf *b = buf_new(WIRE_FRAME_MAX);
+	int r;
+
+	*out = NULL;
+	if (b == NULL)
+		return WH_ERR_NOMEM;
+	if ((r = msg_pack(env, b, HEADROOM, WIRE_FRAME_MAX)) == 0) {
+		CU_ASSERT_EQUAL(buf_len(b),
+		    HEADROOM + wharf__envelope__get_packed_size(env));
+		CU_ASSERT_EQUAL(memcmp(buf_ptr(b), zero, HEADROOM), 0);
+		r = msg_unpack(
+		    buf_ptr(b) + HEADROOM, buf_len(b) - HEADROOM, out);
+	}
+	buf_free(b);
+	return r;
+}
+
+static int
+bytes_eq(const ProtobufCBinaryData *b, const void *p, size_t n)
+{
+	return b->len == n && (n == 0 || memcmp(b->data, p, n) == 0);
+}
+
+static void
+test_round_trip_mkdir(void)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__MkdirReq mk = WHARF__MKDIR_REQ__INIT;
+
+	mk.path = msg_bytes("/a/b c/\xc3\xa9t\xc3\xa9");
+	mk.parents = 1;
+	env.id = 7;
+	env.body_case = WHARF__ENVELOPE__BODY_MKDIR;
+	env.mkdir = &mk;
+	CU_ASSERT_EQUAL_FATAL(round_trip(&env, &got), 0);
+	CU_ASSERT_EQUAL(got->id, 7);
+	CU_ASSERT_EQUAL_FATAL(got->body_case, WHARF__ENVELOPE__BODY_MKDIR);
+	CU_ASSERT(bytes_eq(&got->mkdir->path, mk.path.data, mk.path.len));
+	CU_ASSERT(got->mkdir->parents);
+	CU_ASSERT_STRING_EQUAL(msg_body_name(got->body_case), "mkdir");
+	msg_free(got);
+}
+
+static void
+test_round_trip_list_part(void)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__ListPart lp = WHARF__LIST_PART__INIT;
+	Wharf__FileInfo fi[3], *ptrs[3];
+	static const char *const names[3] = { "a.txt", "sub", "link" };
+	static const Wharf__FileType types[3] = { WHARF__FILE_TYPE__TYPE_FILE,
+		WHARF__FILE_TYPE__TYPE_DIR, WHARF__FILE_TYPE__TYPE_SYMLINK };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		Wharf__FileInfo init = WHARF__FILE_INFO__INIT;
+
+		fi[i] = init;
+		fi[i].name = msg_bytes(names[i]);
+		fi[i].type = types[i];
+		fi[i].size = (uint64_t)1 << (20 * i);
+		fi[i].mtime_sec = -1 + (int64_t)i * 1700000000;
+		fi[i].mtime_nsec = 999999999u - (uint32_t)i;
+		fi[i].mode = 0644u + (uint32_t)i;
+		ptrs[i] = &fi[i];
+	}
+	lp.n_entries = 3;
+	lp.entries = ptrs;
+	lp.done = 1;
+	env.id = 0xffffffffu;
+	env.body_case = WHARF__ENVELOPE__BODY_LIST_PART;
+	env.list_part = &lp;
+	CU_ASSERT_EQUAL_FATAL(round_trip(&env, &got), 0);
+	CU_ASSERT_EQUAL(got->id, 0xffffffffu);
+	CU_ASSERT_EQUAL_FATAL(got->body_case, WHARF__ENVELOPE__BODY_LIST_PART);
+	CU_ASSERT(got->list_part->done);
+	CU_ASSERT_EQUAL_FATAL(got->list_part->n_entries, 3);
+	for (i = 0; i < 3; i++) {
+		const Wharf__FileInfo *g = got->list_part->entries[i];
+
+		TU_CHECK(bytes_eq(&g->name, names[i], strlen(names[i])) &&
+		        g->type == types[i] && g->size == fi[i].size &&
+		        g->mtime_sec == fi[i].mtime_sec &&
+		        g->mtime_nsec == fi[i].mtime_nsec &&
+		        g->mode == fi[i].mode,
+		    "entry %zu differs", i);
+	}
+	msg_free(got);
+}
+
+static void
+test_round_trip_error(void)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__Error err;
+	char text[] = "no such file: /x";
+
+	/* Not the INIT macro: it casts const away, which clang flags. */
+	wharf__error__init(&err);
+	err.code = WHARF__ERROR_CODE__NOT_FOUND;
+	err.message = text;
+	env.id = 3;
+	env.body_case = WHARF__ENVELOPE__BODY_ERROR;
+	env.error = &err;
+	CU_ASSERT_EQUAL_FATAL(round_trip(&env, &got), 0);
+	CU_ASSERT_EQUAL(got->id, 3);
+	CU_ASSERT_EQUAL_FATAL(got->body_case, WHARF__ENVELOPE__BODY_ERROR);
+	CU_ASSERT_EQUAL(got->error->code, WHARF__ERROR_CODE__NOT_FOUND);
+	CU_ASSERT_STRING_EQUAL(got->error->message, text);
+	msg_free(got);
+}
+
+static void
+test_round_trip_auth(void)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__Auth auth = WHARF__AUTH__INIT;
+
+	auth.user = msg_bytes("alice");
+	auth.password = msg_bytes("correct horse battery staple");
+	env.id = 1;
+	env.body_case = WHARF__ENVELOPE__BODY_AUTH;
+	env.auth = &auth;
+	CU_ASSERT_EQUAL_FATAL(round_trip(&env, &got), 0);
+	CU_ASSERT_EQUAL_FATAL(got->body_case, WHARF__ENVELOPE__BODY_AUTH);
+	CU_ASSERT(bytes_eq(&got->auth->user, "alice", 5));
+	CU_ASSERT(bytes_eq(
+	    &got->auth->password, auth.password.data, auth.password.len));
+	msg_free(got);
+}
+
+static void
+test_round_trip_ping(void)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__Ping ping = WHARF__PING__INIT;
+	uint8_t payload[1000];
+	size_t i;
+
+	/* Binary, NULs included: a ping payload is not text. */
+	for (i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i % 251);
+	ping.payload.data = payload;
+	ping.payload.len = sizeof(payload);
+	env.id = 99;
+	env.body_case = WHARF__ENVELOPE__BODY_PING;
+	env.ping = &ping;
+	CU_ASSERT_EQUAL_FATAL(round_trip(&env, &got), 0);
+	CU_ASSERT_EQUAL(got->id, 99);
+	CU_ASSERT_EQUAL_FATAL(got->body_case, WHARF__ENVELOPE__BODY_PING);
+	CU_ASSERT(bytes_eq(&got->ping->payload, payload, sizeof(payload)));
+	msg_free(got);
+}
+
+static void
+test_round_trip_rename(void)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__RenameReq rn = WHARF__RENAME_REQ__INIT;
+
+	rn.from = msg_bytes("old name");
+	rn.to = msg_bytes("/new/name");
+	env.id = 12;
+	env.body_case = WHARF__ENVELOPE__BODY_RENAME;
+	env.rename = &rn;
+	CU_ASSERT_EQUAL_FATAL(round_trip(&env, &got), 0);
+	CU_ASSERT_EQUAL_FATAL(got->body_case, WHARF__ENVELOPE__BODY_RENAME);
+	CU_ASSERT(bytes_eq(&got->rename->from, "old name", 8));
+	CU_ASSERT(bytes_eq(&got->rename->to, "/new/name", 9));
+	msg_free(got);
+}
+
+static void
+test_pack_limit(void)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__Ping ping = WHARF__PING__INIT;
+	uint8_t payload[100] = { 0 };
+	struct buf *b = buf_new(64);
+	size_t n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	ping.payload.data = payload;
+	ping.payload.len = sizeof(payload);
+	env.body_case = WHARF__ENVELOPE__BODY_PING;
+	env.ping = &ping;
+	n = wharf__envelope__get_packed_size(&env);
+	CU_ASSERT_EQUAL(msg_pack(&env, b, 0, n - 1), WH_ERR_TOO_LARGE);
+	CU_ASSERT_EQUAL(buf_len(b), 0);
+	/* Under the limit but over the buffer's cap. */
+	CU_ASSERT_EQUAL(msg_pack(&env, b, 0, WIRE_FRAME_MAX), WH_ERR_TOO_LARGE);
+	CU_ASSERT_EQUAL(buf_len(b), 0);
+	buf_free(b);
+}
+
+static void
+test_unpack_garbage(void)
+{
+	static const struct {
+		const char *what;
+		const uint8_t *p;
+		size_t len;
+	} cases[] = {
+		{ "overlong varint tag",
+		    (const uint8_t *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+		                     "\xff\x01",
+		    11 },
+		{ "wire type 7", (const uint8_t *)"\x0f", 1 },
+		{ "length past the end", (const uint8_t *)"\x12\x10\x00", 3 },
+		{ "truncated varint", (const uint8_t *)"\x08", 1 },
+		{ "field number 0", (const uint8_t *)"\x00\x01", 2 },
+		{ "text", (const uint8_t *)"GET / HTTP/1.1\r\n", 16 },
+	};
+	Wharf__Envelope sentinel = WHARF__ENVELOPE__INIT, *got;
+	char esc[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = &sentinel;
+		TU_CHECK(
+		    msg_unpack(cases[i].p, cases[i].len, &got) == WH_ERR_FORMAT,
+		    "%s (%s) accepted", cases[i].what,
+		    tu_escape(cases[i].p, cases[i].len, esc, sizeof(esc)));
+		TU_CHECK(got == NULL, "%s: *out not NULL", cases[i].what);
+		if (got != &sentinel)
+			msg_free(got);
+	}
+}
+
+static void
+test_unpack_truncated(void)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__MkdirReq mk = WHARF__MKDIR_REQ__INIT;
+	uint8_t packed[64];
+	size_t n, cut;
+
+	mk.path = msg_bytes("/some/dir");
+	mk.parents = 1;
+	env.id = 300;
+	env.body_case = WHARF__ENVELOPE__BODY_MKDIR;
+	env.mkdir = &mk;
+	n = wharf__envelope__get_packed_size(&env);
+	CU_ASSERT_FATAL(n <= sizeof(packed));
+	CU_ASSERT_EQUAL_FATAL(wharf__envelope__pack(&env, packed), n);
+	/* Every proper prefix that cuts into the mkdir body is refused. */
+	for (cut = 4; cut < n; cut++) {
+		TU_CHECK(msg_unpack(packed, cut, &got) == WH_ERR_FORMAT,
+		    "prefix of %zu of %zu bytes accepted", cut, n);
+		msg_free(got);
+		got = NULL;
+	}
+}
+
+static void
+client_hello_with_key(size_t keylen, int *r)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__ClientHello ch;
+	uint8_t key[64];
+	struct buf *b = buf_new(WIRE_FRAME_MAX_PREAUTH);
+
+	/* Not the INIT macro: it casts const away, which clang flags. */
+	wharf__client_hello__init(&ch);
+	*r = WH_ERR_NOMEM;
+	if (b == NULL)
+		return;
+	memset(key, 0x42, sizeof(key));
+	ch.min_version = 1;
+	ch.max_version = 1;
+	ch.ephemeral_key.data = key;
+	ch.ephemeral_key.len = keylen;
+	env.body_case = WHARF__ENVELOPE__BODY_CLIENT_HELLO;
+	env.client_hello = &ch;
+	if ((*r = msg_pack(&env, b, 0, WIRE_FRAME_MAX_PREAUTH)) == 0)
+		*r = msg_unpack(buf_ptr(b), buf_len(b), &got);
+	msg_free(got);
+	buf_free(b);
+}
+
+static void
+test_client_hello_key_length(void)
+{
+	int r;
+
+	client_hello_with_key(31, &r);
+	CU_ASSERT_EQUAL(r, WH_ERR_FORMAT);
+	client_hello_with_key(0, &r);
+	CU_ASSERT_EQUAL(r, WH_ERR_FORMAT);
+	client_hello_with_key(33, &r);
+	CU_ASSERT_EQUAL(r, WH_ERR_FORMAT);
+	client_hello_with_key(WIRE_KEY_LEN, &r);
+	CU_ASSERT_EQUAL(r, 0);
+}
+
+static void
+test_server_hello_lengths(void)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__ServerHello sh = WHARF__SERVER_HELLO__INIT;
+	uint8_t core[8] = { 0 }, sig[WIRE_SIG_LEN + 1] = { 0 };
+	uint8_t confirm[WIRE_CONFIRM_LEN + 1] = { 0 };
+	struct buf *b = buf_new(WIRE_FRAME_MAX_PREAUTH);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	sh.core.data = core;
+	sh.core.len = sizeof(core);
+	sh.signature.data = sig;
+	sh.key_confirm.data = confirm;
+	env.body_case = WHARF__ENVELOPE__BODY_SERVER_HELLO;
+	env.server_hello = &sh;
+
+	sh.signature.len = WIRE_SIG_LEN;
+	sh.key_confirm.len = WIRE_CONFIRM_LEN;
+	CU_ASSERT_EQUAL(msg_pack(&env, b, 0, WIRE_FRAME_MAX_PREAUTH), 0);
+	CU_ASSERT_EQUAL(msg_unpack(buf_ptr(b), buf_len(b), &got), 0);
+	msg_free(got);
+	got = NULL;
+
+	buf_reset(b);
+	sh.signature.len = WIRE_SIG_LEN - 1;
+	CU_ASSERT_EQUAL(msg_pack(&env, b, 0, WIRE_FRAME_MAX_PREAUTH), 0);
+	CU_ASSERT_EQUAL(
+	    msg_unpack(buf_ptr(b), buf_len(b), &got), WH_ERR_FORMAT);
+	msg_free(got);
+	got = NULL;
+
+	buf_reset(b);
+	sh.signature.len = WIRE_SIG_LEN;
+	sh.key_confirm.len = WIRE_CONFIRM_LEN + 1;
+	CU_ASSERT_EQUAL(msg_pack(&env, b, 0, WIRE_FRAME_MAX_PREAUTH), 0);
+	CU_ASSERT_EQUAL(
+	    msg_unpack(buf_ptr(b), buf_len(b), &got), WH_ERR_FORMAT);
+	msg_free(got);
+	buf_free(b);
+}
+
+static int
+list_part_with_name(const void *name, size_t len)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__ListPart lp = WHARF__LIST_PART__INIT;
+	Wharf__FileInfo fi = WHARF__FILE_INFO__INIT, *ptr = &fi;
+	struct buf *b = buf_new(WIRE_FRAME_MAX);
+	int r;
+
+	if (b == NULL)
+		return WH_ERR_NOMEM;
+	fi.name.data = (uint8_t *)(uintptr_t)name;
+	fi.name.len = len;
+	lp.n_entries = 1;
+	lp.entries = &ptr;
+	env.body_case = WHARF__ENVELOPE__BODY_LIST_PART;
+	env.list_part = &lp;
+	if ((r = msg_pack(&env, b, 0, WIRE_FRAME_MAX)) == 0)
+		r = msg_unpack(buf_ptr(b), buf_len(b), &got);
+	msg_free(got);
+	buf_free(b);
+	return r;
+}
+
+static void
+test_list_part_names(void)
+{
+	char name[WIRE_NAME_MAX + 1];
+
+	memset(name, 'n', sizeof(name));
+	CU_ASSERT_EQUAL(list_part_with_name(name, WIRE_NAME_MAX), 0);
+	CU_ASSERT_EQUAL(
+	    list_part_with_name(name, WIRE_NAME_MAX + 1), WH_ERR_FORMAT);
+	CU_ASSERT_EQUAL(list_part_with_name("a\0b", 3), WH_ERR_FORMAT);
+}
+
+static void
+test_unknown_fields(void)
+{
+	/* id = 5, then field 99 (varint) = 1. */
+	static const uint8_t unknown_field[] = { 0x08, 0x05, 0x98, 0x06, 0x01 };
+	/* id = 5, then an empty body in field 1000 (a later version's). */
+	static const uint8_t unknown_body[] = { 0x08, 0x05, 0xc2, 0x3e, 0x00 };
+	Wharf__Envelope *got = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(
+	    msg_unpack(unknown_field, sizeof(unknown_field), &got), 0);
+	CU_ASSERT_EQUAL(got->id, 5);
+	CU_ASSERT_EQUAL(got->body_case, WHARF__ENVELOPE__BODY__NOT_SET);
+	CU_ASSERT_STRING_EQUAL(msg_body_name(got->body_case), "unknown");
+	msg_free(got);
+	got = NULL;
+	CU_ASSERT_EQUAL_FATAL(
+	    msg_unpack(unknown_body, sizeof(unknown_body), &got), 0);
+	CU_ASSERT_EQUAL(got->id, 5);
+	CU_ASSERT_EQUAL(got->body_case, WHARF__ENVELOPE__BODY__NOT_SET);
+	msg_free(got);
+}
+
+static void
+test_msg_text(void)
+{
+	ProtobufCBinaryData b;
+	char out[10];
+
+	b = msg_bytes("abc");
+	memset(out, 'X', sizeof(out));
+	CU_ASSERT_EQUAL(msg_text(&b, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "abc");
+
+	b.data = (uint8_t *)(uintptr_t) "a\0b";
+	b.len = 3;
+	CU_ASSERT_EQUAL(msg_text(&b, out, sizeof(out)), WH_ERR_FORMAT);
+	b.len = 1;
+	CU_ASSERT_EQUAL(msg_text(&b, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "a");
+
+	/* Nine bytes and the NUL fit in ten; ten bytes do not. */
+	b = msg_bytes("123456789");
+	CU_ASSERT_EQUAL(msg_text(&b, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "123456789");
+	b = msg_bytes("1234567890");
+	CU_ASSERT_EQUAL(msg_text(&b, out, sizeof(out)), WH_ERR_TOO_LARGE);
+
+	b.data = NULL;
+	b.len = 0;
+	CU_ASSERT_EQUAL(msg_text(&b, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "");
+}
+
+static void
+test_error_codes(void)
+{
+	static const struct {
+		int err;
+		Wharf__ErrorCode code;
+		const char *name;
+	} map[] = {
+		{ WH_ERR_NOT_FOUND, WHARF__ERROR_CODE__NOT_FOUND, "NOT_FOUND" },
+		{ WH_ERR_EXISTS, WHARF__ERROR_CODE__EXISTS, "EXISTS" },
+		{ WH_ERR_NOT_EMPTY, WHARF__ERROR_CODE__NOT_EMPTY, "NOT_EMPTY" },
+		{ WH_ERR_PERMISSION, WHARF__ERROR_CODE__PERMISSION,
+		    "PERMISSION" },
+		{ WH_ERR_INVALID_PATH, WHARF__ERROR_CODE__INVALID_PATH,
+		    "INVALID_PATH" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		TU_CHECK(msg_code_from_err(map[i].err) == map[i].code,
+		    "%s: wrong wire code", map[i].name);
+		TU_CHECK(msg_err_from_code(msg_code_from_err(map[i].err)) ==
+		        map[i].err,
+		    "%s: no round trip", map[i].name);
+		TU_CHECK(strcmp(msg_code_name(map[i].code), map[i].name) == 0,
+		    "%s: name %s", map[i].name, msg_code_name(map[i].code));
+	}
+	/* Internal detail never crosses the wire. */
+	CU_ASSERT_EQUAL(
+	    msg_code_from_err(WH_ERR_CORRUPT), WHARF__ERROR_CODE__INTERNAL);
+	CU_ASSERT_EQUAL(msg_code_from_err(-9999), WHARF__ERROR_CODE__INTERNAL);
+	/* A code this version does not know is a generic remote error. */
+	CU_ASSERT_EQUAL(msg_err_from_code(WHARF__ERROR_CODE__ERR_UNSPECIFIED),
+	    WH_ERR_REMOTE);
+	CU_ASSERT_EQUAL(
+	    msg_err_from_code((Wharf__ErrorCode)999), WH_ERR_REMOTE);
+	CU_ASSERT_STRING_EQUAL(msg_code_text(WHARF__ERROR_CODE__NOT_FOUND),
+	    "no such file or directory");
+}
+
+void
+register_msg_tests(void)
+{
+	CU_pSuite s = CU_add_suite("msg", NULL, NULL);
+
+	if (s == NULL)
+		return;
+	CU_add_test(s, "round trip: mkdir", test_round_trip_mkdir);
+	CU_add_test(s, "round trip: list_part", test_round_trip_list_part);
+	CU_add_test(s, "round trip: error", test_round_trip_error);
+	CU_add_test(s, "round trip: auth", test_round_trip_auth);
+	CU_add_test(s, "round trip: ping", test_round_trip_ping);
+	CU_add_test(s, "round trip: rename", test_round_trip_rename);
+	CU_add_test(s, "pack over the limit", test_pack_limit);
+	CU_add_test(s, "unpack garbage", test_unpack_garbage);
+	CU_add_test(s, "unpack truncated", test_unpack_truncated);
+	CU_add_test(s, "ClientHello key length", test_client_hello_key_length);
+	CU_add_test(s, "ServerHello field lengths", test_server_hello_lengths);
+	CU_add_test(s, "ListPart names", test_list_part_names);
+	CU_add_test(s, "unknown fields and bodies", test_unknown_fields);
+	CU_add_test(s, "msg_text", test_msg_text);
+	CU_add_test(s, "wire error codes", test_error_codes);
+}
