@@ -124,10 +124,12 @@ hs_client_init(struct hs_client *c, const uint8_t *psk, int want_plaintext,
     uint64_t features)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
-	Wharf__ClientHello hello = WHARF__CLIENT_HELLO__INIT;
+	Wharf__ClientHello hello;
 	uint8_t preface[WIRE_PREFACE_LEN];
 	int r;
 
+	/* The INIT macro casts const away; the function does not. */
+	wharf__client_hello__init(&hello);
 	memset(c, 0, sizeof(*c));
 	if ((c->sent = buf_new(WIRE_FRAME_MAX_PREAUTH)) == NULL)
 		return WH_ERR_NOMEM;
@@ -293,10 +295,12 @@ int
 hs_server_refuse(struct buf *out, int code, const char *message)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
-	Wharf__Error err = WHARF__ERROR__INIT;
+	Wharf__Error err;
 	uint8_t preface[WIRE_PREFACE_LEN];
 	int r;
 
+	/* The INIT macro casts const away; the function does not. */
+	wharf__error__init(&err);
 	wire_preface_encode(preface, WIRE_VERSION_MIN, WIRE_VERSION_MAX);
 	err.code = (Wharf__ErrorCode)code;
 	err.message = (char *)(uintptr_t)message;
@@ -315,7 +319,7 @@ hs_server_respond(const struct hs_server_config *cfg,
 	Wharf__Envelope *env = NULL;
 	Wharf__Envelope reply = WHARF__ENVELOPE__INIT;
 	Wharf__ServerHello sh = WHARF__SERVER_HELLO__INIT;
-	Wharf__ServerHelloCore core = WHARF__SERVER_HELLO_CORE__INIT;
+	Wharf__ServerHelloCore core;
 	Wharf__ClientHello *ch;
 	struct wire_preface cp, mine = { WIRE_VERSION_MIN, WIRE_VERSION_MAX };
 	uint8_t spreface[WIRE_PREFACE_LEN], eph_pk[WIRE_KEY_LEN];
@@ -328,6 +332,8 @@ hs_server_respond(const struct hs_server_config *cfg,
 	uint16_t version;
 	int r;
 
+	/* The INIT macro casts const away; the function does not. */
+	wharf__server_hello_core__init(&core);
 	memset(res, 0, sizeof(*res));
 	if ((r = wire_preface_decode(client_preface, WIRE_PREFACE_LEN, &cp)) !=
 	    0)

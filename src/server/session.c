@@ -57,8 +57,10 @@ int
 session_send_error(struct session *s, uint32_t id, int err, const char *message)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
-	Wharf__Error e = WHARF__ERROR__INIT;
+	Wharf__Error e;
 
+	/* The INIT macro casts const away; the function does not. */
+	wharf__error__init(&e);
 	e.code = msg_code_from_err(err);
 	e.message = (char *)(uintptr_t)(message != NULL && message[0] ?
 	        message :
