@@ -59,6 +59,16 @@ int sandbox_open_at(const struct sandbox *sb, const char *vpath, int flags,
 int sandbox_open_parent(const struct sandbox *sb, const char *vpath,
     int *dirfdp, char name[SANDBOX_NAME_MAX]) WH_MUST_CHECK;
 
+/* mkdir -p of vpath beneath the root (mode 0755). */
+int sandbox_mkdirs(const struct sandbox *sb, const char *vpath) WH_MUST_CHECK;
+
+/*
+ * A sandbox whose root is the folder vpath of sb (a user's home): paths
+ * in it can no more leave the home than paths in sb can leave its root.
+ */
+int sandbox_open_sub(const struct sandbox *sb, const char *vpath,
+    struct sandbox *out) WH_MUST_CHECK;
+
 /* The last component of a normalised vpath ("" for "/"). */
 const char *sandbox_basename(const char *vpath);
 

@@ -15,6 +15,7 @@
 #include "wharf.pb-c.h"
 #include "wharf/channel.h"
 #include "wharf/keys.h"
+#include "wharf/protect.h"
 #include "wharf/sandbox.h"
 #include "wharf/users.h"
 
@@ -45,6 +46,8 @@ struct server {
 	atomic_uint_fast64_t next_session_id;
 	sem_t pwhash_slots; /* Argon2id runs at once: bounds memory */
 	uint64_t max_file_size; /* 0: unlimited */
+	char root_real[PATH_MAX]; /* canonical path of the root */
+	struct protect_store *protect; /* passcode-protected files */
 	const char *stats_path; /* CSV of transfers, or NULL */
 };
 
@@ -64,6 +67,12 @@ struct session {
 	char logpath[SANDBOX_VPATH_MAX]; /* the path the log line names */
 	uint64_t features; /* negotiated feature bits */
 	struct upload *up; /* the open upload, if any */
+	struct sandbox *sb; /* the user's view: root or home */
+	struct sandbox home_sb; /* opened at the home, if any */
+	char home[USERS_HOME_MAX]; /* "" or "/sub" below the root */
+	uint64_t quota; /* bytes, 0: none */
+	uint64_t usage; /* bytes in the home, as last counted */
+	double usage_at; /* when (monotonic seconds) */
 	Wharf__Envelope *pending[SESSION_PENDING_MAX];
 	int npending; /* requests read ahead, in order */
 	size_t pending_bytes;
@@ -118,5 +127,34 @@ int session_fail(struct session *s, int r, const char *fmt, ...)
 int session_resolve(struct session *s, const ProtobufCBinaryData *path,
     char out[SANDBOX_VPATH_MAX]);
 int session_require_rw(struct session *s);
+
+/* Access rules (server/access.c). */
+
+/* Canonical path below the server root of an open fd ("/a/b"), which is
+ * what the protection store is keyed by: symlinks cannot alias it. */
+int session_rpath_fd(
+    struct session *s, int fd, char out[SANDBOX_VPATH_MAX]) WH_MUST_CHECK;
+/* The same for a name inside an open folder. */
+int session_rpath_at(struct session *s, int dirfd, const char *name,
+    char out[SANDBOX_VPATH_MAX]) WH_MUST_CHECK;
+/*
+ * 0 if rpath is not protected or passcode opens it. Otherwise waits
+ * PROTECT_DELAY_MS and returns WH_ERR_PERMISSION with the same text for a
+ * missing and a wrong passcode.
+ */
+int session_check_passcode(struct session *s, const char *rpath,
+    const ProtobufCBinaryData *passcode) WH_MUST_CHECK;
+/*
+ * Quota: fails with TOO_LARGE (and the numbers) if storing size bytes,
+ * replacing old bytes (target and partial), would take the user's home
+ * past its quota.
+ */
+int session_check_quota(
+    struct session *s, uint64_t size, uint64_t old) WH_MUST_CHECK;
+/* After a commit: keep the cached usage current. */
+void session_note_usage(struct session *s, uint64_t added, uint64_t removed);
+
+int ops_protect(struct session *s, uint32_t id, const Wharf__ProtectReq *m);
+int ops_unprotect(struct session *s, uint32_t id, const Wharf__UnprotectReq *m);
 
 #endif

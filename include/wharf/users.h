@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The users file: one user a line, "name:argon2id-hash:rw|ro", optionally
- * followed by ":key=value" fields that later features add. Mode 0600,
+ * followed by ":home=/SUBDIR" (the user sees only that subtree of the
+ * root) and ":quota=BYTES"; other ":key=value" fields are kept as read. Mode 0600,
  * always replaced atomically. Passwords exist in memory only long enough
  * to hash or verify them.
  */
@@ -9,6 +10,7 @@
 #define WHARF_USERS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sodium.h>
 
@@ -20,11 +22,15 @@
 #define USERS_FILE_MAX (16u * 1024u * 1024u)
 #define USERS_FILE_NAME "users"
 
+#define USERS_HOME_MAX 1024
+
 struct user {
 	char name[USERS_NAME_MAX + 1];
 	char hash[crypto_pwhash_STRBYTES];
 	int read_only;
-	char extra[USERS_EXTRA_MAX]; /* trailing fields, kept as read */
+	char home[USERS_HOME_MAX]; /* "" or a normalised "/sub/dir" */
+	uint64_t quota; /* bytes over the home; 0: none */
+	char extra[USERS_EXTRA_MAX]; /* unknown trailing fields, kept */
 };
 
 struct users {
@@ -58,6 +64,13 @@ int users_remove(struct users *u, const char *name) WH_MUST_CHECK;
  */
 int users_verify(const char *path, const char *name, const char *password,
     struct user *out) WH_MUST_CHECK;
+
+/*
+ * Sets usr's home from a path below the root ("alice", "/teams/a"):
+ * normalised, no "..", no ':'; "" or "/" clears it. WH_ERR_INVALID_ARG
+ * otherwise.
+ */
+int users_set_home(struct user *usr, const char *home) WH_MUST_CHECK;
 
 /* A random password for the first admin: 20 characters, base64url. */
 void users_random_password(char *out, size_t outlen);

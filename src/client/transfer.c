@@ -870,6 +870,7 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 		fprintf(stderr, "wharf: put: %s: %s\n", dest, c->errmsg);
 		t.failures++;
 		t.lost = c->lost;
+		r = 0; /* reported */
 		goto out;
 	}
 	dest_is_dir = r == 0 && type == WHARF__FILE_TYPE__TYPE_DIR;
@@ -1205,6 +1206,7 @@ cancel_inflight(struct tctx *t)
 
 struct listing {
 	struct tctx *t;
+	size_t toplen; /* the tree's top, without trailing slashes */
 	const char *remote;
 	const char *local;
 	char ***dirs; /* pairs: remote, local */
@@ -1259,7 +1261,8 @@ collect_entries(void *arg, const Wharf__Envelope *part)
 		lp = path_join(l->local, name);
 		if (rp == NULL || lp == NULL) {
 			r = WH_ERR_NOMEM;
-		} else if (excluded(l->t->o, rp + strlen(l->remote) + 1)) {
+		} else if (excluded(l->t->o,
+		               rp + l->toplen + (rp[l->toplen] == '/'))) {
 			;
 		} else if (fi->type == WHARF__FILE_TYPE__TYPE_DIR) {
 			r = push_dir(l, rp, lp);
@@ -1289,14 +1292,17 @@ get_walk(struct tctx *t, const char *remote, const char *local, char ***dirs,
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
-	struct listing l = { t, NULL, NULL, dirs, ndirs, capdirs, 0 };
-	size_t k;
+	struct listing l = { t, 0, NULL, NULL, dirs, ndirs, capdirs, 0 };
+	size_t k, first = *ndirs;
 	int r;
 
+	l.toplen = strlen(remote);
+	while (l.toplen > 0 && remote[l.toplen - 1] == '/')
+		l.toplen--;
 	if ((r = push_dir(&l, remote, local)) != 0)
 		return r;
-	/* The base of the relative path for --exclude. */
-	for (k = 0; k < *ndirs; k += 2) {
+	/* Only this tree's folders: earlier trees are listed already. */
+	for (k = first; k < *ndirs; k += 2) {
 		l.remote = (*dirs)[k];
 		l.local = (*dirs)[k + 1];
 		lr.path = msg_bytes(l.remote);

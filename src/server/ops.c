@@ -148,11 +148,10 @@ op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 
 	if ((r = session_resolve(s, &req->path, vpath)) != 0)
 		return r;
-	r = sandbox_open_at(&s->srv->sb, vpath, O_RDONLY | O_DIRECTORY, 0, &fd);
+	r = sandbox_open_at(s->sb, vpath, O_RDONLY | O_DIRECTORY, 0, &fd);
 	if (r == WH_ERR_NOT_DIR) {
 		/* ls of a file lists that file, as ls(1) does. */
-		if ((r = sandbox_open_at(&s->srv->sb, vpath, O_PATH, 0, &fd)) !=
-		    0)
+		if ((r = sandbox_open_at(s->sb, vpath, O_PATH, 0, &fd)) != 0)
 			return r;
 		if (fstat(fd, &one.st) != 0) {
 			r = wh_err_from_errno(errno);
@@ -225,7 +224,7 @@ op_stat(struct session *s, uint32_t id, const Wharf__StatReq *req)
 	int fd, r;
 
 	if ((r = session_resolve(s, &req->path, vpath)) != 0 ||
-	    (r = sandbox_open_at(&s->srv->sb, vpath, O_PATH, 0, &fd)) != 0)
+	    (r = sandbox_open_at(s->sb, vpath, O_PATH, 0, &fd)) != 0)
 		return r;
 	if (fstat(fd, &st) != 0) {
 		r = wh_err_from_errno(errno);
@@ -260,8 +259,8 @@ op_cd(struct session *s, uint32_t id, const Wharf__CdReq *req)
 	int fd, r;
 
 	if ((r = session_resolve(s, &req->path, vpath)) != 0 ||
-	    (r = sandbox_open_at(
-	         &s->srv->sb, vpath, O_PATH | O_DIRECTORY, 0, &fd)) != 0)
+	    (r = sandbox_open_at(s->sb, vpath, O_PATH | O_DIRECTORY, 0, &fd)) !=
+	        0)
 		return r == WH_ERR_NOT_FOUND ?
 		    session_fail(s, r, "%s", "no such directory") :
 		    r;
@@ -290,7 +289,7 @@ make_dir(struct session *s, const char *vpath, int exist_ok)
 
 	if (vpath[1] == '\0')
 		return exist_ok ? 0 : WH_ERR_EXISTS;
-	if ((r = sandbox_open_parent(&s->srv->sb, vpath, &dfd, name)) != 0)
+	if ((r = sandbox_open_parent(s->sb, vpath, &dfd, name)) != 0)
 		return r == WH_ERR_NOT_FOUND ?
 		    session_fail(s, r, "%s", "no such directory") :
 		    r;
@@ -301,7 +300,7 @@ make_dir(struct session *s, const char *vpath, int exist_ok)
 	 * check goes through the jail, never through a link leading out. */
 	if (r == WH_ERR_EXISTS && exist_ok &&
 	    (r = sandbox_open_at(
-	         &s->srv->sb, vpath, O_PATH | O_DIRECTORY, 0, &probe)) == 0)
+	         s->sb, vpath, O_PATH | O_DIRECTORY, 0, &probe)) == 0)
 		close(probe);
 	return r;
 }
@@ -345,7 +344,7 @@ op_rmdir(struct session *s, uint32_t id, const Wharf__RmdirReq *req)
 	if (vpath[1] == '\0')
 		return session_fail(
 		    s, WH_ERR_PERMISSION, "%s", "cannot remove the root");
-	if ((r = sandbox_open_parent(&s->srv->sb, vpath, &dfd, name)) != 0)
+	if ((r = sandbox_open_parent(s->sb, vpath, &dfd, name)) != 0)
 		return r;
 	if (unlinkat(dfd, name, AT_REMOVEDIR) != 0)
 		r = wh_err_from_errno(errno);
@@ -367,7 +366,7 @@ op_remove(struct session *s, uint32_t id, const Wharf__RemoveReq *req)
 		return r;
 	if (vpath[1] == '\0')
 		return WH_ERR_IS_DIR;
-	if ((r = sandbox_open_parent(&s->srv->sb, vpath, &dfd, name)) != 0)
+	if ((r = sandbox_open_parent(s->sb, vpath, &dfd, name)) != 0)
 		return r;
 	/* unlink(2) of a directory says EISDIR on Linux, but only for
 	 * some filesystems; ask first so the answer is always the same. */
@@ -400,16 +399,15 @@ op_rename(struct session *s, uint32_t id, const Wharf__RenameReq *req)
 		return session_fail(
 		    s, WH_ERR_INVALID_PATH, "%s", "cannot move the root");
 	/* mv a dir/ puts a inside dir, as mv(1) does. */
-	if (sandbox_open_at(&s->srv->sb, to, O_PATH | O_DIRECTORY, 0, &probe) ==
-	    0) {
+	if (sandbox_open_at(s->sb, to, O_PATH | O_DIRECTORY, 0, &probe) == 0) {
 		close(probe);
 		if (snprintf(into, sizeof(into), "%s/%s", to[1] ? to : "",
 		        sandbox_basename(from)) >= (int)sizeof(into))
 			return WH_ERR_INVALID_PATH;
 		snprintf(to, sizeof(to), "%s", into);
 	}
-	if ((r = sandbox_open_parent(&s->srv->sb, from, &ffd, fname)) != 0 ||
-	    (r = sandbox_open_parent(&s->srv->sb, to, &tfd, tname)) != 0)
+	if ((r = sandbox_open_parent(s->sb, from, &ffd, fname)) != 0 ||
+	    (r = sandbox_open_parent(s->sb, to, &tfd, tname)) != 0)
 		goto out;
 	/* Never replace: a rename must not lose the file it lands on. */
 	if (renameat2(ffd, fname, tfd, tname, RENAME_NOREPLACE) != 0) {

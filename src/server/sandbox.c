@@ -304,3 +304,47 @@ sandbox_open_parent(const struct sandbox *sb, const char *vpath, int *dirfdp,
 	snprintf(name, SANDBOX_NAME_MAX, "%s", base);
 	return sandbox_open_at(sb, parent, O_PATH | O_DIRECTORY, 0, dirfdp);
 }
+
+int
+sandbox_mkdirs(const struct sandbox *sb, const char *vpath)
+{
+	char prefix[SANDBOX_VPATH_MAX], name[SANDBOX_NAME_MAX];
+	size_t i, n = strlen(vpath);
+	int dfd, fd, r;
+
+	if (n >= sizeof(prefix))
+		return WH_ERR_INVALID_PATH;
+	for (i = 1; i <= n; i++) {
+		if (vpath[i] != '/' && vpath[i] != '\0')
+			continue;
+		memcpy(prefix, vpath, i);
+		prefix[i] = '\0';
+		if ((r = sandbox_open_parent(sb, prefix, &dfd, name)) != 0)
+			return r;
+		r = mkdirat(dfd, name, 0755) == 0 || errno == EEXIST ?
+		    0 :
+		    wh_err_from_errno(errno);
+		close(dfd);
+		if (r != 0)
+			return r;
+	}
+	/* Whatever existed must be a folder reached inside the jail. */
+	if ((r = sandbox_open_at(sb, vpath, O_PATH | O_DIRECTORY, 0, &fd)) != 0)
+		return r;
+	close(fd);
+	return 0;
+}
+
+int
+sandbox_open_sub(
+    const struct sandbox *sb, const char *vpath, struct sandbox *out)
+{
+	int fd, r;
+
+	if ((r = sandbox_open_at(sb, vpath, O_RDONLY | O_DIRECTORY, 0, &fd)) !=
+	    0)
+		return r;
+	out->root_fd = fd;
+	out->walk_only = sb->walk_only;
+	return 0;
+}

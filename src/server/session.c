@@ -70,6 +70,28 @@ session_send_error(struct session *s, uint32_t id, int err, const char *message)
 	return session_send(s, id, &env);
 }
 
+/* A user with a home sees only that folder, as "/". Made at the first
+ * login, beneath the root like any other path. */
+static int
+open_home(struct session *s)
+{
+	int r;
+
+	if (s->home[0] == '\0') {
+		s->sb = &s->srv->sb;
+		return 0;
+	}
+	if ((r = sandbox_mkdirs(&s->srv->sb, s->home)) != 0 ||
+	    (r = sandbox_open_sub(&s->srv->sb, s->home, &s->home_sb)) != 0) {
+		log_error("session=%llu user=%s home %s: %s",
+		    (unsigned long long)s->id, s->user, s->home,
+		    wh_strerror(r));
+		return r;
+	}
+	s->sb = &s->home_sb;
+	return 0;
+}
+
 static int
 authenticate(struct session *s, int64_t deadline)
 {
@@ -108,7 +130,14 @@ authenticate(struct session *s, int64_t deadline)
 		if (r == 0) {
 			snprintf(s->user, sizeof(s->user), "%s", usr.name);
 			s->read_only = usr.read_only;
+			s->quota = usr.quota;
+			memcpy(s->home, usr.home, sizeof(s->home));
 			sodium_memzero(&usr, sizeof(usr));
+			if ((r = open_home(s)) != 0) {
+				(void)session_send_error(s, req->id, r,
+				    "cannot open your home folder");
+				break;
+			}
 			ok.user = msg_bytes(s->user);
 			ok.read_only = s->read_only != 0;
 			ok.cwd = msg_bytes(s->cwd);
@@ -307,6 +336,8 @@ session_serve_authenticated(struct server *srv, struct channel *ch,
 	snprintf(s.user, sizeof(s.user), "%s", user);
 	s.read_only = read_only;
 	s.features = features;
+	s.sb = &srv->sb;
+	s.home_sb.root_fd = -1;
 	channel_set_limit(ch, WIRE_FRAME_MAX);
 	request_loop(&s);
 	xfer_session_end(&s);
@@ -331,6 +362,7 @@ session_serve(struct server *srv, int fd, const char *peer)
 	snprintf(s.peer, sizeof(s.peer), "%s", peer);
 	snprintf(s.cwd, sizeof(s.cwd), "/");
 	snprintf(s.user, sizeof(s.user), "-");
+	s.home_sb.root_fd = -1;
 	if ((io = wire_io_new(fd)) == NULL) {
 		close(fd);
 		return;
@@ -373,6 +405,8 @@ session_serve(struct server *srv, int fd, const char *peer)
 	xfer_session_end(&s);
 	drop_pending(&s);
 out:
+	if (s.sb == &s.home_sb)
+		sandbox_close(&s.home_sb);
 	log_info("session=%llu peer=%s user=%s disconnect secs=%.2f "
 	         "bytes_in=%llu bytes_out=%llu",
 	    (unsigned long long)s.id, s.peer, s.user, mono_sec() - t0,

@@ -15,6 +15,7 @@
 
 #include "wharf/file.h"
 #include "wharf/server.h"
+#include "wharf/strnum.h"
 #include "wharf/tty.h"
 #include "wharf/users.h"
 
@@ -22,13 +23,21 @@ static void
 user_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: wharf user add NAME [--state DIR] [--read-only]\n"
+	    "usage: wharf user add NAME [--state DIR] [--read-only] "
+	    "[--home SUBDIR] [--quota SIZE]\n"
+	    "       wharf user mod NAME [--state DIR] [--read-only | "
+	    "--read-write]\n"
+	    "                      [--home SUBDIR | --no-home] "
+	    "[--quota SIZE | --quota none]\n"
 	    "       wharf user del NAME [--state DIR]\n"
 	    "       wharf user passwd NAME [--state DIR]\n"
 	    "       wharf user list [--state DIR]\n"
 	    "\n"
 	    "The password is typed twice on a terminal, or read as one line "
-	    "from\nstandard input otherwise. State defaults to %s.\n",
+	    "from\nstandard input otherwise. A home confines the user to "
+	    "that folder of\nthe root (created at the first login); a quota "
+	    "(e.g. 10G) caps the bytes\nstored in it. State defaults to "
+	    "%s.\n",
 	    SERVER_STATE_DEFAULT);
 }
 
@@ -64,21 +73,62 @@ read_new_password(char *out, size_t outlen)
 	return 0;
 }
 
+struct user_change {
+	int read_only; /* -1: unchanged */
+	const char *home; /* NULL: unchanged; "": none */
+	int set_quota;
+	uint64_t quota;
+};
+
+static int
+apply_change(struct user *usr, const struct user_change *ch)
+{
+	if (ch->read_only >= 0)
+		usr->read_only = ch->read_only;
+	if (ch->home != NULL && users_set_home(usr, ch->home) != 0) {
+		fprintf(stderr,
+		    "wharf: --home %s: expected a folder below "
+		    "the root, without '..' or ':'\n",
+		    ch->home);
+		return WH_ERR_INVALID_ARG;
+	}
+	if (ch->set_quota)
+		usr->quota = ch->quota;
+	return 0;
+}
+
+static void
+print_user(const struct user *usr)
+{
+	char q[32] = "-";
+
+	if (usr->quota > 0)
+		snprintf(q, sizeof(q), "%llu", (unsigned long long)usr->quota);
+	printf("%s\t%s\thome=%s\tquota=%s%s%s\n", usr->name,
+	    usr->read_only ? "ro" : "rw", usr->home[0] ? usr->home : "/", q,
+	    usr->extra[0] ? "\t" : "", usr->extra);
+}
+
 int
 user_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "state", required_argument, NULL, 's' },
 		{ "read-only", no_argument, NULL, 'r' },
+		{ "read-write", no_argument, NULL, 'w' },
+		{ "home", required_argument, NULL, 'H' },
+		{ "no-home", no_argument, NULL, 'N' },
+		{ "quota", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *state = SERVER_STATE_DEFAULT, *verb, *name = NULL;
 	char path[PATH_MAX], lockpath[PATH_MAX];
 	char password[USERS_PASSWORD_MAX + 2];
+	struct user_change ch = { -1, NULL, 0, 0 };
 	struct users u = { 0 };
 	struct user *usr;
-	int c, r, bad, read_only = 0, lockfd = -1, status = 1, changed = 0;
+	int c, r, bad, lockfd = -1, status = 1, changed = 0;
 	size_t i;
 
 	optind = 1;
@@ -88,7 +138,28 @@ user_main(int argc, char **argv)
 			state = optarg;
 			break;
 		case 'r':
-			read_only = 1;
+			ch.read_only = 1;
+			break;
+		case 'w':
+			ch.read_only = 0;
+			break;
+		case 'H':
+			ch.home = optarg;
+			break;
+		case 'N':
+			ch.home = "";
+			break;
+		case 'Q':
+			ch.set_quota = 1;
+			if (strcmp(optarg, "none") == 0)
+				ch.quota = 0;
+			else if (strnum_size(optarg, &ch.quota) != 0 ||
+			    ch.quota == 0) {
+				fprintf(stderr,
+				    "wharf: --quota: expected a size "
+				    "such as 10G, or none\n");
+				return 2;
+			}
 			break;
 		case 'h':
 			user_usage(stdout);
@@ -116,9 +187,18 @@ user_main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(verb, "add") != 0 && strcmp(verb, "del") != 0 &&
-	    strcmp(verb, "passwd") != 0 && strcmp(verb, "list") != 0) {
+	    strcmp(verb, "passwd") != 0 && strcmp(verb, "list") != 0 &&
+	    strcmp(verb, "mod") != 0) {
 		fprintf(stderr, "wharf: user: unknown command '%s'\n", verb);
 		user_usage(stderr);
+		return 2;
+	}
+	if ((ch.read_only >= 0 || ch.home != NULL || ch.set_quota) &&
+	    strcmp(verb, "add") != 0 && strcmp(verb, "mod") != 0) {
+		fprintf(stderr,
+		    "wharf: user %s: --read-only, --home and "
+		    "--quota go with add or mod\n",
+		    verb);
 		return 2;
 	}
 	if (name != NULL && !users_name_valid(name)) {
@@ -134,9 +214,10 @@ user_main(int argc, char **argv)
 		fprintf(stderr, "wharf: state %s: %s\n", state, wh_strerror(r));
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/%s", state, USERS_FILE_NAME);
-	snprintf(
-	    lockpath, sizeof(lockpath), "%s/%s.lock", state, USERS_FILE_NAME);
+	snprintf(path, sizeof(path), "%.*s/%s", PATH_MAX - 32, state,
+	    USERS_FILE_NAME);
+	snprintf(lockpath, sizeof(lockpath), "%.*s/%s.lock", PATH_MAX - 32,
+	    state, USERS_FILE_NAME);
 	if ((lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
 	    flock(lockfd, LOCK_EX) != 0) {
 		fprintf(stderr, "wharf: %s: %s\n", lockpath, strerror(errno));
@@ -149,9 +230,7 @@ user_main(int argc, char **argv)
 	}
 	if (strcmp(verb, "list") == 0) {
 		for (i = 0; i < u.n; i++)
-			printf("%s\t%s%s%s\n", u.v[i].name,
-			    u.v[i].read_only ? "ro" : "rw",
-			    u.v[i].extra[0] ? "\t" : "", u.v[i].extra);
+			print_user(&u.v[i]);
 		status = 0;
 		goto out;
 	}
@@ -166,22 +245,31 @@ user_main(int argc, char **argv)
 	}
 	if (strcmp(verb, "del") == 0) {
 		r = users_remove(&u, name);
-		changed = r == 0;
+	} else if (strcmp(verb, "mod") == 0) {
+		if ((r = apply_change(usr, &ch)) != 0) {
+			status = 2;
+			goto out;
+		}
 	} else {
 		if (read_new_password(password, sizeof(password)) != 0)
 			goto out;
 		if (strlen(password) > USERS_PASSWORD_MAX) {
 			fprintf(stderr,
-			    "wharf: password longer than %d "
-			    "bytes\n",
+			    "wharf: password longer than %d bytes\n",
 			    USERS_PASSWORD_MAX);
 			goto out;
 		}
-		r = usr != NULL ? users_set_password(usr, password) :
-		                  users_add(&u, name, password, read_only);
+		if (usr != NULL)
+			r = users_set_password(usr, password);
+		else if ((r = users_add(&u, name, password, 0)) == 0 &&
+		    (r = apply_change(&u.v[u.n - 1], &ch)) != 0) {
+			sodium_memzero(password, sizeof(password));
+			status = 2;
+			goto out;
+		}
 		sodium_memzero(password, sizeof(password));
-		changed = r == 0;
 	}
+	changed = r == 0;
 	if (r == 0 && changed)
 		r = users_save(path, &u);
 	if (r != 0) {
@@ -192,6 +280,7 @@ user_main(int argc, char **argv)
 	fprintf(stderr, "wharf: user %s %s\n", name,
 	    strcmp(verb, "add") == 0     ? "added" :
 	        strcmp(verb, "del") == 0 ? "deleted" :
+	        strcmp(verb, "mod") == 0 ? "changed" :
 	                                   "password changed");
 	status = 0;
 out:

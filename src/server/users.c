@@ -4,12 +4,14 @@
  * crypto_pwhash_str, interactive limits).
  */
 #include <stdio.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wharf/buf.h"
 #include "wharf/file.h"
+#include "wharf/sandbox.h"
 #include "wharf/users.h"
 
 #define USERS_LINE_MAX \
@@ -31,6 +33,54 @@ users_name_valid(const char *name)
 			return 0;
 	}
 	return 1;
+}
+
+int
+users_set_home(struct user *usr, const char *home)
+{
+	char norm[SANDBOX_VPATH_MAX];
+
+	if (strchr(home, ':') != NULL ||
+	    sandbox_join("/", home, strlen(home), norm, sizeof(norm)) != 0 ||
+	    strlen(norm) >= sizeof(usr->home))
+		return WH_ERR_INVALID_ARG;
+	/* "/" is the whole root: the same as no home. */
+	if (strcmp(norm, "/") == 0)
+		usr->home[0] = '\0';
+	else
+		memcpy(usr->home, norm, strlen(norm) + 1); /* fits: checked */
+	return 0;
+}
+
+/* Takes the known ":key=value" fields out of extra; keeps the rest. */
+static int
+parse_extra(struct user *usr, char *extra)
+{
+	char kept[USERS_EXTRA_MAX] = "", *field, *end;
+	unsigned long long q;
+	size_t n = 0;
+
+	while ((field = strsep(&extra, ":")) != NULL) {
+		if (strncmp(field, "home=", 5) == 0) {
+			if (users_set_home(usr, field + 5) != 0 ||
+			    usr->home[0] == '\0')
+				return WH_ERR_CORRUPT;
+		} else if (strncmp(field, "quota=", 6) == 0) {
+			errno = 0;
+			q = strtoull(field + 6, &end, 10);
+			if (errno != 0 || end == field + 6 || *end != '\0' ||
+			    field[6] == '-')
+				return WH_ERR_CORRUPT;
+			usr->quota = q;
+		} else if (field[0] != '\0') {
+			n += (size_t)snprintf(kept + n, sizeof(kept) - n,
+			    "%s%s", n ? ":" : "", field);
+			if (n >= sizeof(kept))
+				return WH_ERR_CORRUPT;
+		}
+	}
+	memcpy(usr->extra, kept, strlen(kept) + 1);
+	return 0;
 }
 
 /* Parses one line (NUL-terminated, no newline) into usr. */
@@ -58,7 +108,7 @@ parse_line(char *line, struct user *usr)
 	memcpy(usr->hash, hash, strlen(hash) + 1);
 	usr->read_only = rights[1] == 'o';
 	if (extra != NULL)
-		memcpy(usr->extra, extra, strlen(extra) + 1);
+		return parse_extra(usr, extra);
 	return 0;
 }
 
@@ -126,8 +176,14 @@ users_save(const char *path, const struct users *u)
 	for (i = 0; i < u->n && r == 0; i++) {
 		const struct user *usr = &u->v[i];
 
-		n = snprintf(line, sizeof(line), "%s:%s:%s%s%s\n", usr->name,
-		    usr->hash, usr->read_only ? "ro" : "rw",
+		char quota[32] = "";
+
+		if (usr->quota > 0)
+			snprintf(quota, sizeof(quota), ":quota=%llu",
+			    (unsigned long long)usr->quota);
+		n = snprintf(line, sizeof(line), "%s:%s:%s%s%s%s%s%s\n",
+		    usr->name, usr->hash, usr->read_only ? "ro" : "rw",
+		    usr->home[0] ? ":home=" : "", usr->home, quota,
 		    usr->extra[0] ? ":" : "", usr->extra);
 		if (n < 0 || (size_t)n >= sizeof(line))
 			r = WH_ERR_TOO_LARGE;

@@ -206,8 +206,7 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	up->mtime_sec = m->mtime_sec;
 	up->mtime_nsec = m->mtime_nsec < 1000000000u ? m->mtime_nsec : 0;
 	up->mode = m->mode & 0777;
-	if ((r = sandbox_open_parent(&s->srv->sb, up->vpath, &pfd, up->name)) !=
-	    0) {
+	if ((r = sandbox_open_parent(s->sb, up->vpath, &pfd, up->name)) != 0) {
 		if (r == WH_ERR_NOT_FOUND)
 			session_fail(s, r, "no such directory");
 		goto fail;
@@ -412,7 +411,8 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	}
 	times[0].tv_sec = times[1].tv_sec = (time_t)up->mtime_sec;
 	times[0].tv_nsec = times[1].tv_nsec = (long)up->mtime_nsec;
-	if (fchmod(up->fd, up->mode) != 0 || futimens(up->fd, times) != 0 ||
+	if (ftruncate(up->fd, (off_t)up->size) != 0 ||
+	    fchmod(up->fd, up->mode) != 0 || futimens(up->fd, times) != 0 ||
 	    fsync(up->fd) != 0 ||
 	    renameat(up->dirfd, up->part, up->dirfd, up->name) != 0) {
 		r = wh_err_from_errno(errno);
@@ -532,7 +532,7 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 		    "chunk size %u outside "
 		    "%u..%u",
 		    m->chunk_size, XFER_CHUNK_MIN, XFER_CHUNK_MAX);
-	if ((r = sandbox_open_at(&s->srv->sb, vpath, O_RDONLY, 0, &fd)) != 0)
+	if ((r = sandbox_open_at(s->sb, vpath, O_RDONLY, 0, &fd)) != 0)
 		return r;
 	if (fstat(fd, &st) != 0) {
 		r = wh_err_from_errno(errno);
@@ -619,7 +619,7 @@ xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m)
 
 	if ((r = session_resolve(s, &m->path, vpath)) != 0 ||
 	    (r = alg_from_wire(s, m->hash, &alg)) != 0 ||
-	    (r = sandbox_open_at(&s->srv->sb, vpath, O_RDONLY, 0, &fd)) != 0)
+	    (r = sandbox_open_at(s->sb, vpath, O_RDONLY, 0, &fd)) != 0)
 		return r;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);

@@ -52,7 +52,13 @@ test_add_save_load(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_EQUAL(strncmp(a->hash, "$argon2id$", 10), 0);
 	CU_ASSERT_PTR_NULL(strstr(a->hash, "alice-pw"));
-	memcpy(a->extra, "quota=5:note=x", sizeof("quota=5:note=x"));
+	/* Known fields are parsed; unknown ones travel along untouched. */
+	memcpy(a->extra, "note=x", sizeof("note=x"));
+	a->quota = 5;
+	CU_ASSERT_EQUAL_FATAL(users_set_home(a, "teams//alice/"), 0);
+	CU_ASSERT_STRING_EQUAL(a->home, "/teams/alice");
+	CU_ASSERT_NOT_EQUAL(users_set_home(a, "../up"), 0);
+	CU_ASSERT_NOT_EQUAL(users_set_home(a, "a:b"), 0);
 	CU_ASSERT_EQUAL_FATAL(users_save(users_path, &u), 0);
 
 	CU_ASSERT_EQUAL_FATAL(stat(users_path, &st), 0);
@@ -65,7 +71,11 @@ test_add_save_load(void)
 	CU_ASSERT_STRING_EQUAL(l.v[0].name, "alice");
 	CU_ASSERT_STRING_EQUAL(l.v[0].hash, u.v[0].hash);
 	CU_ASSERT_FALSE(l.v[0].read_only);
-	CU_ASSERT_STRING_EQUAL(l.v[0].extra, "quota=5:note=x");
+	CU_ASSERT_STRING_EQUAL(l.v[0].extra, "note=x");
+	CU_ASSERT_EQUAL(l.v[0].quota, 5);
+	CU_ASSERT_STRING_EQUAL(l.v[0].home, "/teams/alice");
+	CU_ASSERT_EQUAL(l.v[1].quota, 0);
+	CU_ASSERT_STRING_EQUAL(l.v[1].home, "");
 	CU_ASSERT_STRING_EQUAL(l.v[1].name, "bob");
 	CU_ASSERT_STRING_EQUAL(l.v[1].hash, u.v[1].hash);
 	CU_ASSERT(l.v[1].read_only);

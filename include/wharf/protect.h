@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Passcode-protected files. The store maps a file's canonical path below
+ * the server root to an Argon2id hash of its passcode. It lives in the
+ * state folder (never in the served root), is rewritten atomically on
+ * every change, and is refused whole if any line is damaged: a corrupt
+ * store must never mean silently unprotected files.
+ */
+#ifndef WHARF_PROTECT_H
+#define WHARF_PROTECT_H
+
+#include <stddef.h>
+
+#include "wharf/err.h"
+
+#define PROTECT_FILE_NAME "protected"
+#define PROTECT_PASSCODE_MAX 1024
+/* Pause after a wrong or missing passcode: guessing stays slow. */
+#define PROTECT_DELAY_MS 1000
+
+struct protect_store;
+
+/*
+ * Loads path (a missing file is an empty store). WH_ERR_CORRUPT with
+ * *bad_line set for a damaged file.
+ */
+int protect_store_open(
+    const char *path, struct protect_store **out, int *bad_line) WH_MUST_CHECK;
+void protect_store_free(struct protect_store *ps);
+
+/* 1 if rpath (canonical, "/a/b") is protected. */
+int protect_is(struct protect_store *ps, const char *rpath);
+/* 1 if some protected file lies beneath folder rpath. */
+int protect_any_under(struct protect_store *ps, const char *rpath);
+
+/*
+ * 0 if rpath is not protected or passcode opens it; WH_ERR_PERMISSION
+ * otherwise (the caller waits PROTECT_DELAY_MS and says nothing more).
+ */
+int protect_check(struct protect_store *ps, const char *rpath,
+    const char *passcode) WH_MUST_CHECK;
+
+/* Protects rpath with passcode (replacing an older passcode); saved. */
+int protect_set(struct protect_store *ps, const char *rpath,
+    const char *passcode) WH_MUST_CHECK;
+/* Drops rpath's entry, if any; saved. */
+int protect_clear(struct protect_store *ps, const char *rpath) WH_MUST_CHECK;
+/* Moves entries from one path to another (a file, or a folder and all
+ * beneath it); saved. */
+int protect_rename(
+    struct protect_store *ps, const char *from, const char *to) WH_MUST_CHECK;
+
+#endif
