@@ -20,6 +20,7 @@
 #define CLIENT_CONNECT_TIMEOUT_MS 10000
 #define CLIENT_REPLY_TIMEOUT_MS 120000
 #define CLIENT_ERRMSG_MAX 512
+#define CLIENT_PASSCODE_MAX 1024
 
 /* Exit statuses of the client commands. */
 #define EXIT_OK 0
@@ -49,6 +50,8 @@ struct client {
 	char cwd[SANDBOX_VPATH_MAX];
 	char errmsg[CLIENT_ERRMSG_MAX];
 	int lost; /* the connection is gone */
+	char passcode[CLIENT_PASSCODE_MAX + 1]; /* for protected files */
+	int need_passcode; /* the last refusal asked for one */
 };
 
 /*
@@ -65,6 +68,13 @@ int client_target_parse(const char *s, struct client_target *t) WH_MUST_CHECK;
 int client_open(const struct client_target *t, const struct client_opts *o,
     struct client **out) WH_MUST_CHECK;
 void client_close(struct client *c);
+
+/* Notes what an Error from the server means for the client (a passcode
+ * needed, say) and keeps its text in c->errmsg. */
+void client_note_error(struct client *c, const Wharf__Error *e);
+
+/* The passcode field for a request: empty when none is set. */
+ProtobufCBinaryData client_passcode(const struct client *c);
 
 /*
  * Ctrl-C during a command: armed, SIGINT only raises a flag that long

@@ -22,6 +22,7 @@
 #include "wharf/msg.h"
 #include "wharf/strnum.h"
 #include "wharf/transfer.h"
+#include "wharf/tty.h"
 
 struct cli_cmd {
 	const char *name;
@@ -190,9 +191,10 @@ print_entry_json(const Wharf__FileInfo *fi, const char *name)
 	printf("{\"name\":");
 	cli_json_str(stdout, name);
 	printf(",\"type\":\"%s\",\"size\":%llu,\"mtime\":%lld,"
-	       "\"mtime_nsec\":%u,\"mode\":\"%04o\"}\n",
+	       "\"mtime_nsec\":%u,\"mode\":\"%04o\",\"protected\":%s}\n",
 	    type_name(fi->type), (unsigned long long)fi->size,
-	    (long long)fi->mtime_sec, fi->mtime_nsec, fi->mode & 07777);
+	    (long long)fi->mtime_sec, fi->mtime_nsec, fi->mode & 07777,
+	    fi->protected_ ? "true" : "false");
 }
 
 struct ls_ctx {
@@ -235,8 +237,9 @@ print_entry(struct ls_ctx *l, const Wharf__FileInfo *fi)
 	mode_string(fi->type, fi->mode, mode);
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-	printf("%s %12llu %s %s%s%s%s\n", mode, (unsigned long long)fi->size,
-	    when, on, clean, off, dir ? "/" : "");
+	printf("%s %12llu %s %s%s%s%s%s\n", mode, (unsigned long long)fi->size,
+	    when, on, clean, off, dir ? "/" : "",
+	    fi->protected_ ? "  [protected]" : "");
 }
 
 static int
@@ -520,6 +523,7 @@ rm_one(struct cli *cli, const char *path)
 	Wharf__RemoveReq rm = WHARF__REMOVE_REQ__INIT;
 
 	rm.path = msg_bytes(path);
+	rm.passcode = client_passcode(cli->c);
 	req.body_case = WHARF__ENVELOPE__BODY_REMOVE;
 	req.remove = &rm;
 	return simple_call(cli, &req, "rm", path);
@@ -560,6 +564,7 @@ cmd_mv(struct cli *cli, int argc, char **argv)
 		return usage_fail("mv", "SRC DST");
 	mv.from = msg_bytes(argv[1]);
 	mv.to = msg_bytes(argv[2]);
+	mv.passcode = client_passcode(cli->c);
 	req.body_case = WHARF__ENVELOPE__BODY_RENAME;
 	req.rename = &mv;
 	return simple_call(cli, &req, "mv", argv[1]);
@@ -857,6 +862,98 @@ cmd_ping(struct cli *cli, int argc, char **argv)
 	return ping_run(cli, (int)count, NULL);
 }
 
+/* A passcode: WHARF_PASSCODE in scripts, else asked for (twice when it
+ * is a new one). */
+static int
+read_passcode(
+    const char *env, const char *prompt, int twice, char *out, size_t outlen)
+{
+	char again[CLIENT_PASSCODE_MAX + 1];
+	const char *v = getenv(env);
+	int r;
+
+	if (v != NULL) {
+		if (strlen(v) >= outlen)
+			return WH_ERR_TOO_LARGE;
+		snprintf(out, outlen, "%s", v);
+		return 0;
+	}
+	if ((r = tty_read_secret(prompt, out, outlen)) != 0) {
+		if (r == WH_ERR_UNSUPPORTED)
+			fprintf(stderr,
+			    "wharf: no passcode: set %s or run on "
+			    "a terminal\n",
+			    env);
+		return r;
+	}
+	if (twice) {
+		if ((r = tty_read_secret(
+		         "Repeat passcode: ", again, sizeof(again))) != 0)
+			return r;
+		r = strcmp(out, again) == 0 ? 0 : WH_ERR_INVALID_ARG;
+		sodium_memzero(again, sizeof(again));
+		if (r != 0) {
+			fprintf(stderr, "wharf: passcodes do not match\n");
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int
+cmd_protect(struct cli *cli, int argc, char **argv)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT;
+	Wharf__ProtectReq pr = WHARF__PROTECT_REQ__INIT;
+	char pc[CLIENT_PASSCODE_MAX + 1];
+	int r;
+
+	if (argc != 2)
+		return usage_fail("protect", "PATH");
+	if (read_passcode(
+	        "WHARF_PASSCODE", "New passcode: ", 1, pc, sizeof(pc)) != 0)
+		return EXIT_USAGE;
+	if (pc[0] == '\0') {
+		fprintf(stderr, "wharf: protect: empty passcode refused\n");
+		return EXIT_USAGE;
+	}
+	pr.path = msg_bytes(argv[1]);
+	pr.passcode = msg_bytes(pc);
+	/* Changing an existing passcode: the current one, if known. */
+	pr.current = msg_bytes(getenv("WHARF_PASSCODE_CURRENT") != NULL ?
+	        getenv("WHARF_PASSCODE_CURRENT") :
+	        cli->c->passcode);
+	req.body_case = WHARF__ENVELOPE__BODY_PROTECT;
+	req.protect = &pr;
+	r = simple_call(cli, &req, "protect", argv[1]);
+	sodium_memzero(pc, sizeof(pc));
+	return r;
+}
+
+static int
+cmd_unprotect(struct cli *cli, int argc, char **argv)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT;
+	Wharf__UnprotectReq ur = WHARF__UNPROTECT_REQ__INIT;
+	char pc[CLIENT_PASSCODE_MAX + 1];
+	int r;
+
+	if (argc != 2)
+		return usage_fail("unprotect", "PATH");
+	if (cli->c->passcode[0] != '\0')
+		snprintf(pc, sizeof(pc), "%s", cli->c->passcode);
+	else if (read_passcode(
+	             "WHARF_PASSCODE", "Passcode: ", 0, pc, sizeof(pc)) != 0)
+		return EXIT_USAGE;
+	ur.path = msg_bytes(argv[1]);
+	ur.passcode = msg_bytes(pc);
+	req.body_case = WHARF__ENVELOPE__BODY_UNPROTECT;
+	req.unprotect = &ur;
+	r = simple_call(cli, &req, "unprotect", argv[1]);
+	sodium_memzero(pc, sizeof(pc));
+	return r;
+}
+
 static int cmd_help(struct cli *cli, int argc, char **argv);
 
 static int
@@ -882,6 +979,9 @@ static const struct cli_cmd commands[] = {
 	    cmd_get },
 	{ "put", "[-r] LOCAL... [REMOTE]", "upload files or trees", 1,
 	    cmd_put },
+	{ "protect", "PATH", "require a passcode to read or change a file", 1,
+	    cmd_protect },
+	{ "unprotect", "PATH", "remove a file's passcode", 1, cmd_unprotect },
 	{ "sum", "[--hash ALG] PATH", "hash a remote file on the server", 1,
 	    cmd_sum },
 	{ "lls", "[LS-OPTIONS] [PATH...]", "list local files (runs ls)", 0,
@@ -988,8 +1088,25 @@ cli_run_line(struct cli *cli, const char *line)
 	} else if (commands[i].remote && (cli->c == NULL || cli->c->lost)) {
 		fprintf(stderr, "wharf: %s: not connected\n", argv[0]);
 		status = EXIT_CONNECT;
-	} else
+	} else {
+		if (cli->c != NULL)
+			cli->c->need_passcode = 0;
 		status = commands[i].fn(cli, argc, argv);
+		/* In the shell, a file that turned out to be protected:
+		 * ask once for its passcode and run the command again. */
+		if (status == EXIT_REMOTE && cli->interactive &&
+		    cli->c != NULL && cli->c->need_passcode &&
+		    cli->c->passcode[0] == '\0' &&
+		    strcmp(argv[0], "protect") != 0 &&
+		    strcmp(argv[0], "unprotect") != 0 &&
+		    tty_read_secret("Passcode: ", cli->c->passcode,
+		        sizeof(cli->c->passcode)) == 0) {
+			status = commands[i].fn(cli, argc, argv);
+			/* Kept for one command only. */
+			sodium_memzero(
+			    cli->c->passcode, sizeof(cli->c->passcode));
+		}
+	}
 	free(storage);
 	return ignore && status != EXIT_CONNECT ? EXIT_OK : status;
 }

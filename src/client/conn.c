@@ -363,6 +363,9 @@ client_open(const struct client_target *t, const struct client_opts *o,
 		goto out;
 	}
 	channel_set_limit(c->ch, WIRE_FRAME_MAX);
+	if (getenv("WHARF_PASSCODE") != NULL)
+		snprintf(c->passcode, sizeof(c->passcode), "%s",
+		    getenv("WHARF_PASSCODE"));
 	*out = c;
 	c = NULL;
 out:
@@ -378,17 +381,27 @@ client_close(struct client *c)
 	if (c == NULL)
 		return;
 	channel_free(c->ch);
+	sodium_memzero(c->passcode, sizeof(c->passcode));
 	free(c);
 }
 
-static void
-set_remote_error(struct client *c, const Wharf__Error *e)
+void
+client_note_error(struct client *c, const Wharf__Error *e)
 {
 	char clean[CLIENT_ERRMSG_MAX];
 
 	log_clean(clean, sizeof(clean), e->message);
 	snprintf(c->errmsg, sizeof(c->errmsg), "%s",
 	    clean[0] ? clean : msg_code_text(e->code));
+	if (e->code == WHARF__ERROR_CODE__PERMISSION &&
+	    strstr(e->message, "passcode") != NULL)
+		c->need_passcode = 1;
+}
+
+ProtobufCBinaryData
+client_passcode(const struct client *c)
+{
+	return msg_bytes(c->passcode);
 }
 
 int
@@ -417,7 +430,7 @@ client_call(struct client *c, Wharf__Envelope *req, Wharf__Envelope **resp,
 		if (env->id == 0 &&
 		    env->body_case == WHARF__ENVELOPE__BODY_ERROR) {
 			/* The server speaks for the whole connection. */
-			set_remote_error(c, env->error);
+			client_note_error(c, env->error);
 			r = msg_err_from_code(env->error->code);
 			msg_free(env);
 			if (r == WH_ERR_TIMEOUT || r == WH_ERR_PROTOCOL) {
@@ -442,7 +455,7 @@ client_call(struct client *c, Wharf__Envelope *req, Wharf__Envelope **resp,
 		break;
 	}
 	if (env->body_case == WHARF__ENVELOPE__BODY_ERROR) {
-		set_remote_error(c, env->error);
+		client_note_error(c, env->error);
 		r = msg_err_from_code(env->error->code);
 		msg_free(env);
 		return r;

@@ -589,6 +589,7 @@ put_response(struct tctx *t, Wharf__Envelope *env)
 		return 0;
 	case WHARF__ENVELOPE__BODY_ERROR:
 		cli_clean(why, sizeof(why), env->error->message);
+		client_note_error(t->c, env->error);
 		/* The final answer: put_one, if still streaming, stops and
 		 * ends the upload with an abort that gets no reply. */
 		job_fail(t, j, msg_err_from_code(env->error->code), why);
@@ -664,6 +665,7 @@ put_one(struct tctx *t, struct job *j)
 	                                     WHARF__HASH_ALG__HASH_BLAKE2B;
 	/* Only a file of a chunk or more can have a useful partial. */
 	po.resume = j->size >= cs;
+	po.passcode = client_passcode(t->c);
 	env.id = j->id;
 	env.body_case = WHARF__ENVELOPE__BODY_PUT_OPEN;
 	env.put_open = &po;
@@ -1014,6 +1016,7 @@ get_request(struct tctx *t, struct job *j)
 		gr.prefix_hash.data = h;
 		gr.prefix_hash.len = HASH_LEN;
 	}
+	gr.passcode = client_passcode(t->c);
 	gr.compress = t->o->compress;
 	gr.compress_level = (uint32_t)t->o->level;
 	env.id = j->id;
@@ -1166,6 +1169,7 @@ get_pump(struct tctx *t)
 		break;
 	case WHARF__ENVELOPE__BODY_ERROR:
 		cli_clean(why, sizeof(why), env->error->message);
+		client_note_error(t->c, env->error);
 		if (env->error->code == WHARF__ERROR_CODE__CANCELLED)
 			t->cancelled++;
 		job_fail(t, j, msg_err_from_code(env->error->code), why);
@@ -1439,6 +1443,7 @@ transfer_sum(struct client *c, enum hash_alg alg, const char *remote)
 	int r;
 
 	sr.path = msg_bytes(remote);
+	sr.passcode = client_passcode(c);
 	sr.hash = alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
 	                               WHARF__HASH_ALG__HASH_BLAKE2B;
 	req.body_case = WHARF__ENVELOPE__BODY_SUM;

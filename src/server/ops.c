@@ -90,7 +90,21 @@ fill_info(Wharf__FileInfo *fi, const char *name, const struct stat *st)
 struct dir_entry {
 	char *name;
 	struct stat st;
+	int protected;
 };
+
+/* Marks entries of the folder dirfd that are passcode-protected. */
+static void
+mark_protected(struct session *s, int dirfd, struct dir_entry *v, size_t n)
+{
+	char rpath[SANDBOX_VPATH_MAX];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i].protected = S_ISREG(v[i].st.st_mode) &&
+		    session_rpath_at(s, dirfd, v[i].name, rpath) == 0 &&
+		    protect_is(s->srv->protect, rpath);
+}
 
 static int
 entry_cmp(const void *a, const void *b)
@@ -125,6 +139,7 @@ send_entries(struct session *s, uint32_t id, struct dir_entry *v, size_t n)
 	do {
 		for (k = 0; k < WIRE_LIST_PART_ENTRIES && i < n; k++, i++) {
 			fill_info(&infos[k], v[i].name, &v[i].st);
+			infos[k].protected_ = v[i].protected != 0;
 			ptrs[k] = &infos[k];
 		}
 		part.n_entries = k;
@@ -134,6 +149,15 @@ send_entries(struct session *s, uint32_t id, struct dir_entry *v, size_t n)
 			return r;
 	} while (i < n);
 	return 0;
+}
+
+static int
+protected_fd(struct session *s, int fd)
+{
+	char rpath[SANDBOX_VPATH_MAX];
+
+	return session_rpath_fd(s, fd, rpath) == 0 &&
+	    protect_is(s->srv->protect, rpath);
 }
 
 static int
@@ -158,6 +182,7 @@ op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 			close(fd);
 			return r;
 		}
+		one.protected = protected_fd(s, fd);
 		close(fd);
 		one.name = (char *)(uintptr_t)sandbox_basename(vpath);
 		return send_entries(s, id, &one, 1);
@@ -204,6 +229,7 @@ op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 	}
 	if (n > 0)
 		qsort(v, n, sizeof(*v), entry_cmp);
+	mark_protected(s, dirfd(d), v, n);
 	r = send_entries(s, id, v, n);
 out:
 	for (i = 0; i < n; i++)
@@ -231,8 +257,9 @@ op_stat(struct session *s, uint32_t id, const Wharf__StatReq *req)
 		close(fd);
 		return r;
 	}
-	close(fd);
 	fill_info(&info, vpath[1] ? sandbox_basename(vpath) : "/", &st);
+	info.protected_ = S_ISREG(st.st_mode) && protected_fd(s, fd);
+	close(fd);
 	reply.info = &info;
 	reply.path = msg_bytes(vpath);
 	env.body_case = WHARF__ENVELOPE__BODY_STAT_REPLY;
@@ -358,6 +385,7 @@ static int
 op_remove(struct session *s, uint32_t id, const Wharf__RemoveReq *req)
 {
 	char vpath[SANDBOX_VPATH_MAX], name[SANDBOX_NAME_MAX];
+	char rpath[SANDBOX_VPATH_MAX];
 	struct stat st;
 	int dfd, r = 0;
 
@@ -368,6 +396,11 @@ op_remove(struct session *s, uint32_t id, const Wharf__RemoveReq *req)
 		return WH_ERR_IS_DIR;
 	if ((r = sandbox_open_parent(s->sb, vpath, &dfd, name)) != 0)
 		return r;
+	if ((r = session_rpath_at(s, dfd, name, rpath)) != 0 ||
+	    (r = session_check_passcode(s, rpath, &req->passcode)) != 0) {
+		close(dfd);
+		return r;
+	}
 	/* unlink(2) of a directory says EISDIR on Linux, but only for
 	 * some filesystems; ask first so the answer is always the same. */
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -378,6 +411,10 @@ op_remove(struct session *s, uint32_t id, const Wharf__RemoveReq *req)
 	else if (unlinkat(dfd, name, 0) != 0)
 		r = wh_err_from_errno(errno);
 	close(dfd);
+	/* The file is gone, so is its protection. */
+	if (r == 0 && protect_clear(s->srv->protect, rpath) != 0)
+		log_warn("session=%llu cannot drop protection of %s",
+		    (unsigned long long)s->id, rpath);
 	if (r == 0)
 		return send_ok(s, id);
 	return r;
@@ -389,6 +426,8 @@ op_rename(struct session *s, uint32_t id, const Wharf__RenameReq *req)
 	char from[SANDBOX_VPATH_MAX], to[SANDBOX_VPATH_MAX];
 	char into[SANDBOX_VPATH_MAX];
 	char fname[SANDBOX_NAME_MAX], tname[SANDBOX_NAME_MAX];
+	char rfrom[SANDBOX_VPATH_MAX], rto[SANDBOX_VPATH_MAX];
+	struct stat st;
 	int ffd = -1, tfd = -1, probe, r;
 
 	if ((r = session_resolve(s, &req->from, from)) != 0 ||
@@ -407,8 +446,20 @@ op_rename(struct session *s, uint32_t id, const Wharf__RenameReq *req)
 		snprintf(to, sizeof(to), "%s", into);
 	}
 	if ((r = sandbox_open_parent(s->sb, from, &ffd, fname)) != 0 ||
-	    (r = sandbox_open_parent(s->sb, to, &tfd, tname)) != 0)
+	    (r = sandbox_open_parent(s->sb, to, &tfd, tname)) != 0 ||
+	    (r = session_rpath_at(s, ffd, fname, rfrom)) != 0 ||
+	    (r = session_rpath_at(s, tfd, tname, rto)) != 0 ||
+	    (r = session_check_passcode(s, rfrom, &req->passcode)) != 0)
 		goto out;
+	/* Moving a folder would move protected files without their
+	 * passcodes: they must be moved one by one. */
+	if (fstatat(ffd, fname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode) && protect_any_under(s->srv->protect, rfrom)) {
+		r = session_fail(s, WH_ERR_PERMISSION, "%s",
+		    "the folder holds "
+		    "protected files; move them one by one");
+		goto out;
+	}
 	/* Never replace: a rename must not lose the file it lands on. */
 	if (renameat2(ffd, fname, tfd, tname, RENAME_NOREPLACE) != 0) {
 		r = wh_err_from_errno(errno);
@@ -418,6 +469,10 @@ op_rename(struct session *s, uint32_t id, const Wharf__RenameReq *req)
 		else if (r == WH_ERR_EXISTS)
 			r = session_fail(s, r, "%s", "destination exists");
 	}
+	/* Protection follows the file to its new name. */
+	if (r == 0 && protect_rename(s->srv->protect, rfrom, rto) != 0)
+		log_error("session=%llu protection of %s not moved to %s",
+		    (unsigned long long)s->id, rfrom, rto);
 out:
 	if (ffd >= 0)
 		close(ffd);
@@ -426,6 +481,77 @@ out:
 	if (r == 0)
 		return send_ok(s, id);
 	return r;
+}
+
+/* The regular file vpath names, opened to learn its canonical path. */
+static int
+protect_target(struct session *s, const ProtobufCBinaryData *path,
+    char rpath[SANDBOX_VPATH_MAX])
+{
+	char vpath[SANDBOX_VPATH_MAX];
+	struct stat st;
+	int fd, r;
+
+	if ((r = session_resolve(s, path, vpath)) != 0 ||
+	    (r = session_require_rw(s)) != 0 ||
+	    (r = sandbox_open_at(s->sb, vpath, O_PATH, 0, &fd)) != 0)
+		return r;
+	if (fstat(fd, &st) != 0)
+		r = wh_err_from_errno(errno);
+	else if (!S_ISREG(st.st_mode))
+		r = session_fail(s,
+		    S_ISDIR(st.st_mode) ? WH_ERR_IS_DIR : WH_ERR_PERMISSION,
+		    "%s",
+		    "only regular files can be "
+		    "protected");
+	else
+		r = session_rpath_fd(s, fd, rpath);
+	close(fd);
+	return r;
+}
+
+int
+ops_protect(struct session *s, uint32_t id, const Wharf__ProtectReq *m)
+{
+	char rpath[SANDBOX_VPATH_MAX], pc[PROTECT_PASSCODE_MAX + 1];
+	int r;
+
+	if ((r = protect_target(s, &m->path, rpath)) != 0)
+		return r;
+	/* Changing a passcode needs the current one. */
+	if ((r = session_check_passcode(s, rpath, &m->current)) != 0)
+		return r;
+	if (msg_text(&m->passcode, pc, sizeof(pc)) != 0 || pc[0] == '\0')
+		return session_fail(s, WH_ERR_PROTOCOL, "%s",
+		    "passcode empty, "
+		    "too long or not text");
+	sem_wait(&s->srv->pwhash_slots);
+	r = protect_set(s->srv->protect, rpath, pc);
+	sem_post(&s->srv->pwhash_slots);
+	sodium_memzero(pc, sizeof(pc));
+	if (r != 0)
+		return session_fail(
+		    s, r, "cannot save the protection: %s", wh_strerror(r));
+	return send_ok(s, id);
+}
+
+int
+ops_unprotect(struct session *s, uint32_t id, const Wharf__UnprotectReq *m)
+{
+	char rpath[SANDBOX_VPATH_MAX];
+	int r;
+
+	if ((r = protect_target(s, &m->path, rpath)) != 0)
+		return r;
+	if (!protect_is(s->srv->protect, rpath))
+		return session_fail(
+		    s, WH_ERR_NOT_FOUND, "%s", "not a protected file");
+	if ((r = session_check_passcode(s, rpath, &m->passcode)) != 0)
+		return r;
+	if ((r = protect_clear(s->srv->protect, rpath)) != 0)
+		return session_fail(
+		    s, r, "cannot save the protection: %s", wh_strerror(r));
+	return send_ok(s, id);
 }
 
 static int
@@ -477,6 +603,10 @@ ops_dispatch(struct session *s, const Wharf__Envelope *req)
 		return xfer_op_sum(s, id, req->sum);
 	case WHARF__ENVELOPE__BODY_PROBE:
 		return xfer_op_probe(s, id, req->probe);
+	case WHARF__ENVELOPE__BODY_PROTECT:
+		return ops_protect(s, id, req->protect);
+	case WHARF__ENVELOPE__BODY_UNPROTECT:
+		return ops_unprotect(s, id, req->unprotect);
 	case WHARF__ENVELOPE__BODY_CANCEL:
 		/* Nothing to cancel any more: no answer, by design. */
 		return 0;

@@ -348,6 +348,7 @@ serve_main(int argc, char **argv)
 	struct server *srv = &the_server;
 	struct pollfd pfds[SERVE_LISTEN_MAX];
 	int lfds[SERVE_LISTEN_MAX], nl = 0, i, c, r, verbose = 0, status = 1;
+	int bad;
 	long max_clients = SERVER_MAX_CLIENTS_DEFAULT;
 	long idle = SERVER_IDLE_TIMEOUT_DEFAULT;
 	char fp[KEYS_FINGERPRINT_LEN];
@@ -460,6 +461,20 @@ serve_main(int argc, char **argv)
 	if (ensure_admin(srv->users_path) != 0) {
 		fprintf(stderr, "wharf: cannot set up users in %s\n",
 		    srv->users_path);
+		goto out;
+	}
+	memcpy(srv->root_real, root_real, sizeof(srv->root_real));
+	snprintf(path, sizeof(path), "%.*s/%s", PATH_MAX - 16, state_real,
+	    PROTECT_FILE_NAME);
+	if ((r = protect_store_open(path, &srv->protect, &bad)) != 0) {
+		/* Refuse rather than serve protected files unprotected. */
+		fprintf(stderr,
+		    "wharf: protection store %s: %s%s; fix or "
+		    "restore it before starting the server\n",
+		    path, wh_strerror(r),
+		    r == WH_ERR_CORRUPT ? " (a damaged line)" : "");
+		if (r == WH_ERR_CORRUPT && bad > 0)
+			fprintf(stderr, "wharf: first damaged line: %d\n", bad);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%.*s/%s", PATH_MAX - 16, state_real,

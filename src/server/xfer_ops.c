@@ -164,9 +164,10 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutReady ready = WHARF__PUT_READY__INIT;
 	uint8_t prefix[HASH_LEN], *buf = NULL;
+	char rpath[SANDBOX_VPATH_MAX];
 	struct upload *up = NULL;
 	struct stat st;
-	uint64_t have = 0;
+	uint64_t have = 0, old;
 	int pfd = -1, r;
 
 	if (s->up != NULL) {
@@ -228,6 +229,21 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		r = session_fail(s, WH_ERR_INVALID_PATH, "name too long");
 		goto fail;
 	}
+	/* Replacing a protected file needs its passcode. */
+	if ((r = session_rpath_at(s, up->dirfd, up->name, rpath)) != 0 ||
+	    (r = session_check_passcode(s, rpath, &m->passcode)) != 0)
+		goto fail;
+	/* The quota counts what the home holds after the commit: the old
+	 * file and the partial go, the new file comes. */
+	old = 0;
+	if (fstatat(up->dirfd, up->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode))
+		old += (uint64_t)st.st_size;
+	if (fstatat(up->dirfd, up->part, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode))
+		old += (uint64_t)st.st_size;
+	if ((r = session_check_quota(s, up->size, old)) != 0)
+		goto fail;
 	up->fd = openat(up->dirfd, up->part,
 	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (up->fd < 0) {
@@ -424,6 +440,7 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	if (fsync(up->dirfd) != 0)
 		log_warn("session=%llu fsync of folder of %s: %s",
 		    (unsigned long long)s->id, up->vpath, strerror(errno));
+	s->usage_at = 0; /* recount the quota next time */
 	done.size = up->size;
 	done.resumed = up->resumed;
 	env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
@@ -511,6 +528,7 @@ stream_chunks(struct session *s, uint32_t id, int fd, uint64_t size,
 int
 xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 {
+	char rpath[SANDBOX_VPATH_MAX];
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__GetEnd end = WHARF__GET_END__INIT;
 	char vpath[SANDBOX_VPATH_MAX], comp[16];
@@ -544,6 +562,9 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 		    session_fail(s, WH_ERR_PERMISSION, "not a regular file");
 		goto out;
 	}
+	if ((r = session_rpath_fd(s, fd, rpath)) != 0 ||
+	    (r = session_check_passcode(s, rpath, &m->passcode)) != 0)
+		goto out;
 	if ((buf = malloc(m->chunk_size)) == NULL) {
 		r = WH_ERR_NOMEM;
 		goto out;
@@ -608,6 +629,7 @@ out:
 int
 xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m)
 {
+	char rpath[SANDBOX_VPATH_MAX];
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__SumReply reply = WHARF__SUM_REPLY__INIT;
 	char vpath[SANDBOX_VPATH_MAX];
@@ -624,6 +646,11 @@ xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m)
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return S_ISDIR(st.st_mode) ? WH_ERR_IS_DIR : WH_ERR_PERMISSION;
+	}
+	if ((r = session_rpath_fd(s, fd, rpath)) != 0 ||
+	    (r = session_check_passcode(s, rpath, &m->passcode)) != 0) {
+		close(fd);
+		return r;
 	}
 	r = xfer_file_sum(fd, alg, h, &size);
 	close(fd);

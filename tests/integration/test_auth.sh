@@ -86,8 +86,8 @@ assert_exit 0 "the new password works after passwd"
 
 run "$W" user list --state "$STATE"
 assert_exit 0 "user list"
-assert_match "$OUT" $'^admin\trw$'
-assert_match "$OUT" $'^dave\trw$'
+assert_match "$OUT" $'^admin\trw\t'
+assert_match "$OUT" $'^dave\trw\t'
 
 run "$W" user del dave --state "$STATE"
 assert_exit 0 "wharf user del"

@@ -17,8 +17,8 @@ printf 'more\n' >"$ROOT/pub/full/inner.txt"
 
 run "$W" user list --state "$STATE"
 assert_exit 0 "user list"
-assert_match "$OUT" $'^reader\tro$' "reader is listed read-only"
-assert_match "$OUT" $'^writer\trw$' "writer is listed read-write"
+assert_match "$OUT" $'^reader\tro\t' "reader is listed read-only"
+assert_match "$OUT" $'^writer\trw\t' "writer is listed read-write"
 
 SUM=$(tree_sum "$ROOT")
 
