@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/guard.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
 #include "wharf/session.h"
@@ -70,6 +71,22 @@ session_send_error(struct session *s, uint32_t id, int err, const char *message)
 	return session_send(s, id, &env);
 }
 
+/* The address part of "ip:port" or "[v6]:port". */
+static const char *
+peer_addr(const char *peer, char *out, size_t outlen)
+{
+	const char *end =
+	    peer[0] == '[' ? strchr(peer, ']') : strrchr(peer, ':');
+	size_t n = end != NULL ? (size_t)(end - peer) : strlen(peer);
+
+	if (peer[0] == '[' && n > 0) {
+		peer++;
+		n--;
+	}
+	snprintf(out, outlen, "%.*s", (int)n, peer);
+	return out;
+}
+
 /* A user with a home sees only that folder, as "/". Made at the first
  * login, beneath the root like any other path. */
 static int
@@ -95,6 +112,8 @@ open_home(struct session *s)
 static int
 authenticate(struct session *s, int64_t deadline)
 {
+	char addr[SESSION_PEER_MAX];
+	int delay;
 	Wharf__Envelope *req = NULL;
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__AuthOk ok = WHARF__AUTH_OK__INIT;
@@ -128,6 +147,7 @@ authenticate(struct session *s, int64_t deadline)
 		sem_post(&s->srv->pwhash_slots);
 		sodium_memzero(password, sizeof(password));
 		if (r == 0) {
+			guard_succeeded(peer_addr(s->peer, addr, sizeof(addr)));
 			snprintf(s->user, sizeof(s->user), "%s", usr.name);
 			s->read_only = usr.read_only;
 			s->quota = usr.quota;
@@ -151,13 +171,15 @@ authenticate(struct session *s, int64_t deadline)
 			r = session_send(s, req->id, &env);
 			break;
 		}
-		log_info("session=%llu peer=%s user=\"%s\" op=login "
-		         "result=AUTH_FAILED attempt=%d",
-		    (unsigned long long)s->id, s->peer,
-		    log_clean(shown, sizeof(shown), name), attempt + 1);
 		/* The same answer whatever was wrong, after a pause that
-		 * makes guessing slow. */
-		sleep_ms(SERVER_AUTH_DELAY_MS);
+		 * grows with this address's failures: guessing stays slow,
+		 * and other addresses are not held up. */
+		delay = guard_failed(peer_addr(s->peer, addr, sizeof(addr)));
+		log_info("session=%llu peer=%s user=\"%s\" op=login "
+		         "result=AUTH_FAILED attempt=%d delay_ms=%d",
+		    (unsigned long long)s->id, s->peer,
+		    log_clean(shown, sizeof(shown), name), attempt + 1, delay);
+		sleep_ms(delay);
 		r = WH_ERR_PERMISSION;
 		if (session_send_error(
 		        s, req->id, WH_ERR_AUTH, "authentication failed") != 0)
