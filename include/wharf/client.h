@@ -47,6 +47,7 @@ struct client {
 	char hostport[NETADDR_STR_MAX];
 	int read_only;
 	int plaintext;
+	uint64_t features; /* negotiated feature bits */
 	char cwd[SANDBOX_VPATH_MAX];
 	char errmsg[CLIENT_ERRMSG_MAX];
 	int lost; /* the connection is gone */

@@ -115,6 +115,11 @@ int xfer_op_probe(struct session *s, uint32_t id, const Wharf__Probe *m);
  */
 int session_check_cancel(struct session *s, uint32_t id);
 
+/* The next message from the client: one read ahead earlier, or the
+ * next from the channel. */
+int
+session_next_message(struct session *s, Wharf__Envelope **req) WH_MUST_CHECK;
+
 /* Closes an upload left open when the session ends (partial kept). */
 void xfer_session_end(struct session *s);
 

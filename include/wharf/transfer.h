@@ -32,6 +32,7 @@ struct transfer_opts {
 	int quiet; /* no summary lines */
 	int progress; /* draw a progress line (a terminal) */
 	int json; /* summaries as JSON objects */
+	int no_delta; /* never offer or use old data */
 };
 
 void transfer_opts_init(struct transfer_opts *o);

@@ -39,11 +39,14 @@
 #define WIRE_KEY_LEN 32
 #define WIRE_SIG_LEN 64
 #define WIRE_CONFIRM_LEN 32
+/* Chunk and file digests (BLAKE2b-256, SHA-256). */
+#define WIRE_DIGEST_LEN 32
 
 /* Feature bits offered in ClientHello.features. */
 #define WIRE_FEAT_ZSTD (UINT64_C(1) << 0)
 #define WIRE_FEAT_SHA256 (UINT64_C(1) << 1)
-#define WIRE_FEATURES_ALL (WIRE_FEAT_ZSTD | WIRE_FEAT_SHA256)
+#define WIRE_FEAT_DELTA (UINT64_C(1) << 2)
+#define WIRE_FEATURES_ALL (WIRE_FEAT_ZSTD | WIRE_FEAT_SHA256 | WIRE_FEAT_DELTA)
 
 struct wire_preface {
 	uint16_t min_version;

@@ -350,6 +350,7 @@ client_open(const struct client_target *t, const struct client_opts *o,
 	}
 	channel_start(c->ch, &res);
 	c->plaintext = res.plaintext;
+	c->features = res.features;
 	hs_result_wipe(&res);
 	if (c->plaintext && !o->quiet)
 		fprintf(stderr,

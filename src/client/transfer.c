@@ -25,6 +25,8 @@
 #include "wharf/stats.h"
 #include "wharf/strnum.h"
 #include "wharf/transfer.h"
+#include "wharf/cdc.h"
+#include "wharf/delta.h"
 #include "wharf/xfer.h"
 
 struct job {
@@ -49,6 +51,12 @@ struct job {
 	uint8_t theirs[HASH_LEN]; /* put: the server's prefix digest */
 	struct xfer_digest digest;
 	double t0;
+	/* Delta: content-defined chunks against the peer's old blocks. */
+	int delta;
+	struct delta_index idx; /* put: the server's; get: ours */
+	int src[DELTA_SOURCES]; /* get: old target, old partial */
+	uint64_t recv_off; /* get: bytes written */
+	uint64_t reused;
 };
 
 struct progress {
@@ -213,6 +221,10 @@ transfer_parse_opt(struct transfer_opts *o, int argc, char **argv, int *i)
 		o->progress = 0;
 		return 1;
 	}
+	if (strcmp(a, "--no-delta") == 0) {
+		o->no_delta = 1;
+		return 1;
+	}
 	return 0;
 missing:
 	fprintf(stderr, "wharf: %s needs a value\n", a);
@@ -304,13 +316,16 @@ job_report(struct tctx *t, struct job *j, int r)
 			char rs[32];
 
 			stats_format_size(j->resumed, rs, sizeof(rs));
-			snprintf(res, sizeof(res), ", resumed %s", rs);
+			/* Reused blocks (delta) versus a resumed prefix. */
+			snprintf(res, sizeof(res), ", %s %s",
+			    j->reused > 0 ? "reused" : "resumed", rs);
 		}
 		printf("%s %s  %s in %.2f s, %.1f MB/s, wire %s (%.2fx)%s\n",
 		    t->dir,
 		    cli_clean(clean, sizeof(clean),
 		        strcmp(t->dir, "put") == 0 ? j->local : j->remote),
-		    size, secs, stats_rate(sent, secs), wire,
+		    size, secs,
+		    stats_rate(j->reused > 0 ? j->size : sent, secs), wire,
 		    j->wire > 0 ? (double)sent / (double)j->wire : 1.0, res);
 		fflush(stdout);
 	}
@@ -367,6 +382,8 @@ job_add(struct tctx *t, const char *local, const char *remote)
 	j = &t->jobs[t->njobs];
 	memset(j, 0, sizeof(*j));
 	j->fd = -1;
+	j->src[0] = j->src[1] = -1;
+	delta_index_init(&j->idx);
 	if ((j->local = strdup(local)) == NULL ||
 	    (j->remote = strdup(remote)) == NULL) {
 		free(j->local);
@@ -376,12 +393,27 @@ job_add(struct tctx *t, const char *local, const char *remote)
 	return j;
 }
 
+/* Frees what a finished job no longer needs (delta sources, index). */
+static void
+job_release(struct job *j)
+{
+	int i;
+
+	for (i = 0; i < DELTA_SOURCES; i++)
+		if (j->src[i] >= 0) {
+			close(j->src[i]);
+			j->src[i] = -1;
+		}
+	delta_index_cleanup(&j->idx);
+}
+
 static void
 jobs_free(struct tctx *t)
 {
 	size_t i;
 
 	for (i = 0; i < t->njobs; i++) {
+		job_release(&t->jobs[i]);
 		if (t->jobs[i].fd >= 0)
 			close(t->jobs[i].fd);
 		free(t->jobs[i].local);
@@ -581,9 +613,24 @@ put_response(struct tctx *t, Wharf__Envelope *env)
 		else
 			j->offered = 0;
 		return 0;
+	case WHARF__ENVELOPE__BODY_DELTA_INDEX: {
+		const Wharf__DeltaIndex *di = env->delta_index;
+		size_t i;
+
+		for (i = 0; i < di->n_blocks; i++)
+			if (delta_index_add(&j->idx, di->blocks[i]->hash.data,
+			        di->blocks[i]->len) != 0)
+				break; /* fewer refs, more data: still right */
+		if (di->done) {
+			j->delta = 1;
+			j->ready = 1;
+		}
+		return 0;
+	}
 	case WHARF__ENVELOPE__BODY_PUT_DONE:
 		j->done = 1;
 		j->resumed = env->put_done->resumed;
+		j->reused = env->put_done->reused;
 		job_report(t, j, 0);
 		inflight_remove(t, slot);
 		return 0;
@@ -625,6 +672,79 @@ put_pump(struct tctx *t, int block)
 
 /* ---- put ---- */
 
+/*
+ * A delta upload: the file cut into content-defined chunks; a chunk the
+ * server offered in its index goes as a reference, the rest as data.
+ */
+static int
+put_delta(struct tctx *t, struct job *j)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__Chunk chunk;
+	struct cdc_reader rd;
+	const uint8_t *p;
+	uint8_t h[HASH_LEN];
+	uint32_t index = 0;
+	uint64_t off, total = 0;
+	size_t len;
+	int r;
+
+	xfer_digest_init(&j->digest, t->o->alg, 0);
+	if ((r = cdc_reader_init(&rd, j->fd)) != 0)
+		return r;
+	env.id = j->id;
+	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	while (!j->failed) {
+		if (client_interrupted()) {
+			job_fail(t, j, WH_ERR_CANCELLED, "cancelled");
+			break;
+		}
+		if ((r = cdc_reader_next(&rd, &p, &len, &off)) != 0) {
+			job_fail(t, j, r, wh_strerror(r));
+			r = 0;
+			break;
+		}
+		if (len == 0)
+			break;
+		if (off + len > j->size) {
+			job_fail(t, j, WH_ERR_IO, "file grew while being sent");
+			break;
+		}
+		hash_buf(t->o->alg, p, len, h);
+		if (delta_index_find(&j->idx, h, (uint32_t)len) != NULL) {
+			wharf__chunk__init(&chunk);
+			chunk.index = index;
+			chunk.raw_len = (uint32_t)len;
+			chunk.hash.data = h;
+			chunk.hash.len = HASH_LEN;
+			chunk.ref = 1;
+			j->reused += len;
+		} else {
+			if ((r = xfer_encode_chunk(&t->enc, t->o->alg, index, p,
+			         (uint32_t)len, &chunk, h)) != 0)
+				break;
+			j->wire += chunk.data.len;
+		}
+		xfer_digest_add(&j->digest, h, (uint32_t)len);
+		env.chunk = &chunk;
+		if ((r = channel_send(t->c->ch, &env)) != 0) {
+			r = connection_lost(t, r);
+			break;
+		}
+		index++;
+		total += len;
+		t->pr.cur_done += len;
+		progress_draw(&t->pr, 0);
+		if ((r = put_pump(t, 0)) != 0)
+			break;
+	}
+	if (r == 0 && !j->failed && total != j->size)
+		job_fail(t, j, WH_ERR_IO, "file shrank while being sent");
+	cdc_reader_cleanup(&rd);
+	job_release(j);
+	return r;
+}
+
 static int
 put_one(struct tctx *t, struct job *j)
 {
@@ -665,6 +785,12 @@ put_one(struct tctx *t, struct job *j)
 	                                     WHARF__HASH_ALG__HASH_BLAKE2B;
 	/* Only a file of a chunk or more can have a useful partial. */
 	po.resume = j->size >= cs;
+	/* Old data on the server can only help a file bigger than a block;
+	 * the answer (an index, or PutReady) is awaited either way. */
+	po.delta = (t->c->features & WIRE_FEAT_DELTA) && !t->o->no_delta &&
+	    j->size > CDC_MIN;
+	if (po.delta)
+		po.resume = 1;
 	po.passcode = client_passcode(t->c);
 	env.id = j->id;
 	env.body_case = WHARF__ENVELOPE__BODY_PUT_OPEN;
@@ -680,7 +806,7 @@ put_one(struct tctx *t, struct job *j)
 				return r;
 		/* Trust the server's partial only if our own first bytes
 		 * have the same digest. */
-		if (!j->failed && j->offered > 0) {
+		if (!j->failed && !j->delta && j->offered > 0) {
 			r = xfer_prefix_digest(j->fd, j->offered, cs, t->o->alg,
 			    t->buf, &j->digest, &have);
 			xfer_digest_peek(&j->digest, h);
@@ -696,6 +822,11 @@ put_one(struct tctx *t, struct job *j)
 	t->pr.cur_size = j->size;
 	t->pr.cur_done = j->resumed;
 	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	if (j->delta && !j->failed) {
+		if ((r = put_delta(t, j)) != 0)
+			return r;
+		i = j->count; /* the fixed-size loop has nothing to do */
+	}
 	for (; i < j->count && !j->failed; i++) {
 		if (client_interrupted()) {
 			job_fail(t, j, WH_ERR_CANCELLED,
@@ -978,6 +1109,94 @@ local_partial(const char *local)
 	return p;
 }
 
+/*
+ * Delta download: what this side holds of the file (the old target, the
+ * old partial) is indexed and offered. The old partial leaves its name
+ * to the new one but stays open as a source.
+ */
+static int
+get_delta_prepare(struct tctx *t, struct job *j)
+{
+	char *old;
+	struct stat st;
+	int fd, r;
+
+	fd = open(j->local, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > 0) {
+		j->src[0] = fd;
+		if ((r = delta_index_file(&j->idx, fd, 0, t->o->alg)) != 0 &&
+		    r != WH_ERR_TOO_LARGE) {
+			job_release(j);
+			return 0; /* no delta; a plain download still works */
+		}
+	} else {
+		/* No old file: a partial alone resumes the plain way. */
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	fd = open(j->part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > 0) {
+		j->src[1] = fd;
+		if ((r = delta_index_file(&j->idx, fd, 1, t->o->alg)) != 0 &&
+		    r != WH_ERR_TOO_LARGE) {
+			job_release(j);
+			return 0;
+		}
+		if ((old = malloc(strlen(j->part) + 5)) == NULL)
+			return WH_ERR_NOMEM;
+		snprintf(old, strlen(j->part) + 5, "%s.old", j->part);
+		if (rename(j->part, old) == 0)
+			unlink(old);
+		free(old);
+	} else if (fd >= 0)
+		close(fd);
+	j->delta = j->idx.n > 0;
+	if (!j->delta)
+		job_release(j);
+	return 0;
+}
+
+/* The index of what we hold, as DeltaIndex parts after the GetReq. */
+static int
+send_index(struct tctx *t, struct job *j)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__DeltaIndex di = WHARF__DELTA_INDEX__INIT;
+	Wharf__BlockRef *refs, **ptrs;
+	size_t i = 0, k;
+	int r = 0;
+
+	refs = calloc(DELTA_INDEX_PART, sizeof(*refs));
+	ptrs = calloc(DELTA_INDEX_PART, sizeof(*ptrs));
+	if (refs == NULL || ptrs == NULL) {
+		free(refs);
+		free(ptrs);
+		return WH_ERR_NOMEM;
+	}
+	env.id = j->id;
+	env.body_case = WHARF__ENVELOPE__BODY_DELTA_INDEX;
+	env.delta_index = &di;
+	do {
+		for (k = 0; k < DELTA_INDEX_PART && i < j->idx.n; k++, i++) {
+			wharf__block_ref__init(&refs[k]);
+			refs[k].len = j->idx.v[i].len;
+			refs[k].hash.data = j->idx.v[i].hash;
+			refs[k].hash.len = HASH_LEN;
+			ptrs[k] = &refs[k];
+		}
+		di.n_blocks = k;
+		di.blocks = ptrs;
+		di.done = i == j->idx.n;
+		r = channel_send(t->c->ch, &env);
+	} while (r == 0 && i < j->idx.n);
+	free(refs);
+	free(ptrs);
+	return r;
+}
+
 static int
 get_request(struct tctx *t, struct job *j)
 {
@@ -994,8 +1213,12 @@ get_request(struct tctx *t, struct job *j)
 		return 0;
 	}
 	xfer_digest_init(&j->digest, t->o->alg, cs);
+	if ((t->c->features & WIRE_FEAT_DELTA) && !t->o->no_delta &&
+	    (r = get_delta_prepare(t, j)) != 0)
+		return r;
 	/* A partial from an earlier attempt: offer its whole chunks. */
-	if ((fd = open(j->part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+	if (!j->delta &&
+	    (fd = open(j->part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
 		r = xfer_prefix_digest(
 		    fd, UINT64_MAX, cs, t->o->alg, t->buf, &j->digest, &have);
 		close(fd);
@@ -1019,10 +1242,12 @@ get_request(struct tctx *t, struct job *j)
 	gr.passcode = client_passcode(t->c);
 	gr.compress = t->o->compress;
 	gr.compress_level = (uint32_t)t->o->level;
+	gr.delta = j->delta != 0;
 	env.id = j->id;
 	env.body_case = WHARF__ENVELOPE__BODY_GET;
 	env.get = &gr;
-	if ((r = channel_send(t->c->ch, &env)) != 0)
+	if ((r = channel_send(t->c->ch, &env)) != 0 ||
+	    (j->delta && (r = send_index(t, j)) != 0))
 		return connection_lost(t, r);
 	t->inflight[t->ninflight++] = j;
 	return 0;
@@ -1033,7 +1258,8 @@ get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 {
 	uint32_t cs = t->o->chunk_size;
 
-	if (j->got_info || gi->chunk_size != cs ||
+	if (j->got_info || (gi->delta && !j->delta) ||
+	    (!gi->delta && gi->chunk_size != cs) ||
 	    (gi->offset != 0 && gi->offset != j->offered) ||
 	    gi->offset > gi->size) {
 		job_fail(t, j, WH_ERR_PROTOCOL, "server sent a bad GetInfo");
@@ -1050,19 +1276,86 @@ get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 		job_fail(t, j, wh_err_from_errno(errno), strerror(errno));
 		return 0;
 	}
+	if (gi->delta) {
+		/* The server may also have answered without using our
+		 * index (an old server): then j->delta is dropped. */
+		xfer_digest_init(&j->digest, t->o->alg, 0);
+	} else if (j->delta) {
+		job_release(j);
+		j->delta = 0;
+	}
 	if (gi->offset == 0) {
 		if (ftruncate(j->fd, 0) != 0) {
 			job_fail(
 			    t, j, wh_err_from_errno(errno), strerror(errno));
 			return 0;
 		}
-		xfer_digest_init(&j->digest, t->o->alg, cs);
+		xfer_digest_init(&j->digest, t->o->alg, gi->delta ? 0 : cs);
 	}
 	j->resumed = gi->offset;
 	j->next_index = gi->offset / cs;
 	t->pr.current = j->remote;
 	t->pr.cur_size = j->size;
 	t->pr.cur_done = j->resumed;
+	return 0;
+}
+
+/* A chunk of a delta download: data, or a block we hold already. */
+static int
+get_delta_chunk(struct tctx *t, struct job *j, const Wharf__Chunk *c)
+{
+	const struct delta_block *b;
+	const uint8_t *raw;
+	uint8_t h[HASH_LEN];
+	uint32_t len = c->raw_len;
+	int r;
+
+	if (c->index != j->next_index || len == 0 || len > CDC_MAX ||
+	    len > j->size - j->recv_off || c->hash.len != HASH_LEN) {
+		job_fail(t, j, WH_ERR_PROTOCOL, "server sent a bad chunk");
+		return 0;
+	}
+	if (c->ref) {
+		b = c->data.len == 0 ?
+		    delta_index_find(&j->idx, c->hash.data, len) :
+		    NULL;
+		if (b == NULL) {
+			job_fail(t, j, WH_ERR_PROTOCOL,
+			    "server referred to a "
+			    "block we did not offer");
+			return 0;
+		}
+		/* Copied data is verified like received data. */
+		if (xfer_pread_all(j->src[b->src], t->buf, len, b->off) != 0 ||
+		    (hash_buf(t->o->alg, t->buf, len, h),
+		        sodium_memcmp(h, c->hash.data, HASH_LEN) != 0)) {
+			job_fail(t, j, WH_ERR_BAD_HASH,
+			    "local old data "
+			    "changed during the download; try again");
+			return 0;
+		}
+		raw = t->buf;
+		j->reused += len;
+	} else {
+		r = xfer_decode_chunk(&t->dec, t->o->alg, c,
+		    (uint32_t)j->next_index, len, &raw, h);
+		if (r != 0) {
+			job_fail(t, j, r,
+			    r == WH_ERR_BAD_HASH ? "hash mismatch" :
+			                           "malformed chunk");
+			return 0;
+		}
+		j->wire += c->data.len;
+	}
+	if ((r = xfer_pwrite_all(j->fd, raw, len, j->recv_off)) != 0) {
+		job_fail(t, j, r, wh_strerror(r));
+		return 0;
+	}
+	xfer_digest_add(&j->digest, h, len);
+	j->recv_off += len;
+	j->next_index++;
+	t->pr.cur_done += len;
+	progress_draw(&t->pr, 0);
 	return 0;
 }
 
@@ -1076,6 +1369,8 @@ get_chunk(struct tctx *t, struct job *j, const Wharf__Chunk *c)
 
 	if (j->failed)
 		return 0; /* drain the rest of this file */
+	if (j->got_info && j->delta)
+		return get_delta_chunk(t, j, c);
 	if (!j->got_info || j->next_index >= j->count) {
 		job_fail(t, j, WH_ERR_PROTOCOL, "chunk outside the file");
 		return 0;
@@ -1114,7 +1409,8 @@ get_end(struct tctx *t, struct job *j, const Wharf__GetEnd *ge)
 
 	if (j->failed)
 		return 0;
-	if (!j->got_info || j->next_index != j->count) {
+	if (!j->got_info ||
+	    (j->delta ? j->recv_off != j->size : j->next_index != j->count)) {
 		job_fail(t, j, WH_ERR_PROTOCOL, "file ended early");
 		return 0;
 	}
@@ -1137,6 +1433,9 @@ get_end(struct tctx *t, struct job *j, const Wharf__GetEnd *ge)
 	}
 	close(j->fd);
 	j->fd = -1;
+	if (j->delta)
+		j->resumed = j->reused;
+	job_release(j);
 	job_report(t, j, 0);
 	return 0;
 }
@@ -1185,6 +1484,7 @@ get_pump(struct tctx *t)
 			close(j->fd); /* a failed partial stays for resume */
 			j->fd = -1;
 		}
+		job_release(j);
 		inflight_remove(t, slot);
 	}
 	msg_free(env);

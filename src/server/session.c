@@ -251,9 +251,8 @@ session_check_cancel(struct session *s, uint32_t id)
 	return 0;
 }
 
-/* The next request: read ahead earlier, or from the channel. */
-static int
-next_request(struct session *s, Wharf__Envelope **req)
+int
+session_next_message(struct session *s, Wharf__Envelope **req)
 {
 	if (s->npending > 0) {
 		*req = s->pending[0];
@@ -294,7 +293,7 @@ request_loop(struct session *s)
 
 	wire_io_set_timeout(channel_io(s->ch), s->srv->idle_timeout_ms);
 	while (!s->closing) {
-		if ((r = next_request(s, &req)) != 0) {
+		if ((r = session_next_message(s, &req)) != 0) {
 			if (r == WH_ERR_FORMAT) {
 				/* Authentic but undecodable: a client bug.
 				 * Say so and carry on. */

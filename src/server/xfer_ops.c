@@ -21,6 +21,8 @@
 #include "wharf/msg.h"
 #include "wharf/session.h"
 #include "wharf/stats.h"
+#include "wharf/cdc.h"
+#include "wharf/delta.h"
 #include "wharf/xfer.h"
 
 struct upload {
@@ -45,6 +47,13 @@ struct upload {
 	struct xfer_digest digest;
 	struct xfer_decoder dec;
 	double t0;
+	/* Delta mode: content-defined chunks, refs to old data. */
+	int delta;
+	struct delta_index idx;
+	int src[DELTA_SOURCES]; /* old target, old partial (unlinked) */
+	uint8_t *refbuf;
+	uint64_t received; /* bytes written so far */
+	uint64_t reused; /* of which copied from old data */
 };
 
 static double
@@ -113,8 +122,15 @@ log_transfer(struct session *s, const char *dir, const char *vpath,
 static void
 upload_free(struct upload *up)
 {
+	int i;
+
 	if (up == NULL)
 		return;
+	for (i = 0; i < DELTA_SOURCES; i++)
+		if (up->src[i] >= 0)
+			close(up->src[i]);
+	delta_index_cleanup(&up->idx);
+	free(up->refbuf);
 	if (up->fd >= 0)
 		close(up->fd); /* also drops the lock */
 	if (up->dirfd >= 0)
@@ -134,7 +150,9 @@ upload_fail(struct session *s, int r)
 	    mono_sec() - up->t0, up->alg, "-", r);
 	/* Only whole, verified chunks stay in the partial. */
 	if (up->fd >= 0 &&
-	    ftruncate(up->fd, (off_t)(up->next_index * up->chunk_size)) != 0)
+	    ftruncate(up->fd,
+	        (off_t)(up->delta ? up->received :
+	                            up->next_index * up->chunk_size)) != 0)
 		log_warn("session=%llu truncating partial of %s: %s",
 		    (unsigned long long)s->id, up->vpath, strerror(errno));
 	return r;
@@ -156,6 +174,103 @@ check_space(struct session *s, int fd, uint64_t need)
 	    "not enough free space on "
 	    "the server: %llu bytes needed, %llu available",
 	    (unsigned long long)need, (unsigned long long)avail);
+}
+
+/*
+ * Streams idx to the peer as DeltaIndex parts (non-final responses).
+ */
+static int
+send_index(struct session *s, uint32_t id, const struct delta_index *idx)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__DeltaIndex di = WHARF__DELTA_INDEX__INIT;
+	Wharf__BlockRef *refs = NULL, **ptrs = NULL;
+	size_t i = 0, k;
+	int r = 0;
+
+	refs = calloc(DELTA_INDEX_PART, sizeof(*refs));
+	ptrs = calloc(DELTA_INDEX_PART, sizeof(*ptrs));
+	if (refs == NULL || ptrs == NULL) {
+		r = WH_ERR_NOMEM;
+		goto out;
+	}
+	env.body_case = WHARF__ENVELOPE__BODY_DELTA_INDEX;
+	env.delta_index = &di;
+	do {
+		for (k = 0; k < DELTA_INDEX_PART && i < idx->n; k++, i++) {
+			wharf__block_ref__init(&refs[k]);
+			refs[k].len = idx->v[i].len;
+			refs[k].hash.data =
+			    (uint8_t *)(uintptr_t)idx->v[i].hash;
+			refs[k].hash.len = HASH_LEN;
+			ptrs[k] = &refs[k];
+		}
+		di.n_blocks = k;
+		di.blocks = ptrs;
+		di.done = i == idx->n;
+		r = session_send(s, id, &env);
+	} while (r == 0 && i < idx->n);
+out:
+	free(refs);
+	free(ptrs);
+	return r;
+}
+
+/*
+ * Delta upload: indexes the old target and the old partial, which keeps
+ * living (unlinked) as a source while a fresh partial takes its name.
+ * With nothing to index, up->delta stays 0 and the upload goes on as a
+ * plain one.
+ */
+static int
+delta_prepare(struct session *s, struct upload *up)
+{
+	char old[SANDBOX_NAME_MAX + 8];
+	struct stat st;
+	int fd, r;
+
+	delta_index_init(&up->idx);
+	fd = openat(up->dirfd, up->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > 0) {
+		up->src[0] = fd;
+		if ((r = delta_index_file(&up->idx, fd, 0, up->alg)) != 0)
+			return r == WH_ERR_TOO_LARGE ? 0 : r;
+	} else {
+		/* No old file: a partial alone resumes the plain way. */
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	if (fstat(up->fd, &st) == 0 && st.st_size > 0) {
+		if ((r = delta_index_file(&up->idx, up->fd, 1, up->alg)) != 0 &&
+		    r != WH_ERR_TOO_LARGE)
+			return r;
+		/* Move the old partial aside: its fd stays a source. */
+		snprintf(old, sizeof(old), "%s.old", up->part);
+		if (renameat(up->dirfd, up->part, up->dirfd, old) != 0)
+			return wh_err_from_errno(errno);
+		unlinkat(up->dirfd, old, 0);
+		up->src[1] = up->fd;
+		up->fd = openat(up->dirfd, up->part,
+		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (up->fd < 0)
+			return wh_err_from_errno(errno);
+		if (flock(up->fd, LOCK_EX | LOCK_NB) != 0)
+			return session_fail(s, WH_ERR_BUSY,
+			    "another upload of "
+			    "this file is in progress");
+	}
+	if (up->idx.n == 0)
+		return 0;
+	if ((up->refbuf = malloc(CDC_MAX)) == NULL)
+		return WH_ERR_NOMEM;
+	if (ftruncate(up->fd, 0) != 0)
+		return wh_err_from_errno(errno);
+	up->delta = 1;
+	/* Content-defined chunks: the digest's chunk size is 0. */
+	xfer_digest_init(&up->digest, up->alg, 0);
+	return 0;
 }
 
 int
@@ -180,6 +295,7 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	if ((up = calloc(1, sizeof(*up))) == NULL)
 		return WH_ERR_NOMEM;
 	up->fd = up->dirfd = -1;
+	up->src[0] = up->src[1] = -1;
 	up->id = id;
 	up->t0 = mono_sec();
 	if ((r = session_resolve(s, &m->path, up->vpath)) != 0 ||
@@ -258,6 +374,16 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	}
 	if ((r = xfer_decoder_init(&up->dec)) != 0)
 		goto fail;
+	if (m->delta && (s->features & WIRE_FEAT_DELTA)) {
+		if ((r = delta_prepare(s, up)) != 0)
+			goto fail;
+		if (up->delta) {
+			if ((r = check_space(s, up->fd, up->size)) != 0)
+				goto fail;
+			s->up = up;
+			return send_index(s, id, &up->idx);
+		}
+	}
 	xfer_digest_init(&up->digest, up->alg, up->chunk_size);
 	if (m->resume) {
 		if ((buf = malloc(up->chunk_size)) == NULL) {
@@ -302,6 +428,77 @@ fail:
 	return r;
 }
 
+/* A chunk of a delta upload: data, or a reference to an old block. */
+static int
+delta_chunk(struct session *s, struct upload *up, const Wharf__Chunk *m)
+{
+	const struct delta_block *b;
+	const uint8_t *raw;
+	uint8_t h[HASH_LEN];
+	uint32_t len = m->raw_len;
+	int r;
+
+	if (m->index != up->next_index || len == 0 || len > CDC_MAX ||
+	    len > up->size - up->received || m->hash.len != HASH_LEN) {
+		session_fail(s, WH_ERR_PROTOCOL,
+		    "chunk %u: bad index or "
+		    "length",
+		    m->index);
+		return upload_fail(s, WH_ERR_PROTOCOL);
+	}
+	if (m->ref) {
+		if (m->data.len != 0 ||
+		    (b = delta_index_find(&up->idx, m->hash.data, len)) ==
+		        NULL) {
+			session_fail(s, WH_ERR_PROTOCOL,
+			    "chunk %u refers to a "
+			    "block this server did not offer",
+			    m->index);
+			return upload_fail(s, WH_ERR_PROTOCOL);
+		}
+		/* The old file may have changed since it was indexed: what
+		 * is copied is checked like what is sent. */
+		if ((r = xfer_pread_all(
+		         up->src[b->src], up->refbuf, len, b->off)) != 0)
+			r = WH_ERR_BAD_HASH;
+		else {
+			hash_buf(up->alg, up->refbuf, len, h);
+			if (sodium_memcmp(h, m->hash.data, HASH_LEN) != 0)
+				r = WH_ERR_BAD_HASH;
+		}
+		if (r != 0) {
+			session_fail(s, r,
+			    "old data of %.200s changed during "
+			    "the upload; try again",
+			    up->vpath);
+			return upload_fail(s, r);
+		}
+		raw = up->refbuf;
+		up->reused += len;
+	} else {
+		r = xfer_decode_chunk(&up->dec, up->alg, m,
+		    (uint32_t)up->next_index, len, &raw, h);
+		if (r != 0) {
+			session_fail(s, r, "chunk %llu of %.200s: %s",
+			    (unsigned long long)up->next_index, up->vpath,
+			    r == WH_ERR_BAD_HASH ? "hash mismatch" :
+			                           "malformed");
+			return upload_fail(s, r);
+		}
+		up->wire_bytes += m->data.len;
+	}
+	if ((r = xfer_pwrite_all(up->fd, raw, len, up->received)) != 0) {
+		session_fail(s, r, "writing %.200s: %s", up->vpath,
+		    r == WH_ERR_NO_SPACE ? "no space left on the server" :
+		                           wh_strerror(r));
+		return upload_fail(s, r);
+	}
+	xfer_digest_add(&up->digest, h, len);
+	up->received += len;
+	up->next_index++;
+	return 0;
+}
+
 int
 xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m)
 {
@@ -320,6 +517,8 @@ xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m)
 	if (up->failed)
 		return 0; /* already answered; drop until PutEnd */
 	snprintf(s->logpath, sizeof(s->logpath), "%s", up->vpath);
+	if (up->delta)
+		return delta_chunk(s, up, m);
 	/* After a resume offer the sender may still start over at 0. */
 	if (m->index == 0 && up->next_index > 0 &&
 	    up->next_index * up->chunk_size == up->offered) {
@@ -401,7 +600,8 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		upload_free(up);
 		return r;
 	}
-	if (up->next_index != up->count) {
+	if (up->delta ? up->received != up->size :
+	                up->next_index != up->count) {
 		s->up = up;
 		r = upload_fail(s,
 		    session_fail(s, WH_ERR_PROTOCOL,
@@ -441,8 +641,11 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		log_warn("session=%llu fsync of folder of %s: %s",
 		    (unsigned long long)s->id, up->vpath, strerror(errno));
 	s->usage_at = 0; /* recount the quota next time */
+	if (up->delta)
+		up->resumed = up->reused;
 	done.size = up->size;
 	done.resumed = up->resumed;
+	done.reused = up->reused;
 	env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
 	env.put_done = &done;
 	r = session_send(s, id, &env);
@@ -478,9 +681,97 @@ send_get_info(struct session *s, uint32_t id, const struct stat *st,
 	info.mode = st->st_mode & 0777;
 	info.offset = offset;
 	info.chunk_size = chunk_size;
+	info.delta = chunk_size == 0;
 	env.body_case = WHARF__ENVELOPE__BODY_GET_INFO;
 	env.get_info = &info;
 	return session_send(s, id, &env);
+}
+
+/* The DeltaIndex parts that follow a delta GetReq, read before anything
+ * else so that they are never taken for requests. */
+static int
+read_index(struct session *s, uint32_t id, struct delta_index *idx)
+{
+	Wharf__Envelope *env;
+	size_t i;
+	int r, done = 0;
+
+	while (!done) {
+		if ((r = session_next_message(s, &env)) != 0) {
+			s->closing = 1;
+			return r;
+		}
+		if (env->id != id ||
+		    env->body_case != WHARF__ENVELOPE__BODY_DELTA_INDEX) {
+			msg_free(env);
+			s->closing = 1;
+			return session_fail(s, WH_ERR_PROTOCOL,
+			    "expected the "
+			    "DeltaIndex of request %u",
+			    id);
+		}
+		for (i = 0; i < env->delta_index->n_blocks; i++) {
+			const Wharf__BlockRef *b = env->delta_index->blocks[i];
+
+			/* Too many is not an error: fewer refs, more data. */
+			if (b->len <= CDC_MAX &&
+			    delta_index_add(idx, b->hash.data, b->len) != 0)
+				break;
+		}
+		done = env->delta_index->done;
+		msg_free(env);
+	}
+	return 0;
+}
+
+/* A delta download: content-defined chunks, refs for what the client
+ * already holds. */
+static int
+stream_delta(struct session *s, uint32_t id, int fd, enum hash_alg alg,
+    struct xfer_encoder *e, struct delta_index *idx, struct xfer_digest *d,
+    uint64_t *reused)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__Chunk chunk;
+	struct cdc_reader rd;
+	const uint8_t *p;
+	uint8_t h[HASH_LEN];
+	uint32_t index = 0;
+	uint64_t off;
+	size_t len;
+	int r;
+
+	if ((r = cdc_reader_init(&rd, fd)) != 0)
+		return r;
+	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	for (;;) {
+		if ((r = cdc_reader_next(&rd, &p, &len, &off)) != 0 || len == 0)
+			break;
+		hash_buf(alg, p, len, h);
+		if (delta_index_find(idx, h, (uint32_t)len) != NULL) {
+			wharf__chunk__init(&chunk);
+			chunk.index = index;
+			chunk.raw_len = (uint32_t)len;
+			chunk.hash.data = h;
+			chunk.hash.len = HASH_LEN;
+			chunk.ref = 1;
+			*reused += len;
+		} else if ((r = xfer_encode_chunk(e, alg, index, p,
+		                (uint32_t)len, &chunk, h)) != 0)
+			break;
+		xfer_digest_add(d, h, (uint32_t)len);
+		env.chunk = &chunk;
+		if ((r = session_send(s, id, &env)) != 0)
+			break;
+		index++;
+		if ((r = session_check_cancel(s, id)) != 0) {
+			if (r == WH_ERR_CANCELLED)
+				r = session_fail(s, r, "download cancelled");
+			break;
+		}
+	}
+	cdc_reader_cleanup(&rd);
+	return r;
 }
 
 /* Streams chunks [first, count) of fd; the digest d continues. */
@@ -528,6 +819,8 @@ stream_chunks(struct session *s, uint32_t id, int fd, uint64_t size,
 int
 xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 {
+	struct delta_index idx;
+	uint64_t reused = 0;
 	char rpath[SANDBOX_VPATH_MAX];
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__GetEnd end = WHARF__GET_END__INIT;
@@ -542,16 +835,23 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 	int fd = -1, r;
 
 	memset(&enc, 0, sizeof(enc));
+	delta_index_init(&idx);
+	if (m->delta && (r = read_index(s, id, &idx)) != 0) {
+		delta_index_cleanup(&idx);
+		return r;
+	}
 	if ((r = session_resolve(s, &m->path, vpath)) != 0 ||
 	    (r = alg_from_wire(s, m->hash, &alg)) != 0)
-		return r;
-	if (!xfer_chunk_size_ok(m->chunk_size))
-		return session_fail(s, WH_ERR_PROTOCOL,
+		goto out;
+	if (!xfer_chunk_size_ok(m->chunk_size)) {
+		r = session_fail(s, WH_ERR_PROTOCOL,
 		    "chunk size %u outside "
 		    "%u..%u",
 		    m->chunk_size, XFER_CHUNK_MIN, XFER_CHUNK_MAX);
+		goto out;
+	}
 	if ((r = sandbox_open_at(s->sb, vpath, O_RDONLY, 0, &fd)) != 0)
-		return r;
+		goto out;
 	if (fstat(fd, &st) != 0) {
 		r = wh_err_from_errno(errno);
 		goto out;
@@ -593,7 +893,15 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 		goto out;
 	if (!(s->features & WIRE_FEAT_ZSTD))
 		enc.level = 0;
-	if ((r = send_get_info(s, id, &st, offset, m->chunk_size)) != 0 ||
+	if (m->delta && (s->features & WIRE_FEAT_DELTA)) {
+		xfer_digest_init(&d, alg, 0);
+		offset = 0;
+		if ((r = send_get_info(s, id, &st, 0, 0)) != 0 ||
+		    (r = stream_delta(
+		         s, id, fd, alg, &enc, &idx, &d, &reused)) != 0)
+			goto out;
+	} else if ((r = send_get_info(s, id, &st, offset, m->chunk_size)) !=
+	        0 ||
 	    (r = stream_chunks(s, id, fd, (uint64_t)st.st_size, m->chunk_size,
 	         offset / m->chunk_size, alg, &enc, buf, &d)) != 0)
 		goto out;
@@ -618,8 +926,10 @@ out:
 	                                                             "zstd");
 	if (fd >= 0 && S_ISREG(st.st_mode))
 		log_transfer(s, "get", vpath, (uint64_t)st.st_size,
-		    enc.wire_bytes, offset, mono_sec() - t0, alg, comp, r);
+		    enc.wire_bytes, offset + reused, mono_sec() - t0, alg, comp,
+		    r);
 	xfer_encoder_cleanup(&enc);
+	delta_index_cleanup(&idx);
 	free(buf);
 	if (fd >= 0)
 		close(fd);

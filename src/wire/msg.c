@@ -90,6 +90,14 @@ msg_validate(const Wharf__Envelope *env)
 		    !text_ok(&env->stat_reply->path, WIRE_PATH_MAX))
 			return WH_ERR_FORMAT;
 		break;
+	case WHARF__ENVELOPE__BODY_DELTA_INDEX:
+		/* Bounded by the frame; each entry must be a real digest. */
+		for (i = 0; i < env->delta_index->n_blocks; i++)
+			if (env->delta_index->blocks[i]->hash.len !=
+			        WIRE_DIGEST_LEN ||
+			    env->delta_index->blocks[i]->len == 0)
+				return WH_ERR_FORMAT;
+		break;
 	case WHARF__ENVELOPE__BODY_CWD:
 		if (!text_ok(&env->cwd->cwd, WIRE_PATH_MAX))
 			return WH_ERR_FORMAT;

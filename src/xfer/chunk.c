@@ -203,7 +203,7 @@ xfer_decode_chunk(struct xfer_decoder *d, enum hash_alg alg,
 	size_t n;
 
 	*raw = NULL;
-	if (c->index != expect_index || c->raw_len != expect_len ||
+	if (c->ref || c->index != expect_index || c->raw_len != expect_len ||
 	    expect_len == 0 || expect_len > d->cap || c->hash.len != HASH_LEN)
 		return WH_ERR_PROTOCOL;
 	if (c->compressed) {

@@ -104,8 +104,9 @@ assert_match "$row" ",put,/m1/text,$(fsize "$S/text"),[0-9]+,0,[0-9.]+,[0-9.]+,b
 	"server CSV row of put -z text"
 
 # Summary ratios: -z on text well above 2x, raw random data 1.00x.
-# (These runs are repeated here so that $OUT holds their summaries.)
-wput $U "$P" -z "$S/text" "$S/multi" m1
+# (These runs are repeated here so that $OUT holds their summaries;
+# --no-delta, or the copies already there would be reused, not sent.)
+wput $U "$P" -z --no-delta "$S/text" "$S/multi" m1
 assert_exit 0 "put -z again"
 r=$(ratio_of "$(summary_line put "$S/text")")
 assert_gt_float "$r" 2 "put -z of text: summary ratio"
@@ -116,12 +117,12 @@ assert_eq zstd "$(log_field compress "$line")" "server log: compress=zstd"
 [ $(($(log_field wire "$line") * 2)) -lt "$(log_field bytes "$line")" ] ||
 	fail "server log: -z wire not under half: $line"
 pass
-wget1 $U "$P" -z m1/text "$T/back1/text"
+wget1 $U "$P" -z --no-delta m1/text "$T/back1/text"
 assert_exit 0 "get -z again"
 assert_same "$S/text" "$T/back1/text" "get -z of text"
 assert_gt_float "$(ratio_of "$(summary_line get m1/text)")" 2 \
 	"get -z of text: summary ratio"
-wget1 $U "$P" --compress=off m2/text "$T/back2/text"
+wget1 $U "$P" --compress=off --no-delta m2/text "$T/back2/text"
 assert_exit 0 "get --compress=off again"
 assert_eq 1.00 "$(ratio_of "$(summary_line get m2/text)")" \
 	"get --compress=off: ratio 1.00x"

@@ -9,7 +9,9 @@
 # and resumed=N in the server log) and produces the right file. A partial
 # whose bytes do not match the source is discarded, never trusted, on
 # either side, and a partial longer than a new, shorter source does not
-# leak its tail into the result.
+# leak its tail into the result. These runs use --no-delta: they test the
+# fixed-chunk resume; delta transfers over an old file are covered by
+# test_delta.sh.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer_lib.sh"
 
@@ -49,7 +51,7 @@ interrupt_put() {
 	PART=$ROOT/.$remote.wharf-part
 	before=$(count_log "op=put path=\"/$remote\" ")
 	bg_client env WHARF_PASSWORD="$P" "$W" put "$U@$(host_port)" \
-		"$BIG" "$remote" --no-progress
+		"$BIG" "$remote" --no-progress --no-delta
 	kill_at_size "$PART" "$KILL_AT" "$BGC_PID" 60
 	case $? in
 	1) too_fast "put" ;;
@@ -79,7 +81,7 @@ interrupt_put() {
 resumed_put() {
 	local remote=$1 line n
 
-	wput $U "$P" "$BIG" "$remote"
+	wput $U "$P" --no-delta "$BIG" "$remote"
 	assert_exit 0 "the repeated put of $remote"
 	assert_match "$OUT" "^put $BIG  200\.00 MiB in .*, wire .*, resumed [0-9.]+ (KiB|MiB)$" \
 		"the summary of the repeated put says resumed"
@@ -136,7 +138,7 @@ for target in new.bin old.bin; do
 	LOCAL=$T/dl/$target
 	LPART=$T/dl/.$target.wharf-part
 	bg_client env WHARF_PASSWORD="$P" "$W" get "$U@$(host_port)" \
-		big_a "$LOCAL" --no-progress
+		big_a "$LOCAL" --no-progress --no-delta
 	kill_at_size "$LPART" "$KILL_AT" "$BGC_PID" 60
 	case $? in
 	1) too_fast "get" ;;
@@ -155,7 +157,7 @@ for target in new.bin old.bin; do
 		fail "the local partial is complete ($have bytes)"
 	pass
 	before=$(count_log 'op=get path="/big_a" result=ok')
-	wget1 $U "$P" big_a "$LOCAL"
+	wget1 $U "$P" --no-delta big_a "$LOCAL"
 	assert_exit 0 "the repeated get to $target"
 	assert_match "$OUT" "^get big_a  200\.00 MiB in .*, wire .*, resumed [0-9.]+ (KiB|MiB)$" \
 		"the summary of the repeated get says resumed"

@@ -148,6 +148,7 @@ main(void)
 	register_keys_tests();
 	register_netaddr_tests();
 	register_cli_tests();
+	register_cdc_tests();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "unit: registering tests: %s\n",
 		    CU_get_error_msg());

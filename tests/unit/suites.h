@@ -23,6 +23,7 @@ void register_sandbox_tests(void);
 void register_keys_tests(void);
 void register_netaddr_tests(void);
 void register_cli_tests(void);
+void register_cdc_tests(void);
 
 /* Room for any path the tests build. */
 #define TU_PATH_MAX 4096

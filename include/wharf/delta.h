@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Delta transfers: the receiver lists the content-defined blocks of what
+ * it already holds (the old target, a partial); the sender sends blocks
+ * the receiver lacks and mere references for the rest, which the
+ * receiver copies from its own files and verifies by hash.
+ */
+#ifndef WHARF_DELTA_H
+#define WHARF_DELTA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wharf/err.h"
+#include "wharf/hash.h"
+
+/* Files a receiver may draw blocks from (old target, old partial). */
+#define DELTA_SOURCES 2
+/* Most blocks an index may hold: 64 GiB of old data at the average. */
+#define DELTA_INDEX_MAX (1u << 18)
+/* Blocks per DeltaIndex frame. */
+#define DELTA_INDEX_PART 8192
+
+struct delta_block {
+	uint8_t hash[HASH_LEN];
+	uint32_t len;
+	uint8_t src; /* which source file */
+	uint64_t off; /* where in it */
+};
+
+struct delta_index {
+	struct delta_block *v;
+	size_t n;
+	size_t cap;
+	int sorted;
+};
+
+void delta_index_init(struct delta_index *x);
+void delta_index_cleanup(struct delta_index *x);
+
+/*
+ * Adds the content-defined blocks of the open file fd (read from its
+ * start) as source src. WH_ERR_TOO_LARGE past DELTA_INDEX_MAX blocks.
+ */
+int delta_index_file(struct delta_index *x, int fd, uint8_t src,
+    enum hash_alg alg) WH_MUST_CHECK;
+/* Adds one block known by hash and length only (a peer's index). */
+int delta_index_add(struct delta_index *x, const uint8_t hash[HASH_LEN],
+    uint32_t len) WH_MUST_CHECK;
+/* The block with this hash and length, or NULL. */
+const struct delta_block *delta_index_find(
+    struct delta_index *x, const uint8_t hash[HASH_LEN], uint32_t len);
+
+/*
+ * Reads a file in content-defined chunks: each call yields the next one
+ * (pointer valid until the next call). *len is 0 at the end.
+ */
+struct cdc_reader {
+	int fd;
+	uint64_t off; /* file offset of buf[0] */
+	uint8_t *buf;
+	size_t have;
+	size_t pos;
+	int eof;
+};
+
+int cdc_reader_init(struct cdc_reader *r, int fd) WH_MUST_CHECK;
+void cdc_reader_cleanup(struct cdc_reader *r);
+int cdc_reader_next(struct cdc_reader *r, const uint8_t **p, size_t *len,
+    uint64_t *off) WH_MUST_CHECK;
+
+#endif

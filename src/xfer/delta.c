@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Block indexes for delta transfers and a reader that cuts a file into
+ * content-defined chunks. The index is a sorted array searched by hash:
+ * compact, and built once per file.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wharf/cdc.h"
+#include "wharf/delta.h"
+
+#define CDC_READ_BUF (2 * CDC_MAX)
+
+void
+delta_index_init(struct delta_index *x)
+{
+	memset(x, 0, sizeof(*x));
+}
+
+void
+delta_index_cleanup(struct delta_index *x)
+{
+	free(x->v);
+	memset(x, 0, sizeof(*x));
+}
+
+static int
+push(struct delta_index *x, const struct delta_block *b)
+{
+	struct delta_block *nv;
+	size_t ncap;
+
+	if (x->n == DELTA_INDEX_MAX)
+		return WH_ERR_TOO_LARGE;
+	if (x->n == x->cap) {
+		ncap = x->cap ? x->cap * 2 : 256;
+		if ((nv = realloc(x->v, ncap * sizeof(*nv))) == NULL)
+			return WH_ERR_NOMEM;
+		x->v = nv;
+		x->cap = ncap;
+	}
+	x->v[x->n++] = *b;
+	x->sorted = 0;
+	return 0;
+}
+
+int
+delta_index_add(
+    struct delta_index *x, const uint8_t hash[HASH_LEN], uint32_t len)
+{
+	struct delta_block b;
+
+	memset(&b, 0, sizeof(b));
+	memcpy(b.hash, hash, HASH_LEN);
+	b.len = len;
+	return push(x, &b);
+}
+
+int
+cdc_reader_init(struct cdc_reader *r, int fd)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	if ((r->buf = malloc(CDC_READ_BUF)) == NULL)
+		return WH_ERR_NOMEM;
+	return 0;
+}
+
+void
+cdc_reader_cleanup(struct cdc_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/* Tops the buffer up (moving unread bytes to its front). */
+static int
+refill(struct cdc_reader *r)
+{
+	ssize_t n;
+
+	if (r->pos > 0) {
+		memmove(r->buf, r->buf + r->pos, r->have - r->pos);
+		r->off += r->pos;
+		r->have -= r->pos;
+		r->pos = 0;
+	}
+	while (!r->eof && r->have < CDC_READ_BUF) {
+		n = pread(r->fd, r->buf + r->have, CDC_READ_BUF - r->have,
+		    (off_t)(r->off + r->have));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return wh_err_from_errno(errno);
+		if (n == 0)
+			r->eof = 1;
+		r->have += (size_t)n;
+	}
+	return 0;
+}
+
+int
+cdc_reader_next(
+    struct cdc_reader *r, const uint8_t **p, size_t *len, uint64_t *off)
+{
+	size_t k;
+	int rc;
+
+	*p = NULL;
+	*len = 0;
+	if (r->have - r->pos < CDC_MAX && !r->eof && (rc = refill(r)) != 0)
+		return rc;
+	if (r->have == r->pos)
+		return 0;
+	k = cdc_next(r->buf + r->pos, r->have - r->pos, r->eof);
+	if (k == 0)
+		return WH_ERR_IO; /* cannot happen with CDC_MAX buffered */
+	*p = r->buf + r->pos;
+	*len = k;
+	*off = r->off + r->pos;
+	r->pos += k;
+	return 0;
+}
+
+int
+delta_index_file(struct delta_index *x, int fd, uint8_t src, enum hash_alg alg)
+{
+	struct cdc_reader rd;
+	struct delta_block b;
+	const uint8_t *p;
+	size_t len;
+	uint64_t off;
+	int r;
+
+	if ((r = cdc_reader_init(&rd, fd)) != 0)
+		return r;
+	for (;;) {
+		if ((r = cdc_reader_next(&rd, &p, &len, &off)) != 0 || len == 0)
+			break;
+		memset(&b, 0, sizeof(b));
+		hash_buf(alg, p, len, b.hash);
+		b.len = (uint32_t)len;
+		b.src = src;
+		b.off = off;
+		if ((r = push(x, &b)) != 0)
+			break;
+	}
+	cdc_reader_cleanup(&rd);
+	return r;
+}
+
+static int
+block_cmp(const void *a, const void *b)
+{
+	const struct delta_block *x = a, *y = b;
+	int c = memcmp(x->hash, y->hash, HASH_LEN);
+
+	if (c != 0)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+const struct delta_block *
+delta_index_find(
+    struct delta_index *x, const uint8_t hash[HASH_LEN], uint32_t len)
+{
+	struct delta_block key;
+
+	if (x->n == 0)
+		return NULL;
+	if (!x->sorted) {
+		qsort(x->v, x->n, sizeof(*x->v), block_cmp);
+		x->sorted = 1;
+	}
+	memcpy(key.hash, hash, HASH_LEN);
+	key.len = len;
+	return bsearch(&key, x->v, x->n, sizeof(*x->v), block_cmp);
+}
