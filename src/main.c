@@ -20,6 +20,8 @@ static const struct subcommand subcommands[] = {
 	{ "connect", connect_main, "open a session (prompt, -c or -b)" },
 	{ "get", get_main, "download files or trees, then exit" },
 	{ "put", put_main, "upload files or trees, then exit" },
+	{ "sync", sync_main,
+	    "make a remote tree equal to a local one (or back)" },
 	{ "ping", ping_main, "measure latency and throughput to a server" },
 	{ "keygen", keygen_main, "make a pre-shared key file" },
 };

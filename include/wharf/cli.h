@@ -78,6 +78,10 @@ int ping_run(struct cli *cli, int count, const char *csv_path);
 /* `wharf connect` and `wharf keygen`. */
 int connect_main(int argc, char **argv);
 int keygen_main(int argc, char **argv);
+/* `wharf sync`, and the shell's sync command. */
+int sync_main(int argc, char **argv);
+int cli_sync(struct cli *cli, int argc, char **argv);
+
 /* One-shot `wharf get` and `wharf put`. */
 int get_main(int argc, char **argv);
 int put_main(int argc, char **argv);

@@ -56,6 +56,13 @@ int transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 /* Downloads remotes into local (NULL: the current directory). */
 int transfer_get(struct client *c, const struct transfer_opts *o,
     char **remotes, int nremote, const char *local);
+/*
+ * Moves n files given as explicit pairs (put: locals[i] to remotes[i];
+ * get: remotes[i] to locals[i]), pipelined like a tree. For sync.
+ */
+int transfer_pairs(struct client *c, const struct transfer_opts *o, int put,
+    char **locals, char **remotes, size_t n);
+
 /* Prints the plain digest of a remote file, as sha256sum/b2sum do. */
 int transfer_sum(struct client *c, enum hash_alg alg, const char *remote);
 

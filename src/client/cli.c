@@ -979,6 +979,8 @@ static const struct cli_cmd commands[] = {
 	    cmd_get },
 	{ "put", "[-r] LOCAL... [REMOTE]", "upload files or trees", 1,
 	    cmd_put },
+	{ "sync", "[--download] [--delete] [--dry-run] LOCAL REMOTE",
+	    "make a tree equal to another", 1, cli_sync },
 	{ "protect", "PATH", "require a passcode to read or change a file", 1,
 	    cmd_protect },
 	{ "unprotect", "PATH", "remove a file's passcode", 1, cmd_unprotect },

@@ -982,6 +982,27 @@ tctx_cleanup(struct tctx *t)
 	jobs_free(t);
 }
 
+/* Sends every job, pipelined, until done, lost or interrupted. */
+static void
+run_puts(struct tctx *t)
+{
+	size_t k;
+
+	client_interrupt_arm();
+	for (k = 0; k < t->njobs && !t->lost && !client_interrupted(); k++) {
+		while (t->ninflight >= TRANSFER_WINDOW && !t->lost)
+			if (put_pump(t, 1) != 0)
+				break;
+		if (t->lost || put_one(t, &t->jobs[k]) != 0)
+			break;
+		progress_draw(&t->pr, 0);
+	}
+	while (t->ninflight > 0 && !t->lost)
+		if (put_pump(t, 1) != 0)
+			break;
+	client_interrupt_disarm();
+}
+
 int
 transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
     int nlocal, const char *remote)
@@ -1064,18 +1085,7 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 			r = 0;
 		}
 	}
-	client_interrupt_arm();
-	for (k = 0; k < t.njobs && !t.lost && !client_interrupted(); k++) {
-		while (t.ninflight >= TRANSFER_WINDOW && !t.lost)
-			if (put_pump(&t, 1) != 0)
-				break;
-		if (t.lost || put_one(&t, &t.jobs[k]) != 0)
-			break;
-		progress_draw(&t.pr, 0);
-	}
-	while (t.ninflight > 0 && !t.lost)
-		if (put_pump(&t, 1) != 0)
-			break;
+	run_puts(&t);
 	r = 0;
 out:
 	client_interrupt_disarm();
@@ -1630,6 +1640,70 @@ get_walk(struct tctx *t, const char *remote, const char *local, char ***dirs,
 	return 0;
 }
 
+/* Fetches every job with TRANSFER_WINDOW requests queued at the server. */
+static void
+run_gets(struct tctx *t)
+{
+	size_t next = 0;
+	int cancelled = 0;
+
+	client_interrupt_arm();
+	while (!t->lost && (next < t->njobs || t->ninflight > 0)) {
+		if (client_interrupted() && !cancelled) {
+			/* Stop cleanly: no new requests, and every one in
+			 * flight ends (CANCELLED) with its partial kept. */
+			cancelled = 1;
+			next = t->njobs;
+			if (cancel_inflight(t) != 0)
+				break;
+		}
+		while (!t->lost && !cancelled && next < t->njobs &&
+		    t->ninflight < TRANSFER_WINDOW)
+			if (get_request(t, &t->jobs[next++]) != 0)
+				break;
+		if (t->ninflight > 0 && get_pump(t) != 0)
+			break;
+	}
+	if (t->cancelled > 0 && !t->lost)
+		fprintf(stderr,
+		    "wharf: get: cancelled; partials are kept, "
+		    "repeat the get to resume\n");
+	client_interrupt_disarm();
+}
+
+int
+transfer_pairs(struct client *c, const struct transfer_opts *o, int put,
+    char **locals, char **remotes, size_t n)
+{
+	struct tctx t;
+	struct job *j;
+	size_t i;
+	int r;
+
+	if ((r = tctx_init(&t, c, o, put ? "put" : "get")) != 0)
+		return EXIT_REMOTE;
+	r = put ? xfer_encoder_init(&t.enc, o->compress, o->level) :
+	          xfer_decoder_init(&t.dec);
+	for (i = 0; i < n && r == 0; i++) {
+		if ((j = job_add(&t, locals[i], remotes[i])) == NULL)
+			r = WH_ERR_NOMEM;
+		else
+			t.pr.total_files++;
+	}
+	t.pr.tree = 1;
+	if (r == 0) {
+		if (put)
+			run_puts(&t);
+		else
+			run_gets(&t);
+	} else {
+		fprintf(stderr, "wharf: %s: %s\n", t.dir, wh_strerror(r));
+		t.failures++;
+	}
+	tctx_cleanup(&t);
+	return status_of(&t);
+}
+
 int
 transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
     int nremote, const char *local)
@@ -1637,10 +1711,10 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 	struct tctx t;
 	Wharf__FileType type;
 	char name[WIRE_NAME_MAX + 1], **dirs = NULL, *lp;
-	size_t ndirs = 0, capdirs = 0, k, next = 0;
+	size_t ndirs = 0, capdirs = 0, k;
 	const char *dest = local != NULL ? local : ".";
 	struct stat st;
-	int i, r, dest_is_dir, cancelled = 0;
+	int i, r, dest_is_dir;
 
 	if ((r = tctx_init(&t, c, o, "get")) != 0)
 		return EXIT_REMOTE;
@@ -1699,27 +1773,7 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 			t.failures++;
 		}
 	}
-	client_interrupt_arm();
-	while (!t.lost && (next < t.njobs || t.ninflight > 0)) {
-		if (client_interrupted() && !cancelled) {
-			/* Stop cleanly: no new requests, and every one in
-			 * flight ends (CANCELLED) with its partial kept. */
-			cancelled = 1;
-			next = t.njobs;
-			if (cancel_inflight(&t) != 0)
-				break;
-		}
-		while (!t.lost && !cancelled && next < t.njobs &&
-		    t.ninflight < TRANSFER_WINDOW)
-			if (get_request(&t, &t.jobs[next++]) != 0)
-				break;
-		if (t.ninflight > 0 && get_pump(&t) != 0)
-			break;
-	}
-	if (t.cancelled > 0 && !t.lost)
-		fprintf(stderr,
-		    "wharf: get: cancelled; partials are kept, "
-		    "repeat the get to resume\n");
+	run_gets(&t);
 	r = 0;
 out:
 	client_interrupt_disarm();

@@ -1,0 +1,742 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `wharf sync`: makes a destination tree equal to a source tree. Both
+ * trees are listed first; files that are new or differ (size and mtime,
+ * or content with --checksum) are transferred, with deltas where the old
+ * file exists; unchanged ones are skipped, so a sync that was interrupted
+ * finishes on the next run without redoing finished files. --delete
+ * removes what the source lacks, only after every transfer succeeded.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wharf/cli.h"
+#include "wharf/msg.h"
+#include "wharf/stats.h"
+#include "wharf/transfer.h"
+#include "wharf/xfer.h"
+
+#define SYNC_DEPTH_MAX 128
+
+struct entry {
+	char *rel;
+	int dir;
+	uint64_t size;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+};
+
+struct manifest {
+	struct entry *v;
+	size_t n;
+	size_t cap;
+};
+
+struct sync_opts {
+	int download;
+	int delete;
+	int dry_run;
+	int checksum;
+	struct transfer_opts xo;
+};
+
+static void
+manifest_free(struct manifest *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		free(m->v[i].rel);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static int
+manifest_add(struct manifest *m, const char *rel, int dir, uint64_t size,
+    int64_t sec, uint32_t nsec)
+{
+	struct entry *nv;
+
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 64;
+		if ((nv = realloc(m->v, m->cap * sizeof(*nv))) == NULL)
+			return WH_ERR_NOMEM;
+		m->v = nv;
+	}
+	if ((m->v[m->n].rel = strdup(rel)) == NULL)
+		return WH_ERR_NOMEM;
+	m->v[m->n].dir = dir;
+	m->v[m->n].size = size;
+	m->v[m->n].mtime_sec = sec;
+	m->v[m->n].mtime_nsec = nsec;
+	m->n++;
+	return 0;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const struct entry *)a)->rel, ((const struct entry *)b)->rel);
+}
+
+static const struct entry *
+manifest_find(const struct manifest *m, const char *rel)
+{
+	struct entry key;
+
+	key.rel = (char *)(uintptr_t)rel;
+	return bsearch(&key, m->v, m->n, sizeof(*m->v), entry_cmp);
+}
+
+/* Partials are transfer state, never content to sync. */
+static int
+skipped_name(const struct sync_opts *o, const char *name, const char *rel)
+{
+	size_t n = strlen(name), s = strlen(XFER_PARTIAL_SUFFIX);
+	int i;
+
+	if (name[0] == '.' && n > s &&
+	    strcmp(name + n - s, XFER_PARTIAL_SUFFIX) == 0)
+		return 1;
+	for (i = 0; i < o->xo.nexcludes; i++)
+		if (fnmatch(o->xo.excludes[i], rel, 0) == 0 ||
+		    (strchr(o->xo.excludes[i], '/') == NULL &&
+		        fnmatch(o->xo.excludes[i], name, 0) == 0))
+			return 1;
+	return 0;
+}
+
+static char *
+join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s%s%s", a, a[0] ? "/" : "", b);
+	return p;
+}
+
+static int
+walk_local(const struct sync_opts *o, const char *top, const char *rel,
+    struct manifest *m, int depth)
+{
+	char *dir = rel[0] ? join(top, rel) : strdup(top), *r2, *full;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int r = 0;
+
+	if (dir == NULL)
+		return WH_ERR_NOMEM;
+	if (depth > SYNC_DEPTH_MAX || (d = opendir(dir)) == NULL) {
+		fprintf(stderr, "wharf: sync: %s: %s\n", dir,
+		    depth > SYNC_DEPTH_MAX ? "too deep" : strerror(errno));
+		free(dir);
+		return WH_ERR_IO;
+	}
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((r2 = join(rel, de->d_name)) == NULL ||
+		    (full = join(top, r2)) == NULL) {
+			free(r2);
+			r = WH_ERR_NOMEM;
+			break;
+		}
+		if (!skipped_name(o, de->d_name, r2) && lstat(full, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				r = manifest_add(m, r2, 1, 0, 0, 0);
+				if (r == 0)
+					r = walk_local(
+					    o, top, r2, m, depth + 1);
+			} else if (S_ISREG(st.st_mode))
+				r = manifest_add(m, r2, 0, (uint64_t)st.st_size,
+				    st.st_mtim.tv_sec,
+				    (uint32_t)st.st_mtim.tv_nsec);
+			else if (!o->xo.quiet)
+				fprintf(stderr,
+				    "wharf: sync: skipping %s: not "
+				    "a regular file or directory\n",
+				    full);
+		}
+		free(full);
+		free(r2);
+	}
+	closedir(d);
+	free(dir);
+	return r;
+}
+
+struct remote_walk {
+	const struct sync_opts *o;
+	struct manifest *m;
+	const char *rel;
+	char **queue;
+	size_t nq;
+	size_t capq;
+};
+
+static int
+collect(void *arg, const Wharf__Envelope *part)
+{
+	struct remote_walk *w = arg;
+	char name[WIRE_NAME_MAX + 1], *rel, **nq, clean[WIRE_NAME_MAX + 1];
+	const Wharf__FileInfo *fi;
+	size_t i, k;
+	int r = 0;
+
+	for (i = 0; i < part->list_part->n_entries && r == 0; i++) {
+		fi = part->list_part->entries[i];
+		if (msg_text(&fi->name, name, sizeof(name)) != 0)
+			continue;
+		/* Names from the server decide local paths: one plain
+		 * component, nothing else. */
+		for (k = 0; name[k] != '\0'; k++)
+			if ((unsigned char)name[k] < 0x20 || name[k] == '/')
+				break;
+		if (name[k] != '\0' || name[0] == '\0' ||
+		    strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+			fprintf(stderr,
+			    "wharf: sync: refusing unsafe name "
+			    "\"%s\" from the server\n",
+			    cli_clean(clean, sizeof(clean), name));
+			continue;
+		}
+		if ((rel = join(w->rel, name)) == NULL)
+			return WH_ERR_NOMEM;
+		if (skipped_name(w->o, name, rel)) {
+			free(rel);
+			continue;
+		}
+		if (fi->type == WHARF__FILE_TYPE__TYPE_DIR) {
+			r = manifest_add(w->m, rel, 1, 0, 0, 0);
+			if (r == 0 && w->nq == w->capq) {
+				w->capq = w->capq ? w->capq * 2 : 16;
+				if ((nq = realloc(w->queue,
+				         w->capq * sizeof(*nq))) == NULL)
+					r = WH_ERR_NOMEM;
+				else
+					w->queue = nq;
+			}
+			if (r == 0) {
+				w->queue[w->nq++] = rel;
+				rel = NULL;
+			}
+		} else if (fi->type == WHARF__FILE_TYPE__TYPE_FILE)
+			r = manifest_add(w->m, rel, 0, fi->size, fi->mtime_sec,
+			    fi->mtime_nsec);
+		free(rel);
+	}
+	return r;
+}
+
+/* Lists the remote tree under top (breadth first). WH_ERR_NOT_FOUND if
+ * top itself does not exist. */
+static int
+walk_remote(struct client *c, const struct sync_opts *o, const char *top,
+    struct manifest *m)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
+	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
+	struct remote_walk w = { o, m, "", NULL, 0, 0 };
+	size_t k;
+	char *path;
+	int r = 0;
+
+	for (k = 0; r == 0 && (k == 0 || k <= w.nq); k++) {
+		w.rel = k == 0 ? "" : w.queue[k - 1];
+		if ((path = join(top, w.rel)) == NULL) {
+			r = WH_ERR_NOMEM;
+			break;
+		}
+		if (w.rel[0] == '\0')
+			snprintf(path, strlen(top) + 1, "%s", top);
+		lr.path = msg_bytes(path);
+		lr.all = 1;
+		req.body_case = WHARF__ENVELOPE__BODY_LIST;
+		req.list = &lr;
+		r = client_call(c, &req, &resp, collect, &w);
+		if (r == 0 &&
+		    resp->body_case == WHARF__ENVELOPE__BODY_LIST_PART)
+			r = collect(&w, resp);
+		msg_free(resp);
+		resp = NULL;
+		free(path);
+	}
+	for (k = 0; k < w.nq; k++)
+		free(w.queue[k]);
+	free(w.queue);
+	return r;
+}
+
+static int
+remote_simple(struct client *c, Wharf__Envelope *req)
+{
+	Wharf__Envelope *resp = NULL;
+	int r = client_call(c, req, &resp, NULL, NULL);
+
+	msg_free(resp);
+	return r;
+}
+
+/* Plain content digests of both copies: 1 if they are equal. */
+static int
+same_content(
+    struct client *c, const char *local, const char *remote, enum hash_alg alg)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
+	Wharf__SumReq sr = WHARF__SUM_REQ__INIT;
+	uint8_t h[HASH_LEN];
+	uint64_t size;
+	int fd, r, same = 0;
+
+	if ((fd = open(local, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	r = xfer_file_sum(fd, alg, h, &size);
+	close(fd);
+	if (r != 0)
+		return 0;
+	sr.path = msg_bytes(remote);
+	sr.hash = alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
+	                               WHARF__HASH_ALG__HASH_BLAKE2B;
+	sr.passcode = client_passcode(c);
+	req.body_case = WHARF__ENVELOPE__BODY_SUM;
+	req.sum = &sr;
+	if (client_call(c, &req, &resp, NULL, NULL) == 0 &&
+	    resp->body_case == WHARF__ENVELOPE__BODY_SUM_REPLY &&
+	    resp->sum_reply->hash.len == HASH_LEN)
+		same =
+		    sodium_memcmp(resp->sum_reply->hash.data, h, HASH_LEN) == 0;
+	msg_free(resp);
+	return same;
+}
+
+struct plan {
+	char **locals;
+	char **remotes;
+	size_t nxfer;
+	uint64_t bytes;
+	size_t unchanged;
+	char **mkdirs;
+	size_t nmkdir;
+	char **deletes; /* in deletion order: files, then deepest folders */
+	int *delete_dir;
+	size_t ndelete;
+};
+
+static int
+push_str(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (nv == NULL)
+		return WH_ERR_NOMEM;
+	*v = nv;
+	if ((nv[*n] = strdup(s)) == NULL)
+		return WH_ERR_NOMEM;
+	(*n)++;
+	return 0;
+}
+
+static void
+plan_free(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nxfer; i++) {
+		free(p->locals[i]);
+		free(p->remotes[i]);
+	}
+	for (i = 0; i < p->nmkdir; i++)
+		free(p->mkdirs[i]);
+	for (i = 0; i < p->ndelete; i++)
+		free(p->deletes[i]);
+	free(p->locals);
+	free(p->remotes);
+	free(p->mkdirs);
+	free(p->deletes);
+	free(p->delete_dir);
+}
+
+static int
+depth_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	size_t dx = 0, dy = 0;
+	const char *s;
+
+	/* Files first, then folders, deepest first: children go before
+	 * their parents. */
+	if (x->dir != y->dir)
+		return x->dir - y->dir;
+	for (s = x->rel; *s; s++)
+		dx += *s == '/';
+	for (s = y->rel; *s; s++)
+		dy += *s == '/';
+	return dx != dy ? (dx > dy ? -1 : 1) : strcmp(x->rel, y->rel);
+}
+
+/* Compares src (what should be) with dst (what is). */
+static int
+make_plan(struct client *c, const struct sync_opts *o, const char *ltop,
+    const char *rtop, const struct manifest *src, struct manifest *dst,
+    struct plan *p)
+{
+	const char *stop = o->download ? rtop : ltop;
+	const char *dtop = o->download ? ltop : rtop;
+	const struct entry *e, *d;
+	struct manifest extra = { 0 };
+	char *sp = NULL, *dp = NULL;
+	size_t i;
+	int r = 0, changed;
+
+	for (i = 0; i < src->n && r == 0; i++) {
+		e = &src->v[i];
+		d = manifest_find(dst, e->rel);
+		free(sp);
+		free(dp);
+		sp = join(stop, e->rel);
+		dp = join(dtop, e->rel);
+		if (sp == NULL || dp == NULL) {
+			r = WH_ERR_NOMEM;
+			break;
+		}
+		if (e->dir) {
+			if (d == NULL || !d->dir)
+				r = push_str(&p->mkdirs, &p->nmkdir, dp);
+			continue;
+		}
+		if (d != NULL && d->dir) {
+			fprintf(stderr,
+			    "wharf: sync: %s is a folder at the "
+			    "destination; not replacing it\n",
+			    dp);
+			r = WH_ERR_IS_DIR;
+			break;
+		}
+		changed = d == NULL || d->size != e->size;
+		if (!changed && o->checksum)
+			changed = !same_content(c, o->download ? dp : sp,
+			    o->download ? sp : dp, o->xo.alg);
+		else if (!changed)
+			changed = d->mtime_sec != e->mtime_sec ||
+			    d->mtime_nsec != e->mtime_nsec;
+		if (!changed) {
+			p->unchanged++;
+			continue;
+		}
+		if (o->dry_run)
+			printf("%s %s%s\n", o->download ? "get" : "put", e->rel,
+			    d == NULL ? " (new)" : " (changed)");
+		if ((r = push_str(
+		         &p->locals, &p->nxfer, o->download ? dp : sp)) != 0)
+			break;
+		p->nxfer--;
+		if ((r = push_str(
+		         &p->remotes, &p->nxfer, o->download ? sp : dp)) != 0)
+			break;
+		p->bytes += e->size;
+	}
+	free(sp);
+	free(dp);
+	if (r != 0 || !o->delete)
+		return r;
+	for (i = 0; i < dst->n && r == 0; i++)
+		if (manifest_find(src, dst->v[i].rel) == NULL)
+			r = manifest_add(
+			    &extra, dst->v[i].rel, dst->v[i].dir, 0, 0, 0);
+	if (extra.n > 0)
+		qsort(extra.v, extra.n, sizeof(*extra.v), depth_cmp);
+	for (i = 0; i < extra.n && r == 0; i++) {
+		if ((dp = join(dtop, extra.v[i].rel)) == NULL) {
+			r = WH_ERR_NOMEM;
+			break;
+		}
+		if (o->dry_run)
+			printf("delete %s%s\n", extra.v[i].rel,
+			    extra.v[i].dir ? "/" : "");
+		r = push_str(&p->deletes, &p->ndelete, dp);
+		free(dp);
+		if (r == 0) {
+			int *nd =
+			    realloc(p->delete_dir, p->ndelete * sizeof(*nd));
+
+			if (nd == NULL)
+				r = WH_ERR_NOMEM;
+			else {
+				p->delete_dir = nd;
+				nd[p->ndelete - 1] = extra.v[i].dir;
+			}
+		}
+	}
+	manifest_free(&extra);
+	return r;
+}
+
+static int
+apply_deletes(struct client *c, const struct sync_opts *o, const struct plan *p)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT;
+	Wharf__RemoveReq rm = WHARF__REMOVE_REQ__INIT;
+	Wharf__RmdirReq rd = WHARF__RMDIR_REQ__INIT;
+	size_t i;
+	int r, failures = 0;
+
+	for (i = 0; i < p->ndelete; i++) {
+		if (o->download) {
+			r = p->delete_dir[i] ? rmdir(p->deletes[i]) :
+			                       unlink(p->deletes[i]);
+			r = r == 0 ? 0 : WH_ERR_SYSTEM;
+		} else if (p->delete_dir[i]) {
+			rd.path = msg_bytes(p->deletes[i]);
+			req.body_case = WHARF__ENVELOPE__BODY_RMDIR;
+			req.rmdir = &rd;
+			r = remote_simple(c, &req);
+		} else {
+			rm.path = msg_bytes(p->deletes[i]);
+			rm.passcode = client_passcode(c);
+			req.body_case = WHARF__ENVELOPE__BODY_REMOVE;
+			req.remove = &rm;
+			r = remote_simple(c, &req);
+		}
+		if (r != 0) {
+			fprintf(stderr, "wharf: sync: delete %s: %s\n",
+			    p->deletes[i],
+			    o->download ? strerror(errno) : c->errmsg);
+			failures++;
+			if (c->lost)
+				return EXIT_CONNECT;
+		}
+	}
+	return failures ? EXIT_REMOTE : EXIT_OK;
+}
+
+static int
+sync_run(
+    struct client *c, struct sync_opts *o, const char *ltop, const char *rtop)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT;
+	Wharf__MkdirReq mk = WHARF__MKDIR_REQ__INIT;
+	struct manifest local = { 0 }, remote = { 0 };
+	struct plan p;
+	struct stat st;
+	char size[32];
+	size_t i;
+	int r, status = EXIT_OK;
+
+	memset(&p, 0, sizeof(p));
+	if (stat(ltop, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		if (!o->download) {
+			fprintf(
+			    stderr, "wharf: sync: %s is not a folder\n", ltop);
+			return EXIT_USAGE;
+		}
+		if (!o->dry_run && mkdir(ltop, 0755) != 0) {
+			fprintf(stderr, "wharf: sync: mkdir %s: %s\n", ltop,
+			    strerror(errno));
+			return EXIT_REMOTE;
+		}
+	} else if ((r = walk_local(o, ltop, "", &local, 0)) != 0)
+		return r == WH_ERR_NOMEM ? EXIT_REMOTE : EXIT_REMOTE;
+	r = walk_remote(c, o, rtop, &remote);
+	if (r == WH_ERR_NOT_FOUND && !o->download) {
+		/* A new destination: everything is to be sent. */
+		if (!o->dry_run) {
+			mk.path = msg_bytes(rtop);
+			mk.parents = 1;
+			req.body_case = WHARF__ENVELOPE__BODY_MKDIR;
+			req.mkdir = &mk;
+			if ((r = remote_simple(c, &req)) != 0) {
+				fprintf(stderr, "wharf: sync: mkdir %s: %s\n",
+				    rtop, c->errmsg);
+				status = c->lost ? EXIT_CONNECT : EXIT_REMOTE;
+				goto out;
+			}
+		}
+		r = 0;
+	}
+	if (r != 0) {
+		fprintf(stderr, "wharf: sync: %s: %s\n", rtop,
+		    c->errmsg[0] ? c->errmsg : wh_strerror(r));
+		status = c->lost ? EXIT_CONNECT : EXIT_REMOTE;
+		goto out;
+	}
+	if (local.n > 0)
+		qsort(local.v, local.n, sizeof(*local.v), entry_cmp);
+	if (remote.n > 0)
+		qsort(remote.v, remote.n, sizeof(*remote.v), entry_cmp);
+	if ((r = make_plan(c, o, ltop, rtop, o->download ? &remote : &local,
+	         o->download ? &local : &remote, &p)) != 0) {
+		status = r == WH_ERR_IS_DIR ? EXIT_REMOTE : EXIT_REMOTE;
+		goto out;
+	}
+	stats_format_size(p.bytes, size, sizeof(size));
+	if (o->dry_run) {
+		printf("sync: would transfer %zu files (%s), %zu unchanged, "
+		       "delete %zu\n",
+		    p.nxfer, size, p.unchanged, p.ndelete);
+		goto out;
+	}
+	for (i = 0; i < p.nmkdir; i++) {
+		if (o->download)
+			r = mkdir(p.mkdirs[i], 0755) == 0 || errno == EEXIST ?
+			    0 :
+			    WH_ERR_SYSTEM;
+		else {
+			mk.path = msg_bytes(p.mkdirs[i]);
+			mk.parents = 1;
+			req.body_case = WHARF__ENVELOPE__BODY_MKDIR;
+			req.mkdir = &mk;
+			r = remote_simple(c, &req);
+		}
+		if (r != 0) {
+			fprintf(stderr, "wharf: sync: mkdir %s: %s\n",
+			    p.mkdirs[i],
+			    o->download ? strerror(errno) : c->errmsg);
+			status = c->lost ? EXIT_CONNECT : EXIT_REMOTE;
+			goto out;
+		}
+	}
+	if (p.nxfer > 0)
+		status = transfer_pairs(
+		    c, &o->xo, !o->download, p.locals, p.remotes, p.nxfer);
+	/* Deleting only after everything arrived: a failed sync never
+	 * leaves the destination with less than it had. */
+	if (status == EXIT_OK && p.ndelete > 0)
+		status = apply_deletes(c, o, &p);
+	if (!o->xo.quiet)
+		printf("sync: %zu transferred (%s), %zu unchanged, %zu "
+		       "deleted%s\n",
+		    p.nxfer, size, p.unchanged,
+		    status == EXIT_OK ? p.ndelete : 0,
+		    status == EXIT_OK ? "" : " (incomplete)");
+out:
+	plan_free(&p);
+	manifest_free(&local);
+	manifest_free(&remote);
+	return status;
+}
+
+/* Options of sync; returns the number of positional arguments in pos. */
+static int
+parse_sync(struct sync_opts *o, int argc, char **argv, int first, char **pos,
+    int maxpos, struct client_opts *co, const char **target)
+{
+	int i, n = 0, r;
+
+	for (i = first; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--download") == 0)
+			o->download = 1;
+		else if (strcmp(a, "--delete") == 0)
+			o->delete = 1;
+		else if (strcmp(a, "--dry-run") == 0 || strcmp(a, "-n") == 0)
+			o->dry_run = 1;
+		else if (strcmp(a, "--checksum") == 0 || strcmp(a, "-c") == 0)
+			o->checksum = 1;
+		else if (co != NULL && strcmp(a, "--psk") == 0 && i + 1 < argc)
+			co->psk_file = argv[++i];
+		else if (co != NULL && strcmp(a, "--plaintext") == 0)
+			co->plaintext = 1;
+		else if (strcmp(a, "-q") == 0) {
+			o->xo.quiet = 1;
+			if (co != NULL)
+				co->quiet = 1;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			if ((r = transfer_parse_opt(&o->xo, argc, argv, &i)) <
+			    0)
+				return -1;
+			if (r == 0) {
+				fprintf(stderr,
+				    "wharf: sync: unknown option "
+				    "%s\n",
+				    a);
+				return -1;
+			}
+		} else if (target != NULL && *target == NULL)
+			*target = a;
+		else if (n < maxpos)
+			pos[n++] = argv[i];
+		else {
+			fprintf(stderr, "wharf: sync: too many arguments\n");
+			return -1;
+		}
+	}
+	return n;
+}
+
+int
+cli_sync(struct cli *cli, int argc, char **argv)
+{
+	struct sync_opts o;
+	char *pos[2];
+	int n;
+
+	memset(&o, 0, sizeof(o));
+	transfer_opts_init(&o.xo);
+	o.xo.json = cli->json;
+	if ((n = parse_sync(&o, argc, argv, 1, pos, 2, NULL, NULL)) != 2) {
+		fprintf(stderr,
+		    "wharf: usage: sync [--download] [--delete] "
+		    "[--dry-run] [--checksum] LOCAL_DIR REMOTE_DIR\n");
+		return EXIT_USAGE;
+	}
+	return sync_run(cli->c, &o, pos[0], pos[1]);
+}
+
+int
+sync_main(int argc, char **argv)
+{
+	struct client_target t;
+	struct client_opts co;
+	struct sync_opts o;
+	struct client *c;
+	const char *target = NULL;
+	char *pos[2];
+	int n, status;
+
+	memset(&o, 0, sizeof(o));
+	memset(&co, 0, sizeof(co));
+	transfer_opts_init(&o.xo);
+	if (argc > 1 &&
+	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		printf("usage: wharf sync [USER@]HOST[:PORT] LOCAL_DIR "
+		       "REMOTE_DIR [--download] [--delete]\n"
+		       "                  [--dry-run] [--checksum] "
+		       "[--exclude PATTERN]... [transfer options]\n\n"
+		       "Makes REMOTE_DIR equal to LOCAL_DIR (with --download, "
+		       "the other way):\nnew and changed files are sent, with "
+		       "deltas against the old ones;\nunchanged files (same "
+		       "size and mtime, or same content with --checksum)\nare "
+		       "skipped. --delete removes files the source lacks, "
+		       "after all\ntransfers succeeded. --dry-run lists what "
+		       "would change.\n");
+		return EXIT_OK;
+	}
+	n = parse_sync(&o, argc, argv, 1, pos, 2, &co, &target);
+	if (n != 2 || target == NULL) {
+		fprintf(stderr,
+		    "usage: wharf sync [USER@]HOST[:PORT] LOCAL_DIR "
+		    "REMOTE_DIR [--download] [--delete] [--dry-run] "
+		    "[--checksum]\n");
+		return EXIT_USAGE;
+	}
+	if (client_target_parse(target, &t) != 0)
+		return EXIT_USAGE;
+	if (sodium_init() < 0 || client_open(&t, &co, &c) != 0)
+		return EXIT_CONNECT;
+	status = sync_run(c, &o, pos[0], pos[1]);
+	client_close(c);
+	return status;
+}
