@@ -52,6 +52,9 @@ struct client {
 	char errmsg[CLIENT_ERRMSG_MAX];
 	int lost; /* the connection is gone */
 	char passcode[CLIENT_PASSCODE_MAX + 1]; /* for protected files */
+	struct client_opts opts; /* as opened: for joining */
+	uint8_t token[32]; /* the session's, from AuthOk */
+	int have_token;
 	int need_passcode; /* the last refusal asked for one */
 };
 
@@ -69,6 +72,12 @@ int client_target_parse(const char *s, struct client_target *t) WH_MUST_CHECK;
 int client_open(const struct client_target *t, const struct client_opts *o,
     struct client **out) WH_MUST_CHECK;
 void client_close(struct client *c);
+
+/*
+ * Opens one more connection to the same server in the same session (a
+ * Join with the session token instead of a password), for striping.
+ */
+int client_join(const struct client *main, struct client **out) WH_MUST_CHECK;
 
 /* Notes what an Error from the server means for the client (a passcode
  * needed, say) and keeps its text in c->errmsg. */

@@ -16,6 +16,7 @@
 #include "wharf/channel.h"
 #include "wharf/keys.h"
 #include "wharf/protect.h"
+#include "wharf/stripe.h"
 #include "wharf/sandbox.h"
 #include "wharf/users.h"
 
@@ -74,6 +75,8 @@ struct session {
 	double usage_at; /* when (monotonic seconds) */
 	Wharf__Envelope *pending[SESSION_PENDING_MAX];
 	int npending; /* requests read ahead, in order */
+	uint8_t token[STRIPE_TOKEN_LEN]; /* lets more connections Join */
+	int owns_token; /* this is the session's first */
 	size_t pending_bytes;
 };
 
@@ -108,6 +111,8 @@ int xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m);
 int xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m);
 int xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m);
 int xfer_op_probe(struct session *s, uint32_t id, const Wharf__Probe *m);
+int xfer_op_stripe_commit(
+    struct session *s, uint32_t id, const Wharf__StripeCommit *m);
 /*
  * Between chunks of a download: reads what the client has sent meanwhile
  * without blocking. Returns WH_ERR_CANCELLED if it asked to cancel

@@ -33,6 +33,7 @@ struct transfer_opts {
 	int progress; /* draw a progress line (a terminal) */
 	int json; /* summaries as JSON objects */
 	int no_delta; /* never offer or use old data */
+	int streams; /* connections for one large file (striping) */
 };
 
 void transfer_opts_init(struct transfer_opts *o);

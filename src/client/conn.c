@@ -272,6 +272,13 @@ login(struct client *c)
 		if (r == 0 &&
 		    resp->body_case == WHARF__ENVELOPE__BODY_AUTH_OK) {
 			c->read_only = resp->auth_ok->read_only;
+			if (resp->auth_ok->session_token.len ==
+			    sizeof(c->token)) {
+				memcpy(c->token,
+				    resp->auth_ok->session_token.data,
+				    sizeof(c->token));
+				c->have_token = 1;
+			}
 			if (msg_text(&resp->auth_ok->cwd, c->cwd,
 			        sizeof(c->cwd)) != 0)
 				snprintf(c->cwd, sizeof(c->cwd), "/");
@@ -294,9 +301,48 @@ login(struct client *c)
 	return r;
 }
 
+static int
+join(struct client *c, const uint8_t *token)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
+	Wharf__Join j = WHARF__JOIN__INIT;
+	int r;
+
+	j.token.data = (uint8_t *)(uintptr_t)token;
+	j.token.len = sizeof(c->token);
+	req.body_case = WHARF__ENVELOPE__BODY_JOIN;
+	req.join = &j;
+	r = client_call(c, &req, &resp, NULL, NULL);
+	if (r == 0 && resp->body_case != WHARF__ENVELOPE__BODY_AUTH_OK)
+		r = WH_ERR_PROTOCOL;
+	msg_free(resp);
+	return r;
+}
+
+static int open_as(const struct client_target *t, const struct client_opts *o,
+    const uint8_t *token, struct client **out);
+
 int
 client_open(const struct client_target *t, const struct client_opts *o,
     struct client **out)
+{
+	return open_as(t, o, NULL, out);
+}
+
+int
+client_join(const struct client *main, struct client **out)
+{
+	struct client_opts o = main->opts;
+
+	if (!main->have_token)
+		return WH_ERR_UNSUPPORTED;
+	o.quiet = 1;
+	return open_as(&main->target, &o, main->token, out);
+}
+
+static int
+open_as(const struct client_target *t, const struct client_opts *o,
+    const uint8_t *token, struct client **out)
 {
 	struct client *c = NULL;
 	struct hs_client hc;
@@ -324,6 +370,7 @@ client_open(const struct client_target *t, const struct client_opts *o,
 		goto out;
 	}
 	c->target = *t;
+	c->opts = *o;
 	netaddr_format_host(t->host, t->port, c->hostport, sizeof(c->hostport));
 	if ((r = dial(t, &fd)) != 0)
 		goto out;
@@ -357,7 +404,11 @@ client_open(const struct client_target *t, const struct client_opts *o,
 		    "wharf: WARNING: unencrypted session: the "
 		    "password and all data are visible on the network\n");
 	wire_io_set_timeout(io, CLIENT_REPLY_TIMEOUT_MS);
-	if ((r = login(c)) != 0) {
+	if (token != NULL) {
+		memcpy(c->token, token, sizeof(c->token));
+		c->have_token = 1;
+	}
+	if ((r = token != NULL ? join(c, token) : login(c)) != 0) {
 		if (c->errmsg[0])
 			fprintf(
 			    stderr, "wharf: %s: %s\n", c->hostport, c->errmsg);
@@ -383,6 +434,7 @@ client_close(struct client *c)
 		return;
 	channel_free(c->ch);
 	sodium_memzero(c->passcode, sizeof(c->passcode));
+	sodium_memzero(c->token, sizeof(c->token));
 	free(c);
 }
 

@@ -24,6 +24,7 @@
 #include "wharf/msg.h"
 #include "wharf/stats.h"
 #include "wharf/strnum.h"
+#include "wharf/striped.h"
 #include "wharf/transfer.h"
 #include "wharf/cdc.h"
 #include "wharf/delta.h"
@@ -108,6 +109,7 @@ transfer_opts_init(struct transfer_opts *o)
 	o->level = XFER_LEVEL_DEFAULT;
 	o->alg = HASH_BLAKE2B;
 	o->chunk_size = XFER_CHUNK_DEFAULT;
+	o->streams = 1;
 	o->progress = isatty(STDERR_FILENO);
 }
 
@@ -223,6 +225,17 @@ transfer_parse_opt(struct transfer_opts *o, int argc, char **argv, int *i)
 	}
 	if (strcmp(a, "--no-delta") == 0) {
 		o->no_delta = 1;
+		return 1;
+	}
+	if (strncmp(a, "--streams", 9) == 0 && (a[9] == '=' || a[9] == '\0')) {
+		if ((v = opt_value("--streams", argc, argv, i)) == NULL)
+			goto missing;
+		if (strnum_long(v, 1, STRIPED_STREAMS_MAX, &n) != 0) {
+			fprintf(stderr, "wharf: --streams: from 1 to %d\n",
+			    STRIPED_STREAMS_MAX);
+			return WH_ERR_INVALID_ARG;
+		}
+		o->streams = (int)n;
 		return 1;
 	}
 	return 0;
@@ -503,7 +516,8 @@ excluded(const struct transfer_opts *o, const char *rel)
 
 /* 1 if remote is a directory, 0 if it does not exist or is not one. */
 static int
-remote_type(struct client *c, const char *path, Wharf__FileType *type)
+remote_type(
+    struct client *c, const char *path, Wharf__FileType *type, uint64_t *size)
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__StatReq st = WHARF__STAT_REQ__INIT;
@@ -515,8 +529,11 @@ remote_type(struct client *c, const char *path, Wharf__FileType *type)
 	req.stat = &st;
 	if ((r = client_call(c, &req, &resp, NULL, NULL)) != 0)
 		return r;
-	if (resp->body_case == WHARF__ENVELOPE__BODY_STAT_REPLY)
+	if (resp->body_case == WHARF__ENVELOPE__BODY_STAT_REPLY) {
 		*type = resp->stat_reply->info->type;
+		if (size != NULL)
+			*size = resp->stat_reply->info->size;
+	}
 	msg_free(resp);
 	return 0;
 }
@@ -982,6 +999,66 @@ tctx_cleanup(struct tctx *t)
 	jobs_free(t);
 }
 
+static char *local_partial(const char *local);
+
+static int
+striping(const struct tctx *t, const struct job *j)
+{
+	return t->o->streams > 1 && t->c->have_token &&
+	    j->size >= (uint64_t)t->o->streams * STRIPED_MIN_PER_STREAM;
+}
+
+static void
+put_striped(struct tctx *t, struct job *j)
+{
+	struct striped_result res;
+	struct stat st;
+	int fd, r;
+
+	j->t0 = mono_sec();
+	if ((fd = open(j->local, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) != 0) {
+		job_fail(t, j, wh_err_from_errno(errno), strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	j->size = (uint64_t)st.st_size;
+	r = striped_put(t->c, t->o, fd, &st, j->remote, &res);
+	close(fd);
+	j->wire = res.wire;
+	if (r != 0) {
+		if (t->c->lost)
+			t->lost = 1;
+		job_fail(t, j, r, res.why);
+		return;
+	}
+	job_report(t, j, 0);
+}
+
+static void
+get_striped(struct tctx *t, struct job *j)
+{
+	struct striped_result res;
+	int r;
+
+	j->t0 = mono_sec();
+	if ((j->part = local_partial(j->local)) == NULL) {
+		job_fail(t, j, WH_ERR_INVALID_PATH, "name too long");
+		return;
+	}
+	r = striped_get(
+	    t->c, t->o, j->remote, j->size, j->local, j->part, &res);
+	j->wire = res.wire;
+	if (r != 0) {
+		if (t->c->lost)
+			t->lost = 1;
+		job_fail(t, j, r, res.why);
+		return;
+	}
+	job_report(t, j, 0);
+}
+
 /* Sends every job, pipelined, until done, lost or interrupted. */
 static void
 run_puts(struct tctx *t)
@@ -993,6 +1070,16 @@ run_puts(struct tctx *t)
 		while (t->ninflight >= TRANSFER_WINDOW && !t->lost)
 			if (put_pump(t, 1) != 0)
 				break;
+		if (striping(t, &t->jobs[k])) {
+			/* A big file goes alone, over several streams. */
+			while (t->ninflight > 0 && !t->lost)
+				if (put_pump(t, 1) != 0)
+					break;
+			if (t->lost)
+				break;
+			put_striped(t, &t->jobs[k]);
+			continue;
+		}
 		if (t->lost || put_one(t, &t->jobs[k]) != 0)
 			break;
 		progress_draw(&t->pr, 0);
@@ -1019,7 +1106,7 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 		return EXIT_REMOTE;
 	if ((r = xfer_encoder_init(&t.enc, o->compress, o->level)) != 0)
 		goto out;
-	r = remote_type(c, dest, &type);
+	r = remote_type(c, dest, &type, NULL);
 	if (r != 0 && r != WH_ERR_NOT_FOUND) {
 		fprintf(stderr, "wharf: put: %s: %s\n", dest, c->errmsg);
 		t.failures++;
@@ -1658,9 +1745,16 @@ run_gets(struct tctx *t)
 				break;
 		}
 		while (!t->lost && !cancelled && next < t->njobs &&
-		    t->ninflight < TRANSFER_WINDOW)
+		    t->ninflight < TRANSFER_WINDOW) {
+			if (striping(t, &t->jobs[next])) {
+				if (t->ninflight > 0)
+					break; /* drain first */
+				get_striped(t, &t->jobs[next++]);
+				continue;
+			}
 			if (get_request(t, &t->jobs[next++]) != 0)
 				break;
+		}
 		if (t->ninflight > 0 && get_pump(t) != 0)
 			break;
 	}
@@ -1708,6 +1802,8 @@ int
 transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
     int nremote, const char *local)
 {
+	uint64_t rsize = 0;
+	struct job *j;
 	struct tctx t;
 	Wharf__FileType type;
 	char name[WIRE_NAME_MAX + 1], **dirs = NULL, *lp;
@@ -1728,7 +1824,7 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 		goto out;
 	}
 	for (i = 0; i < nremote && !t.lost; i++) {
-		if ((r = remote_type(c, remotes[i], &type)) != 0) {
+		if ((r = remote_type(c, remotes[i], &type, &rsize)) != 0) {
 			fprintf(stderr, "wharf: get %s: %s\n", remotes[i],
 			    c->errmsg);
 			t.failures++;
@@ -1757,10 +1853,12 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 			} else
 				r = get_walk(&t, remotes[i], lp, &dirs, &ndirs,
 				    &capdirs);
-		} else if (job_add(&t, lp, remotes[i]) == NULL)
+		} else if ((j = job_add(&t, lp, remotes[i])) == NULL)
 			r = WH_ERR_NOMEM;
-		else
+		else {
+			j->size = rsize;
 			t.pr.total_files++;
+		}
 		free(lp);
 		if (r != 0)
 			goto out;

@@ -603,6 +603,8 @@ ops_dispatch(struct session *s, const Wharf__Envelope *req)
 		return xfer_op_sum(s, id, req->sum);
 	case WHARF__ENVELOPE__BODY_PROBE:
 		return xfer_op_probe(s, id, req->probe);
+	case WHARF__ENVELOPE__BODY_STRIPE_COMMIT:
+		return xfer_op_stripe_commit(s, id, req->stripe_commit);
 	case WHARF__ENVELOPE__BODY_PROTECT:
 		return ops_protect(s, id, req->protect);
 	case WHARF__ENVELOPE__BODY_UNPROTECT:

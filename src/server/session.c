@@ -6,6 +6,8 @@
  * goes on; errors that make the stream untrustworthy end it.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -109,6 +111,95 @@ open_home(struct session *s)
 	return 0;
 }
 
+/*
+ * Sessions that other connections may join (striping): the first
+ * connection of a login owns a random token; a Join with it gets the same
+ * user, rights and home, for as long as the owner lives.
+ */
+struct registered {
+	struct registered *next;
+	struct session *s;
+};
+
+static struct registered *registry;
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+registry_add(struct session *s)
+{
+	struct registered *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return; /* striping will not be offered: no harm */
+	e->s = s;
+	pthread_mutex_lock(&registry_mu);
+	e->next = registry;
+	registry = e;
+	s->owns_token = 1;
+	pthread_mutex_unlock(&registry_mu);
+}
+
+static void
+registry_remove(struct session *s)
+{
+	struct registered **p, *e;
+
+	if (!s->owns_token)
+		return;
+	pthread_mutex_lock(&registry_mu);
+	for (p = &registry; (e = *p) != NULL; p = &e->next)
+		if (e->s == s) {
+			*p = e->next;
+			free(e);
+			break;
+		}
+	pthread_mutex_unlock(&registry_mu);
+	stripe_abandon(s->token);
+}
+
+static int
+join_session(struct session *s, const Wharf__Envelope *req)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__AuthOk ok = WHARF__AUTH_OK__INIT;
+	struct registered *e;
+	int r = WH_ERR_AUTH;
+
+	pthread_mutex_lock(&registry_mu);
+	for (e = registry; e != NULL; e = e->next)
+		if (req->join->token.len == STRIPE_TOKEN_LEN &&
+		    sodium_memcmp(e->s->token, req->join->token.data,
+		        STRIPE_TOKEN_LEN) == 0) {
+			memcpy(s->token, e->s->token, sizeof(s->token));
+			memcpy(s->user, e->s->user, sizeof(s->user));
+			memcpy(s->home, e->s->home, sizeof(s->home));
+			s->read_only = e->s->read_only;
+			s->quota = e->s->quota;
+			r = 0;
+			break;
+		}
+	pthread_mutex_unlock(&registry_mu);
+	if (r != 0) {
+		(void)session_send_error(
+		    s, req->id, WH_ERR_AUTH, "authentication failed");
+		return WH_ERR_PERMISSION;
+	}
+	if ((r = open_home(s)) != 0) {
+		(void)session_send_error(
+		    s, req->id, r, "cannot open your home folder");
+		return r;
+	}
+	ok.user = msg_bytes(s->user);
+	ok.read_only = s->read_only != 0;
+	ok.cwd = msg_bytes(s->cwd);
+	ok.max_frame = WIRE_FRAME_MAX;
+	env.body_case = WHARF__ENVELOPE__BODY_AUTH_OK;
+	env.auth_ok = &ok;
+	log_info("session=%llu peer=%s user=%s op=join result=ok",
+	    (unsigned long long)s->id, s->peer, s->user);
+	return session_send(s, req->id, &env);
+}
+
 static int
 authenticate(struct session *s, int64_t deadline)
 {
@@ -130,6 +221,10 @@ authenticate(struct session *s, int64_t deadline)
 		wire_io_set_timeout(channel_io(s->ch), left);
 		if ((r = channel_recv(s->ch, &req)) != 0)
 			break;
+		if (req->body_case == WHARF__ENVELOPE__BODY_JOIN) {
+			r = join_session(s, req);
+			break;
+		}
 		if (req->body_case != WHARF__ENVELOPE__BODY_AUTH) {
 			(void)session_send_error(
 			    s, req->id, WH_ERR_PROTOCOL, "authenticate first");
@@ -158,10 +253,14 @@ authenticate(struct session *s, int64_t deadline)
 				    "cannot open your home folder");
 				break;
 			}
+			randombytes_buf(s->token, sizeof(s->token));
+			registry_add(s);
 			ok.user = msg_bytes(s->user);
 			ok.read_only = s->read_only != 0;
 			ok.cwd = msg_bytes(s->cwd);
 			ok.max_frame = WIRE_FRAME_MAX;
+			ok.session_token.data = s->token;
+			ok.session_token.len = sizeof(s->token);
 			env.body_case = WHARF__ENVELOPE__BODY_AUTH_OK;
 			env.auth_ok = &ok;
 			log_info("session=%llu peer=%s user=%s op=login "
@@ -425,6 +524,7 @@ session_serve(struct server *srv, int fd, const char *peer)
 	request_loop(&s);
 	xfer_session_end(&s);
 	drop_pending(&s);
+	registry_remove(&s);
 out:
 	if (s.sb == &s.home_sb)
 		sandbox_close(&s.home_sb);

@@ -47,6 +47,9 @@ struct upload {
 	struct xfer_digest digest;
 	struct xfer_decoder dec;
 	double t0;
+	/* Striping: this upload is one range of a shared partial. */
+	struct stripe *stripe;
+	uint64_t range_end; /* chunk index after the range */
 	/* Delta mode: content-defined chunks, refs to old data. */
 	int delta;
 	struct delta_index idx;
@@ -131,6 +134,7 @@ upload_free(struct upload *up)
 			close(up->src[i]);
 	delta_index_cleanup(&up->idx);
 	free(up->refbuf);
+	stripe_put(up->stripe);
 	if (up->fd >= 0)
 		close(up->fd); /* also drops the lock */
 	if (up->dirfd >= 0)
@@ -273,6 +277,74 @@ delta_prepare(struct session *s, struct upload *up)
 	return 0;
 }
 
+/* One range of a striped upload: chunk-aligned, inside the file. */
+static int
+open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
+{
+	struct stripe_file f;
+	uint64_t cs = up->chunk_size;
+	int r;
+
+	if (m->stripe.len != STRIPE_ID_LEN || m->range_len == 0 ||
+	    m->range_offset % cs != 0 || m->range_offset > up->size ||
+	    m->range_len > up->size - m->range_offset ||
+	    ((m->range_offset + m->range_len) % cs != 0 &&
+	        m->range_offset + m->range_len != up->size) ||
+	    m->delta)
+		return session_fail(s, WH_ERR_PROTOCOL, "bad stripe range");
+	f.dirfd = up->dirfd;
+	f.name = up->name;
+	f.part = up->part;
+	f.size = up->size;
+	f.chunk_size = up->chunk_size;
+	f.alg = up->alg;
+	f.mtime_sec = up->mtime_sec;
+	f.mtime_nsec = up->mtime_nsec;
+	f.mode = up->mode;
+	if ((r = stripe_get(m->stripe.data, s->token, &f, &up->stripe)) != 0)
+		return session_fail(s, r, "%s",
+		    r == WH_ERR_BUSY ? "another "
+		                       "upload of this file is in progress" :
+		                       "stripe does not "
+		                       "match");
+	if ((r = xfer_decoder_init(&up->dec)) != 0)
+		return r;
+	/* The range's own digest, checked at its PutEnd. */
+	xfer_digest_init(&up->digest, up->alg, up->chunk_size);
+	up->next_index = m->range_offset / cs;
+	up->range_end = (m->range_offset + m->range_len + cs - 1) / cs;
+	return 0;
+}
+
+int
+xfer_op_stripe_commit(
+    struct session *s, uint32_t id, const Wharf__StripeCommit *m)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
+	struct stripe *st;
+	int r;
+
+	if (m->stripe.len != STRIPE_ID_LEN || m->file_hash.len != HASH_LEN)
+		return session_fail(s, WH_ERR_PROTOCOL, "bad StripeCommit");
+	if (stripe_find(m->stripe.data, s->token, &st) != 0)
+		return session_fail(s, WH_ERR_NOT_FOUND,
+		    "no such striped "
+		    "upload");
+	done.size = stripe_size(st);
+	r = stripe_commit(st, m->file_hash.data);
+	stripe_put(st);
+	if (r != 0)
+		return session_fail(s, r, "striped upload: %s",
+		    r == WH_ERR_BAD_HASH     ? "file hash mismatch" :
+		        r == WH_ERR_PROTOCOL ? "ranges missing" :
+		                               wh_strerror(r));
+	s->usage_at = 0;
+	env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
+	env.put_done = &done;
+	return session_send(s, id, &env);
+}
+
 int
 xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 {
@@ -360,6 +432,12 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		old += (uint64_t)st.st_size;
 	if ((r = session_check_quota(s, up->size, old)) != 0)
 		goto fail;
+	if (m->stripe.len > 0) {
+		if ((r = open_range(s, up, m)) != 0)
+			goto fail;
+		s->up = up;
+		return 0; /* the client streams its range at once */
+	}
 	up->fd = openat(up->dirfd, up->part,
 	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (up->fd < 0) {
@@ -499,6 +577,33 @@ delta_chunk(struct session *s, struct upload *up, const Wharf__Chunk *m)
 	return 0;
 }
 
+static int
+range_chunk(struct session *s, struct upload *up, const Wharf__Chunk *m)
+{
+	const uint8_t *raw;
+	uint8_t h[HASH_LEN];
+	uint32_t len;
+	int r;
+
+	if (up->next_index >= up->range_end) {
+		session_fail(s, WH_ERR_PROTOCOL, "chunk past its range");
+		return upload_fail(s, WH_ERR_PROTOCOL);
+	}
+	len = xfer_chunk_len(up->size, up->chunk_size, up->next_index);
+	if ((r = xfer_decode_chunk(&up->dec, up->alg, m,
+	         (uint32_t)up->next_index, len, &raw, h)) != 0 ||
+	    (r = stripe_write(up->stripe, up->next_index, raw, len, h)) != 0) {
+		session_fail(s, r, "chunk %llu of %.200s: %s",
+		    (unsigned long long)up->next_index, up->vpath,
+		    wh_strerror(r));
+		return upload_fail(s, r);
+	}
+	xfer_digest_add(&up->digest, h, len);
+	up->wire_bytes += m->data.len;
+	up->next_index++;
+	return 0;
+}
+
 int
 xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m)
 {
@@ -519,6 +624,8 @@ xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m)
 	snprintf(s->logpath, sizeof(s->logpath), "%s", up->vpath);
 	if (up->delta)
 		return delta_chunk(s, up, m);
+	if (up->stripe != NULL)
+		return range_chunk(s, up, m);
 	/* After a resume offer the sender may still start over at 0. */
 	if (m->index == 0 && up->next_index > 0 &&
 	    up->next_index * up->chunk_size == up->offered) {
@@ -564,6 +671,37 @@ xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m)
 	return 0;
 }
 
+/* The end of one range: its digest checked, nothing committed yet. */
+static int
+range_end(
+    struct session *s, uint32_t id, struct upload *up, const Wharf__PutEnd *m)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
+	uint8_t h[HASH_LEN];
+	int r;
+
+	xfer_digest_peek(&up->digest, h);
+	if (up->next_index != up->range_end)
+		r = session_fail(s, WH_ERR_PROTOCOL, "range ended early");
+	else if (m->file_hash.len != HASH_LEN ||
+	    sodium_memcmp(h, m->file_hash.data, HASH_LEN) != 0)
+		r = session_fail(s, WH_ERR_BAD_HASH,
+		    "range digest of %.200s "
+		    "does not match",
+		    up->vpath);
+	else {
+		done.size = up->digest.size;
+		env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
+		env.put_done = &done;
+		r = session_send(s, id, &env);
+	}
+	log_transfer(s, "put-range", up->vpath, up->digest.size, up->wire_bytes,
+	    0, mono_sec() - up->t0, up->alg, "-", r);
+	upload_free(up);
+	return r;
+}
+
 int
 xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 {
@@ -591,6 +729,8 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	if (up->resumed == 0 && up->offered > 0 &&
 	    up->next_index * up->chunk_size == up->offered)
 		up->resumed = up->offered;
+	if (up->stripe != NULL && !m->abort)
+		return range_end(s, id, up, m);
 	if (m->abort) {
 		s->up = up;
 		r = upload_fail(s,
@@ -774,16 +914,16 @@ stream_delta(struct session *s, uint32_t id, int fd, enum hash_alg alg,
 	return r;
 }
 
-/* Streams chunks [first, count) of fd; the digest d continues. */
+/* Streams chunks [first, last) of fd; the digest d continues. */
 static int
 stream_chunks(struct session *s, uint32_t id, int fd, uint64_t size,
-    uint32_t cs, uint64_t first, enum hash_alg alg, struct xfer_encoder *e,
-    uint8_t *buf, struct xfer_digest *d)
+    uint32_t cs, uint64_t first, uint64_t last, enum hash_alg alg,
+    struct xfer_encoder *e, uint8_t *buf, struct xfer_digest *d)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__Chunk chunk;
 	struct wire_io *io = channel_io(s->ch);
-	uint64_t i, count = xfer_chunk_count(size, cs), b0;
+	uint64_t i, count = last, b0;
 	uint8_t h[HASH_LEN];
 	double t0;
 	uint32_t len;
@@ -819,6 +959,7 @@ stream_chunks(struct session *s, uint32_t id, int fd, uint64_t size,
 int
 xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 {
+	uint64_t last;
 	struct delta_index idx;
 	uint64_t reused = 0;
 	char rpath[SANDBOX_VPATH_MAX];
@@ -870,7 +1011,25 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 		goto out;
 	}
 	xfer_digest_init(&d, alg, m->chunk_size);
-	if (m->offset > 0) {
+	last = xfer_chunk_count((uint64_t)st.st_size, m->chunk_size);
+	if (m->range_offset > 0 || m->range_len > 0) {
+		/* One range of a striped download: its own digest ends it. */
+		uint64_t rend = m->range_len == 0 ||
+		        m->range_len > (uint64_t)st.st_size - m->range_offset ?
+		    (uint64_t)st.st_size :
+		    m->range_offset + m->range_len;
+
+		if (m->range_offset % m->chunk_size != 0 ||
+		    m->range_offset > (uint64_t)st.st_size || m->delta ||
+		    m->offset > 0 ||
+		    (rend % m->chunk_size != 0 &&
+		        rend != (uint64_t)st.st_size)) {
+			r = session_fail(s, WH_ERR_PROTOCOL, "bad range");
+			goto out;
+		}
+		offset = m->range_offset;
+		last = (rend + m->chunk_size - 1) / m->chunk_size;
+	} else if (m->offset > 0) {
 		/* Resume only from a prefix proven to be ours. */
 		if (m->offset % m->chunk_size != 0 ||
 		    m->prefix_hash.len != HASH_LEN) {
@@ -903,7 +1062,7 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 	} else if ((r = send_get_info(s, id, &st, offset, m->chunk_size)) !=
 	        0 ||
 	    (r = stream_chunks(s, id, fd, (uint64_t)st.st_size, m->chunk_size,
-	         offset / m->chunk_size, alg, &enc, buf, &d)) != 0)
+	         offset / m->chunk_size, last, alg, &enc, buf, &d)) != 0)
 		goto out;
 	if (fstat(fd, &after) != 0 || after.st_size != st.st_size ||
 	    after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
