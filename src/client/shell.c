@@ -25,7 +25,7 @@
 
 #define SHELL_HISTORY_MAX 1000
 #define SHELL_CACHE_SECS 5
-#define SHELL_PROMPT_MAX 512
+#define SHELL_PROMPT_MAX 1024
 
 static struct cli *shell_cli;
 
@@ -218,7 +218,7 @@ make_prompt(struct cli *cli, char *out, size_t outlen)
 	}
 	cli_clean(cwd, sizeof(cwd), cli->c->cwd);
 	/* No colour here: libedit counts escape bytes as columns. */
-	snprintf(out, outlen, "%s@%s:%s> ", cli->c->target.user,
+	snprintf(out, outlen, "%s@%.256s:%.300s> ", cli->c->target.user,
 	    cli->c->target.host, cwd);
 }
 

@@ -150,7 +150,7 @@ stripe_get(const uint8_t id[STRIPE_ID_LEN],
     const uint8_t token[STRIPE_TOKEN_LEN], const struct stripe_file *f,
     struct stripe **out)
 {
-	struct stripe *st;
+	struct stripe *st = NULL;
 	int slot, i, r = 0;
 
 	*out = NULL;
@@ -172,7 +172,7 @@ stripe_get(const uint8_t id[STRIPE_ID_LEN],
 		;
 	if (i == STRIPE_MAX)
 		r = WH_ERR_BUSY;
-	else if ((r = create(id, token, f, &st)) == 0) {
+	else if ((r = create(id, token, f, &st)) == 0 && st != NULL) {
 		st->refs = 2; /* the caller and the owning session */
 		table[i] = st;
 		*out = st;

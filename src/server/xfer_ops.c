@@ -1102,7 +1102,7 @@ xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m)
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__SumReply reply = WHARF__SUM_REPLY__INIT;
 	char vpath[SANDBOX_VPATH_MAX];
-	enum hash_alg alg;
+	enum hash_alg alg = HASH_BLAKE2B;
 	uint8_t h[HASH_LEN];
 	uint64_t size;
 	struct stat st;
