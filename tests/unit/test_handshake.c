@@ -426,10 +426,13 @@ out:
 static void
 test_tamper_client_hello(void)
 {
+	const uint8_t features_field[2] = { 0x18, (uint8_t)WIRE_FEATURES_ALL };
+
 	/* Inside the ephemeral key: a man in the middle's key swap. */
 	tamper_hello(NULL, WIRE_KEY_LEN, 5, "ephemeral key");
-	/* features 3 -> 2: a downgrade the signature must catch. */
-	tamper_hello("\x18\x03", 2, 1, "features");
+	/* The offered feature bits (field 3, one varint byte) with one bit
+	 * flipped: a downgrade the signature must catch. */
+	tamper_hello(features_field, 2, 1, "features");
 	tamper_hello("wharf ", 6, 1, "software");
 }
 
