@@ -92,6 +92,8 @@ manifest_find(const struct manifest *m, const char *rel)
 {
 	struct entry key;
 
+	if (m->n == 0)
+		return NULL; /* bsearch wants a real array */
 	key.rel = (char *)(uintptr_t)rel;
 	return bsearch(&key, m->v, m->n, sizeof(*m->v), entry_cmp);
 }
