@@ -149,6 +149,7 @@ main(void)
 	register_netaddr_tests();
 	register_cli_tests();
 	register_cdc_tests();
+	register_xfer_tests();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "unit: registering tests: %s\n",
 		    CU_get_error_msg());

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Transfer mechanics: the two hashes against their published test
+ * vectors, chunk geometry, the chunk-list digest, compression round trips,
+ * refusal of chunks that lie about their size or inflate too far, and the
+ * resume prefix check.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+#include <zstd.h>
+
+#include "wharf/hash.h"
+#include "wharf/xfer.h"
+
+#include "suites.h"
+
+static void
+check_hex(enum hash_alg alg, const char *in, const char *want)
+{
+	uint8_t h[HASH_LEN];
+	char hex[HASH_HEX_LEN];
+
+	hash_buf(alg, in, strlen(in), h);
+	hash_hex(h, hex);
+	TU_CHECK(strcmp(hex, want) == 0, "%s(\"%s\") = %s", hash_alg_name(alg),
+	    in, hex);
+}
+
+static void
+test_vectors(void)
+{
+	struct hash_ctx c;
+	uint8_t a[HASH_LEN], b[HASH_LEN];
+	enum hash_alg alg;
+
+	/* FIPS 180-2 and the BLAKE2 reference (b2sum -l 256). */
+	check_hex(HASH_SHA256, "abc",
+	    "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad");
+	check_hex(HASH_SHA256, "",
+	    "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855");
+	check_hex(HASH_SHA256,
+	    "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	check_hex(HASH_BLAKE2B, "abc",
+	    "bddd813c634239723171ef3fee98579b"
+	    "94964e3bb1cb3e427262c8c068d52319");
+	check_hex(HASH_BLAKE2B, "",
+	    "0e5751c026e543b2e8ab2eb06099daa1"
+	    "d1e5df47778f7787faab45cdf12fe3a8");
+	/* Streaming in pieces equals one shot. */
+	hash_init(&c, HASH_BLAKE2B);
+	hash_update(&c, "ab", 2);
+	hash_update(&c, "c", 1);
+	hash_final(&c, a);
+	hash_buf(HASH_BLAKE2B, "abc", 3, b);
+	CU_ASSERT_EQUAL(memcmp(a, b, HASH_LEN), 0);
+	CU_ASSERT_EQUAL(hash_alg_parse("sha256", &alg), 0);
+	CU_ASSERT_EQUAL(alg, HASH_SHA256);
+	CU_ASSERT_NOT_EQUAL(hash_alg_parse("md5", &alg), 0);
+}
+
+static void
+test_geometry(void)
+{
+	CU_ASSERT_EQUAL(xfer_chunk_count(0, XFER_CHUNK_DEFAULT), 0);
+	CU_ASSERT_EQUAL(xfer_chunk_count(1, XFER_CHUNK_DEFAULT), 1);
+	CU_ASSERT_EQUAL(
+	    xfer_chunk_count(XFER_CHUNK_DEFAULT, XFER_CHUNK_DEFAULT), 1);
+	CU_ASSERT_EQUAL(
+	    xfer_chunk_count(XFER_CHUNK_DEFAULT + 1, XFER_CHUNK_DEFAULT), 2);
+	CU_ASSERT_EQUAL(
+	    xfer_chunk_len(XFER_CHUNK_DEFAULT + 1, XFER_CHUNK_DEFAULT, 1), 1);
+	CU_ASSERT_EQUAL(xfer_chunk_len(10, XFER_CHUNK_DEFAULT, 1), 0);
+	/* Past 4 GiB: 64-bit sizes throughout. */
+	CU_ASSERT_EQUAL(
+	    xfer_chunk_count(UINT64_C(5) << 30, XFER_CHUNK_MAX), 1280);
+	CU_ASSERT_EQUAL(
+	    xfer_chunk_len((UINT64_C(5) << 30) + 7, XFER_CHUNK_MAX, 1280), 7);
+	CU_ASSERT(xfer_chunk_size_ok(XFER_CHUNK_MIN));
+	CU_ASSERT(xfer_chunk_size_ok(XFER_CHUNK_MAX));
+	CU_ASSERT_FALSE(xfer_chunk_size_ok(XFER_CHUNK_MIN - 1));
+	CU_ASSERT_FALSE(xfer_chunk_size_ok(XFER_CHUNK_MAX + 1));
+	CU_ASSERT_FALSE(xfer_chunk_size_ok(0));
+}
+
+static void
+test_digest(void)
+{
+	struct xfer_digest d, e;
+	uint8_t h1[HASH_LEN], h2[HASH_LEN], a[HASH_LEN], b[HASH_LEN];
+
+	hash_buf(HASH_BLAKE2B, "one", 3, h1);
+	hash_buf(HASH_BLAKE2B, "two", 3, h2);
+	xfer_digest_init(&d, HASH_BLAKE2B, XFER_CHUNK_MIN);
+	xfer_digest_add(&d, h1, XFER_CHUNK_MIN);
+	xfer_digest_peek(&d, a);
+	/* Peeking does not end the digest: the prefix continues. */
+	xfer_digest_add(&d, h2, 3);
+	xfer_digest_peek(&d, b);
+	CU_ASSERT_NOT_EQUAL(memcmp(a, b, HASH_LEN), 0);
+	/* Order matters. */
+	xfer_digest_init(&e, HASH_BLAKE2B, XFER_CHUNK_MIN);
+	xfer_digest_add(&e, h2, 3);
+	xfer_digest_add(&e, h1, XFER_CHUNK_MIN);
+	xfer_digest_peek(&e, a);
+	CU_ASSERT_NOT_EQUAL(memcmp(a, b, HASH_LEN), 0);
+	/* The length is bound in: same hashes, other size, other digest. */
+	xfer_digest_init(&e, HASH_BLAKE2B, XFER_CHUNK_MIN);
+	xfer_digest_add(&e, h1, XFER_CHUNK_MIN);
+	xfer_digest_add(&e, h2, 4);
+	xfer_digest_peek(&e, a);
+	CU_ASSERT_NOT_EQUAL(memcmp(a, b, HASH_LEN), 0);
+}
+
+static void
+test_compression(void)
+{
+	struct xfer_encoder enc;
+	struct xfer_decoder dec;
+	Wharf__Chunk c, bad;
+	uint8_t *text = malloc(XFER_CHUNK_DEFAULT), *rnd, h[HASH_LEN];
+	uint8_t h2[HASH_LEN], *bomb;
+	const uint8_t *raw;
+	size_t i, bl;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	rnd = malloc(XFER_CHUNK_DEFAULT);
+	bomb = malloc(ZSTD_compressBound(2 * XFER_CHUNK_DEFAULT));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rnd);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bomb);
+	for (i = 0; i < XFER_CHUNK_DEFAULT; i++)
+		text[i] = (uint8_t)("wharf chunk text "[i % 17]);
+	randombytes_buf(rnd, XFER_CHUNK_DEFAULT);
+	CU_ASSERT_EQUAL_FATAL(
+	    xfer_encoder_init(&enc, WHARF__COMPRESS_MODE__COMPRESS_LEVEL, 3),
+	    0);
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_init(&dec), 0);
+
+	/* Text compresses and comes back whole. */
+	CU_ASSERT_EQUAL_FATAL(xfer_encode_chunk(&enc, HASH_BLAKE2B, 0, text,
+	                          XFER_CHUNK_DEFAULT, &c, h),
+	    0);
+	CU_ASSERT(c.compressed);
+	CU_ASSERT(c.data.len < XFER_CHUNK_DEFAULT / 10);
+	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 0,
+	                    XFER_CHUNK_DEFAULT, &raw, h2),
+	    0);
+	CU_ASSERT_EQUAL(memcmp(raw, text, XFER_CHUNK_DEFAULT), 0);
+	CU_ASSERT_EQUAL(memcmp(h, h2, HASH_LEN), 0);
+
+	/* Random data goes raw: nothing to inflate on the other side. */
+	CU_ASSERT_EQUAL_FATAL(xfer_encode_chunk(&enc, HASH_BLAKE2B, 1, rnd,
+	                          XFER_CHUNK_DEFAULT, &c, h),
+	    0);
+	CU_ASSERT_FALSE(c.compressed);
+	CU_ASSERT_EQUAL(c.data.len, XFER_CHUNK_DEFAULT);
+	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 1,
+	                    XFER_CHUNK_DEFAULT, &raw, h2),
+	    0);
+
+	/* A frame that would inflate past the declared length: refused,
+	 * never allocated for. 2 MiB of text claiming to be 1 MiB. */
+	{
+		uint8_t *big = malloc(2 * XFER_CHUNK_DEFAULT);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+		for (i = 0; i < 2 * XFER_CHUNK_DEFAULT; i++)
+			big[i] = (uint8_t)('a' + i % 3);
+		bl = ZSTD_compress(bomb,
+		    ZSTD_compressBound(2 * XFER_CHUNK_DEFAULT), big,
+		    2 * XFER_CHUNK_DEFAULT, 3);
+		CU_ASSERT_FALSE_FATAL(ZSTD_isError(bl));
+		hash_buf(HASH_BLAKE2B, big, XFER_CHUNK_DEFAULT, h);
+		free(big);
+	}
+	wharf__chunk__init(&bad);
+	bad.index = 2;
+	bad.raw_len = XFER_CHUNK_DEFAULT;
+	bad.hash.data = h;
+	bad.hash.len = HASH_LEN;
+	bad.compressed = 1;
+	bad.data.data = bomb;
+	bad.data.len = bl;
+	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &bad, 2,
+	                    XFER_CHUNK_DEFAULT, &raw, h2),
+	    WH_ERR_DECOMPRESS);
+
+	/* Lies about index, length, hash size, raw data length. */
+	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 2,
+	                    XFER_CHUNK_DEFAULT, &raw, h2),
+	    WH_ERR_PROTOCOL);
+	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 1,
+	                    XFER_CHUNK_DEFAULT - 1, &raw, h2),
+	    WH_ERR_PROTOCOL);
+	c.hash.len = HASH_LEN - 1;
+	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 1,
+	                    XFER_CHUNK_DEFAULT, &raw, h2),
+	    WH_ERR_PROTOCOL);
+	c.hash.len = HASH_LEN;
+	c.data.len--;
+	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 1,
+	                    XFER_CHUNK_DEFAULT, &raw, h2),
+	    WH_ERR_PROTOCOL);
+	c.data.len++;
+	/* A flipped byte: BAD_HASH. */
+	rnd[7] ^= 1;
+	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 1,
+	                    XFER_CHUNK_DEFAULT, &raw, h2),
+	    WH_ERR_BAD_HASH);
+	/* A ref outside a delta transfer. */
+	rnd[7] ^= 1;
+	c.ref = 1;
+	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 1,
+	                    XFER_CHUNK_DEFAULT, &raw, h2),
+	    WH_ERR_PROTOCOL);
+	xfer_encoder_cleanup(&enc);
+	xfer_decoder_cleanup(&dec);
+	free(text);
+	free(rnd);
+	free(bomb);
+}
+
+static void
+test_prefix(void)
+{
+	char dir[TU_PATH_MAX], path[TU_PATH_MAX];
+	struct xfer_digest d, full;
+	uint8_t *data = malloc(3 * XFER_CHUNK_MIN + 100), *buf, h[HASH_LEN];
+	uint8_t a[HASH_LEN], b[HASH_LEN];
+	uint64_t len;
+	int fd, i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+	buf = malloc(XFER_CHUNK_MIN);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	randombytes_buf(data, 3 * XFER_CHUNK_MIN + 100);
+	CU_ASSERT_FATAL(tu_tempdir(dir, sizeof(dir)) == 0);
+	tu_join(path, sizeof(path), dir, "part");
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	/* A partial of 2 chunks and a bit: only whole chunks count. */
+	CU_ASSERT_EQUAL(write(fd, data, 2 * XFER_CHUNK_MIN + 50),
+	    (ssize_t)(2 * XFER_CHUNK_MIN + 50));
+	CU_ASSERT_EQUAL(xfer_prefix_digest(fd, UINT64_MAX, XFER_CHUNK_MIN,
+	                    HASH_BLAKE2B, buf, &d, &len),
+	    0);
+	CU_ASSERT_EQUAL(len, 2 * XFER_CHUNK_MIN);
+	xfer_digest_peek(&d, a);
+	/* The sender's digest of the same first chunks agrees ... */
+	xfer_digest_init(&full, HASH_BLAKE2B, XFER_CHUNK_MIN);
+	for (i = 0; i < 2; i++) {
+		hash_buf(
+		    HASH_BLAKE2B, data + i * XFER_CHUNK_MIN, XFER_CHUNK_MIN, h);
+		xfer_digest_add(&full, h, XFER_CHUNK_MIN);
+	}
+	xfer_digest_peek(&full, b);
+	CU_ASSERT_EQUAL(memcmp(a, b, HASH_LEN), 0);
+	/* ... and a partial with one foreign byte does not. */
+	CU_ASSERT_EQUAL(pwrite(fd, "X", 1, XFER_CHUNK_MIN + 3), 1);
+	CU_ASSERT_EQUAL(xfer_prefix_digest(fd, UINT64_MAX, XFER_CHUNK_MIN,
+	                    HASH_BLAKE2B, buf, &d, &len),
+	    0);
+	xfer_digest_peek(&d, a);
+	CU_ASSERT_NOT_EQUAL(memcmp(a, b, HASH_LEN), 0);
+	/* The cap: never more than the file being sent. */
+	CU_ASSERT_EQUAL(xfer_prefix_digest(fd, XFER_CHUNK_MIN + 1,
+	                    XFER_CHUNK_MIN, HASH_BLAKE2B, buf, &d, &len),
+	    0);
+	CU_ASSERT_EQUAL(len, XFER_CHUNK_MIN);
+	close(fd);
+	tu_rmtree(dir);
+	free(data);
+	free(buf);
+}
+
+void
+register_xfer_tests(void)
+{
+	CU_pSuite s = CU_add_suite("xfer", NULL, NULL);
+
+	if (s == NULL)
+		return;
+	CU_add_test(s, "hash test vectors", test_vectors);
+	CU_add_test(s, "chunk geometry", test_geometry);
+	CU_add_test(s, "file digest", test_digest);
+	CU_add_test(s, "compression and bounded decoding", test_compression);
+	CU_add_test(s, "resume prefix check", test_prefix);
+}
