@@ -24,6 +24,10 @@ void wire_io_set_limit(struct wire_io *io, size_t limit);
 /* Longest wait for the peer, in ms, for any read or write (<0: forever). */
 void wire_io_set_timeout(struct wire_io *io, int timeout_ms);
 
+/* An absolute limit for every read and write from now on: ms from now,
+ * or <0 for none (a login deadline that trickling bytes cannot extend). */
+void wire_io_set_deadline(struct wire_io *io, int64_t ms_from_now);
+
 /* Reads exactly n raw bytes (the preface). */
 int wire_io_read_exact(struct wire_io *io, void *p, size_t n) WH_MUST_CHECK;
 

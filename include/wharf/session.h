@@ -54,6 +54,13 @@ struct server {
 /* Argon2id verifications that may run at the same time. */
 #define SERVER_PWHASH_SLOTS 2
 
+/* One login, shared by the connections that joined it: they may act only
+ * while the connection that logged in lives. */
+struct login {
+	atomic_int alive;
+	atomic_int refs;
+};
+
 struct session {
 	struct server *srv;
 	struct channel *ch;
@@ -77,6 +84,7 @@ struct session {
 	int npending; /* requests read ahead, in order */
 	uint8_t token[STRIPE_TOKEN_LEN]; /* lets more connections Join */
 	int owns_token; /* this is the session's first */
+	struct login *login; /* shared by joined connections */
 	size_t pending_bytes;
 };
 

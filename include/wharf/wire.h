@@ -75,7 +75,7 @@ wire_version_choose(const struct wire_preface *a, const struct wire_preface *b);
  * Frame parsing on bytes already received. If in holds a whole frame,
  * returns 1, points *payload at it (valid until in changes) and consumes
  * it; returns 0 if more bytes are needed. WH_ERR_TOO_LARGE if the declared
- * length is over limit, WH_ERR_FORMAT for a zero length.
+ * length is over limit, WH_ERR_PROTOCOL for a zero length (the stream is broken).
  */
 int wire_frame_parse(
     struct buf *in, size_t limit, uint8_t **payload, size_t *len) WH_MUST_CHECK;

@@ -25,6 +25,9 @@
 #define XFER_MIN_SAVING_DIV 32
 #define XFER_LEVEL_DEFAULT 3
 #define XFER_LEVEL_MAX 19
+/* The highest level a server compresses at for a client that asks: a
+ * level-19 context costs tens of MiB, and the asker is not the payer. */
+#define XFER_PEER_LEVEL_MAX 9
 /* Auto mode moves between off and this level. */
 #define XFER_AUTO_LEVEL_MAX 9
 /* After a chunk that did not shrink, auto mode skips this many. */

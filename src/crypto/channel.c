@@ -132,7 +132,8 @@ void
 channel_set_limit(struct channel *ch, size_t limit)
 {
 	ch->limit = limit;
-	wire_io_set_limit(ch->io, limit + SEAL_MAC_LEN);
+	/* The tag travels in the frame, on top of the envelope. */
+	wire_io_set_limit(ch->io, limit + (ch->sealed ? SEAL_MAC_LEN : 0));
 }
 
 int

@@ -125,12 +125,23 @@ static struct registered *registry;
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void
+login_put(struct login *l)
+{
+	if (l != NULL && atomic_fetch_sub(&l->refs, 1) == 1)
+		free(l);
+}
+
+static void
 registry_add(struct session *s)
 {
 	struct registered *e = calloc(1, sizeof(*e));
 
-	if (e == NULL)
+	if (e == NULL || (s->login = calloc(1, sizeof(*s->login))) == NULL) {
+		free(e);
 		return; /* striping will not be offered: no harm */
+	}
+	atomic_store(&s->login->alive, 1);
+	atomic_store(&s->login->refs, 1);
 	e->s = s;
 	pthread_mutex_lock(&registry_mu);
 	e->next = registry;
@@ -155,6 +166,10 @@ registry_remove(struct session *s)
 		}
 	pthread_mutex_unlock(&registry_mu);
 	stripe_abandon(s->token);
+	/* Joined connections stop at their next request. */
+	atomic_store(&s->login->alive, 0);
+	login_put(s->login);
+	s->login = NULL;
 }
 
 static int
@@ -175,6 +190,8 @@ join_session(struct session *s, const Wharf__Envelope *req)
 			memcpy(s->home, e->s->home, sizeof(s->home));
 			s->read_only = e->s->read_only;
 			s->quota = e->s->quota;
+			s->login = e->s->login;
+			atomic_fetch_add(&s->login->refs, 1);
 			r = 0;
 			break;
 		}
@@ -419,6 +436,14 @@ request_loop(struct session *s)
 			}
 			return;
 		}
+		if (s->login != NULL && !s->owns_token &&
+		    !atomic_load(&s->login->alive)) {
+			/* The connection that logged in is gone. */
+			(void)session_send_error(s, req->id, WH_ERR_AUTH,
+			    "the session this connection joined has ended");
+			msg_free(req);
+			return;
+		}
 		t0 = mono_sec();
 		s->errmsg[0] = '\0';
 		s->logpath[0] = '\0';
@@ -498,6 +523,8 @@ session_serve(struct server *srv, int fd, const char *peer)
 	cfg.allow_plaintext = srv->allow_plaintext;
 	cfg.features = WIRE_FEATURES_ALL;
 	wire_io_set_timeout(io, srv->auth_timeout_ms);
+	/* One deadline for handshake and login together. */
+	wire_io_set_deadline(io, srv->auth_timeout_ms);
 	if ((r = hs_server_run(io, &cfg, &res, why, sizeof(why))) != 0) {
 		log_info("session=%llu peer=%s %s", (unsigned long long)s.id,
 		    s.peer, why);
@@ -520,11 +547,14 @@ session_serve(struct server *srv, int fd, const char *peer)
 		                              wh_strerror(r));
 		goto out;
 	}
+	wire_io_set_deadline(io, -1);
 	channel_set_limit(s.ch, WIRE_FRAME_MAX);
 	request_loop(&s);
 	xfer_session_end(&s);
 	drop_pending(&s);
 	registry_remove(&s);
+	if (!s.owns_token)
+		login_put(s.login);
 out:
 	if (s.sb == &s.home_sb)
 		sandbox_close(&s.home_sb);

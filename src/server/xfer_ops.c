@@ -93,8 +93,11 @@ log_transfer(struct session *s, const char *dir, const char *vpath,
 {
 	struct xfer_stats st;
 	char shown[LOG_PEER_STR_MAX + 1];
-	const char *result =
-	    r == 0 ? "ok" : msg_code_name(msg_code_from_err(r));
+	/* A peer that vanished is not a server failure. */
+	const char *result = r == 0                  ? "ok" :
+	    r == WH_ERR_EOF || r == WH_ERR_TRUNCATED ? "DISCONNECTED" :
+	    r == WH_ERR_AUTH                         ? "BROKEN_FRAME" :
+	                       msg_code_name(msg_code_from_err(r));
 
 	log_info("session=%llu peer=%s user=%s op=%s path=\"%s\" result=%s "
 	         "bytes=%llu wire=%llu resumed=%llu secs=%.3f rate=%.2fMB/s "
@@ -431,6 +434,13 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	    S_ISREG(st.st_mode))
 		old += (uint64_t)st.st_size;
 	if ((r = session_check_quota(s, up->size, old)) != 0)
+		goto fail;
+	/* Refused for space before anything, partial included, is made. */
+	if (fstatat(up->dirfd, up->part, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		st.st_size = 0;
+	if ((uint64_t)st.st_size < up->size &&
+	    (r = check_space(s, up->dirfd, up->size - (uint64_t)st.st_size)) !=
+	        0)
 		goto fail;
 	if (m->stripe.len > 0) {
 		if ((r = open_range(s, up, m)) != 0)
@@ -827,6 +837,39 @@ send_get_info(struct session *s, uint32_t id, const struct stat *st,
 	return session_send(s, id, &env);
 }
 
+/*
+ * Opens a file to read its content. O_NONBLOCK first: opening a FIFO for
+ * reading would otherwise wait for a writer forever, holding a worker.
+ */
+static int
+open_regular(struct session *s, const char *vpath, int *fdp)
+{
+	struct stat st;
+	int fd, r;
+
+	if ((r = sandbox_open_at(
+	         s->sb, vpath, O_RDONLY | O_NONBLOCK, 0, &fd)) != 0)
+		return r;
+	if (fstat(fd, &st) != 0) {
+		r = wh_err_from_errno(errno);
+		close(fd);
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ?
+		    WH_ERR_IS_DIR :
+		    session_fail(s, WH_ERR_PERMISSION, "not a regular file");
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+		r = wh_err_from_errno(errno);
+		close(fd);
+		return r;
+	}
+	*fdp = fd;
+	return 0;
+}
+
 /* The DeltaIndex parts that follow a delta GetReq, read before anything
  * else so that they are never taken for requests. */
 static int
@@ -991,7 +1034,7 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 		    m->chunk_size, XFER_CHUNK_MIN, XFER_CHUNK_MAX);
 		goto out;
 	}
-	if ((r = sandbox_open_at(s->sb, vpath, O_RDONLY, 0, &fd)) != 0)
+	if ((r = open_regular(s, vpath, &fd)) != 0)
 		goto out;
 	if (fstat(fd, &st) != 0) {
 		r = wh_err_from_errno(errno);
@@ -1047,8 +1090,10 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 		else
 			xfer_digest_init(&d, alg, m->chunk_size);
 	}
-	if ((r = xfer_encoder_init(
-	         &enc, m->compress, (int)m->compress_level)) != 0)
+	if ((r = xfer_encoder_init(&enc, m->compress,
+	         m->compress_level > XFER_PEER_LEVEL_MAX ?
+	             XFER_PEER_LEVEL_MAX :
+	             (int)m->compress_level)) != 0)
 		goto out;
 	if (!(s->features & WIRE_FEAT_ZSTD))
 		enc.level = 0;
@@ -1110,7 +1155,7 @@ xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m)
 
 	if ((r = session_resolve(s, &m->path, vpath)) != 0 ||
 	    (r = alg_from_wire(s, m->hash, &alg)) != 0 ||
-	    (r = sandbox_open_at(s->sb, vpath, O_RDONLY, 0, &fd)) != 0)
+	    (r = open_regular(s, vpath, &fd)) != 0)
 		return r;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);

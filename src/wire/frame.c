@@ -16,8 +16,10 @@ wire_frame_parse(struct buf *in, size_t limit, uint8_t **payload, size_t *len)
 	*len = 0;
 	if (buf_peek_u32(in, &n) != 0)
 		return 0;
+	/* Not a frame that failed to decode (which may be skipped): the
+	 * stream itself is wrong, and the header was not consumed. */
 	if (n == 0)
-		return WH_ERR_FORMAT;
+		return WH_ERR_PROTOCOL;
 	if (n > limit)
 		return WH_ERR_TOO_LARGE;
 	if (buf_len(in) - WIRE_FRAME_HEADER < n)

@@ -27,6 +27,7 @@ struct wire_io {
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	uint64_t blocked_ns; /* time spent waiting to write */
+	int64_t deadline; /* absolute, monotonic ms; <0: none */
 };
 
 struct wire_io *
@@ -44,6 +45,7 @@ wire_io_new(int fd)
 	io->fd = fd;
 	io->limit = WIRE_FRAME_MAX_PREAUTH;
 	io->timeout_ms = -1;
+	io->deadline = -1;
 	return io;
 }
 
@@ -174,7 +176,18 @@ now_ns(void)
 static int64_t
 deadline_from(const struct wire_io *io)
 {
-	return io->timeout_ms < 0 ? -1 : now_ms() + io->timeout_ms;
+	int64_t d = io->timeout_ms < 0 ? -1 : now_ms() + io->timeout_ms;
+
+	/* The earlier of the per-call timeout and the absolute deadline. */
+	if (io->deadline >= 0 && (d < 0 || io->deadline < d))
+		d = io->deadline;
+	return d;
+}
+
+void
+wire_io_set_deadline(struct wire_io *io, int64_t ms_from_now)
+{
+	io->deadline = ms_from_now < 0 ? -1 : now_ms() + ms_from_now;
 }
 
 int

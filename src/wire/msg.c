@@ -35,7 +35,8 @@ static int
 validate_file_info(const Wharf__FileInfo *fi)
 {
 	if (fi == NULL || fi->name.len > WIRE_NAME_MAX ||
-	    memchr(fi->name.data, '\0', fi->name.len) != NULL)
+	    (fi->name.len > 0 &&
+	        memchr(fi->name.data, '\0', fi->name.len) != NULL))
 		return WH_ERR_FORMAT;
 	return 0;
 }

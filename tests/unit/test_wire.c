@@ -146,8 +146,10 @@ test_zero_length(void)
 	size_t len;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	/* A broken stream, not a frame to skip: the connection must end
+	 * (skipping would spin on the unconsumed header). */
 	CU_ASSERT_EQUAL(
-	    wire_frame_parse(b, 1024, &payload, &len), WH_ERR_FORMAT);
+	    wire_frame_parse(b, 1024, &payload, &len), WH_ERR_PROTOCOL);
 	CU_ASSERT_PTR_NULL(payload);
 	buf_free(b);
 }
