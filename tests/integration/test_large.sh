@@ -6,6 +6,8 @@
 # a message, where the disk cannot hold three copies.
 . "$(dirname "$0")/lib.sh"
 
+# Hashing 4 GiB twice takes a while on a busy 2-core machine.
+CLIENT_TIMEOUT=240
 SIZE=$(((4 << 30) + 12345))
 free_kb=$(df -Pk "$T" | awk 'NR == 2 { print $4 }')
 if [ "${free_kb:-0}" -lt $((14 * 1024 * 1024)) ]; then
