@@ -237,7 +237,9 @@ delta_prepare(struct session *s, struct upload *up)
 	int fd, r;
 
 	delta_index_init(&up->idx);
-	fd = openat(up->dirfd, up->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in the target's place must not block us. */
+	fd = openat(up->dirfd, up->name,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size > 0) {
 		up->src[0] = fd;
@@ -288,6 +290,11 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 	uint64_t cs = up->chunk_size;
 	int r;
 
+	/* Stripes belong to a login, which ends them if it ends first. */
+	if (s->login == NULL)
+		return session_fail(s, WH_ERR_UNSUPPORTED,
+		    "striping needs a "
+		    "logged-in session");
 	if (m->stripe.len != STRIPE_ID_LEN || m->range_len == 0 ||
 	    m->range_offset % cs != 0 || m->range_offset > up->size ||
 	    m->range_len > up->size - m->range_offset ||
