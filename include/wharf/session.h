@@ -85,6 +85,7 @@ struct session {
 	uint8_t token[STRIPE_TOKEN_LEN]; /* lets more connections Join */
 	int owns_token; /* this is the session's first */
 	struct login *login; /* shared by joined connections */
+	int peer_eof; /* the client half-closed */
 	size_t pending_bytes;
 };
 

@@ -336,8 +336,13 @@ session_check_cancel(struct session *s, uint32_t id)
 	Wharf__Envelope *env;
 	int r;
 
-	while (wire_io_readable(channel_io(s->ch), 0)) {
-		if ((r = channel_recv(s->ch, &env)) != 0) {
+	while (!s->peer_eof && wire_io_readable(channel_io(s->ch), 0)) {
+		if ((r = channel_recv(s->ch, &env)) == WH_ERR_EOF) {
+			/* A half-close: what was asked is still answered. */
+			s->peer_eof = 1;
+			break;
+		}
+		if (r != 0) {
 			s->closing = 1;
 			return r;
 		}
@@ -370,6 +375,8 @@ session_check_cancel(struct session *s, uint32_t id)
 int
 session_next_message(struct session *s, Wharf__Envelope **req)
 {
+	if (s->npending == 0 && s->peer_eof)
+		return WH_ERR_EOF;
 	if (s->npending > 0) {
 		*req = s->pending[0];
 		s->pending_bytes -= wharf__envelope__get_packed_size(*req);

@@ -108,13 +108,16 @@ buf_reserve(struct buf *b, size_t n, uint8_t **dstp)
 		b->size = used;
 		b->off = 0;
 	}
-	if (b->alloc - b->size < n) {
+	/* Never hand out NULL, even for zero bytes: callers may memset. */
+	if (b->alloc - b->size < n || b->data == NULL) {
 		want = b->size + n;
 		na = b->alloc ? b->alloc : BUF_INITIAL;
 		while (na < want)
 			na = na > b->max / 2 ? b->max : na * 2;
 		if (na > b->max)
 			na = b->max;
+		if (na == 0)
+			na = 1;
 		if ((p = realloc(b->data, na)) == NULL)
 			return WH_ERR_NOMEM;
 		b->data = p;
