@@ -30,6 +30,10 @@
 #define SESSION_PENDING_MAX 256
 #define SESSION_PENDING_BYTES (8u << 20)
 #define SESSION_PROBE_MAX (1u << 20)
+/* Uploads of up to SESSION_BATCH_FILE bytes are committed in groups of up
+ * to SESSION_BATCH_MAX: one filesystem sync for many files. */
+#define SESSION_BATCH_MAX 64
+#define SESSION_BATCH_FILE (1u << 20)
 
 /* Shared, read-only after start-up (but for the counters). */
 struct server {
@@ -86,6 +90,10 @@ struct session {
 	int owns_token; /* this is the session's first */
 	struct login *login; /* shared by joined connections */
 	int peer_eof; /* the client half-closed */
+	/* Small uploads received and verified, waiting for one group
+	 * commit (see xfer_flush_commits). */
+	struct upload *batch[SESSION_BATCH_MAX];
+	int nbatch;
 	size_t pending_bytes;
 };
 
@@ -133,6 +141,14 @@ int session_check_cancel(struct session *s, uint32_t id);
  * next from the channel. */
 int
 session_next_message(struct session *s, Wharf__Envelope **req) WH_MUST_CHECK;
+
+/*
+ * Commits the uploads waiting in the batch: one syncfs for their data,
+ * the renames, one syncfs for the folders, then a PutDone for each. Done
+ * before the session waits for input and before any request that could
+ * see those files.
+ */
+void xfer_flush_commits(struct session *s);
 
 /* Closes an upload left open when the session ends (partial kept). */
 void xfer_session_end(struct session *s);

@@ -416,6 +416,11 @@ request_loop(struct session *s)
 
 	wire_io_set_timeout(channel_io(s->ch), s->srv->idle_timeout_ms);
 	while (!s->closing) {
+		/* Nothing more to read now: the client waits for answers,
+		 * so the batched commits go out. */
+		if (s->nbatch > 0 && s->npending == 0 &&
+		    !wire_io_readable(channel_io(s->ch), 0))
+			xfer_flush_commits(s);
 		if ((r = session_next_message(s, &req)) != 0) {
 			if (r == WH_ERR_FORMAT) {
 				/* Authentic but undecodable: a client bug.
@@ -451,6 +456,12 @@ request_loop(struct session *s)
 			msg_free(req);
 			return;
 		}
+		/* Anything but more uploading may look at those files. */
+		if (s->nbatch > 0 &&
+		    req->body_case != WHARF__ENVELOPE__BODY_PUT_OPEN &&
+		    req->body_case != WHARF__ENVELOPE__BODY_CHUNK &&
+		    req->body_case != WHARF__ENVELOPE__BODY_PUT_END)
+			xfer_flush_commits(s);
 		t0 = mono_sec();
 		s->errmsg[0] = '\0';
 		s->logpath[0] = '\0';

@@ -358,6 +358,7 @@ xfer_op_stripe_commit(
 int
 xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 {
+	int i;
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutReady ready = WHARF__PUT_READY__INIT;
 	uint8_t prefix[HASH_LEN], *buf = NULL;
@@ -384,6 +385,12 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	    (r = session_require_rw(s)) != 0 ||
 	    (r = alg_from_wire(s, m->hash, &up->alg)) != 0)
 		goto fail;
+	/* The same file again: its waiting commit goes first. */
+	for (i = 0; i < s->nbatch; i++)
+		if (strcmp(s->batch[i]->vpath, up->vpath) == 0) {
+			xfer_flush_commits(s);
+			break;
+		}
 	if (!xfer_chunk_size_ok(m->chunk_size)) {
 		r = session_fail(s, WH_ERR_PROTOCOL,
 		    "chunk size %u outside "
@@ -784,6 +791,16 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	}
 	times[0].tv_sec = times[1].tv_sec = (time_t)up->mtime_sec;
 	times[0].tv_nsec = times[1].tv_nsec = (long)up->mtime_nsec;
+	if (!up->delta && up->size <= SESSION_BATCH_FILE &&
+	    ftruncate(up->fd, (off_t)up->size) == 0 &&
+	    fchmod(up->fd, up->mode) == 0 && futimens(up->fd, times) == 0) {
+		/* Small files wait for a group commit: fsync per file
+		 * would make a tree of them disk-latency bound. */
+		s->batch[s->nbatch++] = up;
+		if (s->nbatch == SESSION_BATCH_MAX)
+			xfer_flush_commits(s);
+		return 0;
+	}
 	if (ftruncate(up->fd, (off_t)up->size) != 0 ||
 	    fchmod(up->fd, up->mode) != 0 || futimens(up->fd, times) != 0 ||
 	    fsync(up->fd) != 0 ||
@@ -814,9 +831,81 @@ out:
 	return r;
 }
 
+/* syncfs once per filesystem among the batch's files. */
+static int
+sync_batch(struct session *s)
+{
+	dev_t seen[SESSION_BATCH_MAX];
+	struct stat st;
+	int i, k, n = 0, r = 0;
+
+	for (i = 0; i < s->nbatch; i++) {
+		if (fstat(s->batch[i]->fd, &st) != 0)
+			return wh_err_from_errno(errno);
+		for (k = 0; k < n && seen[k] != st.st_dev; k++)
+			;
+		if (k < n)
+			continue;
+		seen[n++] = st.st_dev;
+		if (syncfs(s->batch[i]->fd) != 0)
+			r = wh_err_from_errno(errno);
+	}
+	return r;
+}
+
+void
+xfer_flush_commits(struct session *s)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
+	struct upload *up;
+	int i, r, sr;
+
+	if (s->nbatch == 0)
+		return;
+	/* The data first: a renamed file must never be an unsynced one. */
+	sr = sync_batch(s);
+	for (i = 0; i < s->nbatch; i++) {
+		up = s->batch[i];
+		r = sr;
+		if (r == 0 &&
+		    renameat(up->dirfd, up->part, up->dirfd, up->name) != 0)
+			r = wh_err_from_errno(errno);
+		if (r != 0)
+			session_fail(s, r, "committing %.200s: %s", up->vpath,
+			    wh_strerror(r));
+		up->failed = r; /* remembered for the answer below */
+	}
+	/* Then the folders, so that the renames are durable too. */
+	if (sr == 0 && sync_batch(s) != 0)
+		log_warn("session=%llu syncing folders: %s",
+		    (unsigned long long)s->id, strerror(errno));
+	for (i = 0; i < s->nbatch; i++) {
+		up = s->batch[i];
+		r = up->failed;
+		if (r == 0) {
+			done.size = up->size;
+			done.resumed = up->resumed;
+			env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
+			env.put_done = &done;
+			r = session_send(s, up->id, &env);
+		} else
+			(void)session_send_error(s, up->id, r, s->errmsg);
+		log_transfer(s, "put", up->vpath, up->size, up->wire_bytes,
+		    up->resumed, mono_sec() - up->t0, up->alg,
+		    up->wire_bytes < up->size - up->resumed ? "zstd" : "raw",
+		    r);
+		upload_free(up);
+	}
+	s->usage_at = 0;
+	s->nbatch = 0;
+}
+
 void
 xfer_session_end(struct session *s)
 {
+	/* Received and verified: committed even if the client is gone. */
+	xfer_flush_commits(s);
 	if (s->up == NULL)
 		return;
 	if (!s->up->failed)
