@@ -13,6 +13,7 @@
 
 #include "wharf/err.h"
 #include "wharf/hash.h"
+#include "wharf/xfer.h"
 
 /* Files a receiver may draw blocks from (old target, old partial). */
 #define DELTA_SOURCES 2
@@ -50,6 +51,21 @@ int delta_index_add(struct delta_index *x, const uint8_t hash[HASH_LEN],
 /* The block with this hash and length, or NULL. */
 const struct delta_block *delta_index_find(
     struct delta_index *x, const uint8_t hash[HASH_LEN], uint32_t len);
+
+/*
+ * The receiving side of one delta chunk. Checks the framing (index is
+ * next, 0 < raw_len <= CDC_MAX, no more than remaining bytes, a whole
+ * digest), then yields its raw bytes in *raw: for data, decoded and
+ * verified by dec; for a ref, copied from the source fds of the block
+ * named in x into buf (CDC_MAX bytes) and verified likewise.
+ * WH_ERR_PROTOCOL for bad framing or a block never offered, WH_ERR_BAD_HASH
+ * for data or old blocks that do not match their digest. *reused says
+ * whether it was a ref.
+ */
+int delta_receive_chunk(struct delta_index *x, const int *src,
+    struct xfer_decoder *dec, enum hash_alg alg, const Wharf__Chunk *c,
+    uint64_t next_index, uint64_t remaining, uint8_t *buf, const uint8_t **raw,
+    uint8_t hash_out[HASH_LEN], int *reused) WH_MUST_CHECK;
 
 /*
  * Reads a file in content-defined chunks: each call yields the next one

@@ -1401,49 +1401,26 @@ get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 static int
 get_delta_chunk(struct tctx *t, struct job *j, const Wharf__Chunk *c)
 {
-	const struct delta_block *b;
 	const uint8_t *raw;
 	uint8_t h[HASH_LEN];
 	uint32_t len = c->raw_len;
-	int r;
+	int r, reused;
 
-	if (c->index != j->next_index || len == 0 || len > CDC_MAX ||
-	    len > j->size - j->recv_off || c->hash.len != HASH_LEN) {
-		job_fail(t, j, WH_ERR_PROTOCOL, "server sent a bad chunk");
+	r = delta_receive_chunk(&j->idx, j->src, &t->dec, t->o->alg, c,
+	    j->next_index, j->size - j->recv_off, t->buf, &raw, h, &reused);
+	if (r != 0) {
+		job_fail(t, j, r,
+		    r == WH_ERR_PROTOCOL ? "server sent a bad "
+		                           "chunk" :
+		        c->ref           ? "local old data changed during the "
+		                           "download; try again" :
+		                           "hash mismatch");
 		return 0;
 	}
-	if (c->ref) {
-		b = c->data.len == 0 ?
-		    delta_index_find(&j->idx, c->hash.data, len) :
-		    NULL;
-		if (b == NULL) {
-			job_fail(t, j, WH_ERR_PROTOCOL,
-			    "server referred to a "
-			    "block we did not offer");
-			return 0;
-		}
-		/* Copied data is verified like received data. */
-		if (xfer_pread_all(j->src[b->src], t->buf, len, b->off) != 0 ||
-		    (hash_buf(t->o->alg, t->buf, len, h),
-		        sodium_memcmp(h, c->hash.data, HASH_LEN) != 0)) {
-			job_fail(t, j, WH_ERR_BAD_HASH,
-			    "local old data "
-			    "changed during the download; try again");
-			return 0;
-		}
-		raw = t->buf;
+	if (reused)
 		j->reused += len;
-	} else {
-		r = xfer_decode_chunk(&t->dec, t->o->alg, c,
-		    (uint32_t)j->next_index, len, &raw, h);
-		if (r != 0) {
-			job_fail(t, j, r,
-			    r == WH_ERR_BAD_HASH ? "hash mismatch" :
-			                           "malformed chunk");
-			return 0;
-		}
+	else
 		j->wire += c->data.len;
-	}
 	if ((r = xfer_pwrite_all(j->fd, raw, len, j->recv_off)) != 0) {
 		job_fail(t, j, r, wh_strerror(r));
 		return 0;

@@ -534,61 +534,28 @@ fail:
 static int
 delta_chunk(struct session *s, struct upload *up, const Wharf__Chunk *m)
 {
-	const struct delta_block *b;
 	const uint8_t *raw;
 	uint8_t h[HASH_LEN];
 	uint32_t len = m->raw_len;
-	int r;
+	int r, reused;
 
-	if (m->index != up->next_index || len == 0 || len > CDC_MAX ||
-	    len > up->size - up->received || m->hash.len != HASH_LEN) {
-		session_fail(s, WH_ERR_PROTOCOL,
-		    "chunk %u: bad index or "
-		    "length",
-		    m->index);
-		return upload_fail(s, WH_ERR_PROTOCOL);
+	r = delta_receive_chunk(&up->idx, up->src, &up->dec, up->alg, m,
+	    up->next_index, up->size - up->received, up->refbuf, &raw, h,
+	    &reused);
+	if (r != 0) {
+		session_fail(s, r, "chunk %u of %.200s: %s", m->index,
+		    up->vpath,
+		    r == WH_ERR_PROTOCOL ? "bad index, length or "
+		                           "block" :
+		        m->ref ? "old data changed during the upload; "
+		                 "try again" :
+		                 "hash mismatch");
+		return upload_fail(s, r);
 	}
-	if (m->ref) {
-		if (m->data.len != 0 ||
-		    (b = delta_index_find(&up->idx, m->hash.data, len)) ==
-		        NULL) {
-			session_fail(s, WH_ERR_PROTOCOL,
-			    "chunk %u refers to a "
-			    "block this server did not offer",
-			    m->index);
-			return upload_fail(s, WH_ERR_PROTOCOL);
-		}
-		/* The old file may have changed since it was indexed: what
-		 * is copied is checked like what is sent. */
-		if ((r = xfer_pread_all(
-		         up->src[b->src], up->refbuf, len, b->off)) != 0)
-			r = WH_ERR_BAD_HASH;
-		else {
-			hash_buf(up->alg, up->refbuf, len, h);
-			if (sodium_memcmp(h, m->hash.data, HASH_LEN) != 0)
-				r = WH_ERR_BAD_HASH;
-		}
-		if (r != 0) {
-			session_fail(s, r,
-			    "old data of %.200s changed during "
-			    "the upload; try again",
-			    up->vpath);
-			return upload_fail(s, r);
-		}
-		raw = up->refbuf;
+	if (reused)
 		up->reused += len;
-	} else {
-		r = xfer_decode_chunk(&up->dec, up->alg, m,
-		    (uint32_t)up->next_index, len, &raw, h);
-		if (r != 0) {
-			session_fail(s, r, "chunk %llu of %.200s: %s",
-			    (unsigned long long)up->next_index, up->vpath,
-			    r == WH_ERR_BAD_HASH ? "hash mismatch" :
-			                           "malformed");
-			return upload_fail(s, r);
-		}
+	else
 		up->wire_bytes += m->data.len;
-	}
 	if ((r = xfer_pwrite_all(up->fd, raw, len, up->received)) != 0) {
 		session_fail(s, r, "writing %.200s: %s", up->vpath,
 		    r == WH_ERR_NO_SPACE ? "no space left on the server" :

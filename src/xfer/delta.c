@@ -179,3 +179,35 @@ delta_index_find(
 	key.len = len;
 	return bsearch(&key, x->v, x->n, sizeof(*x->v), block_cmp);
 }
+
+int
+delta_receive_chunk(struct delta_index *x, const int *src,
+    struct xfer_decoder *dec, enum hash_alg alg, const Wharf__Chunk *c,
+    uint64_t next_index, uint64_t remaining, uint8_t *buf, const uint8_t **raw,
+    uint8_t hash_out[HASH_LEN], int *reused)
+{
+	const struct delta_block *b;
+	uint32_t len = c->raw_len;
+
+	*raw = NULL;
+	*reused = 0;
+	if (c->index != next_index || len == 0 || len > CDC_MAX ||
+	    len > remaining || c->hash.len != HASH_LEN)
+		return WH_ERR_PROTOCOL;
+	if (!c->ref)
+		return xfer_decode_chunk(
+		    dec, alg, c, (uint32_t)next_index, len, raw, hash_out);
+	if (c->data.len != 0 ||
+	    (b = delta_index_find(x, c->hash.data, len)) == NULL)
+		return WH_ERR_PROTOCOL;
+	/* The old file may have changed since it was indexed: what is
+	 * copied is checked like what is sent. */
+	if (xfer_pread_all(src[b->src], buf, len, b->off) != 0)
+		return WH_ERR_BAD_HASH;
+	hash_buf(alg, buf, len, hash_out);
+	if (sodium_memcmp(hash_out, c->hash.data, HASH_LEN) != 0)
+		return WH_ERR_BAD_HASH;
+	*raw = buf;
+	*reused = 1;
+	return 0;
+}
