@@ -77,20 +77,6 @@ serve_usage(FILE *f)
 	    SERVER_MAX_CLIENTS_DEFAULT, SERVER_IDLE_TIMEOUT_DEFAULT);
 }
 
-static int
-parse_count(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return WH_ERR_INVALID_ARG;
-	*out = v;
-	return 0;
-}
-
 /* Creates dir if needed and returns its canonical path in out. */
 static int
 prepare_dir(const char *dir, mode_t mode, char out[PATH_MAX])
@@ -367,7 +353,7 @@ serve_main(int argc, char **argv)
 			state = optarg;
 			break;
 		case 'm':
-			if (parse_count(optarg, 1, 100000, &max_clients) != 0) {
+			if (strnum_long(optarg, 1, 100000, &max_clients) != 0) {
 				fprintf(stderr,
 				    "wharf: --max-clients: expected "
 				    "a number from 1 to 100000\n");
@@ -376,7 +362,7 @@ serve_main(int argc, char **argv)
 			}
 			break;
 		case 'i':
-			if (parse_count(optarg, 1, 86400 * 7, &idle) != 0) {
+			if (strnum_long(optarg, 1, 86400 * 7, &idle) != 0) {
 				fprintf(stderr,
 				    "wharf: --idle-timeout: "
 				    "expected seconds (1 to 604800)\n");
