@@ -36,7 +36,7 @@ function csv_split(line, f,   n, i, c, q, cur) {
 }
 function esc(s) { gsub(/\|/, "\\|", s); return s }
 function head(title, r1, r2) {
-	printf "\n%s\n\n", title
+	printf "\n### %s\n\n", title
 	printf "| direction | tool | median s | MB/s |%s%s CPU s client + server | sync after, s | runs (s) |\n",
 	    r1 == "" ? "" : " " r1 " is N× faster |",
 	    r2 == "" ? "" : " " r2 " is N× faster |"
@@ -80,10 +80,10 @@ function table(c, title, r1, r2,   k, n, i, id, s) {
 	}
 }
 END {
-	print "Setup of this run:\n"
+	print "### Setup of this run\n"
 	for (i = 1; i <= nmeta; i++) print "- " meta[i]
 	if ("prim" in rows) {
-		print "\nPrimitives (bench/primitives.c), one core, 1 MiB chunks:\n"
+		print "\n### Primitives (bench/primitives.c), one core, 1 MiB chunks\n"
 		print "| primitive | one core |"
 		print "|---|---:|"
 		n = split(substr(rows["prim"], 2), k, SUBSEP)
@@ -103,7 +103,7 @@ END {
 				printf "\nPeak server VmHWM: %d KiB (%.0f MiB).\n",
 				    line[k[i], "hwm"], line[k[i], "hwm"] / 1024
 	}
-	print "\nCommands (client side; `$T` is the temp dir, servers as in the setup):\n"
+	print "\n### Client commands (`$T` is the temp dir; servers as set up above)\n"
 	print "| case | direction | tool | command |"
 	print "|---|---|---|---|"
 	for (c = 1; c <= 4; c++) {
@@ -117,7 +117,7 @@ END {
 		}
 	}
 	if ("mem" in rows) {
-		print "\nMemory of `wharf serve`:\n"
+		print "\n### Memory of `wharf serve`\n"
 		print "| measurement | VmRSS KiB | VmHWM KiB |"
 		print "|---|---:|---:|"
 		n = split(substr(rows["mem"], 2), k, SUBSEP)

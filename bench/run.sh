@@ -751,20 +751,21 @@ bench_one() {
 }
 
 finish_rows() {
-	local k
+	local k w
 
 	for k in "${ROWS[@]}"; do
 		if [ "${STATUS[$k]}" = ok ] && [ -n "${TIMES[$k]}" ]; then
 			# shellcheck disable=SC2086
 			MEDIAN[$k]=$(median ${TIMES[$k]})
 			# shellcheck disable=SC2086
-			MED_CC[$k]=$(median ${CPU_C[$k]:-})
+			[ -n "${CPU_C[$k]:-}" ] && MED_CC[$k]=$(median ${CPU_C[$k]})
 			# shellcheck disable=SC2086
-			MED_CS[$k]=$(median ${CPU_S[$k]:-})
+			[ -n "${CPU_S[$k]:-}" ] && MED_CS[$k]=$(median ${CPU_S[$k]})
 			# shellcheck disable=SC2086
-			MED_SY[$k]=$(median ${SYNC_S[$k]:-})
+			[ -n "${SYNC_S[$k]:-}" ] && MED_SY[$k]=$(median ${SYNC_S[$k]})
+			w=${WIRE[$k]:-}
 			# shellcheck disable=SC2086
-			MED_WR[$k]=$(median ${WIRE[$k]:-} | sed 's/0$//')
+			[ -n "${w// /}" ] && MED_WR[$k]=$(median $w | sed 's/0$//')
 		else
 			MEDIAN[$k]=
 		fi
@@ -992,8 +993,7 @@ nc_up() {
 
 	timeout -k 5 "$RUN_TIMEOUT" nc -N "$addr" "$port" <"$src"
 	rc=$?
-	wait "$NC_PID"
-	[ $? = 0 ] || rc=1
+	wait "$NC_PID" || rc=1
 	forget_pid "$NC_PID"
 	return $rc
 }
@@ -1016,8 +1016,7 @@ nc_down() {
 
 	timeout -k 5 "$RUN_TIMEOUT" nc -d "$addr" "$port" >"$dst"
 	rc=$?
-	wait "$NC_PID"
-	[ $? = 0 ] || rc=1
+	wait "$NC_PID" || rc=1
 	forget_pid "$NC_PID"
 	return $rc
 }
@@ -1223,7 +1222,7 @@ case4() {
 		cpu_proc "$W_PID"
 		s1=$CPU_MS
 		hwm=$(status_kib "$W_PID" VmHWM)
-		[ "${hwm:-0}" -gt $hwm_max ] && hwm_max=$hwm
+		[ "${hwm:-0}" -gt "$hwm_max" ] && hwm_max=$hwm
 		stop_wharfd
 		if [ $fails != 0 ]; then
 			STATUS[$key]="FAILED ($fails clients failed)"
@@ -1312,7 +1311,7 @@ held_transfer() {
 	echo "$1" >&"$HELD_FD"
 	while [ $n -lt 3000 ]; do
 		v=$(status_kib "$W_PID" VmRSS)
-		[ "${v:-0}" -gt $peak ] && peak=$v
+		[ "${v:-0}" -gt "$peak" ] && peak=$v
 		[ "$(grep -c -- "$2" "$T/log/wharfd_mem.log")" -gt "$before" ] &&
 			break
 		sleep 0.05
