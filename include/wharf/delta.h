@@ -48,6 +48,14 @@ int delta_index_file(struct delta_index *x, int fd, uint8_t src,
 /* Adds one block known by hash and length only (a peer's index). */
 int delta_index_add(struct delta_index *x, const uint8_t hash[HASH_LEN],
     uint32_t len) WH_MUST_CHECK;
+/*
+ * Fills di with the next part of x to send, from block *next on: at most
+ * DELTA_INDEX_PART entries, built in refs and ptrs (that many each), which
+ * point into x. Advances *next; sets di->done on the last part.
+ */
+void delta_index_part(const struct delta_index *x, size_t *next,
+    Wharf__BlockRef *refs, Wharf__BlockRef **ptrs, Wharf__DeltaIndex *di);
+
 /* The block with this hash and length, or NULL. */
 const struct delta_block *delta_index_find(
     struct delta_index *x, const uint8_t hash[HASH_LEN], uint32_t len);

@@ -1263,7 +1263,7 @@ send_index(struct tctx *t, struct job *j)
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__DeltaIndex di = WHARF__DELTA_INDEX__INIT;
 	Wharf__BlockRef *refs, **ptrs;
-	size_t i = 0, k;
+	size_t i = 0;
 	int r = 0;
 
 	refs = calloc(DELTA_INDEX_PART, sizeof(*refs));
@@ -1277,18 +1277,9 @@ send_index(struct tctx *t, struct job *j)
 	env.body_case = WHARF__ENVELOPE__BODY_DELTA_INDEX;
 	env.delta_index = &di;
 	do {
-		for (k = 0; k < DELTA_INDEX_PART && i < j->idx.n; k++, i++) {
-			wharf__block_ref__init(&refs[k]);
-			refs[k].len = j->idx.v[i].len;
-			refs[k].hash.data = j->idx.v[i].hash;
-			refs[k].hash.len = HASH_LEN;
-			ptrs[k] = &refs[k];
-		}
-		di.n_blocks = k;
-		di.blocks = ptrs;
-		di.done = i == j->idx.n;
+		delta_index_part(&j->idx, &i, refs, ptrs, &di);
 		r = channel_send(t->c->ch, &env);
-	} while (r == 0 && i < j->idx.n);
+	} while (r == 0 && !di.done);
 	free(refs);
 	free(ptrs);
 	return r;

@@ -192,7 +192,7 @@ send_index(struct session *s, uint32_t id, const struct delta_index *idx)
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__DeltaIndex di = WHARF__DELTA_INDEX__INIT;
 	Wharf__BlockRef *refs = NULL, **ptrs = NULL;
-	size_t i = 0, k;
+	size_t i = 0;
 	int r = 0;
 
 	refs = calloc(DELTA_INDEX_PART, sizeof(*refs));
@@ -204,19 +204,9 @@ send_index(struct session *s, uint32_t id, const struct delta_index *idx)
 	env.body_case = WHARF__ENVELOPE__BODY_DELTA_INDEX;
 	env.delta_index = &di;
 	do {
-		for (k = 0; k < DELTA_INDEX_PART && i < idx->n; k++, i++) {
-			wharf__block_ref__init(&refs[k]);
-			refs[k].len = idx->v[i].len;
-			refs[k].hash.data =
-			    (uint8_t *)(uintptr_t)idx->v[i].hash;
-			refs[k].hash.len = HASH_LEN;
-			ptrs[k] = &refs[k];
-		}
-		di.n_blocks = k;
-		di.blocks = ptrs;
-		di.done = i == idx->n;
+		delta_index_part(idx, &i, refs, ptrs, &di);
 		r = session_send(s, id, &env);
-	} while (r == 0 && i < idx->n);
+	} while (r == 0 && !di.done);
 out:
 	free(refs);
 	free(ptrs);

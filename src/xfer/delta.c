@@ -211,3 +211,22 @@ delta_receive_chunk(struct delta_index *x, const int *src,
 	*reused = 1;
 	return 0;
 }
+
+void
+delta_index_part(const struct delta_index *x, size_t *next,
+    Wharf__BlockRef *refs, Wharf__BlockRef **ptrs, Wharf__DeltaIndex *di)
+{
+	size_t k;
+
+	for (k = 0; k < DELTA_INDEX_PART && *next < x->n; k++, (*next)++) {
+		wharf__block_ref__init(&refs[k]);
+		refs[k].len = x->v[*next].len;
+		/* protobuf-c never writes through data when packing. */
+		refs[k].hash.data = (uint8_t *)(uintptr_t)x->v[*next].hash;
+		refs[k].hash.len = HASH_LEN;
+		ptrs[k] = &refs[k];
+	}
+	di->n_blocks = k;
+	di->blocks = ptrs;
+	di->done = *next == x->n;
+}
