@@ -35,7 +35,7 @@ _wharf()
 		COMPREPLY=($(compgen -W "-c -b --psk --plaintext --json -q --help" -- "$cur")) ;;
 	get|put)
 		if [[ "$cur" == -* ]]; then
-			COMPREPLY=($(compgen -W "-r -z --compress= --hash --exclude --stats --chunk-size --json --no-progress -q --psk --plaintext --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "-r -z --compress= --hash --exclude --stats --chunk-size --streams --no-delta --json --no-progress -q --psk --plaintext --help" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -f -- "$cur"))
 		fi ;;
