@@ -27,6 +27,13 @@ struct striped_result {
 	char why[CLIENT_ERRMSG_MAX];
 };
 
+/*
+ * How many streams a file of size bytes gets when the user asked for
+ * wanted: fewer where a stream would carry under STRIPED_MIN_PER_STREAM.
+ * Below 2 the file goes the plain way, over one connection.
+ */
+int striped_streams(int wanted, uint64_t size);
+
 /* Uploads the open file fd (its stat in st) to remote. */
 int striped_put(struct client *c, const struct transfer_opts *o, int fd,
     const struct stat *st, const char *remote,

@@ -292,6 +292,16 @@ out:
 	return r;
 }
 
+int
+striped_streams(int wanted, uint64_t size)
+{
+	uint64_t fit = size / STRIPED_MIN_PER_STREAM;
+
+	if (wanted > STRIPED_STREAMS_MAX)
+		wanted = STRIPED_STREAMS_MAX;
+	return fit < (uint64_t)wanted ? (int)fit : wanted;
+}
+
 /* Splits the file's chunks evenly over the streams. */
 static int
 plan(struct stream *v, int streams, uint64_t size, uint32_t cs)
@@ -299,6 +309,9 @@ plan(struct stream *v, int streams, uint64_t size, uint32_t cs)
 	uint64_t n = xfer_chunk_count(size, cs);
 	int i;
 
+	streams = striped_streams(streams, size);
+	if (streams < 1)
+		streams = 1;
 	if ((uint64_t)streams > n)
 		streams = (int)n;
 	for (i = 0; i < streams; i++) {

@@ -1004,8 +1004,7 @@ static char *local_partial(const char *local);
 static int
 striping(const struct tctx *t, const struct job *j)
 {
-	return t->o->streams > 1 && t->c->have_token &&
-	    j->size >= (uint64_t)t->o->streams * STRIPED_MIN_PER_STREAM;
+	return t->c->have_token && striped_streams(t->o->streams, j->size) > 1;
 }
 
 static void

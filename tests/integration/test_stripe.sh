@@ -38,6 +38,17 @@ run env WHARF_PASSWORD=pw "$W" put --no-progress "alice@$(host_port)" \
 assert_exit 0
 assert_eq "$before" "$(grep -c 'op=join' "$LOG")" "no streams for 1 KB"
 
+# A file too small for four streams of 8 MiB gets as many as fit.
+head -c $((20 * MiB)) /dev/urandom >"$T/mid"
+before=$(grep -c 'op=join result=ok' "$LOG")
+run env WHARF_PASSWORD=pw "$W" put --no-progress "alice@$(host_port)" \
+	"$T/mid" /mid --streams 4
+assert_exit 0 "put --streams 4 of 20 MiB"
+cmp -s "$T/mid" "$ROOT/mid" || fail "two-stream upload differs"
+pass
+assert_eq $((before + 1)) "$(grep -c 'op=join result=ok' "$LOG")" \
+	"20 MiB: two streams, one joined"
+
 # A striped upload cut short (the client killed) leaves the old target
 # and no partial behind once the session is gone.
 head -c $((96 * MiB)) /dev/urandom >"$T/big2"
