@@ -1181,6 +1181,7 @@ gen_session_delta(void)
 	di.n_blocks = 2;
 	di.blocks = brp;
 	di.done = 1;
+	di.cdc_shift = 13;
 	env.id = 1;
 	env.body_case = WHARF__ENVELOPE__BODY_DELTA_INDEX;
 	env.delta_index = &di;

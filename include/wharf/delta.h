@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wharf/cdc.h"
 #include "wharf/err.h"
 #include "wharf/hash.h"
 #include "wharf/xfer.h"
@@ -19,6 +20,8 @@
 #define DELTA_SOURCES 2
 /* Most blocks an index may hold: 64 GiB of old data at the average. */
 #define DELTA_INDEX_MAX (1u << 18)
+/* Smaller files go whole: a delta could save little. */
+#define DELTA_MIN_SIZE (64u << 10)
 /* Blocks per DeltaIndex frame. */
 #define DELTA_INDEX_PART 8192
 
@@ -34,20 +37,29 @@ struct delta_index {
 	size_t n;
 	size_t cap;
 	int sorted;
+	/* Chunk geometry (cdc.h): the receiver picks it before indexing, the
+	 * sender takes it from the receiver's DeltaIndex. */
+	unsigned shift;
 };
 
+/* An empty index of the default geometry. */
 void delta_index_init(struct delta_index *x);
 void delta_index_cleanup(struct delta_index *x);
 
 /*
- * Adds the content-defined blocks of the open file fd (read from its
- * start) as source src. WH_ERR_TOO_LARGE past DELTA_INDEX_MAX blocks.
+ * Adds the content-defined blocks (geometry x->shift) of the open file fd
+ * (read from its start) as source src. WH_ERR_TOO_LARGE past DELTA_INDEX_MAX blocks.
  */
 int delta_index_file(struct delta_index *x, int fd, uint8_t src,
     enum hash_alg alg) WH_MUST_CHECK;
 /* Adds one block known by hash and length only (a peer's index). */
 int delta_index_add(struct delta_index *x, const uint8_t hash[HASH_LEN],
     uint32_t len) WH_MUST_CHECK;
+/*
+ * Adds the blocks of one DeltaIndex part from the peer (those that fit)
+ * and takes its geometry. Returns whether it was the last part.
+ */
+int delta_index_take_part(struct delta_index *x, const Wharf__DeltaIndex *di);
 /*
  * Fills di with the next part of x to send, from block *next on: at most
  * DELTA_INDEX_PART entries, built in refs and ptrs (that many each), which
@@ -80,6 +92,7 @@ int delta_receive_chunk(struct delta_index *x, const int *src,
  * (pointer valid until the next call). *len is 0 at the end.
  */
 struct cdc_reader {
+	struct cdc_geometry geo;
 	int fd;
 	uint64_t off; /* file offset of buf[0] */
 	uint8_t *buf;
@@ -88,7 +101,7 @@ struct cdc_reader {
 	int eof;
 };
 
-int cdc_reader_init(struct cdc_reader *r, int fd) WH_MUST_CHECK;
+int cdc_reader_init(struct cdc_reader *r, int fd, unsigned shift) WH_MUST_CHECK;
 void cdc_reader_cleanup(struct cdc_reader *r);
 int cdc_reader_next(struct cdc_reader *r, const uint8_t **p, size_t *len,
     uint64_t *off) WH_MUST_CHECK;

@@ -41,6 +41,9 @@
 #define WIRE_CONFIRM_LEN 32
 /* Chunk and file digests (BLAKE2b-256, SHA-256). */
 #define WIRE_DIGEST_LEN 32
+/* DeltaIndex.cdc_shift: log2 of the average content-defined chunk. */
+#define WIRE_CDC_SHIFT_MIN 13
+#define WIRE_CDC_SHIFT_MAX 18
 
 /* Feature bits offered in ClientHello.features. */
 #define WIRE_FEAT_ZSTD (UINT64_C(1) << 0)

@@ -631,14 +631,7 @@ put_response(struct tctx *t, Wharf__Envelope *env)
 			j->offered = 0;
 		return 0;
 	case WHARF__ENVELOPE__BODY_DELTA_INDEX: {
-		const Wharf__DeltaIndex *di = env->delta_index;
-		size_t i;
-
-		for (i = 0; i < di->n_blocks; i++)
-			if (delta_index_add(&j->idx, di->blocks[i]->hash.data,
-			        di->blocks[i]->len) != 0)
-				break; /* fewer refs, more data: still right */
-		if (di->done) {
+		if (delta_index_take_part(&j->idx, env->delta_index)) {
 			j->delta = 1;
 			j->ready = 1;
 		}
@@ -707,7 +700,7 @@ put_delta(struct tctx *t, struct job *j)
 	int r;
 
 	xfer_digest_init(&j->digest, t->o->alg, 0);
-	if ((r = cdc_reader_init(&rd, j->fd)) != 0)
+	if ((r = cdc_reader_init(&rd, j->fd, j->idx.shift)) != 0)
 		return r;
 	env.id = j->id;
 	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
@@ -805,7 +798,7 @@ put_one(struct tctx *t, struct job *j)
 	/* Old data on the server can only help a file bigger than a block;
 	 * the answer (an index, or PutReady) is awaited either way. */
 	po.delta = (t->c->features & WIRE_FEAT_DELTA) && !t->o->no_delta &&
-	    j->size > CDC_MIN;
+	    j->size > DELTA_MIN_SIZE;
 	if (po.delta)
 		po.resume = 1;
 	po.passcode = client_passcode(t->c);
@@ -1221,6 +1214,7 @@ get_delta_prepare(struct tctx *t, struct job *j)
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size > 0) {
 		j->src[0] = fd;
+		j->idx.shift = cdc_shift_for((uint64_t)st.st_size);
 		if ((r = delta_index_file(&j->idx, fd, 0, t->o->alg)) != 0 &&
 		    r != WH_ERR_TOO_LARGE) {
 			job_release(j);

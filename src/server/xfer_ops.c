@@ -233,6 +233,7 @@ delta_prepare(struct session *s, struct upload *up)
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size > 0) {
 		up->src[0] = fd;
+		up->idx.shift = cdc_shift_for((uint64_t)st.st_size);
 		if ((r = delta_index_file(&up->idx, fd, 0, up->alg)) != 0)
 			return r == WH_ERR_TOO_LARGE ? 0 : r;
 	} else {
@@ -929,7 +930,6 @@ static int
 read_index(struct session *s, uint32_t id, struct delta_index *idx)
 {
 	Wharf__Envelope *env;
-	size_t i;
 	int r, done = 0;
 
 	while (!done) {
@@ -946,15 +946,7 @@ read_index(struct session *s, uint32_t id, struct delta_index *idx)
 			    "DeltaIndex of request %u",
 			    id);
 		}
-		for (i = 0; i < env->delta_index->n_blocks; i++) {
-			const Wharf__BlockRef *b = env->delta_index->blocks[i];
-
-			/* Too many is not an error: fewer refs, more data. */
-			if (b->len <= CDC_MAX &&
-			    delta_index_add(idx, b->hash.data, b->len) != 0)
-				break;
-		}
-		done = env->delta_index->done;
+		done = delta_index_take_part(idx, env->delta_index);
 		msg_free(env);
 	}
 	return 0;
@@ -977,7 +969,7 @@ stream_delta(struct session *s, uint32_t id, int fd, enum hash_alg alg,
 	size_t len;
 	int r;
 
-	if ((r = cdc_reader_init(&rd, fd)) != 0)
+	if ((r = cdc_reader_init(&rd, fd, idx->shift)) != 0)
 		return r;
 	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
 	for (;;) {

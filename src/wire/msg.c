@@ -92,6 +92,10 @@ msg_validate(const Wharf__Envelope *env)
 			return WH_ERR_FORMAT;
 		break;
 	case WHARF__ENVELOPE__BODY_DELTA_INDEX:
+		if (env->delta_index->cdc_shift != 0 &&
+		    (env->delta_index->cdc_shift < WIRE_CDC_SHIFT_MIN ||
+		        env->delta_index->cdc_shift > WIRE_CDC_SHIFT_MAX))
+			return WH_ERR_FORMAT;
 		/* Bounded by the frame; each entry must be a real digest. */
 		for (i = 0; i < env->delta_index->n_blocks; i++)
 			if (env->delta_index->blocks[i]->hash.len !=

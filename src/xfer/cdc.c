@@ -6,10 +6,6 @@
  */
 #include "wharf/cdc.h"
 
-/* 2^18 = CDC_AVG: the strict mask has 2 bits more, the loose 2 fewer. */
-#define CDC_MASK_STRICT ((UINT64_C(1) << 20) - 1) << 44
-#define CDC_MASK_LOOSE ((UINT64_C(1) << 16) - 1) << 48
-
 static uint64_t gear[256];
 static int gear_ready;
 
@@ -35,33 +31,72 @@ gear_init(void)
 	gear_ready = 1;
 }
 
+/* A mask of bits ones in the hash's top bits, which mix the most bytes. */
+static uint64_t
+top_bits(unsigned bits)
+{
+	return ((UINT64_C(1) << bits) - 1) << (64 - bits);
+}
+
+void
+cdc_geometry(struct cdc_geometry *g, unsigned shift)
+{
+	if (shift < CDC_SHIFT_MIN)
+		shift = CDC_SHIFT_MIN;
+	if (shift > CDC_SHIFT_MAX)
+		shift = CDC_SHIFT_MAX;
+	g->avg = (size_t)1 << shift;
+	g->min = g->avg / 4;
+	g->max = g->avg * 4;
+	/* One bit either way (FastCDC's level 1): level 2 bunches sizes
+	 * closer to the average but, measured on random data, takes longer
+	 * to fall back into step after an edit. */
+	g->strict = top_bits(shift + 1);
+	g->loose = top_bits(shift - 1);
+}
+
+unsigned
+cdc_shift_for(uint64_t size)
+{
+	unsigned lg = 0;
+
+	/* Resent bytes around an edit grow with the average, index bytes
+	 * with size / average: their sum is least near sqrt(16 * size). */
+	while (lg < 63 && (UINT64_C(1) << (lg + 1)) <= size)
+		lg++;
+	lg = (lg + 4 + 1) / 2;
+	if (lg < CDC_SHIFT_MIN)
+		return CDC_SHIFT_MIN;
+	return lg > CDC_SHIFT_MAX ? CDC_SHIFT_MAX : lg;
+}
+
 size_t
-cdc_next(const uint8_t *p, size_t len, int at_end)
+cdc_next(const struct cdc_geometry *g, const uint8_t *p, size_t len, int at_end)
 {
 	uint64_t h = 0;
 	size_t i, normal, end;
 
 	if (!gear_ready)
 		gear_init();
-	if (len <= CDC_MIN)
+	if (len <= g->min)
 		return at_end ? len : 0;
-	end = len < CDC_MAX ? len : CDC_MAX;
-	normal = CDC_AVG < end ? CDC_AVG : end;
+	end = len < g->max ? len : g->max;
+	normal = g->avg < end ? g->avg : end;
 	/* Bytes before the minimum never end a chunk, but they still feed
 	 * the hash so that boundaries depend only on content. */
-	for (i = CDC_MIN - 64; i < CDC_MIN; i++)
+	for (i = g->min - 64; i < g->min; i++)
 		h = (h << 1) + gear[p[i]];
-	for (i = CDC_MIN; i < normal; i++) {
+	for (i = g->min; i < normal; i++) {
 		h = (h << 1) + gear[p[i]];
-		if ((h & (CDC_MASK_STRICT)) == 0)
+		if ((h & g->strict) == 0)
 			return i + 1;
 	}
 	for (; i < end; i++) {
 		h = (h << 1) + gear[p[i]];
-		if ((h & (CDC_MASK_LOOSE)) == 0)
+		if ((h & g->loose) == 0)
 			return i + 1;
 	}
-	if (end == CDC_MAX || at_end)
+	if (end == g->max || at_end)
 		return end;
 	return 0;
 }

@@ -18,13 +18,14 @@ void
 delta_index_init(struct delta_index *x)
 {
 	memset(x, 0, sizeof(*x));
+	x->shift = CDC_SHIFT_DEFAULT;
 }
 
 void
 delta_index_cleanup(struct delta_index *x)
 {
 	free(x->v);
-	memset(x, 0, sizeof(*x));
+	delta_index_init(x);
 }
 
 static int
@@ -60,9 +61,26 @@ delta_index_add(
 }
 
 int
-cdc_reader_init(struct cdc_reader *r, int fd)
+delta_index_take_part(struct delta_index *x, const Wharf__DeltaIndex *di)
+{
+	size_t i;
+
+	/* The message layer admits 0 (the default) or a valid shift. */
+	x->shift = di->cdc_shift ? di->cdc_shift : CDC_SHIFT_DEFAULT;
+	for (i = 0; i < di->n_blocks; i++)
+		/* Past the limit is no error: fewer refs, more data. */
+		if (di->blocks[i]->len > CDC_MAX ||
+		    delta_index_add(
+		        x, di->blocks[i]->hash.data, di->blocks[i]->len) != 0)
+			break;
+	return di->done;
+}
+
+int
+cdc_reader_init(struct cdc_reader *r, int fd, unsigned shift)
 {
 	memset(r, 0, sizeof(*r));
+	cdc_geometry(&r->geo, shift);
 	r->fd = fd;
 	if ((r->buf = malloc(CDC_READ_BUF)) == NULL)
 		return WH_ERR_NOMEM;
@@ -111,11 +129,11 @@ cdc_reader_next(
 
 	*p = NULL;
 	*len = 0;
-	if (r->have - r->pos < CDC_MAX && !r->eof && (rc = refill(r)) != 0)
+	if (r->have - r->pos < r->geo.max && !r->eof && (rc = refill(r)) != 0)
 		return rc;
 	if (r->have == r->pos)
 		return 0;
-	k = cdc_next(r->buf + r->pos, r->have - r->pos, r->eof);
+	k = cdc_next(&r->geo, r->buf + r->pos, r->have - r->pos, r->eof);
 	if (k == 0)
 		return WH_ERR_IO; /* cannot happen with CDC_MAX buffered */
 	*p = r->buf + r->pos;
@@ -135,7 +153,7 @@ delta_index_file(struct delta_index *x, int fd, uint8_t src, enum hash_alg alg)
 	uint64_t off;
 	int r;
 
-	if ((r = cdc_reader_init(&rd, fd)) != 0)
+	if ((r = cdc_reader_init(&rd, fd, x->shift)) != 0)
 		return r;
 	for (;;) {
 		if ((r = cdc_reader_next(&rd, &p, &len, &off)) != 0 || len == 0)
@@ -228,5 +246,6 @@ delta_index_part(const struct delta_index *x, size_t *next,
 	}
 	di->n_blocks = k;
 	di->blocks = ptrs;
+	di->cdc_shift = x->shift;
 	di->done = *next == x->n;
 }

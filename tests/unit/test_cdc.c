@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Content-defined chunking: sizes stay within minimum and maximum, the
- * average lands near its target, boundaries depend only on content, and
+ * Content-defined chunking, in every geometry: sizes stay within minimum
+ * and maximum, the average lands near its target, boundaries depend only on content, and
  * an insertion or a deletion disturbs only the chunks around it.
  */
 #include <stdlib.h>
@@ -15,8 +15,9 @@
 
 #include "suites.h"
 
-#define CDC_TEST_LEN (24u << 20)
-#define CDC_TEST_MAXCHUNKS 4096
+/* Test data: this many average chunks of each geometry. */
+#define CDC_TEST_CHUNKS 128u
+#define CDC_TEST_MAXCHUNKS 1024
 
 struct chunking {
 	size_t n;
@@ -25,13 +26,14 @@ struct chunking {
 };
 
 static void
-chunk_all(const uint8_t *p, size_t len, struct chunking *c)
+chunk_all(const struct cdc_geometry *g, const uint8_t *p, size_t len,
+    struct chunking *c)
 {
 	size_t off = 0, k;
 
 	c->n = 0;
 	while (off < len && c->n < CDC_TEST_MAXCHUNKS) {
-		k = cdc_next(p + off, len - off, 1);
+		k = cdc_next(g, p + off, len - off, 1);
 		CU_ASSERT_FATAL(k > 0 && k <= len - off);
 		c->len[c->n] = k;
 		hash_buf(HASH_BLAKE2B, p + off, k, c->hash[c->n]);
@@ -62,73 +64,118 @@ static void
 test_sizes(void)
 {
 	static struct chunking c;
-	uint8_t *p = malloc(CDC_TEST_LEN);
-	size_t i, total = 0;
+	struct cdc_geometry g;
+	size_t i, total, len;
+	unsigned shift;
+	uint8_t *p;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	randombytes_buf_deterministic(p, CDC_TEST_LEN,
-	    (const unsigned char *)"wharf cdc sizes test seed 32 by!");
-	chunk_all(p, CDC_TEST_LEN, &c);
-	for (i = 0; i < c.n; i++) {
-		total += c.len[i];
-		if (i + 1 < c.n)
-			TU_CHECK(c.len[i] >= CDC_MIN && c.len[i] <= CDC_MAX,
-			    "chunk %zu of %zu bytes", i, c.len[i]);
+	for (shift = CDC_SHIFT_MIN; shift <= CDC_SHIFT_MAX; shift++) {
+		cdc_geometry(&g, shift);
+		CU_ASSERT_EQUAL(g.avg, (size_t)1 << shift);
+		CU_ASSERT(g.min == g.avg / 4 && g.max == g.avg * 4);
+		CU_ASSERT(g.max <= CDC_MAX);
+		len = g.avg * CDC_TEST_CHUNKS;
+		p = malloc(len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		randombytes_buf_deterministic(p, len,
+		    (const unsigned char *)"wharf cdc sizes test seed 32 by!");
+		chunk_all(&g, p, len, &c);
+		total = 0;
+		for (i = 0; i < c.n; i++) {
+			total += c.len[i];
+			if (i + 1 < c.n)
+				TU_CHECK(c.len[i] >= g.min && c.len[i] <= g.max,
+				    "shift %u: chunk %zu of %zu bytes", shift,
+				    i, c.len[i]);
+		}
+		CU_ASSERT_EQUAL(total, len);
+		/* Average within a factor of two of the target. */
+		TU_CHECK(total / c.n >= g.avg / 2 && total / c.n <= g.avg * 2,
+		    "shift %u: average %zu over %zu chunks", shift, total / c.n,
+		    c.n);
+		/* Short input: one chunk, and "need more" when not at the
+		 * end; a maximum's worth always decides. */
+		CU_ASSERT_EQUAL(cdc_next(&g, p, 100, 1), 100);
+		CU_ASSERT_EQUAL(cdc_next(&g, p, 100, 0), 0);
+		CU_ASSERT(cdc_next(&g, p, g.max, 0) > 0);
+		free(p);
 	}
-	CU_ASSERT_EQUAL(total, CDC_TEST_LEN);
-	/* Average within a factor of two of the target. */
-	TU_CHECK(total / c.n >= CDC_AVG / 2 && total / c.n <= CDC_AVG * 2,
-	    "average %zu over %zu chunks", total / c.n, c.n);
-	/* Short input: one chunk, and "need more" when not at the end. */
-	CU_ASSERT_EQUAL(cdc_next(p, 100, 1), 100);
-	CU_ASSERT_EQUAL(cdc_next(p, 100, 0), 0);
-	CU_ASSERT(cdc_next(p, CDC_MAX, 0) > 0);
-	free(p);
+	/* Out-of-range shifts are clamped. */
+	cdc_geometry(&g, 2);
+	CU_ASSERT_EQUAL(g.avg, (size_t)1 << CDC_SHIFT_MIN);
+	cdc_geometry(&g, 40);
+	CU_ASSERT_EQUAL(g.avg, (size_t)1 << CDC_SHIFT_MAX);
+}
+
+/* The average grows with the old data as about sqrt(16 * size). */
+static void
+test_shift_for(void)
+{
+	CU_ASSERT_EQUAL(cdc_shift_for(0), CDC_SHIFT_MIN);
+	CU_ASSERT_EQUAL(cdc_shift_for(100000), CDC_SHIFT_MIN);
+	CU_ASSERT_EQUAL(cdc_shift_for(UINT64_C(64) << 20), 15);
+	CU_ASSERT_EQUAL(cdc_shift_for(UINT64_C(256) << 20), 16);
+	CU_ASSERT_EQUAL(cdc_shift_for(UINT64_C(1) << 30), 17);
+	CU_ASSERT_EQUAL(cdc_shift_for(UINT64_C(4) << 30), CDC_SHIFT_MAX);
+	CU_ASSERT_EQUAL(cdc_shift_for(UINT64_MAX), CDC_SHIFT_MAX);
 }
 
 static void
 test_edits(void)
 {
 	static struct chunking a, b;
-	size_t len = CDC_TEST_LEN, mid = len / 2, bytes, n;
-	uint8_t *p = malloc(len), *q = malloc(len + (1u << 20));
+	struct cdc_geometry g;
+	size_t len, mid, ins, bytes, n;
+	unsigned shift;
+	uint8_t *p, *q;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-	randombytes_buf_deterministic(
-	    p, len, (const unsigned char *)"wharf cdc edits test seed 32 by!");
-	chunk_all(p, len, &a);
+	for (shift = CDC_SHIFT_MIN; shift <= CDC_SHIFT_MAX; shift++) {
+		cdc_geometry(&g, shift);
+		len = g.avg * CDC_TEST_CHUNKS;
+		mid = len / 2;
+		ins = g.max; /* an insertion as long as the longest chunk */
+		p = malloc(len);
+		q = malloc(len + ins);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+		randombytes_buf_deterministic(p, len,
+		    (const unsigned char *)"wharf cdc edits test seed 32 by!");
+		chunk_all(&g, p, len, &a);
 
-	/* The same bytes chunk the same way. */
-	memcpy(q, p, len);
-	chunk_all(q, len, &b);
-	CU_ASSERT_EQUAL(shared(&a, &b, &bytes), a.n);
+		/* The same bytes chunk the same way. */
+		memcpy(q, p, len);
+		chunk_all(&g, q, len, &b);
+		CU_ASSERT_EQUAL(shared(&a, &b, &bytes), a.n);
 
-	/* 1 MiB inserted in the middle: all but a few chunks survive. */
-	memcpy(q, p, mid);
-	randombytes_buf(q + mid, 1u << 20);
-	memcpy(q + mid + (1u << 20), p + mid, len - mid);
-	chunk_all(q, len + (1u << 20), &b);
-	n = shared(&a, &b, &bytes);
-	TU_CHECK(len - bytes <= 3 * CDC_MAX, "insert: %zu of %zu bytes reused",
-	    bytes, len);
+		/* Inserted in the middle: all but a few chunks survive. */
+		memcpy(q, p, mid);
+		randombytes_buf(q + mid, ins);
+		memcpy(q + mid + ins, p + mid, len - mid);
+		chunk_all(&g, q, len + ins, &b);
+		n = shared(&a, &b, &bytes);
+		TU_CHECK(len - bytes <= 3 * g.max,
+		    "shift %u: insert: %zu of %zu bytes reused", shift, bytes,
+		    len);
 
-	/* 1 MiB appended: everything before it survives but the tail. */
-	memcpy(q, p, len);
-	randombytes_buf(q + len, 1u << 20);
-	chunk_all(q, len + (1u << 20), &b);
-	n = shared(&a, &b, &bytes);
-	TU_CHECK(
-	    len - bytes <= CDC_MAX, "append: %zu of %zu reused", bytes, len);
+		/* Appended: everything before it survives but the tail. */
+		memcpy(q, p, len);
+		randombytes_buf(q + len, ins);
+		chunk_all(&g, q, len + ins, &b);
+		n = shared(&a, &b, &bytes);
+		TU_CHECK(len - bytes <= g.max,
+		    "shift %u: append: %zu of %zu reused", shift, bytes, len);
 
-	/* A byte deleted near the start: only the first chunks change. */
-	memcpy(q, p, 1000);
-	memcpy(q + 1000, p + 1001, len - 1001);
-	chunk_all(q, len - 1, &b);
-	n = shared(&a, &b, &bytes);
-	TU_CHECK(n + 3 >= a.n, "delete: %zu of %zu chunks reused", n, a.n);
-	free(p);
-	free(q);
+		/* A byte deleted near the start: only the first chunks
+		 * change. */
+		memcpy(q, p, 1000);
+		memcpy(q + 1000, p + 1001, len - 1001);
+		chunk_all(&g, q, len - 1, &b);
+		n = shared(&a, &b, &bytes);
+		TU_CHECK(n + 3 >= a.n, "shift %u: delete: %zu of %zu reused",
+		    shift, n, a.n);
+		free(p);
+		free(q);
+	}
 }
 
 void
@@ -136,6 +183,7 @@ register_cdc_tests(void)
 {
 	CU_pSuite s = CU_add_suite("cdc", NULL, NULL);
 
-	CU_add_test(s, "sizes and average", test_sizes);
+	CU_add_test(s, "sizes and average, every geometry", test_sizes);
+	CU_add_test(s, "geometry chosen from the old size", test_shift_for);
 	CU_add_test(s, "insertions, appends and deletions", test_edits);
 }

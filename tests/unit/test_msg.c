@@ -302,6 +302,45 @@ client_hello_with_key(size_t keylen, int *r)
 	buf_free(b);
 }
 
+/* A DeltaIndex names a chunk geometry in range, or none (0). */
+static int
+delta_index_with_shift(uint32_t shift)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__DeltaIndex di = WHARF__DELTA_INDEX__INIT;
+	Wharf__BlockRef br = WHARF__BLOCK_REF__INIT, *brp = &br;
+	uint8_t h[WIRE_DIGEST_LEN] = { 1 };
+	int r;
+
+	br.len = 4096;
+	br.hash.data = h;
+	br.hash.len = sizeof(h);
+	di.n_blocks = 1;
+	di.blocks = &brp;
+	di.cdc_shift = shift;
+	di.done = 1;
+	env.id = 3;
+	env.body_case = WHARF__ENVELOPE__BODY_DELTA_INDEX;
+	env.delta_index = &di;
+	if ((r = round_trip(&env, &got)) == 0)
+		CU_ASSERT_EQUAL(got->delta_index->cdc_shift, shift);
+	msg_free(got);
+	return r;
+}
+
+static void
+test_delta_index_shift(void)
+{
+	CU_ASSERT_EQUAL(delta_index_with_shift(0), 0);
+	CU_ASSERT_EQUAL(delta_index_with_shift(WIRE_CDC_SHIFT_MIN), 0);
+	CU_ASSERT_EQUAL(delta_index_with_shift(WIRE_CDC_SHIFT_MAX), 0);
+	CU_ASSERT_EQUAL(
+	    delta_index_with_shift(WIRE_CDC_SHIFT_MIN - 1), WH_ERR_FORMAT);
+	CU_ASSERT_EQUAL(
+	    delta_index_with_shift(WIRE_CDC_SHIFT_MAX + 1), WH_ERR_FORMAT);
+	CU_ASSERT_EQUAL(delta_index_with_shift(UINT32_MAX), WH_ERR_FORMAT);
+}
+
 static void
 test_client_hello_key_length(void)
 {
@@ -508,6 +547,7 @@ register_msg_tests(void)
 	CU_add_test(s, "ClientHello key length", test_client_hello_key_length);
 	CU_add_test(s, "ServerHello field lengths", test_server_hello_lengths);
 	CU_add_test(s, "ListPart names", test_list_part_names);
+	CU_add_test(s, "DeltaIndex geometry", test_delta_index_shift);
 	CU_add_test(s, "unknown fields and bodies", test_unknown_fields);
 	CU_add_test(s, "msg_text", test_msg_text);
 	CU_add_test(s, "wire error codes", test_error_codes);
