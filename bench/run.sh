@@ -23,7 +23,8 @@ usage: bench/run.sh [--quick] [--keep] [--reps N] [--cases LIST]
   --quick        smaller data and one repetition (about 3 minutes)
   --keep         keep the temp dir (data, logs) instead of removing it
   --reps N       repetitions per measurement (default 3, --quick 1)
-  --cases LIST   comma-separated subset of 1,2,3,4,mem (default all;
+  --cases LIST   comma-separated subset of 1,2,3,4,mem,delta,stripe
+                 (default all;
                  the primitives, one core's MB/s, are always measured)
   --tmpfs        put the temp dir on a tmpfs (no disk, no fsync cost)
   --wait-idle S  before each case, wait up to S seconds for the other
@@ -50,7 +51,8 @@ EOF
 QUICK=0
 KEEP=0
 REPS=
-CASES=1,2,3,4,mem
+ALL_CASES=1,2,3,4,mem,delta,stripe
+CASES=$ALL_CASES
 USE_TMPFS=0
 WAIT_IDLE=0
 NICE=
@@ -110,6 +112,8 @@ if [ $QUICK = 1 ]; then
 	SCALE_N=100       # case 4 clients
 	SCALE_MIB=2       # case 4 bytes per client
 	IDLE_N=100        # idle sessions for the memory case
+	DELTA_MIB=64      # delta case file
+	STRIPE_MIB=16     # striping case file
 	: "${REPS:=1}"
 	NEED_GIB=2
 	BUDGET=150        # seconds; past it, no further repetitions
@@ -121,6 +125,8 @@ else
 	SCALE_N=100
 	SCALE_MIB=10
 	IDLE_N=100
+	DELTA_MIB=256
+	STRIPE_MIB=32
 	: "${REPS:=3}"
 	NEED_GIB=6
 	BUDGET=780
@@ -138,23 +144,25 @@ case $NICE in
 esac
 for c in ${CASES//,/ }; do
 	case $c in
-	1 | 2 | 3 | 4 | mem) ;;
-	*) die "unknown case '$c' (cases: 1,2,3,4,mem)" ;;
+	1 | 2 | 3 | 4 | mem | delta | stripe) ;;
+	*) die "unknown case '$c' (cases: $ALL_CASES)" ;;
 	esac
 done
 want() { # want CASE: is CASE in --cases?
 	case ",$CASES," in *",$1,"*) return 0 ;; esac
 	return 1
 }
-if [ $QUICK = 0 ] && [ "$CASES" = 1,2,3,4,mem ]; then
+if [ $QUICK = 0 ] && [ "$CASES" = "$ALL_CASES" ]; then
 	RUN_NAME=latest
 else
 	RUN_NAME=quick
 fi
 
-# Link shaping for case 2 (both directions of the veth pair).
+# Link shaping for case 2 and the delta case (both directions of the
+# veth pair), and the striping case's limit per TCP connection.
 LINK_RATE=20mbit
 TBF="rate $LINK_RATE burst 32kbit latency 400ms"
+FLOW_RATE=40mbit
 NET=${WHARF_BENCH_NET:-10.201.0}
 HOST_ADDR=$NET.1
 NS_ADDR=$NET.2
@@ -169,6 +177,7 @@ T=
 BG_PIDS=()
 NS=
 VETH_H=
+VETH_N=
 MADE_RUN_SSHD=0
 MADE_POLICY=0
 MOUNTED=0
@@ -583,6 +592,9 @@ declare -A CPU_C     # key -> client CPU seconds per run
 declare -A CPU_S     # key -> server CPU seconds per run
 declare -A SYNC_S    # key -> seconds a `sync` took right after the run
 declare -A WIRE      # key -> wharf's payload bytes / wire bytes, per run
+declare -A LINKB     # key -> bytes through the namespace link, per run
+declare -A MED_LB    # key -> the same, median
+RUN_LINK=            # set by on_link: the last run's bytes on the link
 
 # wire_ratio LOG: payload/wire bytes of the last transfer wharf logged
 # (how much its compression saved), or nothing.
@@ -700,6 +712,7 @@ bench_one() {
 		s0=$CPU_MS
 		cpu_children
 		c0=$CPU_MS
+		RUN_LINK=
 		t0=${EPOCHREALTIME/./}
 		"$@" </dev/null >"$RUN_LOG.out" 2>"$RUN_LOG.err"
 		rc=$?
@@ -741,13 +754,14 @@ bench_one() {
 	if [ "$srv" = "$WHARFD_PID" ] && [ "$kind" != tree ]; then
 		WIRE[$key]+="$(wire_ratio "$WHARFD_LOG") "
 	fi
+	[ -n "$RUN_LINK" ] && LINKB[$key]+="$RUN_LINK "
 	CPU_C[$key]+="$(us_to_s $(((c1 - c0) * 1000))) "
 	CPU_S[$key]+="$(us_to_s $(((s1 - s0) * 1000))) "
 	SYNC_S[$key]+="$(us_to_s $((y1 - y0))) "
 	log "  $(printf '%-8s %-24s rep %d/%d %8s s  cpu client %6s s, server %6s s, sync after %6s s' \
 		"$dir" "$tool" "$rep" "$REPS" "$(us_to_s $((t1 - t0)))" \
 		"$(us_to_s $(((c1 - c0) * 1000)))" "$(us_to_s $(((s1 - s0) * 1000)))" \
-		"$(us_to_s $((y1 - y0)))")${WIRE[$key]:+  payload/wire ${WIRE[$key]}}"
+		"$(us_to_s $((y1 - y0)))")${WIRE[$key]:+  payload/wire ${WIRE[$key]}}${RUN_LINK:+  link $RUN_LINK bytes}"
 }
 
 finish_rows() {
@@ -766,6 +780,9 @@ finish_rows() {
 			w=${WIRE[$k]:-}
 			# shellcheck disable=SC2086
 			[ -n "${w// /}" ] && MED_WR[$k]=$(median $w | sed 's/0$//')
+			# shellcheck disable=SC2086
+			[ -n "${LINKB[$k]:-}" ] &&
+				MED_LB[$k]=$(median ${LINKB[$k]} | sed 's/\..*//')
 		else
 			MEDIAN[$k]=
 		fi
@@ -947,7 +964,8 @@ setup_netns() {
 	fi
 	NS=wbench$$
 	VETH_H=wbh$$
-	local veth_n=wbn$$
+	VETH_N=wbn$$
+	local veth_n=$VETH_N
 	ip netns add "$NS" || die "ip netns add $NS"
 	ip link add "$VETH_H" type veth peer name "$veth_n" ||
 		die "ip link add veth"
@@ -1135,6 +1153,165 @@ case3() {
 			"$WHARF" put "$wl" -r "$src" /recv/ "${W_FLAGS[@]}"
 	done
 	rm -rf "$up"
+	case_end
+}
+
+# ------------------------------------------------------------ delta, striping
+
+# link_bytes: bytes through the namespace link so far, both directions,
+# Ethernet, IP and TCP headers included (counted on the host's end).
+link_bytes() {
+	local d=/sys/class/net/$VETH_H/statistics r x
+
+	read -r r <"$d/rx_bytes"
+	read -r x <"$d/tx_bytes"
+	echo $((r + x))
+}
+
+# on_link OLD DST CMD...: CMD over the namespace link, with DST holding a
+# copy of OLD beforehand (the receiver's old version; none if OLD is -);
+# RUN_LINK gets the bytes CMD moved over the link.
+LINK0=0
+on_link_pre() {
+	if [ "$1" != - ]; then
+		cp "$1" "$2" && touch -d 2001-01-01 "$2" || return 1
+		sync
+	fi
+	LINK0=$(link_bytes)
+}
+
+on_link() {
+	local rc
+
+	shift 2
+	timeout -k 5 "$RUN_TIMEOUT" "$@"
+	rc=$?
+	RUN_LINK=$(($(link_bytes) - LINK0))
+	return $rc
+}
+
+# make_edits DIR: DIR/orig/data.bin ($DELTA_MIB MiB of random bytes) and
+# three edited versions of it, each in its own folder under the same name:
+# ins (1 MiB inserted in the middle), app (1 MiB appended) and ovw (1 MiB
+# overwritten in place, at an offset no block size divides).
+make_edits() {
+	local d=$1 half=$(($(mib "$DELTA_MIB") / 2)) e
+
+	for e in orig ins app ovw; do mkdir -p "$d/$e"; done
+	head -c "$(mib "$DELTA_MIB")" /dev/urandom >"$d/orig/data.bin" || return 1
+	head -c "$(mib 1)" /dev/urandom >"$d/one.bin" || return 1
+	{
+		head -c "$half" "$d/orig/data.bin"
+		cat "$d/one.bin"
+		tail -c +$((half + 1)) "$d/orig/data.bin"
+	} >"$d/ins/data.bin" || return 1
+	cat "$d/orig/data.bin" "$d/one.bin" >"$d/app/data.bin" || return 1
+	cp "$d/orig/data.bin" "$d/ovw/data.bin" &&
+		dd if="$d/one.bin" of="$d/ovw/data.bin" bs=64K \
+			oflag=seek_bytes seek=$((half / 3 * 2 + 12345)) \
+			conv=notrunc status=none
+}
+
+# The delta case: the receiver holds the old version of a file and the
+# sender the edited one; what crosses the 20 Mbit/s link, and how long it
+# takes, for rsync's delta and for wharf's.
+DELTA_EDITS="ins app ovw"
+declare -A EDIT_NAME=([ins]="1 MiB inserted in the middle"
+	[app]="1 MiB appended" [ovw]="1 MiB overwritten in place")
+case_delta() {
+	local d=$T/delta old=$T/delta/orig/data.bin up=$T/srv/recv/data.bin
+	local dl=$T/dl/data.bin wn=bench@$NS_ADDR:$P_WHARF e src rep
+	local rs=rsync://$NS_ADDR:$P_RSYNC/bench
+
+	RUN_TIMEOUT=300
+	case_start "delta: $DELTA_MIB MiB random file, edited, over the $LINK_RATE link"
+	mkdir -p "$T/srv/pub/delta"
+	cp "$d/ins/data.bin" "$T/srv/pub/delta/data.bin"
+	cat "$d"/*/data.bin >/dev/null
+	for ((rep = 1; rep <= REPS; rep++)); do
+		rep_allowed $rep || break
+		for e in $DELTA_EDITS; do
+			src=$d/$e/data.bin
+			CMD_SHOW="rsync -a \$T/delta/$e/data.bin $rs/recv/  (receiver holds \$T/delta/orig/data.bin)" \
+				bench_one delta "$e" "rsync (daemon)" $rep "$src" "$up" -- \
+				on_link "$old" "$up" rsync -a "$src" "$rs/recv/"
+			CMD_SHOW="wharf put $wn \$T/delta/$e/data.bin /recv/ -q --no-progress  (receiver holds \$T/delta/orig/data.bin)" \
+				bench_one delta "$e" "wharf" $rep "$src" "$up" -- \
+				on_link "$old" "$up" "$WHARF" put "$wn" "$src" /recv/ \
+				"${W_FLAGS[@]}"
+		done
+		src=$T/srv/pub/delta/data.bin
+		CMD_SHOW="rsync -a $rs/pub/delta/data.bin \$T/dl/  (\$T/dl holds the old version)" \
+			bench_one delta "ins-dn" "rsync (daemon)" $rep "$src" "$dl" -- \
+			on_link "$old" "$dl" rsync -a "$rs/pub/delta/data.bin" "$T/dl/"
+		CMD_SHOW="wharf get $wn /pub/delta/data.bin \$T/dl/ -q --no-progress  (\$T/dl holds the old version)" \
+			bench_one delta "ins-dn" "wharf" $rep "$src" "$dl" -- \
+			on_link "$old" "$dl" "$WHARF" get "$wn" /pub/delta/data.bin \
+			"$T/dl/" "${W_FLAGS[@]}"
+	done
+	rm -rf "$up" "$dl" "$T/srv/pub/delta"
+	case_end
+}
+
+# shape_per_flow DEV NS MASK: on DEV (in namespace NS, or here), an htb
+# class of FLOW_RATE for each TCP connection, in place of the tbf. A u32
+# hash of 8 bits of the client's port (MASK over the ports word of the
+# TCP header) picks one of 256 classes: two connections share a class
+# only if their ports agree in those bits (Linux gives connect() even
+# ports, so bit 0 is left out).
+shape_per_flow() {
+	local dev=$1 ns=$2 mask=$3 f=$T/tc-$1.batch i pre=()
+
+	[ -n "$ns" ] && pre=(ip netns exec "$ns")
+	{
+		echo "qdisc add dev $dev root handle 1: htb default 1"
+		echo "class add dev $dev parent 1: classid 1:1 htb rate 10gbit quantum 60000"
+		for ((i = 0; i < 256; i++)); do
+			printf 'class add dev %s parent 1: classid 1:%x htb rate %s ceil %s quantum 60000\n' \
+				"$dev" $((0x100 + i)) "$FLOW_RATE" "$FLOW_RATE"
+		done
+		echo "filter add dev $dev parent 1: prio 1 protocol ip u32"
+		echo "filter add dev $dev parent 1: prio 1 handle 2: protocol ip u32 divisor 256"
+		echo "filter add dev $dev parent 1: prio 1 protocol ip u32 ht 800:: match ip protocol 6 0xff hashkey mask $mask at 20 link 2:"
+		for ((i = 0; i < 256; i++)); do
+			printf 'filter add dev %s parent 1: prio 1 protocol ip u32 ht 2:%x: match u32 0 0 flowid 1:%x\n' \
+				"$dev" "$i" $((0x100 + i))
+		done
+	} >"$f"
+	"${pre[@]}" tc qdisc del dev "$dev" root 2>/dev/null
+	"${pre[@]}" tc -batch "$f" || die "tc: per-flow shaping on $dev"
+}
+
+# The striping case: each TCP connection limited to FLOW_RATE (as by a
+# provider's per-flow shaping); one stream against several.
+case_stripe() {
+	local src=$T/srv/pub/stripe.bin up=$T/srv/recv/stripe.bin
+	local dl=$T/dl/stripe.bin wn=bench@$NS_ADDR:$P_WHARF n rep secs
+
+	# Host side: client ports are the source; namespace side: destination.
+	shape_per_flow "$VETH_H" "" 0x01fe0000
+	shape_per_flow "$VETH_N" "$NS" 0x000001fe
+	META+=("striping link: htb, $FLOW_RATE per TCP connection (u32 hash of the client port over 256 classes), both directions")
+	secs=$((STRIPE_MIB * 8 * 1048576 / ${FLOW_RATE%mbit} / 1000000))
+	RUN_TIMEOUT=$((secs * 3 + 60))
+	case_start "striping: $STRIPE_MIB MiB, $FLOW_RATE per TCP connection (namespace)"
+	cat "$src" >/dev/null
+	for ((rep = 1; rep <= REPS; rep++)); do
+		rep_allowed $rep || break
+		CMD_SHOW="server (namespace): nc -l $NS_ADDR PORT > FILE; client: nc -N $NS_ADDR PORT < stripe.bin" \
+			bench_one stripe up "nc (raw TCP)" $rep "$src" "$up" -- \
+			nc_up "$NS_ADDR" "$P_NC" "$NS" "$src" "$up"
+		for n in 1 2 4; do
+			bench_one stripe up "wharf --streams $n" $rep "$src" "$up" -- \
+				"$WHARF" put "$wn" "$src" /recv/ --streams $n "${W_FLAGS[@]}"
+		done
+		for n in 1 4; do
+			bench_one stripe down "wharf --streams $n" $rep "$src" "$dl" -- \
+				"$WHARF" get "$wn" /pub/stripe.bin "$T/dl/" --streams $n \
+				"${W_FLAGS[@]}"
+		done
+	done
+	rm -f "$up" "$dl"
 	case_end
 }
 
@@ -1420,6 +1597,34 @@ print_table() { # print_table CASE TITLE REF1 REF2
 	done
 }
 
+# print_delta_table: per edit, each tool's time and bytes on the link.
+print_delta_table() {
+	local k c e tool med lb wm wl
+
+	log ""
+	log "Delta: $DELTA_MIB MiB random file, the receiver holds the old version; $LINK_RATE link (namespace)"
+	log "  link MiB: bytes through the link, both directions, headers included (full copy: $DELTA_MIB MiB, $((DELTA_MIB * 8 * 1048576 / ${LINK_RATE%mbit} / 1000000)) s)"
+	log "$(printf '  %-7s %-16s %9s %9s %8s %8s  %s' edit tool "median s" \
+		"link MiB" "÷wharf" "÷bytes" "runs (s)")"
+	for k in "${ROWS[@]}"; do
+		IFS='|' read -r c e tool <<<"$k"
+		[ "$c" = delta ] || continue
+		med=${MEDIAN[$k]}
+		if [ "${STATUS[$k]}" != ok ] || [ -z "$med" ]; then
+			log "$(printf '  %-7s %-16s %s' "$e" "$tool" "${STATUS[$k]}")"
+			continue
+		fi
+		lb=${MED_LB[$k]:-}
+		wm=${MEDIAN["delta|$e|wharf"]:-}
+		wl=${MED_LB["delta|$e|wharf"]:-}
+		log "$(printf '  %-7s %-16s %9s %9s %8s %8s  %s' "$e" "$tool" "$med" \
+			"$(awk -v b="${lb:-0}" 'BEGIN { printf "%.2f", b / 1048576 }')" \
+			"$(ratio "$med" "$wm")" "$(ratio "$lb" "$wl")" "${TIMES[$k]}")"
+	done
+	for e in $DELTA_EDITS; do log "  $e: ${EDIT_NAME[$e]}, upload"; done
+	log "  ins-dn: the ins file, download"
+}
+
 # target TEXT OK: one line of the targets list.
 TARGETS=()
 target() {
@@ -1430,7 +1635,7 @@ target() {
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 
 check_targets() {
-	local d s w wp r best bk k t
+	local d s w wp r best bk k t e
 
 	if want 1; then
 		for d in up down; do
@@ -1511,6 +1716,26 @@ check_targets() {
 			target "memory: server peak RSS flat in file size: put $SCALE_MIB MiB $((small / 1024)) MiB, put $BIG_MIB MiB $((big / 1024)) MiB, get $BIG_MIB MiB $((get / 1024)) MiB" $t
 		fi
 	fi
+	if want delta; then
+		for e in ins:4 app:2; do
+			k="delta|${e%:*}|wharf"
+			s=${MED_LB[$k]:-}
+			if [ -n "$s" ]; then
+				[ "$s" -lt "$(mib "${e#*:}")" ] && t=MET || t=MISSED
+				target "delta: ${EDIT_NAME[${e%:*}]} of $DELTA_MIB MiB, upload: under ${e#*:} MiB on the link: $(awk -v b="$s" 'BEGIN { printf "%.2f", b / 1048576 }') MiB (rsync daemon $(awk -v b="${MED_LB["delta|${e%:*}|rsync (daemon)"]:-0}" 'BEGIN { printf "%.2f", b / 1048576 }') MiB)" $t
+			else
+				target "delta: ${e%:*}: no result" n/a
+			fi
+		done
+	fi
+	if want stripe; then
+		for d in up down; do
+			s=${MEDIAN["stripe|$d|wharf --streams 1"]:-}
+			w=${MEDIAN["stripe|$d|wharf --streams 4"]:-}
+			[ -n "$s" ] && [ -n "$w" ] &&
+				target "striping (no number set), $d: --streams 4 moves $(ratio "$s" "$w")x as fast as one stream at $FLOW_RATE per connection" info
+		done
+	fi
 	if want 4; then
 		k="4|up|wharf x$SCALE_N"
 		[ -n "${HWM[$k]:-}" ] &&
@@ -1529,13 +1754,13 @@ write_csv() {
 	{
 		echo "# wharf benchmark, bench/run.sh ($RUN_NAME)"
 		for m in "${META[@]}"; do echo "# $m"; done
-		echo "case,direction,tool,bytes,files,reps,status,median_s,mb_s,ratio_wharf,ratio_wharf2,rss_kib,hwm_kib,times_s,command,cpu_client_s,cpu_server_s,sync_s,wire_ratio"
+		echo "case,direction,tool,bytes,files,reps,status,median_s,mb_s,ratio_wharf,ratio_wharf2,rss_kib,hwm_kib,times_s,command,cpu_client_s,cpu_server_s,sync_s,wire_ratio,link_bytes"
 		for k in "${PRIM_ORDER[@]}"; do
 			case ${PRIM[$k]} in
 			*MB/s*) mb=${PRIM[$k]%% *} ;;
 			*) mb='' ;;
 			esac
-			printf 'prim,-,%s,,,,ok,,%s,,,,,,%s,,,,\n' "$(csv_field "$k")" \
+			printf 'prim,-,%s,,,,ok,,%s,,,,,,%s,,,,,\n' "$(csv_field "$k")" \
 				"$mb" "$(csv_field "bench/primitives.c: ${PRIM[$k]}")"
 		done
 		for k in "${ROWS[@]}"; do
@@ -1544,6 +1769,8 @@ write_csv() {
 			1) ref1=wharf ref2="wharf --plaintext" ;;
 			2) ref1=wharf ref2="wharf -z" ;;
 			3) ref1="wharf put -r" ref2= ;;
+			delta) ref1=wharf ref2= ;;
+			stripe) ref1="wharf --streams 1" ref2= ;;
 			*) ref1='' ref2='' ;;
 			esac
 			med=${MEDIAN[$k]:-}
@@ -1556,13 +1783,14 @@ write_csv() {
 				r2=$(ratio "$med" "$m2")
 				mb=$(mbps "${BYTES[$k]}" "$med")
 			fi
-			printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' \
+			printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' \
 				"$c" "$dir" "$(csv_field "$tool")" "${BYTES[$k]}" \
 				"${FILES[$k]}" "$REPS" "$(csv_field "${STATUS[$k]}")" \
 				"$med" "$mb" "$r1" "$r2" "${RSS[$k]:-}" \
 				"${HWM[$k]:-}" "$(csv_field "${TIMES[$k]% }")" \
 				"$(csv_field "${SHOW[$k]}")" "${MED_CC[$k]:-}" \
-				"${MED_CS[$k]:-}" "${MED_SY[$k]:-}" "${MED_WR[$k]:-}"
+				"${MED_CS[$k]:-}" "${MED_SY[$k]:-}" "${MED_WR[$k]:-}" \
+				"${MED_LB[$k]:-}"
 		done
 	} >"$f"
 }
@@ -1656,6 +1884,15 @@ main() {
 		META+=("tree=$SMALL_N files of 1-16 KiB random bytes in 20 folders, $(du -sb --apparent-size "$T/srv/pub/small" | awk '{ printf "%.1f MiB", $1 / 1048576 }')")
 	fi
 
+	if want delta; then
+		make_edits "$T/delta" || die "making the delta files"
+		META+=("delta=$DELTA_MIB MiB random bytes; ins: ${EDIT_NAME[ins]}; app: ${EDIT_NAME[app]}; ovw: ${EDIT_NAME[ovw]}")
+	fi
+	if want stripe; then
+		head -c "$(mib "$STRIPE_MIB")" /dev/urandom >"$T/srv/pub/stripe.bin" ||
+			die "making stripe.bin"
+	fi
+
 	case_prim
 	pick_ports
 	setup_ssh
@@ -1668,10 +1905,12 @@ main() {
 		want 3 && case3
 		stop_peers
 	fi
-	if want 2; then
+	if want 2 || want delta || want stripe; then
 		setup_netns
 		start_peers ns
-		case2
+		want 2 && case2
+		want delta && case_delta
+		want stripe && case_stripe
 		stop_peers
 	fi
 	want 4 && case4
@@ -1693,6 +1932,8 @@ main() {
 		want 1 && print_table 1 "Case 1: loopback, $BIG_MIB MiB random file" wharf "wharf --plaintext"
 		want 2 && print_table 2 "Case 2: $LINK_RATE link (namespace), $SLICE_MIB MiB corpus slice, upload" wharf "wharf -z"
 		want 3 && print_table 3 "Case 3: loopback, $SMALL_N small files, upload" "wharf put -r"
+		want delta && print_delta_table
+		want stripe && print_table stripe "Striping: $STRIPE_MIB MiB, $FLOW_RATE per TCP connection (namespace)" "wharf --streams 1"
 		if want 4; then
 			print_table 4 "Case 4: $SCALE_N concurrent wharf clients x $SCALE_MIB MiB, upload" ""
 			k="4|up|wharf x$SCALE_N"
