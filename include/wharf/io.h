@@ -51,5 +51,8 @@ uint64_t wire_io_bytes_out(const struct wire_io *io);
 /* Nanoseconds spent waiting for the socket to take more bytes: a sender
  * that waits a lot is limited by the link, not by its CPU. */
 uint64_t wire_io_blocked_ns(const struct wire_io *io);
+/* Bytes written but not yet acknowledged by the peer (0 if unknown):
+ * a queue that stays full means the link, not the sender, is slow. */
+uint64_t wire_io_queued(const struct wire_io *io);
 
 #endif

@@ -28,7 +28,7 @@
 /* The highest level a server compresses at for a client that asks: a
  * level-19 context costs tens of MiB, and the asker is not the payer. */
 #define XFER_PEER_LEVEL_MAX 9
-/* Auto mode moves between off and this level. */
+/* Auto mode moves between off and this level, starting at the default. */
 #define XFER_AUTO_LEVEL_MAX 9
 /* After a chunk that did not shrink, auto mode skips this many. */
 #define XFER_AUTO_BACKOFF 8
@@ -76,6 +76,7 @@ struct xfer_encoder {
 	Wharf__CompressMode mode;
 	int level; /* current level; 0 = off */
 	int skip; /* auto: chunks left to send raw after a miss */
+	double trend; /* auto: recent chunks, +1 link-bound, -1 CPU-bound */
 	uint64_t raw_bytes;
 	uint64_t wire_bytes;
 };
@@ -94,11 +95,15 @@ int xfer_encode_chunk(struct xfer_encoder *e, enum hash_alg alg, uint32_t index,
     uint8_t hash_out[HASH_LEN]) WH_MUST_CHECK;
 
 /*
- * Auto mode feedback after sending a chunk: the share of the time spent
- * waiting for the socket. Mostly waiting means the link is the bottleneck
- * and a higher level pays; never waiting means the CPU is, and it does not.
+ * Auto mode feedback for a chunk of wire_len bytes (as encoded): queued,
+ * what the socket still held of earlier chunks when this one was ready,
+ * and blocked_share, the share of the chunk's time spent waiting for the
+ * socket. A backlog means the link is the bottleneck and a higher level
+ * pays; an empty queue means the link waits for the CPU, and a lower one
+ * does. The level moves one step after two chunks that agree.
  */
-void xfer_encoder_feedback(struct xfer_encoder *e, double blocked_share);
+void xfer_encoder_feedback(struct xfer_encoder *e, uint64_t queued,
+    uint32_t wire_len, double blocked_share);
 
 struct xfer_decoder {
 	ZSTD_DCtx *dctx;

@@ -765,7 +765,7 @@ put_one(struct tctx *t, struct job *j)
 	struct wire_io *io = channel_io(t->c->ch);
 	uint32_t cs = t->o->chunk_size, len;
 	uint8_t h[HASH_LEN];
-	uint64_t i, have, b0;
+	uint64_t i, have, b0, queued;
 	struct stat st;
 	double c0;
 	int r;
@@ -858,12 +858,13 @@ put_one(struct tctx *t, struct job *j)
 		         t->buf, len, &chunk, h)) != 0)
 			return r;
 		xfer_digest_add(&j->digest, h, len);
+		queued = wire_io_queued(io);
 		env.chunk = &chunk;
 		if ((r = channel_send(t->c->ch, &env)) != 0)
 			return connection_lost(t, r);
 		j->wire += chunk.data.len;
 		t->pr.cur_done += len;
-		xfer_encoder_feedback(&t->enc,
+		xfer_encoder_feedback(&t->enc, queued, (uint32_t)chunk.data.len,
 		    (double)(wire_io_blocked_ns(io) - b0) / 1e9 /
 		        (mono_sec() - c0 + 1e-9));
 		progress_draw(&t->pr, 0);

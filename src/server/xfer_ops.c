@@ -1011,7 +1011,7 @@ stream_chunks(struct session *s, uint32_t id, int fd, uint64_t size,
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__Chunk chunk;
 	struct wire_io *io = channel_io(s->ch);
-	uint64_t i, count = last, b0;
+	uint64_t i, count = last, b0, queued;
 	uint8_t h[HASH_LEN];
 	double t0;
 	uint32_t len;
@@ -1030,10 +1030,11 @@ stream_chunks(struct session *s, uint32_t id, int fd, uint64_t size,
 		         e, alg, (uint32_t)i, buf, len, &chunk, h)) != 0)
 			return r;
 		xfer_digest_add(d, h, len);
+		queued = wire_io_queued(io);
 		env.chunk = &chunk;
 		if ((r = session_send(s, id, &env)) != 0)
 			return r;
-		xfer_encoder_feedback(e,
+		xfer_encoder_feedback(e, queued, (uint32_t)chunk.data.len,
 		    (double)(wire_io_blocked_ns(io) - b0) / 1e9 /
 		        (mono_sec() - t0 + 1e-9));
 		if ((r = session_check_cancel(s, id)) != 0)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -235,6 +236,17 @@ wire_io_readable(struct wire_io *io, int timeout_ms)
 	if (buf_len(io->in) > 0)
 		return 1;
 	return wait_fd(io->fd, POLLIN, deadline) == 0;
+}
+
+uint64_t
+wire_io_queued(const struct wire_io *io)
+{
+	int n = 0;
+
+	/* SIOCOUTQ is TIOCOUTQ on Linux sockets; not a socket: 0. */
+	if (ioctl(io->fd, TIOCOUTQ, &n) != 0 || n < 0)
+		return 0;
+	return (uint64_t)n;
 }
 
 int

@@ -99,8 +99,10 @@ xfer_encoder_init(struct xfer_encoder *e, Wharf__CompressMode mode, int level)
 		return 0;
 	if (level < 1 || level > XFER_LEVEL_MAX)
 		level = XFER_LEVEL_DEFAULT;
-	/* Auto starts cheap and climbs only while the link is the limit. */
-	e->level = mode == WHARF__COMPRESS_MODE__COMPRESS_AUTO ? 1 : level;
+	/* Auto starts at the default and follows the link (feedback). */
+	e->level = mode == WHARF__COMPRESS_MODE__COMPRESS_AUTO ?
+	    XFER_LEVEL_DEFAULT :
+	    level;
 	e->zcap = ZSTD_compressBound(XFER_CHUNK_MAX);
 	if ((e->cctx = ZSTD_createCCtx()) == NULL ||
 	    (e->zbuf = malloc(e->zcap)) == NULL) {
@@ -161,16 +163,28 @@ xfer_encode_chunk(struct xfer_encoder *e, enum hash_alg alg, uint32_t index,
 }
 
 void
-xfer_encoder_feedback(struct xfer_encoder *e, double blocked_share)
+xfer_encoder_feedback(struct xfer_encoder *e, uint64_t queued,
+    uint32_t wire_len, double blocked_share)
 {
+	double s = 0;
+
 	if (e->mode != WHARF__COMPRESS_MODE__COMPRESS_AUTO || e->cctx == NULL)
 		return;
-	if (blocked_share > 0.5 && e->level < XFER_AUTO_LEVEL_MAX)
+	/* Whether a write blocked says little while the socket buffer is
+	 * still filling (the first MiBs on any link); the queue says it
+	 * from the first chunk. */
+	if (queued >= wire_len || blocked_share > 0.2)
+		s = 1; /* a backlog: CPU to spare */
+	else if (queued < wire_len / 4 && blocked_share < 0.05)
+		s = -1; /* the link went idle waiting for us */
+	e->trend = 0.5 * e->trend + 0.5 * s;
+	if (e->trend > 0.6 && e->level < XFER_AUTO_LEVEL_MAX) {
 		e->level++;
-	else if (blocked_share < 0.05 && e->level > 0)
+		e->trend = 0;
+	} else if (e->trend < -0.6 && e->level > 0) {
 		e->level--;
-	else if (blocked_share > 0.2 && e->level == 0)
-		e->level = 1;
+		e->trend = 0;
+	}
 }
 
 int

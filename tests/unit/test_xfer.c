@@ -2,8 +2,8 @@
 /*
  * Transfer mechanics: the two hashes against their published test
  * vectors, chunk geometry, the chunk-list digest, compression round trips,
- * refusal of chunks that lie about their size or inflate too far, and the
- * resume prefix check.
+ * refusal of chunks that lie about their size or inflate too far, the
+ * resume prefix check and auto compression's choice of level.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -279,6 +279,51 @@ test_prefix(void)
 	free(buf);
 }
 
+/* Auto compression follows the link: a backlog in the socket raises the
+ * level to the auto maximum, an idle link lowers it to off, and a single
+ * contrary chunk moves nothing. Forced levels never move. */
+static void
+test_auto_level(void)
+{
+	struct xfer_encoder enc;
+	const uint32_t wl = 200000; /* a chunk's wire bytes */
+	int i;
+
+	CU_ASSERT_EQUAL_FATAL(
+	    xfer_encoder_init(&enc, WHARF__COMPRESS_MODE__COMPRESS_AUTO, 0), 0);
+	CU_ASSERT_EQUAL(enc.level, XFER_LEVEL_DEFAULT);
+	/* One chunk finding the link idle: no change yet. */
+	xfer_encoder_feedback(&enc, 0, wl, 0.0);
+	CU_ASSERT_EQUAL(enc.level, XFER_LEVEL_DEFAULT);
+	/* A slow link: the queue holds earlier chunks, though no write has
+	 * blocked yet (the socket buffer is still filling). */
+	for (i = 0; i < 64; i++)
+		xfer_encoder_feedback(&enc, 3 * (uint64_t)wl, wl, 0.0);
+	CU_ASSERT_EQUAL(enc.level, XFER_AUTO_LEVEL_MAX);
+	/* Mixed signals (some backlog, some waiting) hold the level. */
+	for (i = 0; i < 64; i++)
+		xfer_encoder_feedback(&enc, wl / 2, wl, 0.1);
+	CU_ASSERT_EQUAL(enc.level, XFER_AUTO_LEVEL_MAX);
+	/* A fast link that drains each chunk before the next is ready:
+	 * compression only costs time, down to off. */
+	for (i = 0; i < 64; i++)
+		xfer_encoder_feedback(&enc, 0, wl, 0.0);
+	CU_ASSERT_EQUAL(enc.level, 0);
+	/* Writes that block again bring it back. */
+	for (i = 0; i < 4; i++)
+		xfer_encoder_feedback(&enc, 0, wl, 0.9);
+	CU_ASSERT(enc.level > 0);
+	xfer_encoder_cleanup(&enc);
+
+	CU_ASSERT_EQUAL_FATAL(
+	    xfer_encoder_init(&enc, WHARF__COMPRESS_MODE__COMPRESS_LEVEL, 7),
+	    0);
+	for (i = 0; i < 16; i++)
+		xfer_encoder_feedback(&enc, 0, wl, 0.0);
+	CU_ASSERT_EQUAL(enc.level, 7);
+	xfer_encoder_cleanup(&enc);
+}
+
 void
 register_xfer_tests(void)
 {
@@ -291,4 +336,5 @@ register_xfer_tests(void)
 	CU_add_test(s, "file digest", test_digest);
 	CU_add_test(s, "compression and bounded decoding", test_compression);
 	CU_add_test(s, "resume prefix check", test_prefix);
+	CU_add_test(s, "auto compression follows the link", test_auto_level);
 }
