@@ -51,6 +51,13 @@ uint64_t wire_io_bytes_out(const struct wire_io *io);
 /* Nanoseconds spent waiting for the socket to take more bytes: a sender
  * that waits a lot is limited by the link, not by its CPU. */
 uint64_t wire_io_blocked_ns(const struct wire_io *io);
+/*
+ * Holds back partial TCP segments while on (TCP_CORK), so that a run of
+ * small frames (delta references) fills whole packets instead of paying
+ * a header and an acknowledgement each; off sends what is held at once.
+ * Not a socket: no effect.
+ */
+void wire_io_cork(struct wire_io *io, int on);
 /* Bytes written but not yet acknowledged by the peer (0 if unknown):
  * a queue that stays full means the link, not the sender, is slow. */
 uint64_t wire_io_queued(const struct wire_io *io);

@@ -704,6 +704,8 @@ put_delta(struct tctx *t, struct job *j)
 		return r;
 	env.id = j->id;
 	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	/* References are small frames: whole packets of them. */
+	wire_io_cork(channel_io(t->c->ch), 1);
 	while (!j->failed) {
 		if (client_interrupted()) {
 			job_fail(t, j, WH_ERR_CANCELLED, "cancelled");
@@ -748,6 +750,7 @@ put_delta(struct tctx *t, struct job *j)
 		if ((r = put_pump(t, 0)) != 0)
 			break;
 	}
+	wire_io_cork(channel_io(t->c->ch), 0);
 	if (r == 0 && !j->failed && total != j->size)
 		job_fail(t, j, WH_ERR_IO, "file shrank while being sent");
 	cdc_reader_cleanup(&rd);

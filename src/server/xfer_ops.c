@@ -972,6 +972,8 @@ stream_delta(struct session *s, uint32_t id, int fd, enum hash_alg alg,
 	if ((r = cdc_reader_init(&rd, fd, idx->shift)) != 0)
 		return r;
 	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	/* References are small frames: whole packets of them. */
+	wire_io_cork(channel_io(s->ch), 1);
 	for (;;) {
 		if ((r = cdc_reader_next(&rd, &p, &len, &off)) != 0 || len == 0)
 			break;
@@ -998,6 +1000,7 @@ stream_delta(struct session *s, uint32_t id, int fd, enum hash_alg alg,
 			break;
 		}
 	}
+	wire_io_cork(channel_io(s->ch), 0);
 	cdc_reader_cleanup(&rd);
 	return r;
 }

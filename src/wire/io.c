@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -236,6 +238,12 @@ wire_io_readable(struct wire_io *io, int timeout_ms)
 	if (buf_len(io->in) > 0)
 		return 1;
 	return wait_fd(io->fd, POLLIN, deadline) == 0;
+}
+
+void
+wire_io_cork(struct wire_io *io, int on)
+{
+	(void)setsockopt(io->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 }
 
 uint64_t
