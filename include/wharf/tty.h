@@ -17,6 +17,14 @@
  */
 int tty_read_secret(const char *prompt, char *out, size_t outlen) WH_MUST_CHECK;
 
+/*
+ * A new secret, typed twice on the terminal ("New WHAT: ", "Repeat
+ * WHAT: "). WH_ERR_INVALID_ARG, said on stderr, when the two differ;
+ * otherwise as tty_read_secret.
+ */
+int
+tty_read_new_secret(const char *what, char *out, size_t outlen) WH_MUST_CHECK;
+
 /* Reads one line from stdin (newline stripped). WH_ERR_EOF on no input. */
 int tty_read_line_stdin(char *out, size_t outlen) WH_MUST_CHECK;
 

@@ -865,10 +865,8 @@ cmd_ping(struct cli *cli, int argc, char **argv)
 /* A passcode: WHARF_PASSCODE in scripts, else asked for (twice when it
  * is a new one). */
 static int
-read_passcode(
-    const char *env, const char *prompt, int twice, char *out, size_t outlen)
+read_passcode(const char *env, int twice, char *out, size_t outlen)
 {
-	char again[CLIENT_PASSCODE_MAX + 1];
 	const char *v = getenv(env);
 	int r;
 
@@ -878,26 +876,12 @@ read_passcode(
 		snprintf(out, outlen, "%s", v);
 		return 0;
 	}
-	if ((r = tty_read_secret(prompt, out, outlen)) != 0) {
-		if (r == WH_ERR_UNSUPPORTED)
-			fprintf(stderr,
-			    "wharf: no passcode: set %s or run on "
-			    "a terminal\n",
-			    env);
-		return r;
-	}
-	if (twice) {
-		if ((r = tty_read_secret(
-		         "Repeat passcode: ", again, sizeof(again))) != 0)
-			return r;
-		r = strcmp(out, again) == 0 ? 0 : WH_ERR_INVALID_ARG;
-		sodium_memzero(again, sizeof(again));
-		if (r != 0) {
-			fprintf(stderr, "wharf: passcodes do not match\n");
-			return r;
-		}
-	}
-	return 0;
+	r = twice ? tty_read_new_secret("passcode", out, outlen) :
+	            tty_read_secret("Passcode: ", out, outlen);
+	if (r == WH_ERR_UNSUPPORTED)
+		fprintf(stderr,
+		    "wharf: no passcode: set %s or run on a terminal\n", env);
+	return r;
 }
 
 static int
@@ -910,8 +894,7 @@ cmd_protect(struct cli *cli, int argc, char **argv)
 
 	if (argc != 2)
 		return usage_fail("protect", "PATH");
-	if (read_passcode(
-	        "WHARF_PASSCODE", "New passcode: ", 1, pc, sizeof(pc)) != 0)
+	if (read_passcode("WHARF_PASSCODE", 1, pc, sizeof(pc)) != 0)
 		return EXIT_USAGE;
 	if (pc[0] == '\0') {
 		fprintf(stderr, "wharf: protect: empty passcode refused\n");
@@ -942,8 +925,7 @@ cmd_unprotect(struct cli *cli, int argc, char **argv)
 		return usage_fail("unprotect", "PATH");
 	if (cli->c->passcode[0] != '\0')
 		snprintf(pc, sizeof(pc), "%s", cli->c->passcode);
-	else if (read_passcode(
-	             "WHARF_PASSCODE", "Passcode: ", 0, pc, sizeof(pc)) != 0)
+	else if (read_passcode("WHARF_PASSCODE", 0, pc, sizeof(pc)) != 0)
 		return EXIT_USAGE;
 	ur.path = msg_bytes(argv[1]);
 	ur.passcode = msg_bytes(pc);

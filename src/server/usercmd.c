@@ -45,21 +45,11 @@ user_usage(FILE *f)
 static int
 read_new_password(char *out, size_t outlen)
 {
-	char again[USERS_PASSWORD_MAX + 2];
 	int r;
 
 	if (tty_stdin_is_tty()) {
-		if ((r = tty_read_secret("New password: ", out, outlen)) != 0)
+		if ((r = tty_read_new_secret("password", out, outlen)) != 0)
 			return r;
-		if ((r = tty_read_secret(
-		         "Repeat password: ", again, sizeof(again))) != 0)
-			return r;
-		r = strcmp(out, again) == 0 ? 0 : WH_ERR_INVALID_ARG;
-		sodium_memzero(again, sizeof(again));
-		if (r != 0) {
-			fprintf(stderr, "wharf: passwords do not match\n");
-			return r;
-		}
 	} else if ((r = tty_read_line_stdin(out, outlen)) != 0) {
 		fprintf(stderr,
 		    "wharf: expected the password as one line on "

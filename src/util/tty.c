@@ -10,6 +10,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "wharf/tty.h"
 
 static int
@@ -80,4 +82,25 @@ int
 tty_stdin_is_tty(void)
 {
 	return isatty(STDIN_FILENO);
+}
+
+int
+tty_read_new_secret(const char *what, char *out, size_t outlen)
+{
+	char prompt[64], again[1024];
+	int r;
+
+	snprintf(prompt, sizeof(prompt), "New %s: ", what);
+	if ((r = tty_read_secret(prompt, out, outlen)) != 0)
+		return r;
+	snprintf(prompt, sizeof(prompt), "Repeat %s: ", what);
+	r = tty_read_secret(prompt, again, sizeof(again));
+	if (r == 0 && strcmp(out, again) != 0) {
+		fprintf(stderr, "wharf: %ss do not match\n", what);
+		r = WH_ERR_INVALID_ARG;
+	}
+	sodium_memzero(again, sizeof(again));
+	if (r != 0)
+		sodium_memzero(out, outlen);
+	return r;
 }

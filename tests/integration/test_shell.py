@@ -261,12 +261,63 @@ def main():
         term.expect(r"projects", since=m)
         ok()
 
+        # A new passcode is typed twice, unseen; two that differ protect
+        # nothing.
+        store = os.path.join(tmp, "state", "protected")
+        m = term.mark()
+        term.send("protect projects/notes.txt\r")
+        term.expect(r"New passcode: ", since=m)
+        term.send("open sesame\r")
+        term.expect(r"Repeat passcode: ", since=m)
+        term.send("open sesamx\r")
+        term.expect(r"passcodes do not match", since=m)
+        term.expect(r"alice@127\.0\.0\.1:/> $", since=m)
+        if "sesame" in term.screen[m:]:
+            fail("the passcode was echoed", term.screen)
+        if os.path.exists(store) and "notes.txt" in open(store).read():
+            fail("mismatched passcodes protected the file", term.screen)
+        m = term.mark()
+        term.send("protect projects/notes.txt\r")
+        term.expect(r"New passcode: ", since=m)
+        term.send("open sesame\r")
+        term.expect(r"Repeat passcode: ", since=m)
+        term.send("open sesame\r")
+        term.expect(r"alice@127\.0\.0\.1:/> $", since=m)
+        if not os.path.exists(store) or "notes.txt" not in open(
+                store).read():
+            fail("protect with matching passcodes did nothing", term.screen)
+        ok()
+
         # Ctrl-D leaves with status 0.
         term.send("\x04")
         code = term.wait_exit()
         if code != 0:
             fail(f"Ctrl-D: exit status {code}", term.screen)
         term = None
+        ok()
+
+        # `user add` on a terminal: the password twice; a mismatch adds
+        # nobody and fails.
+        st = os.path.join(tmp, "state")
+        t2 = Term([WHARF, "user", "add", "bob", "--state", st], env, tmp)
+        t2.expect(r"New password: ")
+        t2.send("pw1\r")
+        t2.expect(r"Repeat password: ")
+        t2.send("pw2\r")
+        t2.expect(r"passwords do not match")
+        if t2.wait_exit() == 0:
+            fail("user add with mismatched passwords succeeded", t2.screen)
+        if "bob:" in open(os.path.join(st, "users")).read():
+            fail("mismatched passwords added the user", t2.screen)
+        t2 = Term([WHARF, "user", "add", "bob", "--state", st], env, tmp)
+        t2.expect(r"New password: ")
+        t2.send("pw1\r")
+        t2.expect(r"Repeat password: ")
+        t2.send("pw1\r")
+        if t2.wait_exit() != 0:
+            fail("user add with matching passwords failed", t2.screen)
+        if "bob:" not in open(os.path.join(st, "users")).read():
+            fail("user add did not add bob", t2.screen)
         ok()
 
         # History was kept.
