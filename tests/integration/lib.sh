@@ -361,6 +361,19 @@ wharf_b() {
 		"$user@$(host_port)" -b "$batch" "$@"
 }
 
+# wait_disconnects [SECONDS]: until the server has logged a disconnect
+# for every connection (default 10 s), e.g. after a client was killed, so
+# that what the session held (a partial, a lock) has been let go of.
+wait_disconnects() {
+	local n=0 limit=$((${1:-10} * 10))
+
+	while [ "$(grep -c ' connect$' "$LOG")" -gt \
+		"$(grep -c ' disconnect ' "$LOG")" ] && [ $n -lt $limit ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
 # hold_client USER PASSWORD [CONNECT ARGS...]: starts an interactive
 # `wharf connect` that reads its commands from a fifo this script keeps
 # open, so that the session stays up. Sets HELD_PID, HELD_FD (send
@@ -376,9 +389,11 @@ hold_client() {
 	mkfifo "$fifo" || fail "mkfifo $fifo"
 	# Read-write: opening never blocks, and closing it is the client's EOF.
 	exec {HELD_FD}<>"$fifo"
+	# The client gets the fifo alone: holding our write end too, it
+	# would never see EOF when end_held closes ours.
 	WHARF_PASSWORD=$password timeout -k 5 60 "$W" connect \
 		"$user@$(host_port)" "$@" <"$fifo" >"$HELD_OUT" \
-		2>"$HELD_ERR" &
+		2>"$HELD_ERR" {HELD_FD}>&- &
 	HELD_PID=$!
 	BG_PIDS+=("$HELD_PID")
 }

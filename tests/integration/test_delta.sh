@@ -138,12 +138,7 @@ sleep 0.2
 kill -KILL "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 # The server notices the dead client and lets go of the partial.
-i=0
-while [ "$(grep -c ' connect$' "$LOG")" -gt "$(grep -c ' disconnect ' "$LOG")" ] &&
-	[ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_disconnects
 cmp -s "$T/big" "$ROOT/big.bin" || fail "interrupted delta: old file touched"
 pass
 put_q "$T/big2" /big.bin

@@ -108,12 +108,7 @@ done
 kill -KILL "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 # Let the server notice the dead client and release its upload.
-i=0
-while [ "$(grep -c ' connect$' "$LOG")" -gt "$(grep -c ' disconnect ' "$LOG")" ] &&
-	[ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_disconnects
 done_first=$(grep -c 'op=put path="/many/.*result=ok' "$LOG")
 wsync "$T/many" /many
 assert_exit 0 "the re-run finishes the job"
