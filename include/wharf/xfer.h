@@ -77,6 +77,7 @@ struct xfer_encoder {
 	int level; /* current level; 0 = off */
 	int skip; /* auto: chunks left to send raw after a miss */
 	double trend; /* auto: recent chunks, +1 link-bound, -1 CPU-bound */
+	int last_saved; /* the last chunk went compressed */
 	uint64_t raw_bytes;
 	uint64_t wire_bytes;
 };

@@ -147,7 +147,9 @@ xfer_encode_chunk(struct xfer_encoder *e, enum hash_alg alg, uint32_t index,
 		return 0;
 	}
 	z = ZSTD_compressCCtx(e->cctx, e->zbuf, e->zcap, raw, len, e->level);
+	e->last_saved = 0;
 	if (!ZSTD_isError(z) && z < len - len / XFER_MIN_SAVING_DIV) {
+		e->last_saved = 1;
 		out->compressed = 1;
 		out->data.data = e->zbuf;
 		out->data.len = z;
@@ -178,7 +180,10 @@ xfer_encoder_feedback(struct xfer_encoder *e, uint64_t queued,
 	else if (queued < wire_len / 4 && blocked_share < 0.05)
 		s = -1; /* the link went idle waiting for us */
 	e->trend = 0.5 * e->trend + 0.5 * s;
-	if (e->trend > 0.6 && e->level < XFER_AUTO_LEVEL_MAX) {
+	/* Incompressible data gains nothing from a higher level, and a
+	 * level-9 context costs 12 MiB: climb only on data that shrinks. */
+	if (e->trend > 0.6 && e->level < XFER_AUTO_LEVEL_MAX &&
+	    (e->last_saved || e->level == 0)) {
 		e->level++;
 		e->trend = 0;
 	} else if (e->trend < -0.6 && e->level > 0) {

@@ -292,6 +292,13 @@ test_auto_level(void)
 	CU_ASSERT_EQUAL_FATAL(
 	    xfer_encoder_init(&enc, WHARF__COMPRESS_MODE__COMPRESS_AUTO, 0), 0);
 	CU_ASSERT_EQUAL(enc.level, XFER_LEVEL_DEFAULT);
+	/* Before any chunk shrank (say random bytes), a backlog raises
+	 * nothing: a higher level would only cost memory. */
+	for (i = 0; i < 8; i++)
+		xfer_encoder_feedback(&enc, 3 * (uint64_t)wl, wl, 0.0);
+	CU_ASSERT_EQUAL(enc.level, XFER_LEVEL_DEFAULT);
+	enc.last_saved = 1; /* as after a chunk that compressed */
+	enc.trend = 0;
 	/* One chunk finding the link idle: no change yet. */
 	xfer_encoder_feedback(&enc, 0, wl, 0.0);
 	CU_ASSERT_EQUAL(enc.level, XFER_LEVEL_DEFAULT);
