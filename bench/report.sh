@@ -56,6 +56,35 @@ function head(title, r1, r2) {
 	line[NR, "hwm"] = f[13]; line[NR, "times"] = f[14]
 	line[NR, "cmd"] = f[15]; line[NR, "cc"] = f[16]; line[NR, "cs"] = f[17]
 	line[NR, "sync"] = f[18]; line[NR, "wire"] = f[19]
+	line[NR, "link"] = f[20]
+}
+# The delta case: per edit, time and bytes through the link, and how
+# many times the tool'"'"'s time and bytes wharf'"'"'s are.
+function delta_table(   k, n, i, id, j, w) {
+	if (!("delta" in rows)) return
+	print "\n### Delta: the receiver holds the old version, 20 Mbit/s link\n"
+	print "| edit | tool | median s | link MiB | wharf is N× faster | wharf sends N× fewer bytes | runs (s) |"
+	print "|---|---|---:|---:|---:|---:|---|"
+	n = split(substr(rows["delta"], 2), k, SUBSEP)
+	for (i = 1; i <= n; i++) {
+		id = k[i]
+		if (line[id, "status"] != "ok") {
+			printf "| %s | %s | **%s** | | | | |\n", line[id, "dir"],
+			    esc(line[id, "tool"]), line[id, "status"]
+			continue
+		}
+		w = 0
+		for (j = 1; j <= n; j++)
+			if (line[k[j], "dir"] == line[id, "dir"] &&
+			    line[k[j], "tool"] == "wharf")
+				w = k[j]
+		printf "| %s | %s | %s | %.2f | %s | %s | %s |\n",
+		    line[id, "dir"], esc(line[id, "tool"]), line[id, "med"],
+		    line[id, "link"] / 1048576,
+		    (w && line[w, "med"] > 0) ? sprintf("%.2f", line[id, "med"] / line[w, "med"]) : "",
+		    (w && line[w, "link"] > 0) ? sprintf("%.2f", line[id, "link"] / line[w, "link"]) : "",
+		    line[id, "times"]
+	}
 }
 function table(c, title, r1, r2,   k, n, i, id, s) {
 	if (!(c in rows)) return
@@ -95,6 +124,8 @@ END {
 	table(1, "Case 1: loopback, large random file", "wharf", "wharf --plaintext")
 	table(2, "Case 2: 20 Mbit/s link, compressible slice, upload", "wharf", "wharf -z")
 	table(3, "Case 3: loopback, small files, upload", "wharf put -r", "")
+	delta_table()
+	table("stripe", "Striping: 40 Mbit/s per TCP connection", "wharf --streams 1", "")
 	if ("4" in rows) {
 		table(4, "Case 4: concurrent wharf clients, upload", "", "")
 		n = split(substr(rows["4"], 2), k, SUBSEP)
@@ -106,7 +137,9 @@ END {
 	print "\n### Client commands (`$T` is the temp dir; servers as set up above)\n"
 	print "| case | direction | tool | command |"
 	print "|---|---|---|---|"
-	for (c = 1; c <= 4; c++) {
+	nc = split("1 2 3 4 delta stripe", cs, " ")
+	for (ci = 1; ci <= nc; ci++) {
+		c = cs[ci]
 		if (!(c in rows)) continue
 		n = split(substr(rows[c], 2), k, SUBSEP)
 		for (i = 1; i <= n; i++) {
