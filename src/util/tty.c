@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -87,19 +88,23 @@ tty_stdin_is_tty(void)
 int
 tty_read_new_secret(const char *what, char *out, size_t outlen)
 {
-	char prompt[64], again[1024];
+	char prompt[64], *again;
 	int r;
 
+	/* The repeat has the same bound as the first: whatever fits out. */
+	if ((again = malloc(outlen)) == NULL)
+		return WH_ERR_NOMEM;
 	snprintf(prompt, sizeof(prompt), "New %s: ", what);
-	if ((r = tty_read_secret(prompt, out, outlen)) != 0)
-		return r;
+	r = tty_read_secret(prompt, out, outlen);
 	snprintf(prompt, sizeof(prompt), "Repeat %s: ", what);
-	r = tty_read_secret(prompt, again, sizeof(again));
+	if (r == 0)
+		r = tty_read_secret(prompt, again, outlen);
 	if (r == 0 && strcmp(out, again) != 0) {
 		fprintf(stderr, "wharf: %ss do not match\n", what);
 		r = WH_ERR_INVALID_ARG;
 	}
-	sodium_memzero(again, sizeof(again));
+	sodium_memzero(again, outlen);
+	free(again);
 	if (r != 0)
 		sodium_memzero(out, outlen);
 	return r;
