@@ -48,7 +48,8 @@ void delta_index_cleanup(struct delta_index *x);
 
 /*
  * Adds the content-defined blocks (geometry x->shift) of the open file fd
- * (read from its start) as source src. WH_ERR_TOO_LARGE past DELTA_INDEX_MAX blocks.
+ * (read from its start) as source src. WH_ERR_TOO_LARGE past
+ * DELTA_INDEX_MAX blocks.
  */
 int delta_index_file(struct delta_index *x, int fd, uint8_t src,
     enum hash_alg alg) WH_MUST_CHECK;

@@ -135,7 +135,7 @@ cdc_reader_next(
 		return 0;
 	k = cdc_next(&r->geo, r->buf + r->pos, r->have - r->pos, r->eof);
 	if (k == 0)
-		return WH_ERR_IO; /* cannot happen with CDC_MAX buffered */
+		return WH_ERR_IO; /* cannot happen with geo.max buffered */
 	*p = r->buf + r->pos;
 	*len = k;
 	*off = r->off + r->pos;
