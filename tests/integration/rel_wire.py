@@ -400,6 +400,7 @@ class Test:
     def __init__(self, name, time_limit):
         self.name = name
         self.passed = 0
+        self.soft_fails = []
         self.procs = []
         self.notes = []
         self.tmp = tempfile.mkdtemp(prefix="wharf-%s." % name,
@@ -465,6 +466,19 @@ class Test:
             self.fail(msg)
         self.ok()
 
+    def soft_fail(self, msg):
+        """A failed check that does not stop the others; finish() fails."""
+        print("FAIL: %s: %s" % (self.name, msg))
+        sys.stdout.flush()
+        self.soft_fails.append(msg)
+
+    def expect(self, cond, msg):
+        if cond:
+            self.ok()
+        else:
+            self.soft_fail(msg)
+        return cond
+
     def note(self, text):
         """A figure for docs/reliability.md, printed at once."""
         print("FIGURE: %s" % text)
@@ -472,9 +486,9 @@ class Test:
 
     def finish(self):
         signal.alarm(0)
-        print("%d passed, 0 failed" % self.passed)
+        print("%d passed, %d failed" % (self.passed, len(self.soft_fails)))
         sys.stdout.flush()
-        sys.exit(0)
+        sys.exit(1 if self.soft_fails else 0)
 
     def add_user(self, state, name, password, *extra):
         r = subprocess.run([WHARF, "user", "add", name, "--state", state] +
