@@ -38,6 +38,8 @@ uint8_t *buf_mutable_ptr(struct buf *b);
 /* Drops all content; keeps (and if over keep, shrinks) the allocation. */
 void buf_reset(struct buf *b);
 void buf_shrink(struct buf *b, size_t keep);
+/* Keeps only the first len unread bytes (no effect if there are fewer). */
+void buf_truncate(struct buf *b, size_t len);
 
 /*
  * Makes room for n more bytes at the end and returns a pointer to them in

@@ -52,6 +52,16 @@ void channel_set_limit(struct channel *ch, size_t limit);
 /* Sends one envelope as one frame. */
 int channel_send(struct channel *ch, const Wharf__Envelope *env) WH_MUST_CHECK;
 /*
+ * From channel_gather() until channel_flush(), sent frames collect in the
+ * send buffer and go out in one write (or in writes of about
+ * CHANNEL_GATHER_MAX): a run of small answers costs one syscall and one
+ * segment instead of one each. channel_recv() flushes first, so nothing
+ * gathered can be left waiting while this side waits for the peer.
+ */
+#define CHANNEL_GATHER_MAX (64u * 1024u)
+void channel_gather(struct channel *ch);
+int channel_flush(struct channel *ch) WH_MUST_CHECK;
+/*
  * Receives one envelope (free with msg_free). A frame that fails to open
  * returns WH_ERR_AUTH and poisons the channel: every later call fails.
  */

@@ -30,6 +30,9 @@ void protect_store_free(struct protect_store *ps);
 
 /* 1 if rpath (canonical, "/a/b") is protected. */
 int protect_is(struct protect_store *ps, const char *rpath);
+/* 1 if no file is protected (or ps is NULL): callers may skip finding a
+ * file's real path just to ask protect_is. */
+int protect_none(struct protect_store *ps);
 /* 1 if some protected file lies beneath folder rpath. */
 int protect_any_under(struct protect_store *ps, const char *rpath);
 

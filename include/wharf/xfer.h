@@ -112,6 +112,8 @@ struct xfer_decoder {
 	size_t cap;
 };
 
+/* Allocates nothing: the context and buffer come with the first
+ * compressed chunk. */
 int xfer_decoder_init(struct xfer_decoder *d) WH_MUST_CHECK;
 void xfer_decoder_cleanup(struct xfer_decoder *d);
 
@@ -127,8 +129,13 @@ int xfer_decode_chunk(struct xfer_decoder *d, enum hash_alg alg,
     const Wharf__Chunk *c, uint32_t expect_index, uint32_t expect_len,
     const uint8_t **raw, uint8_t hash_out[HASH_LEN]) WH_MUST_CHECK;
 
+/* Writes of a file start the disk's write-back in spans of this size. */
+#define XFER_WRITEBACK_SPAN (8u << 20)
+
 /* Reads exactly len bytes at off (WH_ERR_IO for a short file). */
 int xfer_pread_all(int fd, void *p, size_t len, uint64_t off) WH_MUST_CHECK;
+/* Writes exactly len bytes at off; starts the write-back of each
+ * XFER_WRITEBACK_SPAN the write completes. */
 int
 xfer_pwrite_all(int fd, const void *p, size_t len, uint64_t off) WH_MUST_CHECK;
 

@@ -18,6 +18,7 @@ struct channel {
 	struct buf *out;
 	int sealed;
 	int broken; /* a frame failed to open: nothing more is trusted */
+	int gather; /* frames wait in out until channel_flush */
 	size_t limit; /* largest envelope, before sealing */
 	struct seal tx;
 	struct seal rx;
@@ -84,7 +85,9 @@ channel_new(struct wire_io *io)
 
 	if (ch == NULL)
 		return NULL;
-	ch->out = buf_new(WIRE_FRAME_HEADER + SEAL_MAC_LEN + WIRE_FRAME_MAX);
+	/* One frame of the largest size after what a gather holds. */
+	ch->out = buf_new(WIRE_FRAME_HEADER + SEAL_MAC_LEN + WIRE_FRAME_MAX +
+	    CHANNEL_GATHER_MAX);
 	if (ch->out == NULL) {
 		free(ch);
 		return NULL;
@@ -136,30 +139,62 @@ channel_set_limit(struct channel *ch, size_t limit)
 	wire_io_set_limit(ch->io, limit + (ch->sealed ? SEAL_MAC_LEN : 0));
 }
 
+/* Writes and empties the send buffer. */
+static int
+channel_write_out(struct channel *ch)
+{
+	int r = 0;
+
+	if (buf_len(ch->out) > 0)
+		r = wire_io_write(ch->io, buf_ptr(ch->out), buf_len(ch->out));
+	buf_reset(ch->out);
+	return r;
+}
+
 int
 channel_send(struct channel *ch, const Wharf__Envelope *env)
 {
 	size_t head = WIRE_FRAME_HEADER + (ch->sealed ? SEAL_MAC_LEN : 0);
-	size_t n;
+	size_t start = buf_len(ch->out), n;
 	uint8_t *p;
 	int r;
 
 	if (ch->broken)
 		return WH_ERR_AUTH;
-	buf_reset(ch->out);
-	if ((r = msg_pack(env, ch->out, head, ch->limit)) != 0)
+	/* Gathered frames before this one stay; a failed pack leaves them
+	 * as they were. */
+	if ((r = msg_pack(env, ch->out, head, ch->limit)) != 0) {
+		buf_truncate(ch->out, start);
 		return r;
-	p = buf_mutable_ptr(ch->out);
-	n = buf_len(ch->out) - WIRE_FRAME_HEADER;
+	}
+	p = buf_mutable_ptr(ch->out) + start;
+	n = buf_len(ch->out) - start - WIRE_FRAME_HEADER;
 	p[0] = (uint8_t)(n >> 24);
 	p[1] = (uint8_t)(n >> 16);
 	p[2] = (uint8_t)(n >> 8);
 	p[3] = (uint8_t)n;
 	if (ch->sealed &&
 	    (r = seal_close(&ch->tx, p + WIRE_FRAME_HEADER, p + head,
-	         buf_len(ch->out) - head)) != 0)
+	         n + WIRE_FRAME_HEADER - head)) != 0) {
+		buf_truncate(ch->out, start);
 		return r;
-	return wire_io_write(ch->io, buf_ptr(ch->out), buf_len(ch->out));
+	}
+	if (ch->gather && buf_len(ch->out) < CHANNEL_GATHER_MAX)
+		return 0;
+	return channel_write_out(ch);
+}
+
+void
+channel_gather(struct channel *ch)
+{
+	ch->gather = 1;
+}
+
+int
+channel_flush(struct channel *ch)
+{
+	ch->gather = 0;
+	return channel_write_out(ch);
 }
 
 int
@@ -197,8 +232,11 @@ channel_recv(struct channel *ch, Wharf__Envelope **out)
 	*out = NULL;
 	if (ch->broken)
 		return WH_ERR_AUTH;
-	/* About to wait for the peer: do not let one large frame sent
-	 * earlier pin memory on an idle session. */
+	/* About to wait for the peer: what was gathered goes first. */
+	if ((r = channel_flush(ch)) != 0)
+		return r;
+	/* Do not let one large frame sent earlier pin memory on an idle
+	 * session. */
 	buf_shrink(ch->out, WIRE_FRAME_MAX_PREAUTH);
 	if ((r = wire_io_read_frame(ch->io, &payload, &len)) != 0)
 		return r;

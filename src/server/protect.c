@@ -192,6 +192,19 @@ protect_is(struct protect_store *ps, const char *rpath)
 	return r;
 }
 
+int
+protect_none(struct protect_store *ps)
+{
+	int r;
+
+	if (ps == NULL)
+		return 1;
+	pthread_mutex_lock(&ps->mu);
+	r = ps->n == 0;
+	pthread_mutex_unlock(&ps->mu);
+	return r;
+}
+
 static int
 beneath(const char *path, const char *dir)
 {

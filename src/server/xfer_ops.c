@@ -34,6 +34,7 @@ struct upload {
 	char part[SANDBOX_NAME_MAX];
 	char vpath[SANDBOX_VPATH_MAX];
 	uint64_t size;
+	int emptied; /* the partial was new or emptied: no cut at the end */
 	uint32_t chunk_size;
 	enum hash_alg alg;
 	uint64_t next_index;
@@ -356,8 +357,8 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	char rpath[SANDBOX_VPATH_MAX];
 	struct upload *up = NULL;
 	struct stat st;
-	uint64_t have = 0, old;
-	int pfd = -1, r;
+	uint64_t have = 0, old, part_size;
+	int pfd = -1, fresh, r;
 
 	if (s->up != NULL) {
 		s->closing = 1;
@@ -415,37 +416,38 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		r = wh_err_from_errno(errno);
 		goto fail;
 	}
-	if (fstatat(up->dirfd, up->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(st.st_mode)) {
-		r = session_fail(s, WH_ERR_IS_DIR, "is a directory");
-		goto fail;
+	/* The quota counts what the home holds after the commit: the old
+	 * file and the partial go, the new file comes. */
+	old = 0;
+	if (fstatat(up->dirfd, up->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			r = session_fail(s, WH_ERR_IS_DIR, "is a directory");
+			goto fail;
+		}
+		if (S_ISREG(st.st_mode))
+			old += (uint64_t)st.st_size;
 	}
 	if ((r = xfer_partial_name(up->name, up->part, sizeof(up->part))) !=
 	    0) {
 		r = session_fail(s, WH_ERR_INVALID_PATH, "name too long");
 		goto fail;
 	}
-	/* Replacing a protected file needs its passcode. */
-	if ((r = session_rpath_at(s, up->dirfd, up->name, rpath)) != 0 ||
-	    (r = session_check_passcode(s, rpath, &m->passcode)) != 0)
+	/* Replacing a protected file needs its passcode. Finding the real
+	 * path costs a readlink, so only when something is protected. */
+	if (!protect_none(s->srv->protect) &&
+	    ((r = session_rpath_at(s, up->dirfd, up->name, rpath)) != 0 ||
+	        (r = session_check_passcode(s, rpath, &m->passcode)) != 0))
 		goto fail;
-	/* The quota counts what the home holds after the commit: the old
-	 * file and the partial go, the new file comes. */
-	old = 0;
-	if (fstatat(up->dirfd, up->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode))
-		old += (uint64_t)st.st_size;
+	part_size = 0;
 	if (fstatat(up->dirfd, up->part, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(st.st_mode))
-		old += (uint64_t)st.st_size;
+		part_size = (uint64_t)st.st_size;
+	old += part_size;
 	if ((r = session_check_quota(s, up->size, old)) != 0)
 		goto fail;
 	/* Refused for space before anything, partial included, is made. */
-	if (fstatat(up->dirfd, up->part, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		st.st_size = 0;
-	if ((uint64_t)st.st_size < up->size &&
-	    (r = check_space(s, up->dirfd, up->size - (uint64_t)st.st_size)) !=
-	        0)
+	if (part_size < up->size &&
+	    (r = check_space(s, up->dirfd, up->size - part_size)) != 0)
 		goto fail;
 	if (m->stripe.len > 0) {
 		if ((r = open_range(s, up, m)) != 0)
@@ -453,8 +455,16 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		s->up = up;
 		return 0; /* the client streams its range at once */
 	}
+	/* O_EXCL tells for certain that the partial is new, hence empty:
+	 * the stat above is only a hint. */
+	fresh = 1;
 	up->fd = openat(up->dirfd, up->part,
-	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (up->fd < 0 && errno == EEXIST) {
+		fresh = 0;
+		up->fd = openat(up->dirfd, up->part,
+		    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
 	if (up->fd < 0) {
 		r = wh_err_from_errno(errno);
 		goto fail;
@@ -489,12 +499,16 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		if (r != 0)
 			goto fail;
 	}
-	if ((r = check_space(s, up->fd, up->size - have)) != 0)
-		goto fail;
-	if (!m->resume && ftruncate(up->fd, 0) != 0) {
+	/* No second space check: whether the partial is kept or rewritten,
+	 * its blocks are reused, so the one above (size less the partial)
+	 * was the whole need. */
+	/* A new partial is empty already. One kept for resuming may hold
+	 * more than the file: PutEnd cuts it to size. */
+	if (!m->resume && !fresh && ftruncate(up->fd, 0) != 0) {
 		r = wh_err_from_errno(errno);
 		goto fail;
 	}
+	up->emptied = !m->resume || fresh;
 	up->offered = have;
 	up->next_index = have / up->chunk_size;
 	s->up = up;
@@ -750,7 +764,7 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	times[0].tv_sec = times[1].tv_sec = (time_t)up->mtime_sec;
 	times[0].tv_nsec = times[1].tv_nsec = (long)up->mtime_nsec;
 	if (!up->delta && up->size <= SESSION_BATCH_FILE &&
-	    ftruncate(up->fd, (off_t)up->size) == 0 &&
+	    (up->emptied || ftruncate(up->fd, (off_t)up->size) == 0) &&
 	    fchmod(up->fd, up->mode) == 0 && futimens(up->fd, times) == 0) {
 		/* Small files wait for a group commit: fsync per file
 		 * would make a tree of them disk-latency bound. */
@@ -789,25 +803,35 @@ out:
 	return r;
 }
 
-/* syncfs once per filesystem among the batch's files. */
+/* One file of each filesystem among the batch's: a syncfs covers all. */
 static int
-sync_batch(struct session *s)
+batch_filesystems(struct session *s, int pick[SESSION_BATCH_MAX])
 {
 	dev_t seen[SESSION_BATCH_MAX];
 	struct stat st;
-	int i, k, n = 0, r = 0;
+	int i, k, n = 0;
 
 	for (i = 0; i < s->nbatch; i++) {
 		if (fstat(s->batch[i]->fd, &st) != 0)
-			return wh_err_from_errno(errno);
+			return -1;
 		for (k = 0; k < n && seen[k] != st.st_dev; k++)
 			;
-		if (k < n)
-			continue;
-		seen[n++] = st.st_dev;
-		if (syncfs(s->batch[i]->fd) != 0)
-			r = wh_err_from_errno(errno);
+		if (k == n) {
+			seen[n] = st.st_dev;
+			pick[n++] = i;
+		}
 	}
+	return n;
+}
+
+static int
+sync_filesystems(struct session *s, const int *pick, int n)
+{
+	int k, r = 0;
+
+	for (k = 0; k < n; k++)
+		if (syncfs(s->batch[pick[k]]->fd) != 0)
+			r = wh_err_from_errno(errno);
 	return r;
 }
 
@@ -817,12 +841,16 @@ xfer_flush_commits(struct session *s)
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
 	struct upload *up;
-	int i, r, sr;
+	int pick[SESSION_BATCH_MAX];
+	int i, r, sr, nfs;
 
 	if (s->nbatch == 0)
 		return;
 	/* The data first: a renamed file must never be an unsynced one. */
-	sr = sync_batch(s);
+	if ((nfs = batch_filesystems(s, pick)) < 0)
+		sr = wh_err_from_errno(errno);
+	else
+		sr = sync_filesystems(s, pick, nfs);
 	for (i = 0; i < s->nbatch; i++) {
 		up = s->batch[i];
 		r = sr;
@@ -835,9 +863,11 @@ xfer_flush_commits(struct session *s)
 		up->failed = r; /* remembered for the answer below */
 	}
 	/* Then the folders, so that the renames are durable too. */
-	if (sr == 0 && sync_batch(s) != 0)
+	if (sr == 0 && sync_filesystems(s, pick, nfs) != 0)
 		log_warn("session=%llu syncing folders: %s",
 		    (unsigned long long)s->id, strerror(errno));
+	/* The answers go out together: one write, not one per file. */
+	channel_gather(s->ch);
 	for (i = 0; i < s->nbatch; i++) {
 		up = s->batch[i];
 		r = up->failed;
@@ -855,6 +885,8 @@ xfer_flush_commits(struct session *s)
 		    r);
 		upload_free(up);
 	}
+	if (channel_flush(s->ch) != 0)
+		s->closing = 1;
 	s->usage_at = 0;
 	s->nbatch = 0;
 }

@@ -90,6 +90,13 @@ buf_shrink(struct buf *b, size_t keep)
 	}
 }
 
+void
+buf_truncate(struct buf *b, size_t len)
+{
+	if (len < buf_len(b))
+		b->size = b->off + len;
+}
+
 int
 buf_reserve(struct buf *b, size_t n, uint8_t **dstp)
 {

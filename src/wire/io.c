@@ -21,6 +21,7 @@
 
 #define IO_READ_AHEAD (64u * 1024u)
 #define IO_IDLE_KEEP (64u * 1024u)
+#define IO_IDLE_MS 200 /* quiet this long: the read buffer shrinks */
 
 struct wire_io {
 	int fd;
@@ -133,6 +134,17 @@ wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
+/* The earlier of two deadlines (<0: none). */
+static int64_t
+sooner(int64_t a, int64_t b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
 /* Reads what the socket has (at least one byte) into the buffer. */
 static int
 fill(struct wire_io *io, size_t want, int64_t deadline)
@@ -156,8 +168,20 @@ fill(struct wire_io *io, size_t want, int64_t deadline)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return WH_ERR_SYSTEM;
-		if (buf_len(io->in) == 0)
+		if (buf_len(io->in) == 0 && io->in->alloc > IO_IDLE_KEEP) {
+			/* A peer in full flow is back within moments, and a
+			 * buffer given back now would be reallocated and
+			 * faulted in for the next chunk. Only a connection
+			 * that stays quiet returns its memory. */
+			r = wait_fd(io->fd, POLLIN,
+			    sooner(deadline, now_ms() + IO_IDLE_MS));
+			if (r == 0)
+				continue;
+			if (r != WH_ERR_TIMEOUT ||
+			    (deadline >= 0 && now_ms() >= deadline))
+				return r;
 			buf_shrink(io->in, IO_IDLE_KEEP);
+		}
 		if ((r = buf_reserve(io->in, want, &dst)) != 0 ||
 		    (r = wait_fd(io->fd, POLLIN, deadline)) != 0)
 			return r;
@@ -179,12 +203,9 @@ now_ns(void)
 static int64_t
 deadline_from(const struct wire_io *io)
 {
-	int64_t d = io->timeout_ms < 0 ? -1 : now_ms() + io->timeout_ms;
-
 	/* The earlier of the per-call timeout and the absolute deadline. */
-	if (io->deadline >= 0 && (d < 0 || io->deadline < d))
-		d = io->deadline;
-	return d;
+	return sooner(
+	    io->timeout_ms < 0 ? -1 : now_ms() + io->timeout_ms, io->deadline);
 }
 
 void

@@ -197,6 +197,31 @@ wget1 $U "$P" mid.bin "$T/dl/mid2.bin"
 assert_exit 0 "get over a longer local partial"
 assert_same "$ROOT/mid.bin" "$T/dl/mid2.bin" "get over a longer local partial"
 
+# A small file (committed in a batch) over a stale, longer server partial:
+# without resuming (smaller than a chunk) the partial is emptied; resuming
+# (--chunk-size 64 KiB: the server offers the partial's 4 whole chunks
+# within the file's size, which are the file's own) it is cut to size at
+# the end. Either way the result is the new file, without the tail.
+SMALL=$S/small.bin
+TINY=$S/tiny.bin
+head -c 300000 /dev/urandom >"$SMALL"
+head -c 100000 "$SMALL" >"$TINY"
+head -c 900000 /dev/urandom >"$ROOT/.small_a.wharf-part"
+wput $U "$P" "$TINY" small_a --no-delta
+assert_exit 0 "put of a small file over a longer stale partial"
+assert_same "$TINY" "$ROOT/small_a" "small file over a stale partial"
+{
+	head -c 262144 "$SMALL"
+	head -c 900000 /dev/urandom
+} >"$ROOT/.small_b.wharf-part"
+wput $U "$P" "$SMALL" small_b --chunk-size 65536 --no-delta
+assert_exit 0 "resumed put of a small file over a longer partial"
+assert_same "$SMALL" "$ROOT/small_b" "resumed small file over a partial"
+line=$(last_log 'op=put path="/small_b" result=ok')
+assert_eq 262144 "$(log_field resumed "$line")" "server log: small_b resumed"
+assert_no_file "$ROOT/.small_a.wharf-part"
+assert_no_file "$ROOT/.small_b.wharf-part"
+
 # --- a server partial longer than a new, shorter source that shares its
 # first chunks (the source was cut short after an interrupted upload):
 # the upload may resume from the shared whole chunks, but the result must

@@ -259,6 +259,29 @@ test_view_read_only(void)
 	CU_ASSERT_EQUAL(memcmp(mem, orig, sizeof(orig)), 0);
 }
 
+/* Truncating keeps the first unread bytes; it never grows the content. */
+static void
+test_truncate(void)
+{
+	struct buf *b = buf_new(64);
+	uint8_t v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(buf_put(b, "abcdef", 6), 0);
+	CU_ASSERT_EQUAL(buf_get_u8(b, &v), 0); /* "bcdef" unread */
+	buf_truncate(b, 10);
+	CU_ASSERT_EQUAL(buf_len(b), 5);
+	buf_truncate(b, 2);
+	CU_ASSERT_EQUAL(buf_len(b), 2);
+	CU_ASSERT_EQUAL(memcmp(buf_ptr(b), "bc", 2), 0);
+	/* Appending goes on after what was kept. */
+	CU_ASSERT_EQUAL(buf_put(b, "x", 1), 0);
+	CU_ASSERT_EQUAL(memcmp(buf_ptr(b), "bcx", 3), 0);
+	buf_truncate(b, 0);
+	CU_ASSERT_EQUAL(buf_len(b), 0);
+	buf_free(b);
+}
+
 static void
 test_shrink_keeps_unread(void)
 {
@@ -352,6 +375,7 @@ register_buf_tests(void)
 	CU_add_test(s, "get_end with trailing bytes", test_get_end);
 	CU_add_test(s, "big-endian round trip", test_big_endian_round_trip);
 	CU_add_test(s, "views are read-only", test_view_read_only);
+	CU_add_test(s, "truncate keeps the first bytes", test_truncate);
 	CU_add_test(s, "shrink keeps unread bytes", test_shrink_keeps_unread);
 	CU_add_test(s, "shrink to zero leaves a usable buffer [BUG]",
 	    test_shrink_to_zero);

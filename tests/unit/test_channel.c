@@ -452,6 +452,84 @@ out:
 	hs_result_wipe(&sres);
 }
 
+/*
+ * Gathered frames wait until channel_flush and then arrive whole and in
+ * order; a gather that grows past CHANNEL_GATHER_MAX goes out by itself;
+ * and channel_recv flushes before it waits, so a side that gathers and then
+ * waits for an answer cannot leave the peer waiting too.
+ */
+static void
+test_channel_gather(void)
+{
+	struct hs_result cres, sres;
+	struct chan_pair p = { NULL, NULL };
+	Wharf__Envelope env, *got = NULL;
+	Wharf__Pong pong = WHARF__PONG__INIT;
+	Wharf__Ping ping;
+	static uint8_t payload[4096];
+	uint32_t id, big = CHANNEL_GATHER_MAX / sizeof(payload) + 4;
+
+	if (handshake_pair(&cres, &sres, 0) != 0 ||
+	    chan_pair_open(&p, &cres, &sres) != 0) {
+		CU_FAIL("setup");
+		goto out;
+	}
+	channel_gather(p.a);
+	for (id = 1; id <= 3; id++) {
+		ping_env(&env, &ping, id, "g", 1);
+		CU_ASSERT_EQUAL(channel_send(p.a, &env), 0);
+	}
+	CU_ASSERT_EQUAL(wire_io_readable(channel_io(p.b), 50), 0);
+	CU_ASSERT_EQUAL(channel_flush(p.a), 0);
+	for (id = 1; id <= 3; id++) {
+		CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got), 0);
+		CU_ASSERT_EQUAL(got->id, id);
+		msg_free(got);
+		got = NULL;
+	}
+
+	/* More than a gather holds: the first part leaves on its own. */
+	channel_gather(p.a);
+	for (id = 1; id <= big; id++) {
+		pattern(payload, sizeof(payload), id);
+		ping_env(&env, &ping, id, payload, sizeof(payload));
+		CU_ASSERT_EQUAL(channel_send(p.a, &env), 0);
+	}
+	CU_ASSERT_EQUAL(wire_io_readable(channel_io(p.b), 1000), 1);
+	CU_ASSERT_EQUAL(channel_flush(p.a), 0);
+	for (id = 1; id <= big; id++) {
+		CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got), 0);
+		CU_ASSERT_EQUAL(got->id, id);
+		pattern(payload, sizeof(payload), id);
+		CU_ASSERT(got->ping->payload.len == sizeof(payload) &&
+		    memcmp(got->ping->payload.data, payload, sizeof(payload)) ==
+		        0);
+		msg_free(got);
+		got = NULL;
+	}
+
+	/* Gathering, then waiting for the peer: the wait sends first. */
+	channel_gather(p.a);
+	ping_env(&env, &ping, 7, "w", 1);
+	CU_ASSERT_EQUAL(channel_send(p.a, &env), 0);
+	env.body_case = WHARF__ENVELOPE__BODY_PONG;
+	env.id = 8;
+	env.pong = &pong;
+	CU_ASSERT_EQUAL(channel_send(p.b, &env), 0);
+	CU_ASSERT_EQUAL_FATAL(channel_recv(p.a, &got), 0);
+	CU_ASSERT_EQUAL(got->id, 8);
+	msg_free(got);
+	got = NULL;
+	CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got), 0);
+	CU_ASSERT_EQUAL(got->id, 7);
+	msg_free(got);
+	got = NULL;
+out:
+	chan_pair_close(&p);
+	hs_result_wipe(&cres);
+	hs_result_wipe(&sres);
+}
+
 /* Sends one ping with CH_MARKER from a sealed or plain channel and reads
  * the frame raw off the other end of the socket. */
 static void
@@ -589,6 +667,7 @@ register_channel_tests(void)
 	CU_add_test(
 	    s, "decode: poisoned after a bad frame", test_decode_poisoned);
 	CU_add_test(s, "channel pair over a socketpair", test_channel_pair);
+	CU_add_test(s, "gathered frames", test_channel_gather);
 	CU_add_test(
 	    s, "sealed frames hide the envelope", test_channel_wire_sealed);
 	CU_add_test(s, "plaintext session", test_channel_wire_plaintext);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
+#include <sodium.h>
 #include <zstd.h>
 
 #include "wharf/hash.h"
@@ -141,6 +142,20 @@ test_compression(void)
 	    xfer_encoder_init(&enc, WHARF__COMPRESS_MODE__COMPRESS_LEVEL, 3),
 	    0);
 	CU_ASSERT_EQUAL_FATAL(xfer_decoder_init(&dec), 0);
+	/* A decoder costs nothing until a compressed chunk comes. */
+	CU_ASSERT(dec.dctx == NULL && dec.buf == NULL);
+
+	/* Random data goes raw: nothing to inflate on the other side, and
+	 * nothing allocated for it. */
+	CU_ASSERT_EQUAL_FATAL(xfer_encode_chunk(&enc, HASH_BLAKE2B, 0, rnd,
+	                          XFER_CHUNK_DEFAULT, &c, h),
+	    0);
+	CU_ASSERT_FALSE(c.compressed);
+	CU_ASSERT_EQUAL(c.data.len, XFER_CHUNK_DEFAULT);
+	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 0,
+	                    XFER_CHUNK_DEFAULT, &raw, h2),
+	    0);
+	CU_ASSERT(dec.dctx == NULL && dec.buf == NULL);
 
 	/* Text compresses and comes back whole. */
 	CU_ASSERT_EQUAL_FATAL(xfer_encode_chunk(&enc, HASH_BLAKE2B, 0, text,
@@ -153,13 +168,12 @@ test_compression(void)
 	    0);
 	CU_ASSERT_EQUAL(memcmp(raw, text, XFER_CHUNK_DEFAULT), 0);
 	CU_ASSERT_EQUAL(memcmp(h, h2, HASH_LEN), 0);
+	CU_ASSERT(dec.dctx != NULL && dec.buf != NULL);
 
-	/* Random data goes raw: nothing to inflate on the other side. */
+	/* The later tests use a raw chunk 1. */
 	CU_ASSERT_EQUAL_FATAL(xfer_encode_chunk(&enc, HASH_BLAKE2B, 1, rnd,
 	                          XFER_CHUNK_DEFAULT, &c, h),
 	    0);
-	CU_ASSERT_FALSE(c.compressed);
-	CU_ASSERT_EQUAL(c.data.len, XFER_CHUNK_DEFAULT);
 	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 1,
 	                    XFER_CHUNK_DEFAULT, &raw, h2),
 	    0);
@@ -224,6 +238,42 @@ test_compression(void)
 	free(text);
 	free(rnd);
 	free(bomb);
+}
+
+/*
+ * Writes that cross the write-back spans, in odd sizes and backwards (as a
+ * resumed or striped writer might), leave exactly the bytes written: the
+ * write-back hint changes when the disk works, never what it holds.
+ */
+static void
+test_pwrite_spans(void)
+{
+	const size_t total = 2 * XFER_WRITEBACK_SPAN + 12345;
+	const size_t piece = XFER_WRITEBACK_SPAN / 3 + 7;
+	char dir[TU_PATH_MAX], path[TU_PATH_MAX];
+	uint8_t *src = malloc(total), *back = malloc(total);
+	size_t off, len, n = (total + piece - 1) / piece, i;
+	int fd;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(src);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+	randombytes_buf(src, total);
+	CU_ASSERT_FATAL(tu_tempdir(dir, sizeof(dir)) == 0);
+	tu_join(path, sizeof(path), dir, "file");
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	for (i = n; i-- > 0;) {
+		off = i * piece;
+		len = off + piece > total ? total - off : piece;
+		CU_ASSERT_EQUAL(xfer_pwrite_all(fd, src + off, len, off), 0);
+	}
+	CU_ASSERT_EQUAL(xfer_pread_all(fd, back, total, 0), 0);
+	CU_ASSERT_EQUAL(memcmp(src, back, total), 0);
+	CU_ASSERT_EQUAL(lseek(fd, 0, SEEK_END), (off_t)total);
+	close(fd);
+	tu_rmtree(dir);
+	free(src);
+	free(back);
 }
 
 static void
@@ -342,6 +392,7 @@ register_xfer_tests(void)
 	CU_add_test(s, "chunk geometry", test_geometry);
 	CU_add_test(s, "file digest", test_digest);
 	CU_add_test(s, "compression and bounded decoding", test_compression);
+	CU_add_test(s, "writes across write-back spans", test_pwrite_spans);
 	CU_add_test(s, "resume prefix check", test_prefix);
 	CU_add_test(s, "auto compression follows the link", test_auto_level);
 }
