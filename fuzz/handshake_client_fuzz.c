@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "fuzz.h"
 #include "wharf/handshake.h"
 #include "wharf/msg.h"
@@ -33,18 +35,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_init();
 	fuzz_host_key(&host);
 	return 0;
-}
-
-static int
-is_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint8_t acc = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		acc |= b[i];
-	return acc == 0;
 }
 
 static void
@@ -154,7 +144,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(r == WH_ERR_FORMAT || r == WH_ERR_REMOTE ||
 		    r == WH_ERR_BUSY || r == WH_ERR_AUTH || r == WH_ERR_PSK ||
 		    r == WH_ERR_PROTOCOL);
-		FUZZ_CHECK(is_zero(&res, sizeof(res)));
+		FUZZ_CHECK(
+		    sodium_is_zero((const unsigned char *)&res, sizeof(res)));
 	}
 
 	hs_result_wipe(&res);

@@ -56,17 +56,6 @@ reply_frame(const struct buf *out, size_t *len)
 	return p + WIRE_PREFACE_LEN + WIRE_FRAME_HEADER;
 }
 
-static int
-is_zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
-
 static void
 check_success(const struct hs_server_config *cfg, const uint8_t *cp,
     const uint8_t *hello, size_t hello_len, const struct buf *out,
@@ -124,7 +113,7 @@ check_success(const struct hs_server_config *cfg, const uint8_t *cp,
 	FUZZ_CHECK(res->plaintext == core->plaintext);
 	FUZZ_CHECK(res->psk_required == core->psk_required);
 	FUZZ_CHECK(memcmp(res->host_pk, host.pk, KEYS_HOST_PK_LEN) == 0);
-	FUZZ_CHECK(!is_zero(res->tx_key, HS_SESSION_KEY_LEN));
+	FUZZ_CHECK(!sodium_is_zero(res->tx_key, HS_SESSION_KEY_LEN));
 	FUZZ_CHECK(memcmp(res->tx_key, res->rx_key, HS_SESSION_KEY_LEN) != 0);
 
 	/* With the deterministic client's key we can be that client. */
@@ -150,8 +139,8 @@ check_failure(const struct buf *out, const struct hs_result *res)
 	const uint8_t *frame;
 	size_t len;
 
-	FUZZ_CHECK(is_zero(res->tx_key, HS_SESSION_KEY_LEN) &&
-	    is_zero(res->rx_key, HS_SESSION_KEY_LEN));
+	FUZZ_CHECK(sodium_is_zero(res->tx_key, HS_SESSION_KEY_LEN) &&
+	    sodium_is_zero(res->rx_key, HS_SESSION_KEY_LEN));
 	if (buf_len(out) == 0)
 		return;
 	/* A refusal tells the client why, in a frame it can read. */

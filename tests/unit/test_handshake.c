@@ -174,17 +174,6 @@ run_full(struct hs_run *h, const struct hs_server_config *cfg,
 	return run_client(h);
 }
 
-static int
-is_zero(const uint8_t *p, size_t n)
-{
-	size_t i;
-	uint8_t acc = 0;
-
-	for (i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
-
 static void
 assert_keys_match(const struct hs_run *h)
 {
@@ -194,8 +183,8 @@ assert_keys_match(const struct hs_run *h)
 	    memcmp(h->cres.rx_key, h->sres.tx_key, HS_SESSION_KEY_LEN), 0);
 	CU_ASSERT_NOT_EQUAL(
 	    memcmp(h->cres.tx_key, h->cres.rx_key, HS_SESSION_KEY_LEN), 0);
-	CU_ASSERT_FALSE(is_zero(h->cres.tx_key, HS_SESSION_KEY_LEN));
-	CU_ASSERT_FALSE(is_zero(h->cres.rx_key, HS_SESSION_KEY_LEN));
+	CU_ASSERT_FALSE(sodium_is_zero(h->cres.tx_key, HS_SESSION_KEY_LEN));
+	CU_ASSERT_FALSE(sodium_is_zero(h->cres.rx_key, HS_SESSION_KEY_LEN));
 }
 
 static void
@@ -288,8 +277,8 @@ expect_psk_failure(const uint8_t *server_psk, const uint8_t *client_psk)
 		TU_CHECK(h.rc == WH_ERR_PSK, "client: %d (%s)", h.rc, h.why);
 		CU_ASSERT_NOT_EQUAL(h.why[0], '\0');
 		/* Nothing usable is left behind on failure. */
-		CU_ASSERT(is_zero(h.cres.tx_key, HS_SESSION_KEY_LEN));
-		CU_ASSERT(is_zero(h.cres.rx_key, HS_SESSION_KEY_LEN));
+		CU_ASSERT(sodium_is_zero(h.cres.tx_key, HS_SESSION_KEY_LEN));
+		CU_ASSERT(sodium_is_zero(h.cres.rx_key, HS_SESSION_KEY_LEN));
 	}
 	run_cleanup(&h);
 }
@@ -541,7 +530,7 @@ test_unsupported_version_consistent(void)
 	h.rs = hs_server_respond(
 	    &cfg, cpreface, buf_ptr(hello), buf_len(hello), h.reply, &h.sres);
 	CU_ASSERT_NOT_EQUAL(h.rs, 0);
-	CU_ASSERT(is_zero(h.sres.tx_key, HS_SESSION_KEY_LEN));
+	CU_ASSERT(sodium_is_zero(h.sres.tx_key, HS_SESSION_KEY_LEN));
 	if (run_client(&h) != 0)
 		goto out;
 	TU_CHECK(h.rc == WH_ERR_REMOTE, "client: %d (%s)", h.rc, h.why);
@@ -601,7 +590,7 @@ test_server_rejects_bad_hello(void)
 	h.rs = hs_server_respond(&cfg, buf_ptr(h.c.sent), garbage,
 	    sizeof(garbage), h.reply, &h.sres);
 	CU_ASSERT_NOT_EQUAL(h.rs, 0);
-	CU_ASSERT(is_zero(h.sres.tx_key, HS_SESSION_KEY_LEN));
+	CU_ASSERT(sodium_is_zero(h.sres.tx_key, HS_SESSION_KEY_LEN));
 	if (run_client(&h) == 0)
 		CU_ASSERT_EQUAL(h.rc, WH_ERR_REMOTE);
 	run_cleanup(&h);
@@ -624,7 +613,7 @@ test_server_rejects_bad_hello(void)
 	h.rs = hs_server_respond(
 	    &cfg, buf_ptr(h.c.sent), hello, len, h.reply, &h.sres);
 	CU_ASSERT_NOT_EQUAL(h.rs, 0);
-	CU_ASSERT(is_zero(h.sres.tx_key, HS_SESSION_KEY_LEN));
+	CU_ASSERT(sodium_is_zero(h.sres.tx_key, HS_SESSION_KEY_LEN));
 	if (run_client(&h) == 0)
 		CU_ASSERT_EQUAL(h.rc, WH_ERR_REMOTE);
 out:
