@@ -161,12 +161,10 @@ channel_send(struct channel *ch, const Wharf__Envelope *env)
 
 	if (ch->broken)
 		return WH_ERR_AUTH;
-	/* Gathered frames before this one stay; a failed pack leaves them
-	 * as they were. */
-	if ((r = msg_pack(env, ch->out, head, ch->limit)) != 0) {
-		buf_truncate(ch->out, start);
+	/* Appended after any gathered frames; msg_pack commits nothing
+	 * when it fails. */
+	if ((r = msg_pack(env, ch->out, head, ch->limit)) != 0)
 		return r;
-	}
 	p = buf_mutable_ptr(ch->out) + start;
 	n = buf_len(ch->out) - start - WIRE_FRAME_HEADER;
 	p[0] = (uint8_t)(n >> 24);
