@@ -302,8 +302,8 @@ main(int argc, char **argv)
 	cctx = ZSTD_createCCtx();
 	dctx = ZSTD_createDCtx();
 	if (src == NULL || dst == NULL || text == NULL || zbuf == NULL ||
-	    sealed == NULL || zstore == NULL || macs == NULL ||
-	    zlen == NULL || cctx == NULL || dctx == NULL)
+	    sealed == NULL || zstore == NULL || macs == NULL || zlen == NULL ||
+	    cctx == NULL || dctx == NULL)
 		return 1;
 	randombytes_buf(src, TOTAL);
 	randombytes_buf(key, sizeof(key));
