@@ -12,7 +12,13 @@
  *    passes);
  *  - or (CHUNK_SYNTH) raw bytes that the harness compresses itself and
  *    declares with raw_len off by a signed delta: the zstd bound must turn
- *    every delta but 0 into an error, and a wrong hash into BAD_HASH.
+ *    every delta but 0 into an error, and a wrong hash into BAD_HASH;
+ *  - or (CHUNK_STREAM) the chunks of a transfer with a stream window
+ *    (§9.3), each a 2-byte length and a packed Chunk, decoded in order
+ *    until one fails. A stream chunk that passes must inflate to exactly
+ *    raw_len bytes equal to raw in a reference zstd stream fed the same
+ *    chunks with room for one byte more and the same window limit; an
+ *    independent frame never passes there.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +37,9 @@
 #define CHUNK_SYNTH 0x10u
 #define CHUNK_SYNTH_RAW 0x20u /* synthetic chunk sent uncompressed */
 #define CHUNK_SYNTH_BAD_HASH 0x40u
+#define CHUNK_STREAM 0x80u
 #define CHUNK_SCALE 64u
+#define STREAM_CHUNKS_MAX 16
 #define CHUNK_LEVEL_MASK 0x07
 
 static struct xfer_decoder dec;
@@ -71,6 +79,8 @@ check_result(enum hash_alg alg, const Wharf__Chunk *c, uint32_t expect_index,
 	hash_buf(alg, raw, expect_len, h);
 	FUZZ_CHECK(memcmp(h, hash_out, HASH_LEN) == 0);
 	FUZZ_CHECK(memcmp(h, c->hash.data, HASH_LEN) == 0);
+	if (c->stream)
+		return; /* run_stream checks it against a reference stream */
 	if (!c->compressed) {
 		FUZZ_CHECK(c->data.len == expect_len);
 		FUZZ_CHECK(memcmp(raw, c->data.data, expect_len) == 0);
@@ -170,12 +180,84 @@ run_synth(uint8_t flags, const uint8_t *ctl, const uint8_t *p, size_t n)
 	free(copy);
 }
 
+/* The reference: the same data through a stream of zstd's own, with one
+ * byte more room than raw_len; it must give exactly raw. */
+static void
+check_stream(ZSTD_DCtx *ref, const Wharf__Chunk *c, const uint8_t *raw)
+{
+	ZSTD_inBuffer in = { c->data.data, c->data.len, 0 };
+	ZSTD_outBuffer out;
+	uint8_t *z = malloc((size_t)c->raw_len + 1);
+	size_t in0, out0, r;
+
+	FUZZ_CHECK(z != NULL);
+	out.dst = z;
+	out.size = (size_t)c->raw_len + 1;
+	out.pos = 0;
+	FUZZ_CHECK(
+	    c->data.len > 0 && c->data.len <= XFER_STREAM_BOUND(c->raw_len));
+	do {
+		in0 = in.pos;
+		out0 = out.pos;
+		r = ZSTD_decompressStream(ref, &out, &in);
+		FUZZ_CHECK(!ZSTD_isError(r));
+	} while (in.pos < in.size && (in.pos != in0 || out.pos != out0));
+	FUZZ_CHECK(in.pos == in.size && out.pos == c->raw_len);
+	FUZZ_CHECK(memcmp(z, raw, c->raw_len) == 0);
+	free(z);
+}
+
+static void
+run_stream(uint8_t flags, const uint8_t *ctl, const uint8_t *p, size_t n)
+{
+	enum hash_alg alg = (flags & CHUNK_SHA256) ? HASH_SHA256 : HASH_BLAKE2B;
+	int wlog = XFER_STREAM_WLOG_MIN +
+	    ctl[0] % (XFER_STREAM_WLOG_MAX - XFER_STREAM_WLOG_MIN + 1);
+	uint8_t hash_out[HASH_LEN];
+	const uint8_t *raw;
+	ZSTD_DCtx *ref = ZSTD_createDCtx();
+	Wharf__Chunk *c;
+	uint32_t i;
+	size_t len;
+	int r = 0;
+
+	FUZZ_CHECK(ref != NULL);
+	FUZZ_CHECK(!ZSTD_isError(
+	    ZSTD_DCtx_setParameter(ref, ZSTD_d_windowLogMax, wlog)));
+	FUZZ_CHECK(xfer_decoder_begin(&dec, wlog) == 0);
+	for (i = 0; r == 0 && i < STREAM_CHUNKS_MAX && n >= 2; i++) {
+		len = (size_t)(p[0] << 8 | p[1]);
+		p += 2;
+		n -= 2;
+		if (len > n)
+			len = n;
+		if ((c = wharf__chunk__unpack(NULL, len, p)) == NULL)
+			break;
+		p += len;
+		n -= len;
+		r = xfer_decode_chunk(
+		    &dec, alg, c, i, c->raw_len, &raw, hash_out);
+		check_result(alg, c, i, c->raw_len, r, raw, hash_out);
+		if (r == 0) {
+			FUZZ_CHECK(!c->compressed);
+			if (c->stream)
+				check_stream(ref, c, raw);
+		}
+		wharf__chunk__free_unpacked(c, NULL);
+	}
+	FUZZ_CHECK(xfer_decoder_begin(&dec, 0) == 0);
+	ZSTD_freeDCtx(ref);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < CHUNK_CTL_LEN)
 		return 0;
-	if (data[0] & CHUNK_SYNTH)
+	if (data[0] & CHUNK_STREAM)
+		run_stream(data[0], data + 1, data + CHUNK_CTL_LEN,
+		    size - CHUNK_CTL_LEN);
+	else if (data[0] & CHUNK_SYNTH)
 		run_synth(data[0], data + 1, data + CHUNK_CTL_LEN,
 		    size - CHUNK_CTL_LEN);
 	else

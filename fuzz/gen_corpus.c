@@ -969,6 +969,73 @@ chunk_seed(const char *name, const uint8_t ctl[4], const Wharf__Chunk *c)
 	buf_free(b);
 }
 
+/* Appends c to b as a stream item: a 2-byte length, the packed chunk. */
+static void
+stream_item(struct buf *b, const Wharf__Chunk *c)
+{
+	size_t n = wharf__chunk__get_packed_size(c);
+	uint8_t len[2] = { (uint8_t)(n >> 8), (uint8_t)n }, *dst;
+
+	FUZZ_CHECK(n <= 0xffff);
+	FUZZ_CHECK(buf_put(b, len, 2) == 0);
+	FUZZ_CHECK(buf_reserve(b, n, &dst) == 0);
+	FUZZ_CHECK(wharf__chunk__pack(c, dst) == n);
+	buf_commit(b, n);
+}
+
+/*
+ * Streams (§9.3): a transfer of text, noise (raw, outside the stream),
+ * the text again (a reference back across chunks) and a level change
+ * (a frame ended inside a chunk), with a 2^20 window; and one whose
+ * window is more than the grant.
+ */
+static void
+gen_chunk_stream(
+    const uint8_t *text, uint32_t tn, const uint8_t *noise, uint32_t nn)
+{
+	/* flags: CHUNK_STREAM; ctl[0] % 14 + 10 is the window log. */
+	static const uint8_t ctl20[4] = { 0x80, 10, 0, 0 };
+	static const uint8_t ctl10[4] = { 0x80, 0, 0, 0 };
+	struct xfer_encoder enc;
+	uint8_t h[HASH_LEN];
+	Wharf__Chunk c;
+	struct buf *b = gen_buf();
+
+	FUZZ_CHECK(xfer_encoder_init(
+	               &enc, WHARF__COMPRESS_MODE__COMPRESS_LEVEL, 3) == 0);
+	FUZZ_CHECK(xfer_encoder_begin(&enc, 20) == 0);
+	FUZZ_CHECK(buf_put(b, ctl20, 4) == 0);
+	FUZZ_CHECK(
+	    xfer_encode_chunk(&enc, HASH_BLAKE2B, 0, text, tn, &c, h) == 0);
+	FUZZ_CHECK(c.stream);
+	stream_item(b, &c);
+	enc.skip = 1; /* the noise goes raw, past the stream */
+	FUZZ_CHECK(
+	    xfer_encode_chunk(&enc, HASH_BLAKE2B, 1, noise, nn, &c, h) == 0);
+	FUZZ_CHECK(!c.stream);
+	stream_item(b, &c);
+	FUZZ_CHECK(
+	    xfer_encode_chunk(&enc, HASH_BLAKE2B, 2, text, tn, &c, h) == 0);
+	stream_item(b, &c);
+	enc.level = 6;
+	FUZZ_CHECK(
+	    xfer_encode_chunk(&enc, HASH_BLAKE2B, 3, noise, nn, &c, h) == 0);
+	stream_item(b, &c);
+	write_buf("chunk", "stream", b);
+	buf_free(b);
+
+	/* The same first chunk, for a decoder granted only 2^10. */
+	b = gen_buf();
+	FUZZ_CHECK(xfer_encoder_begin(&enc, 20) == 0);
+	FUZZ_CHECK(buf_put(b, ctl10, 4) == 0);
+	FUZZ_CHECK(
+	    xfer_encode_chunk(&enc, HASH_BLAKE2B, 0, text, tn, &c, h) == 0);
+	stream_item(b, &c);
+	write_buf("chunk", "stream-window-over-grant", b);
+	buf_free(b);
+	xfer_encoder_cleanup(&enc);
+}
+
 static void
 gen_chunk(void)
 {
@@ -1037,6 +1104,8 @@ gen_chunk(void)
 	c.data.len = zn;
 	chunk_seed("zstd-bomb", own, &c);
 	free(z);
+	gen_chunk_stream(
+	    text, (uint32_t)sizeof(text), noise, (uint32_t)sizeof(noise));
 
 	/* Synthetic: the harness compresses text itself; ctl[2] is the
 	 * signed raw_len delta, ctl[1] the level. */

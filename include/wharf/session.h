@@ -48,6 +48,9 @@ struct server {
 	int max_clients;
 	atomic_int nclients;
 	atomic_uint_fast64_t next_session_id;
+	/* Transfers holding a zstd stream window (ZSTREAM), at most
+	 * SERVER_STREAMS_MAX; the others use independent frames. */
+	atomic_int streams_held;
 	sem_t pwhash_slots; /* Argon2id runs at once: bounds memory */
 	uint64_t max_file_size; /* 0: unlimited */
 	char root_real[PATH_MAX]; /* canonical path of the root */
@@ -57,6 +60,8 @@ struct server {
 
 /* Argon2id verifications that may run at the same time. */
 #define SERVER_PWHASH_SLOTS 2
+/* Blocks of this size or more are mmapped, and unmapped when freed. */
+#define SERVER_MMAP_THRESHOLD (2 << 20)
 
 /* One login, shared by the connections that joined it: they may act only
  * while the connection that logged in lives. */

@@ -32,6 +32,19 @@
 #define XFER_AUTO_LEVEL_MAX 9
 /* After a chunk that did not shrink, auto mode skips this many. */
 #define XFER_AUTO_BACKOFF 8
+/*
+ * Stream compression (the ZSTREAM feature): the compressed chunks of one
+ * transfer continue one zstd stream, so each can refer to the data of the
+ * ones before it, within a window the receiver grants per transfer (it
+ * pays the window in memory). 2^23 = 8 MiB reaches nearly all the gain on
+ * text (ratio 7.3 against 6.2 for independent 1 MiB frames) at level 9.
+ */
+#define XFER_STREAM_WLOG_MIN 10
+#define XFER_STREAM_WLOG_MAX 23
+/* Most a stream chunk may carry for raw_len bytes: raw blocks for data
+ * that does not shrink, a frame's header, and the end of the one before. */
+#define XFER_STREAM_BOUND(raw_len) \
+	((size_t)(raw_len) + (size_t)(raw_len) / 128 + 128)
 /* Name of the partial file beside a target: ".NAME.wharf-part". */
 #define XFER_PARTIAL_PREFIX "."
 #define XFER_PARTIAL_SUFFIX ".wharf-part"
@@ -78,6 +91,8 @@ struct xfer_encoder {
 	int skip; /* auto: chunks left to send raw after a miss */
 	double trend; /* auto: recent chunks, +1 link-bound, -1 CPU-bound */
 	int last_saved; /* the last chunk went compressed */
+	int wlog; /* this transfer's stream window; 0: independent frames */
+	int frame_level; /* level of the open stream frame; 0: none open */
 	uint64_t raw_bytes;
 	uint64_t wire_bytes;
 };
@@ -87,9 +102,21 @@ int xfer_encoder_init(
 void xfer_encoder_cleanup(struct xfer_encoder *e);
 
 /*
+ * Starts the encoding of a transfer. With wlog (a window the receiver
+ * granted, XFER_STREAM_WLOG_MIN..XFER_STREAM_WLOG_MAX) the compressed
+ * chunks continue one zstd stream; with 0 each is a frame of its own. Any
+ * stream of an earlier transfer is dropped. The level and the auto mode's
+ * state carry over: they describe the link, not the file.
+ */
+int xfer_encoder_begin(struct xfer_encoder *e, int wlog) WH_MUST_CHECK;
+
+/*
  * Fills out (a Chunk) for len raw bytes: index, hash (into hash_out,
  * which out->hash points at), and data pointing at raw or at the encoder's
- * buffer when compression saved enough. Valid until the next call.
+ * buffer when compression saved enough. Valid until the next call. In a
+ * stream, a chunk given to the compressor is sent as it came out, saving
+ * or not: the receiver's stream must see it too. A failure of the
+ * compressor ends the transfer (the stream is lost).
  */
 int xfer_encode_chunk(struct xfer_encoder *e, enum hash_alg alg, uint32_t index,
     const uint8_t *raw, uint32_t len, Wharf__Chunk *out,
@@ -110,6 +137,7 @@ struct xfer_decoder {
 	ZSTD_DCtx *dctx;
 	uint8_t *buf;
 	size_t cap;
+	int wlog; /* stream window granted for this transfer; 0: none */
 };
 
 /* Allocates nothing: the context and buffer come with the first
@@ -118,9 +146,18 @@ int xfer_decoder_init(struct xfer_decoder *d) WH_MUST_CHECK;
 void xfer_decoder_cleanup(struct xfer_decoder *d);
 
 /*
+ * Starts the decoding of a transfer: wlog is the stream window granted to
+ * its sender (0: none, and stream chunks are refused). A stream never
+ * needs more than 2^wlog bytes of history: the decoder refuses a frame
+ * that asks for more.
+ */
+int xfer_decoder_begin(struct xfer_decoder *d, int wlog) WH_MUST_CHECK;
+
+/*
  * Checks a received chunk against what the receiver expects (index,
- * exact raw length, exact hash length, data no longer than raw), inflates
- * it into at most raw_len bytes, and verifies its hash. *raw points at the
+ * exact raw length, exact hash length, data no longer than raw, or than
+ * XFER_STREAM_BOUND for a stream chunk), inflates it into at most raw_len
+ * bytes, and verifies its hash. *raw points at the
  * raw bytes, valid until the next call. WH_ERR_PROTOCOL for a malformed
  * chunk, WH_ERR_DECOMPRESS for a frame that does not inflate to exactly
  * raw_len, WH_ERR_BAD_HASH for a digest mismatch.

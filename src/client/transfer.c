@@ -41,6 +41,7 @@ struct job {
 	uint32_t id;
 	int fd;
 	int ready; /* put: PutReady seen */
+	int stream_wlog; /* the zstd stream window of this transfer; 0: none */
 	int failed;
 	int done;
 	uint64_t offered; /* resume offset offered/asked */
@@ -624,6 +625,14 @@ put_response(struct tctx *t, Wharf__Envelope *env)
 	case WHARF__ENVELOPE__BODY_PUT_READY:
 		j->ready = 1;
 		j->offered = env->put_ready->offset;
+		/* A grant is at most the offer (put_one's), or none. */
+		j->stream_wlog = (int)env->put_ready->stream_window_log;
+		if (j->stream_wlog != 0 &&
+		    (j->stream_wlog < XFER_STREAM_WLOG_MIN ||
+		        j->stream_wlog > XFER_STREAM_WLOG_MAX)) {
+			j->stream_wlog = 0;
+			job_fail(t, j, WH_ERR_PROTOCOL, "bad stream grant");
+		}
 		if (env->put_ready->prefix_hash.len == HASH_LEN)
 			memcpy(j->theirs, env->put_ready->prefix_hash.data,
 			    HASH_LEN);
@@ -804,6 +813,10 @@ put_one(struct tctx *t, struct job *j)
 	    j->size > DELTA_MIN_SIZE;
 	if (po.delta)
 		po.resume = 1;
+	/* The window is granted in PutReady; one chunk gains nothing. */
+	if ((t->c->features & WIRE_FEAT_ZSTREAM) && t->enc.cctx != NULL &&
+	    po.resume && j->count >= 2)
+		po.stream_window_log = XFER_STREAM_WLOG_MAX;
 	po.passcode = client_passcode(t->c);
 	env.id = j->id;
 	env.body_case = WHARF__ENVELOPE__BODY_PUT_OPEN;
@@ -835,6 +848,10 @@ put_one(struct tctx *t, struct job *j)
 	t->pr.cur_size = j->size;
 	t->pr.cur_done = j->resumed;
 	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	/* A delta answer (an index) grants no stream. */
+	if ((r = xfer_encoder_begin(&t->enc, j->delta ? 0 : j->stream_wlog)) !=
+	    0)
+		return r;
 	if (j->delta && !j->failed) {
 		if ((r = put_delta(t, j)) != 0)
 			return r;
@@ -1328,6 +1345,11 @@ get_request(struct tctx *t, struct job *j)
 	gr.compress = t->o->compress;
 	gr.compress_level = (uint32_t)t->o->level;
 	gr.delta = j->delta != 0;
+	/* The window we grant; GetInfo says whether the server uses it. */
+	if ((t->c->features & WIRE_FEAT_ZSTREAM) &&
+	    t->o->compress != WHARF__COMPRESS_MODE__COMPRESS_OFF && !j->delta)
+		j->stream_wlog = XFER_STREAM_WLOG_MAX;
+	gr.stream_window_log = (uint32_t)j->stream_wlog;
 	env.id = j->id;
 	env.body_case = WHARF__ENVELOPE__BODY_GET;
 	env.get = &gr;
@@ -1346,7 +1368,16 @@ get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 	if (j->got_info || (gi->delta && !j->delta) ||
 	    (!gi->delta && gi->chunk_size != cs) ||
 	    (gi->offset != 0 && gi->offset != j->offered) ||
-	    gi->offset > gi->size) {
+	    gi->offset > gi->size ||
+	    (gi->stream_window_log != 0 &&
+	        (gi->delta || gi->stream_window_log < XFER_STREAM_WLOG_MIN ||
+	            gi->stream_window_log > (uint32_t)j->stream_wlog))) {
+		job_fail(t, j, WH_ERR_PROTOCOL, "server sent a bad GetInfo");
+		return 0;
+	}
+	/* One file's chunks at a time: the decoder starts over for each. */
+	j->stream_wlog = (int)gi->stream_window_log;
+	if (xfer_decoder_begin(&t->dec, j->stream_wlog) != 0) {
 		job_fail(t, j, WH_ERR_PROTOCOL, "server sent a bad GetInfo");
 		return 0;
 	}

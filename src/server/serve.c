@@ -7,6 +7,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -495,6 +498,14 @@ serve_main(int argc, char **argv)
 	srv->auth_timeout_ms = SERVER_AUTH_TIMEOUT_MS;
 	srv->max_clients = (int)max_clients;
 	sem_init(&srv->pwhash_slots, 0, SERVER_PWHASH_SLOTS);
+#ifdef __GLIBC__
+	/* zstd's stream windows and contexts (4 to 21 MiB) must go back to
+	 * the system when a transfer ends. glibc raises its mmap threshold
+	 * to the largest block freed, after which such blocks come from the
+	 * threads' arenas and stay there: a fixed threshold keeps them
+	 * mmapped, and leaves the 1 MiB chunk buffers in the arenas. */
+	mallopt(M_MMAP_THRESHOLD, SERVER_MMAP_THRESHOLD);
+#endif
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;

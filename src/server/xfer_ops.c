@@ -25,8 +25,18 @@
 #include "wharf/delta.h"
 #include "wharf/xfer.h"
 
+/*
+ * Stream windows the server holds at once. Each costs up to 8.5 MiB to
+ * receive (an upload's window) and 21 MiB to send at level 9 (a
+ * download's compressor), so a busy server bounds their sum and gives
+ * the transfers past it independent frames, which need no window.
+ */
+#define SERVER_STREAMS_MAX 8
+
 struct upload {
 	uint32_t id;
+	int stream_wlog; /* the stream window granted; 0: none */
+	int streamed; /* a window was granted (the log says so) */
 	int failed; /* an Error was sent: drop chunks until PutEnd */
 	int dirfd; /* the target's folder */
 	int fd; /* the partial, locked */
@@ -126,13 +136,45 @@ log_transfer(struct session *s, const char *dir, const char *vpath,
 		    strerror(errno));
 }
 
+/* A stream window for a transfer whose peer offered wlog: what the
+ * server grants (0 for none), to hand back with stream_release. */
+static int
+stream_take(struct session *s, uint32_t wlog)
+{
+	if (!(s->features & WIRE_FEAT_ZSTREAM) || wlog < XFER_STREAM_WLOG_MIN)
+		return 0;
+	if (atomic_fetch_add(&s->srv->streams_held, 1) >= SERVER_STREAMS_MAX) {
+		atomic_fetch_sub(&s->srv->streams_held, 1);
+		return 0;
+	}
+	return wlog > XFER_STREAM_WLOG_MAX ? XFER_STREAM_WLOG_MAX : (int)wlog;
+}
+
 static void
-upload_free(struct upload *up)
+stream_release(struct session *s, int wlog)
+{
+	if (wlog > 0)
+		atomic_fetch_sub(&s->srv->streams_held, 1);
+}
+
+/* The log's word for how an upload came: compressed or not, and
+ * whether its compressed chunks were one stream. */
+static const char *
+put_compression(const struct upload *up)
+{
+	if (up->wire_bytes >= up->size - up->resumed)
+		return "raw";
+	return up->streamed ? "zstd-stream" : "zstd";
+}
+
+static void
+upload_free(struct session *s, struct upload *up)
 {
 	int i;
 
 	if (up == NULL)
 		return;
+	stream_release(s, up->stream_wlog);
 	for (i = 0; i < DELTA_SOURCES; i++)
 		if (up->src[i] >= 0)
 			close(up->src[i]);
@@ -514,10 +556,17 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	s->up = up;
 	if (!m->resume)
 		return 0;
+	/* A stream over chunks needs the chunks of a whole file, in order,
+	 * from one sender: not a delta or a range, which went above. */
+	if ((up->stream_wlog = stream_take(s, m->stream_window_log)) > 0 &&
+	    (r = xfer_decoder_begin(&up->dec, up->stream_wlog)) != 0)
+		goto fail;
+	up->streamed = up->stream_wlog > 0;
 	xfer_digest_peek(&up->digest, prefix);
 	ready.offset = have;
 	ready.prefix_hash.data = prefix;
 	ready.prefix_hash.len = sizeof(prefix);
+	ready.stream_window_log = (uint32_t)up->stream_wlog;
 	env.body_case = WHARF__ENVELOPE__BODY_PUT_READY;
 	env.put_ready = &ready;
 	return session_send(s, id, &env);
@@ -694,7 +743,7 @@ range_end(
 	}
 	log_transfer(s, "put-range", up->vpath, up->digest.size, up->wire_bytes,
 	    0, mono_sec() - up->t0, up->alg, "-", r);
-	upload_free(up);
+	upload_free(s, up);
 	return r;
 }
 
@@ -716,9 +765,14 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	}
 	s->up = NULL;
 	snprintf(s->logpath, sizeof(s->logpath), "%s", up->vpath);
+	/* The data is in: its window goes back before a batch holds on to
+	 * the upload for its commit. */
+	stream_release(s, up->stream_wlog);
+	up->stream_wlog = 0;
+	xfer_decoder_cleanup(&up->dec);
 	if (up->failed) {
 		/* The Error already answered this request. */
-		upload_free(up);
+		upload_free(s, up);
 		return 0;
 	}
 	/* Resumed with nothing left to send. */
@@ -733,7 +787,7 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		    session_fail(s, WH_ERR_CANCELLED,
 		        "upload cancelled; partial kept for resume"));
 		s->up = NULL;
-		upload_free(up);
+		upload_free(s, up);
 		return r;
 	}
 	if (up->delta ? up->received != up->size :
@@ -746,7 +800,7 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		        (unsigned long long)up->next_index,
 		        (unsigned long long)up->count));
 		s->up = NULL;
-		upload_free(up);
+		upload_free(s, up);
 		return r;
 	}
 	xfer_digest_peek(&up->digest, h);
@@ -797,9 +851,8 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	r = session_send(s, id, &env);
 out:
 	log_transfer(s, "put", up->vpath, up->size, up->wire_bytes, up->resumed,
-	    mono_sec() - up->t0, up->alg,
-	    up->wire_bytes < up->size - up->resumed ? "zstd" : "raw", r);
-	upload_free(up);
+	    mono_sec() - up->t0, up->alg, put_compression(up), r);
+	upload_free(s, up);
 	return r;
 }
 
@@ -881,9 +934,8 @@ xfer_flush_commits(struct session *s)
 			(void)session_send_error(s, up->id, r, s->errmsg);
 		log_transfer(s, "put", up->vpath, up->size, up->wire_bytes,
 		    up->resumed, mono_sec() - up->t0, up->alg,
-		    up->wire_bytes < up->size - up->resumed ? "zstd" : "raw",
-		    r);
-		upload_free(up);
+		    put_compression(up), r);
+		upload_free(s, up);
 	}
 	if (channel_flush(s->ch) != 0)
 		s->closing = 1;
@@ -900,13 +952,13 @@ xfer_session_end(struct session *s)
 		return;
 	if (!s->up->failed)
 		upload_fail(s, WH_ERR_EOF);
-	upload_free(s->up);
+	upload_free(s, s->up);
 	s->up = NULL;
 }
 
 static int
 send_get_info(struct session *s, uint32_t id, const struct stat *st,
-    uint64_t offset, uint32_t chunk_size)
+    uint64_t offset, uint32_t chunk_size, int stream_wlog)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__GetInfo info = WHARF__GET_INFO__INIT;
@@ -918,6 +970,7 @@ send_get_info(struct session *s, uint32_t id, const struct stat *st,
 	info.offset = offset;
 	info.chunk_size = chunk_size;
 	info.delta = chunk_size == 0;
+	info.stream_window_log = (uint32_t)stream_wlog;
 	env.body_case = WHARF__ENVELOPE__BODY_GET_INFO;
 	env.get_info = &info;
 	return session_send(s, id, &env);
@@ -1097,7 +1150,7 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 	uint64_t offset = 0, have;
 	enum hash_alg alg = HASH_BLAKE2B;
 	double t0 = mono_sec();
-	int fd = -1, r;
+	int fd = -1, stream_wlog = 0, r;
 
 	memset(&enc, 0, sizeof(enc));
 	delta_index_init(&idx);
@@ -1181,15 +1234,25 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 	if (m->delta && (s->features & WIRE_FEAT_DELTA)) {
 		xfer_digest_init(&d, alg, 0);
 		offset = 0;
-		if ((r = send_get_info(s, id, &st, 0, 0)) != 0 ||
+		if ((r = send_get_info(s, id, &st, 0, 0, 0)) != 0 ||
 		    (r = stream_delta(
 		         s, id, fd, alg, &enc, &idx, &d, &reused)) != 0)
 			goto out;
-	} else if ((r = send_get_info(s, id, &st, offset, m->chunk_size)) !=
-	        0 ||
-	    (r = stream_chunks(s, id, fd, (uint64_t)st.st_size, m->chunk_size,
-	         offset / m->chunk_size, last, alg, &enc, buf, &d)) != 0)
-		goto out;
+	} else {
+		/* A stream pays from the second chunk on; a range is one
+		 * part of a file, decoded apart from the others. */
+		if (enc.cctx != NULL && enc.level > 0 && m->range_offset == 0 &&
+		    m->range_len == 0 && last - offset / m->chunk_size >= 2 &&
+		    (stream_wlog = stream_take(s, m->stream_window_log)) > 0 &&
+		    (r = xfer_encoder_begin(&enc, stream_wlog)) != 0)
+			goto out;
+		if ((r = send_get_info(s, id, &st, offset, m->chunk_size,
+		         stream_wlog)) != 0 ||
+		    (r = stream_chunks(s, id, fd, (uint64_t)st.st_size,
+		         m->chunk_size, offset / m->chunk_size, last, alg, &enc,
+		         buf, &d)) != 0)
+			goto out;
+	}
 	if (fstat(fd, &after) != 0 || after.st_size != st.st_size ||
 	    after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
 	    after.st_mtim.tv_nsec != st.st_mtim.tv_nsec) {
@@ -1205,15 +1268,17 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 	env.get_end = &end;
 	r = session_send(s, id, &env);
 out:
-	snprintf(comp, sizeof(comp), "%s",
+	snprintf(comp, sizeof(comp), "%s%s",
 	    m->compress == WHARF__COMPRESS_MODE__COMPRESS_OFF      ? "off" :
 	        m->compress == WHARF__COMPRESS_MODE__COMPRESS_AUTO ? "auto" :
-	                                                             "zstd");
+	                                                             "zstd",
+	    stream_wlog > 0 ? "-stream" : "");
 	if (fd >= 0 && S_ISREG(st.st_mode))
 		log_transfer(s, "get", vpath, (uint64_t)st.st_size,
 		    enc.wire_bytes, offset + reused, mono_sec() - t0, alg, comp,
 		    r);
 	xfer_encoder_cleanup(&enc);
+	stream_release(s, stream_wlog);
 	delta_index_cleanup(&idx);
 	free(buf);
 	if (fd >= 0)

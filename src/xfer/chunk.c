@@ -104,7 +104,7 @@ xfer_encoder_init(struct xfer_encoder *e, Wharf__CompressMode mode, int level)
 	e->level = mode == WHARF__COMPRESS_MODE__COMPRESS_AUTO ?
 	    XFER_LEVEL_DEFAULT :
 	    level;
-	e->zcap = ZSTD_compressBound(XFER_CHUNK_MAX);
+	e->zcap = XFER_STREAM_BOUND(XFER_CHUNK_MAX);
 	if ((e->cctx = ZSTD_createCCtx()) == NULL ||
 	    (e->zbuf = malloc(e->zcap)) == NULL) {
 		xfer_encoder_cleanup(e);
@@ -123,11 +123,85 @@ xfer_encoder_cleanup(struct xfer_encoder *e)
 }
 
 int
+xfer_encoder_begin(struct xfer_encoder *e, int wlog)
+{
+	if (e->cctx == NULL || (wlog == 0 && e->wlog == 0))
+		return 0;
+	e->wlog = 0;
+	e->frame_level = 0;
+	/* Drops a frame the last transfer left open, and its window. */
+	if (ZSTD_isError(
+	        ZSTD_CCtx_reset(e->cctx, ZSTD_reset_session_and_parameters)))
+		return WH_ERR_INVALID_ARG;
+	if (wlog == 0)
+		return 0;
+	if (wlog < XFER_STREAM_WLOG_MIN || wlog > XFER_STREAM_WLOG_MAX ||
+	    ZSTD_isError(
+	        ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_windowLog, wlog)))
+		return WH_ERR_INVALID_ARG;
+	e->wlog = wlog;
+	return 0;
+}
+
+/* Runs the stream compressor over in (empty to only end a frame) until
+ * all of it is out, appended to e->zbuf at *pos. */
+static int
+stream_run(struct xfer_encoder *e, ZSTD_inBuffer *in, ZSTD_EndDirective how,
+    size_t *pos)
+{
+	ZSTD_outBuffer out = { e->zbuf, e->zcap, *pos };
+	size_t left;
+
+	do {
+		left = ZSTD_compressStream2(e->cctx, &out, in, how);
+		if (ZSTD_isError(left))
+			return WH_ERR_NOMEM; /* zstd fails only for memory */
+	} while (left != 0 && out.pos < out.size);
+	if (left != 0 || in->pos != in->size)
+		return WH_ERR_TOO_LARGE; /* cannot happen: zcap is the bound */
+	*pos = out.pos;
+	return 0;
+}
+
+/*
+ * One chunk of a stream: flushed, so the receiver can inflate all of it
+ * now. A level applies from a frame's start, so a new level first ends
+ * the open frame (a few bytes at the head of this chunk); the history of
+ * the frame before is then lost, which the auto mode's few early steps
+ * can afford.
+ */
+static int
+stream_chunk(
+    struct xfer_encoder *e, const uint8_t *raw, uint32_t len, size_t *zlen)
+{
+	ZSTD_inBuffer none = { NULL, 0, 0 }, in = { raw, len, 0 };
+	size_t pos = 0;
+	int r;
+
+	if (e->frame_level != 0 && e->frame_level != e->level) {
+		if ((r = stream_run(e, &none, ZSTD_e_end, &pos)) != 0)
+			return r;
+		e->frame_level = 0;
+	}
+	if (e->frame_level == 0) {
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(
+		        e->cctx, ZSTD_c_compressionLevel, e->level)))
+			return WH_ERR_INVALID_ARG;
+		e->frame_level = e->level;
+	}
+	if ((r = stream_run(e, &in, ZSTD_e_flush, &pos)) != 0)
+		return r;
+	*zlen = pos;
+	return 0;
+}
+
+int
 xfer_encode_chunk(struct xfer_encoder *e, enum hash_alg alg, uint32_t index,
     const uint8_t *raw, uint32_t len, Wharf__Chunk *out,
     uint8_t hash_out[HASH_LEN])
 {
 	size_t z;
+	int r;
 
 	wharf__chunk__init(out);
 	hash_buf(alg, raw, len, hash_out);
@@ -147,8 +221,21 @@ xfer_encode_chunk(struct xfer_encoder *e, enum hash_alg alg, uint32_t index,
 		e->wire_bytes += len;
 		return 0;
 	}
-	z = ZSTD_compressCCtx(e->cctx, e->zbuf, e->zcap, raw, len, e->level);
 	e->last_saved = 0;
+	if (e->wlog > 0) {
+		if ((r = stream_chunk(e, raw, len, &z)) != 0)
+			return r;
+		e->last_saved = z < len - len / XFER_MIN_SAVING_DIV;
+		out->stream = 1;
+		out->data.data = e->zbuf;
+		out->data.len = z;
+		e->wire_bytes += z;
+		if (!e->last_saved &&
+		    e->mode == WHARF__COMPRESS_MODE__COMPRESS_AUTO)
+			e->skip = XFER_AUTO_BACKOFF;
+		return 0;
+	}
+	z = ZSTD_compressCCtx(e->cctx, e->zbuf, e->zcap, raw, len, e->level);
 	if (!ZSTD_isError(z) && z < len - len / XFER_MIN_SAVING_DIV) {
 		e->last_saved = 1;
 		out->compressed = 1;
@@ -210,10 +297,68 @@ xfer_decoder_init(struct xfer_decoder *d)
 static int
 decoder_ready(struct xfer_decoder *d)
 {
-	if (d->dctx == NULL && (d->dctx = ZSTD_createDCtx()) == NULL)
-		return WH_ERR_NOMEM;
+	if (d->dctx == NULL) {
+		if ((d->dctx = ZSTD_createDCtx()) == NULL)
+			return WH_ERR_NOMEM;
+		if (d->wlog > 0 &&
+		    ZSTD_isError(ZSTD_DCtx_setParameter(
+		        d->dctx, ZSTD_d_windowLogMax, d->wlog)))
+			return WH_ERR_INVALID_ARG;
+	}
 	if (d->buf == NULL && (d->buf = malloc(d->cap)) == NULL)
 		return WH_ERR_NOMEM;
+	return 0;
+}
+
+int
+xfer_decoder_begin(struct xfer_decoder *d, int wlog)
+{
+	if (wlog != 0 &&
+	    (wlog < XFER_STREAM_WLOG_MIN || wlog > XFER_STREAM_WLOG_MAX))
+		return WH_ERR_INVALID_ARG;
+	d->wlog = wlog;
+	if (d->dctx == NULL)
+		return 0; /* decoder_ready applies wlog */
+	/* A new stream, and the window limit of this one. */
+	if (ZSTD_isError(
+	        ZSTD_DCtx_reset(d->dctx, ZSTD_reset_session_and_parameters)) ||
+	    (wlog > 0 &&
+	        ZSTD_isError(ZSTD_DCtx_setParameter(
+	            d->dctx, ZSTD_d_windowLogMax, wlog))))
+		return WH_ERR_INVALID_ARG;
+	return 0;
+}
+
+/*
+ * Inflates one stream chunk into exactly len bytes of d->buf. The output
+ * is the receiver's buffer of its own size, and zstd keeps at most the
+ * granted window: nothing grows with what the sender claims. A chunk that
+ * would inflate further stalls with input left, or leaves output pending
+ * that the one-byte probe at the end finds.
+ */
+static int
+stream_inflate(struct xfer_decoder *d, const Wharf__Chunk *c, uint32_t len)
+{
+	ZSTD_inBuffer in = { c->data.data, c->data.len, 0 };
+	ZSTD_outBuffer out = { d->buf, len, 0 }, probe;
+	size_t in0, out0, n;
+	uint8_t extra;
+
+	while (in.pos < in.size) {
+		in0 = in.pos;
+		out0 = out.pos;
+		n = ZSTD_decompressStream(d->dctx, &out, &in);
+		if (ZSTD_isError(n) || (in.pos == in0 && out.pos == out0))
+			return WH_ERR_DECOMPRESS;
+	}
+	if (out.pos != len)
+		return WH_ERR_DECOMPRESS; /* short: the sender did not flush */
+	probe.dst = &extra;
+	probe.size = 1;
+	probe.pos = 0;
+	n = ZSTD_decompressStream(d->dctx, &probe, &in);
+	if (ZSTD_isError(n) || probe.pos != 0)
+		return WH_ERR_DECOMPRESS;
 	return 0;
 }
 
@@ -232,12 +377,26 @@ xfer_decode_chunk(struct xfer_decoder *d, enum hash_alg alg,
     const uint8_t **raw, uint8_t hash_out[HASH_LEN])
 {
 	size_t n;
+	int r;
 
 	*raw = NULL;
 	if (c->ref || c->index != expect_index || c->raw_len != expect_len ||
 	    expect_len == 0 || expect_len > d->cap || c->hash.len != HASH_LEN)
 		return WH_ERR_PROTOCOL;
-	if (c->compressed) {
+	if (c->stream) {
+		/* Only with a grant, and never mixed with independent
+		 * frames, which would reset the stream's state. */
+		if (d->wlog == 0 || c->compressed || c->data.len == 0 ||
+		    c->data.len > XFER_STREAM_BOUND(c->raw_len))
+			return WH_ERR_PROTOCOL;
+		if ((r = decoder_ready(d)) != 0)
+			return r;
+		if ((r = stream_inflate(d, c, expect_len)) != 0)
+			return r;
+		*raw = d->buf;
+	} else if (c->compressed) {
+		if (d->wlog > 0)
+			return WH_ERR_PROTOCOL;
 		/* Smaller than raw, or it should have been sent raw. */
 		if (c->data.len == 0 || c->data.len >= c->raw_len)
 			return WH_ERR_PROTOCOL;

@@ -100,7 +100,7 @@ assert_eq off "$(printf '%s' "$row" | cut -d, -f12)" "CSV compression off"
 row=$(grep ',put,m3/multi,' "$T/put3.csv")
 assert_eq sha256 "$(printf '%s' "$row" | cut -d, -f11)" "CSV hash sha256"
 row=$(grep -E ',put,"?/m1/text"?,' "$SCSV")
-assert_match "$row" ",put,/m1/text,$(fsize "$S/text"),[0-9]+,0,[0-9.]+,[0-9.]+,blake2b,zstd,ok$" \
+assert_match "$row" ",put,/m1/text,$(fsize "$S/text"),[0-9]+,0,[0-9.]+,[0-9.]+,blake2b,zstd-stream,ok$" \
 	"server CSV row of put -z text"
 
 # Summary ratios: -z on text well above 2x, raw random data 1.00x.
@@ -113,7 +113,8 @@ assert_gt_float "$r" 2 "put -z of text: summary ratio"
 r=$(ratio_of "$(summary_line put "$S/multi")")
 assert_eq 1.00 "$r" "put -z of random data goes raw"
 line=$(last_log 'op=put path="/m1/text" result=ok')
-assert_eq zstd "$(log_field compress "$line")" "server log: compress=zstd"
+assert_eq zstd-stream "$(log_field compress "$line")" \
+	"server log: compress=zstd-stream"
 [ $(($(log_field wire "$line") * 2)) -lt "$(log_field bytes "$line")" ] ||
 	fail "server log: -z wire not under half: $line"
 pass

@@ -245,6 +245,164 @@ test_compression(void)
  * resumed or striped writer might), leave exactly the bytes written: the
  * write-back hint changes when the disk works, never what it holds.
  */
+/* Encodes chunk index of len bytes at p and decodes it on the other side;
+ * returns what the decoder said, the chunk in *c. */
+static int
+stream_pass(struct xfer_encoder *enc, struct xfer_decoder *dec, uint32_t index,
+    const uint8_t *p, uint32_t len, Wharf__Chunk *c)
+{
+	uint8_t h[HASH_LEN], h2[HASH_LEN];
+	const uint8_t *raw;
+	int r;
+
+	CU_ASSERT_EQUAL_FATAL(
+	    xfer_encode_chunk(enc, HASH_BLAKE2B, index, p, len, c, h), 0);
+	r = xfer_decode_chunk(dec, HASH_BLAKE2B, c, index, len, &raw, h2);
+	if (r == 0)
+		CU_ASSERT(memcmp(raw, p, len) == 0);
+	return r;
+}
+
+static void
+test_stream(void)
+{
+	enum { CS = 256 << 10 };
+	struct xfer_encoder enc;
+	struct xfer_decoder dec;
+	Wharf__Chunk c;
+	uint8_t *rnd = malloc(CS), *text = malloc(CS), *copy;
+	uint8_t h[HASH_LEN], h2[HASH_LEN];
+	const uint8_t *raw;
+	size_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rnd);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	randombytes_buf(rnd, CS);
+	for (i = 0; i < CS; i++)
+		text[i] = (uint8_t)("stream of text, "[i % 16] ^ (i / 997 % 2));
+	CU_ASSERT_EQUAL_FATAL(
+	    xfer_encoder_init(&enc, WHARF__COMPRESS_MODE__COMPRESS_LEVEL, 3),
+	    0);
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_init(&dec), 0);
+	CU_ASSERT_EQUAL(xfer_encoder_begin(&enc, 30), WH_ERR_INVALID_ARG);
+	CU_ASSERT_EQUAL(xfer_decoder_begin(&dec, 9), WH_ERR_INVALID_ARG);
+	CU_ASSERT_EQUAL_FATAL(xfer_encoder_begin(&enc, 20), 0);
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_begin(&dec, 20), 0);
+
+	/* Random data goes through the stream too (it is in its history),
+	 * as raw blocks within the bound. */
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 0, rnd, CS, &c), 0);
+	CU_ASSERT(c.stream && !c.compressed);
+	CU_ASSERT(c.data.len >= CS && c.data.len <= XFER_STREAM_BOUND(CS));
+	/* The same bytes again refer back across the chunk boundary: what
+	 * independent frames cannot do. */
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 1, rnd, CS, &c), 0);
+	CU_ASSERT(c.stream);
+	CU_ASSERT(c.data.len < 1024);
+	/* A new level ends the frame and opens another in the same chunk. */
+	enc.level = 5;
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 2, text, CS, &c), 0);
+	CU_ASSERT_EQUAL(enc.frame_level, 5);
+	CU_ASSERT(c.data.len < CS / 10);
+	/* An independent frame inside a stream transfer: refused. */
+	copy = malloc(CS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+	{
+		size_t z = ZSTD_compress(copy, CS, text, CS, 3);
+
+		CU_ASSERT_FALSE_FATAL(ZSTD_isError(z));
+		hash_buf(HASH_BLAKE2B, text, CS, h);
+		wharf__chunk__init(&c);
+		c.index = 3;
+		c.raw_len = CS;
+		c.hash.data = h;
+		c.hash.len = HASH_LEN;
+		c.compressed = 1;
+		c.data.data = copy;
+		c.data.len = z;
+		CU_ASSERT_EQUAL(
+		    xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 3, CS, &raw, h2),
+		    WH_ERR_PROTOCOL);
+		/* Both flags at once: refused. */
+		c.stream = 1;
+		CU_ASSERT_EQUAL(
+		    xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 3, CS, &raw, h2),
+		    WH_ERR_PROTOCOL);
+	}
+
+	/* Auto mode: after a chunk that did not shrink, the next go raw and
+	 * stay out of the stream; the stream goes on after them. */
+	xfer_encoder_cleanup(&enc);
+	CU_ASSERT_EQUAL_FATAL(
+	    xfer_encoder_init(&enc, WHARF__COMPRESS_MODE__COMPRESS_AUTO, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(xfer_encoder_begin(&enc, 20), 0);
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_begin(&dec, 20), 0);
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 0, rnd, CS, &c), 0);
+	CU_ASSERT(c.stream && enc.skip == XFER_AUTO_BACKOFF);
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 1, text, CS, &c), 0);
+	CU_ASSERT(!c.stream && !c.compressed && c.data.len == CS);
+	enc.skip = 0;
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 2, text, CS, &c), 0);
+	CU_ASSERT(c.stream && c.data.len < CS / 10);
+
+	/* No grant: a stream chunk is refused before any inflating. */
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_begin(&dec, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(xfer_encoder_begin(&enc, 20), 0);
+	CU_ASSERT_EQUAL(
+	    stream_pass(&enc, &dec, 0, text, CS, &c), WH_ERR_PROTOCOL);
+
+	/* A window over the grant: the decoder refuses the frame. */
+	CU_ASSERT_EQUAL_FATAL(xfer_encoder_begin(&enc, 23), 0);
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_begin(&dec, 20), 0);
+	CU_ASSERT_EQUAL(
+	    stream_pass(&enc, &dec, 0, text, CS, &c), WH_ERR_DECOMPRESS);
+
+	/* Cut short: less than raw_len comes out. */
+	CU_ASSERT_EQUAL_FATAL(xfer_encoder_begin(&enc, 20), 0);
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_begin(&dec, 20), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    xfer_encode_chunk(&enc, HASH_BLAKE2B, 0, text, CS, &c, h), 0);
+	c.data.len -= 8;
+	CU_ASSERT_EQUAL(
+	    xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 0, CS, &raw, h2),
+	    WH_ERR_DECOMPRESS);
+
+	/* Inflating past raw_len: a chunk of CS bytes that claims half. */
+	CU_ASSERT_EQUAL_FATAL(xfer_encoder_begin(&enc, 20), 0);
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_begin(&dec, 20), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    xfer_encode_chunk(&enc, HASH_BLAKE2B, 0, text, CS, &c, h), 0);
+	hash_buf(HASH_BLAKE2B, text, CS / 2, h);
+	c.raw_len = CS / 2;
+	CU_ASSERT_EQUAL(
+	    xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 0, CS / 2, &raw, h2),
+	    WH_ERR_DECOMPRESS);
+
+	/* Over the bound on the wire: refused unread. */
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_begin(&dec, 20), 0);
+	c.raw_len = 16;
+	CU_ASSERT_EQUAL(
+	    xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 0, 16, &raw, h2),
+	    WH_ERR_PROTOCOL);
+
+	/* A later transfer starts a fresh stream on both sides. */
+	CU_ASSERT_EQUAL_FATAL(xfer_encoder_begin(&enc, 20), 0);
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_begin(&dec, 20), 0);
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 0, text, CS, &c), 0);
+	CU_ASSERT(c.stream);
+	/* And one without a grant goes back to independent frames. */
+	CU_ASSERT_EQUAL_FATAL(xfer_encoder_begin(&enc, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_begin(&dec, 0), 0);
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 0, text, CS, &c), 0);
+	CU_ASSERT(c.compressed && !c.stream);
+
+	xfer_encoder_cleanup(&enc);
+	xfer_decoder_cleanup(&dec);
+	free(rnd);
+	free(text);
+	free(copy);
+}
+
 static void
 test_pwrite_spans(void)
 {
@@ -392,6 +550,7 @@ register_xfer_tests(void)
 	CU_add_test(s, "chunk geometry", test_geometry);
 	CU_add_test(s, "file digest", test_digest);
 	CU_add_test(s, "compression and bounded decoding", test_compression);
+	CU_add_test(s, "stream compression across chunks", test_stream);
 	CU_add_test(s, "writes across write-back spans", test_pwrite_spans);
 	CU_add_test(s, "resume prefix check", test_prefix);
 	CU_add_test(s, "auto compression follows the link", test_auto_level);
