@@ -1645,6 +1645,10 @@ target() {
 # ge A B: A >= B (numbers)
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 
+# over A B X: A / B >= X, judged on the medians themselves, not on the
+# ratio as rounded for the table.
+over() { awk -v a="$1" -v b="$2" -v x="$3" 'BEGIN { exit !(a >= x * b) }'; }
+
 check_targets() {
 	local d s w wp r best bk k t e
 
@@ -1654,7 +1658,7 @@ check_targets() {
 			w=${MEDIAN["1|$d|wharf"]:-}
 			if [ -n "$s" ] && [ -n "$w" ]; then
 				r=$(ratio "$s" "$w")
-				ge "$r" 1.5 && t=MET || t=MISSED
+				over "$s" "$w" 1.5 && t=MET || t=MISSED
 				target "case 1 $d: wharf >= 1.5x scp (default cipher) throughput: ${r}x" $t
 			else
 				target "case 1 $d: wharf >= 1.5x scp: no result" n/a
@@ -1663,7 +1667,7 @@ check_targets() {
 			wp=${MEDIAN["1|$d|wharf --plaintext"]:-}
 			if [ -n "$s" ] && [ -n "$wp" ]; then
 				r=$(ratio "$s" "$wp")
-				ge "$r" 1.0 && t=MET || t=MISSED
+				over "$s" "$wp" 1.0 && t=MET || t=MISSED
 				target "case 1 $d: wharf --plaintext >= rsync daemon: ${r}x" $t
 			else
 				target "case 1 $d: wharf --plaintext >= rsync daemon: no result" n/a
@@ -1683,7 +1687,7 @@ check_targets() {
 			w=${MEDIAN["2|up|$k"]:-}
 			if [ -n "$w" ] && [ -n "$best" ]; then
 				r=$(awk -v a="$w" -v b="$best" 'BEGIN { printf "%.2f", a / b }')
-				ge 0.8 "$r" && t=MET || t=MISSED
+				over "$best" "$w" 1.25 && t=MET || t=MISSED
 				target "case 2: $k time <= 0.8x best compressed tool ($bk, $best s): $w s = ${r}x" $t
 			else
 				target "case 2: $k <= 0.8x best compressed tool: no result" n/a
@@ -1697,10 +1701,10 @@ check_targets() {
 			if [ -n "$w" ] && [ -n "$s" ]; then
 				r=$(ratio "$s" "$w")
 				if [ "$k" = "rsync (daemon)" ]; then
-					ge "$r" 1.0 && t=MET || t=MISSED
+					over "$s" "$w" 1.0 && t=MET || t=MISSED
 					target "case 3: wharf >= $k: ${r}x" $t
 				else
-					ge "$r" 1.0001 && t=MET || t=MISSED
+					over "$s" "$w" 1.0001 && t=MET || t=MISSED
 					target "case 3: wharf faster than $k: ${r}x" $t
 				fi
 			else

@@ -41,6 +41,8 @@
  */
 #define XFER_STREAM_WLOG_MIN 10
 #define XFER_STREAM_WLOG_MAX 23
+/* Auto mode's level step in a stream (1 with independent frames). */
+#define XFER_STREAM_LEVEL_STEP 3
 /* Most a stream chunk may carry for raw_len bytes: raw blocks for data
  * that does not shrink, a frame's header, and the end of the one before. */
 #define XFER_STREAM_BOUND(raw_len) \

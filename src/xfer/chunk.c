@@ -257,6 +257,7 @@ xfer_encoder_feedback(struct xfer_encoder *e, uint64_t queued,
     uint32_t wire_len, double blocked_share)
 {
 	double s = 0;
+	int step;
 
 	if (e->mode != WHARF__COMPRESS_MODE__COMPRESS_AUTO || e->cctx == NULL)
 		return;
@@ -268,14 +269,21 @@ xfer_encoder_feedback(struct xfer_encoder *e, uint64_t queued,
 	else if (queued < wire_len / 4 && blocked_share < 0.05)
 		s = -1; /* the link went idle waiting for us */
 	e->trend = 0.5 * e->trend + 0.5 * s;
+	/* In a stream each change ends a frame and its history: fewer,
+	 * bigger steps. */
+	step = e->wlog > 0 ? XFER_STREAM_LEVEL_STEP : 1;
 	/* Incompressible data gains nothing from a higher level, and a
 	 * level-9 context costs 12 MiB: climb only on data that shrinks. */
 	if (e->trend > 0.6 && e->level < XFER_AUTO_LEVEL_MAX &&
 	    (e->last_saved || e->level == 0)) {
-		e->level++;
+		e->level += step;
+		if (e->level > XFER_AUTO_LEVEL_MAX)
+			e->level = XFER_AUTO_LEVEL_MAX;
 		e->trend = 0;
 	} else if (e->trend < -0.6 && e->level > 0) {
-		e->level--;
+		e->level -= step;
+		if (e->level < 0)
+			e->level = 0;
 		e->trend = 0;
 	}
 }

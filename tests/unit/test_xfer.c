@@ -537,6 +537,23 @@ test_auto_level(void)
 		xfer_encoder_feedback(&enc, 0, wl, 0.0);
 	CU_ASSERT_EQUAL(enc.level, 7);
 	xfer_encoder_cleanup(&enc);
+
+	/* In a stream every change costs the frame's history: the level
+	 * moves in steps of three, 3 to 9 in two and back to off in three. */
+	CU_ASSERT_EQUAL_FATAL(
+	    xfer_encoder_init(&enc, WHARF__COMPRESS_MODE__COMPRESS_AUTO, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(xfer_encoder_begin(&enc, 20), 0);
+	enc.last_saved = 1;
+	for (i = 0; i < 2; i++)
+		xfer_encoder_feedback(&enc, 3 * (uint64_t)wl, wl, 0.0);
+	CU_ASSERT_EQUAL(enc.level, XFER_LEVEL_DEFAULT + XFER_STREAM_LEVEL_STEP);
+	for (i = 0; i < 2; i++)
+		xfer_encoder_feedback(&enc, 3 * (uint64_t)wl, wl, 0.0);
+	CU_ASSERT_EQUAL(enc.level, XFER_AUTO_LEVEL_MAX);
+	for (i = 0; i < 6; i++)
+		xfer_encoder_feedback(&enc, 0, wl, 0.0);
+	CU_ASSERT_EQUAL(enc.level, 0);
+	xfer_encoder_cleanup(&enc);
 }
 
 void
