@@ -41,6 +41,9 @@
  */
 #define XFER_STREAM_WLOG_MIN 10
 #define XFER_STREAM_WLOG_MAX 23
+/* A stream is given a chunk after a miss only if this much of it
+ * shrinks at level 1. */
+#define XFER_PROBE_LEN (64u << 10)
 /* Auto mode's level step in a stream (1 with independent frames). */
 #define XFER_STREAM_LEVEL_STEP 3
 /* Most a stream chunk may carry for raw_len bytes: raw blocks for data
@@ -86,6 +89,7 @@ void xfer_digest_peek(const struct xfer_digest *d, uint8_t out[HASH_LEN]);
 /* Compression choice of a sender. */
 struct xfer_encoder {
 	ZSTD_CCtx *cctx;
+	ZSTD_CCtx *probe; /* stream: judges a chunk before the stream has it */
 	uint8_t *zbuf;
 	size_t zcap;
 	Wharf__CompressMode mode;

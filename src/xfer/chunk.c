@@ -116,6 +116,8 @@ xfer_encoder_init(struct xfer_encoder *e, Wharf__CompressMode mode, int level)
 void
 xfer_encoder_cleanup(struct xfer_encoder *e)
 {
+	ZSTD_freeCCtx(e->probe);
+	e->probe = NULL;
 	ZSTD_freeCCtx(e->cctx);
 	free(e->zbuf);
 	e->cctx = NULL;
@@ -164,6 +166,24 @@ stream_run(struct xfer_encoder *e, ZSTD_inBuffer *in, ZSTD_EndDirective how,
 }
 
 /*
+ * Whether a chunk is worth giving to the stream, judged on its first
+ * XFER_PROBE_LEN bytes at level 1 (20 us for random data). Whatever the
+ * stream is given stays in both sides' windows: incompressible data there
+ * costs the receiver the whole window in memory and the link 3 bytes per
+ * 128 KiB, and gains nothing. Without a probe context, the stream decides.
+ */
+static int
+stream_worth(struct xfer_encoder *e, const uint8_t *raw, uint32_t len)
+{
+	size_t n = len < XFER_PROBE_LEN ? len : XFER_PROBE_LEN, z;
+
+	if (e->probe == NULL && (e->probe = ZSTD_createCCtx()) == NULL)
+		return 1;
+	z = ZSTD_compressCCtx(e->probe, e->zbuf, e->zcap, raw, n, 1);
+	return !ZSTD_isError(z) && z < n - n / XFER_MIN_SAVING_DIV;
+}
+
+/*
  * One chunk of a stream: flushed, so the receiver can inflate all of it
  * now. A level applies from a frame's start, so a new level first ends
  * the open frame (a few bytes at the head of this chunk); the history of
@@ -201,7 +221,7 @@ xfer_encode_chunk(struct xfer_encoder *e, enum hash_alg alg, uint32_t index,
     uint8_t hash_out[HASH_LEN])
 {
 	size_t z;
-	int r;
+	int r, was_saving;
 
 	wharf__chunk__init(out);
 	hash_buf(alg, raw, len, hash_out);
@@ -221,8 +241,17 @@ xfer_encode_chunk(struct xfer_encoder *e, enum hash_alg alg, uint32_t index,
 		e->wire_bytes += len;
 		return 0;
 	}
+	was_saving = e->last_saved;
 	e->last_saved = 0;
 	if (e->wlog > 0) {
+		/* Data that has been shrinking goes straight in; the first
+		 * chunk, and the first after a miss, are probed. */
+		if (!was_saving && !stream_worth(e, raw, len)) {
+			if (e->mode == WHARF__COMPRESS_MODE__COMPRESS_AUTO)
+				e->skip = XFER_AUTO_BACKOFF;
+			e->wire_bytes += len;
+			return 0;
+		}
 		if ((r = stream_chunk(e, raw, len, &z)) != 0)
 			return r;
 		e->last_saved = z < len - len / XFER_MIN_SAVING_DIV;

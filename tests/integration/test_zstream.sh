@@ -3,9 +3,9 @@
 #
 # Stream compression (the ZSTREAM feature, docs/protocol.md §9.3): the
 # compressed chunks of one transfer continue one zstd stream, so a chunk
-# can refer to the chunks before it. A file of one random MiB repeated
-# shrinks only that way (each chunk alone is random), and does so both
-# ways; a resumed transfer starts a new stream where it resumes, in both
+# can refer to the chunks before it. A file of one MiB repeated (64 KiB
+# of text, then random bytes) shrinks only that way (each chunk alone
+# hardly shrinks), and does so both ways; a resumed transfer starts a new stream where it resumes, in both
 # directions; files of one `put -r` or `get -r` each have their own
 # stream; the default (auto) mode streams text; --compress=off does not
 # stream at all. Every result is compared byte for byte with its source.
@@ -19,13 +19,17 @@ start_server
 
 S=$T/src
 mkdir -p "$S/tree" "$T/back"
-rand_file "$S/block" $MiB
+# The text head makes the stream take the chunk (its first 64 KiB are
+# probed); the random rest can only be found again in the stream.
+seq -f 'head %.0f' 1 100000 | head -c 65536 >"$S/block"
+head -c $((MiB - 65536)) /dev/urandom >>"$S/block"
+assert_eq $MiB "$(fsize "$S/block")" "test data: a MiB block"
 for i in 1 2 3 4 5 6; do
 	cat "$S/block" >>"$S/rep"
 done
 head -c 1000 "$S/block" >>"$S/rep" # a short last chunk
 REP_SIZE=$((6 * MiB + 1000))
-assert_eq $REP_SIZE "$(fsize "$S/rep")" "test data: six random MiB and a tail"
+assert_eq $REP_SIZE "$(fsize "$S/rep")" "test data: six equal MiB and a tail"
 seq -f 'line %.0f of a text that a stream compresses well' 1 120000 \
 	>"$S/text"
 

@@ -270,13 +270,15 @@ test_stream(void)
 	struct xfer_encoder enc;
 	struct xfer_decoder dec;
 	Wharf__Chunk c;
-	uint8_t *rnd = malloc(CS), *text = malloc(CS), *copy;
+	uint8_t *rnd = malloc(CS), *text = malloc(CS), *mixed = malloc(CS);
+	uint8_t *copy;
 	uint8_t h[HASH_LEN], h2[HASH_LEN];
 	const uint8_t *raw;
 	size_t i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rnd);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mixed);
 	randombytes_buf(rnd, CS);
 	for (i = 0; i < CS; i++)
 		text[i] = (uint8_t)("stream of text, "[i % 16] ^ (i / 997 % 2));
@@ -289,19 +291,25 @@ test_stream(void)
 	CU_ASSERT_EQUAL_FATAL(xfer_encoder_begin(&enc, 20), 0);
 	CU_ASSERT_EQUAL_FATAL(xfer_decoder_begin(&dec, 20), 0);
 
-	/* Random data goes through the stream too (it is in its history),
-	 * as raw blocks within the bound. */
+	/* Random data stays out of the stream (the probe of its start does
+	 * not shrink): raw, and nothing allocated on the other side. */
 	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 0, rnd, CS, &c), 0);
+	CU_ASSERT(!c.stream && !c.compressed && c.data.len == CS);
+	CU_ASSERT(dec.dctx == NULL);
+	/* A chunk whose start shrinks goes in, random rest and all ... */
+	memcpy(mixed, text, 16 << 10);
+	memcpy(mixed + (16 << 10), rnd, CS - (16 << 10));
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 1, mixed, CS, &c), 0);
 	CU_ASSERT(c.stream && !c.compressed);
-	CU_ASSERT(c.data.len >= CS && c.data.len <= XFER_STREAM_BOUND(CS));
-	/* The same bytes again refer back across the chunk boundary: what
-	 * independent frames cannot do. */
-	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 1, rnd, CS, &c), 0);
+	CU_ASSERT(c.data.len > CS / 2 && c.data.len < CS);
+	/* ... and the same bytes again refer back across the chunk
+	 * boundary: what independent frames cannot do. */
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 2, mixed, CS, &c), 0);
 	CU_ASSERT(c.stream);
 	CU_ASSERT(c.data.len < 1024);
 	/* A new level ends the frame and opens another in the same chunk. */
 	enc.level = 5;
-	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 2, text, CS, &c), 0);
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 3, text, CS, &c), 0);
 	CU_ASSERT_EQUAL(enc.frame_level, 5);
 	CU_ASSERT(c.data.len < CS / 10);
 	/* An independent frame inside a stream transfer: refused. */
@@ -337,13 +345,33 @@ test_stream(void)
 	    xfer_encoder_init(&enc, WHARF__COMPRESS_MODE__COMPRESS_AUTO, 0), 0);
 	CU_ASSERT_EQUAL_FATAL(xfer_encoder_begin(&enc, 20), 0);
 	CU_ASSERT_EQUAL_FATAL(xfer_decoder_begin(&dec, 20), 0);
-	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 0, rnd, CS, &c), 0);
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 0, text, CS, &c), 0);
+	CU_ASSERT(c.stream && enc.last_saved);
+	/* Given to the stream (its start shrinks) but too little saved
+	 * in all: sent as it came out, and the backoff starts. */
+	memcpy(mixed, text, 4 << 10);
+	memcpy(mixed + (4 << 10), rnd, CS - (4 << 10));
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 1, mixed, CS, &c), 0);
 	CU_ASSERT(c.stream && enc.skip == XFER_AUTO_BACKOFF);
-	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 1, text, CS, &c), 0);
+	CU_ASSERT(c.data.len <= XFER_STREAM_BOUND(CS));
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 2, text, CS, &c), 0);
 	CU_ASSERT(!c.stream && !c.compressed && c.data.len == CS);
 	enc.skip = 0;
-	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 2, text, CS, &c), 0);
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 3, text, CS, &c), 0);
 	CU_ASSERT(c.stream && c.data.len < CS / 10);
+	/* Random data right after shrinking text goes in unprobed; the
+	 * next, after that miss, is probed and kept out. */
+	randombytes_buf(rnd, CS); /* none of it in the stream yet */
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 4, rnd, CS, &c), 0);
+	CU_ASSERT(c.stream && enc.skip == XFER_AUTO_BACKOFF);
+	enc.skip = 0;
+	CU_ASSERT_EQUAL(stream_pass(&enc, &dec, 5, rnd, CS, &c), 0);
+	CU_ASSERT(!c.stream && enc.skip == XFER_AUTO_BACKOFF);
+	/* The rest at a fixed level, which never backs off. */
+	xfer_encoder_cleanup(&enc);
+	CU_ASSERT_EQUAL_FATAL(
+	    xfer_encoder_init(&enc, WHARF__COMPRESS_MODE__COMPRESS_LEVEL, 3),
+	    0);
 
 	/* No grant: a stream chunk is refused before any inflating. */
 	CU_ASSERT_EQUAL_FATAL(xfer_decoder_begin(&dec, 0), 0);
@@ -400,6 +428,7 @@ test_stream(void)
 	xfer_decoder_cleanup(&dec);
 	free(rnd);
 	free(text);
+	free(mixed);
 	free(copy);
 }
 
