@@ -331,16 +331,27 @@ xfer_decoder_init(struct xfer_decoder *d)
  * tree of small files making them for every upload was a mmap, munmap and
  * context set-up per file.
  */
+/* The stream window granted for this transfer, on d's context. */
+static int
+window_limit(struct xfer_decoder *d)
+{
+	if (d->wlog > 0 &&
+	    ZSTD_isError(
+	        ZSTD_DCtx_setParameter(d->dctx, ZSTD_d_windowLogMax, d->wlog)))
+		return WH_ERR_INVALID_ARG;
+	return 0;
+}
+
 static int
 decoder_ready(struct xfer_decoder *d)
 {
+	int r;
+
 	if (d->dctx == NULL) {
 		if ((d->dctx = ZSTD_createDCtx()) == NULL)
 			return WH_ERR_NOMEM;
-		if (d->wlog > 0 &&
-		    ZSTD_isError(ZSTD_DCtx_setParameter(
-		        d->dctx, ZSTD_d_windowLogMax, d->wlog)))
-			return WH_ERR_INVALID_ARG;
+		if ((r = window_limit(d)) != 0)
+			return r;
 	}
 	if (d->buf == NULL && (d->buf = malloc(d->cap)) == NULL)
 		return WH_ERR_NOMEM;
@@ -356,14 +367,11 @@ xfer_decoder_begin(struct xfer_decoder *d, int wlog)
 	d->wlog = wlog;
 	if (d->dctx == NULL)
 		return 0; /* decoder_ready applies wlog */
-	/* A new stream, and the window limit of this one. */
+	/* A new stream, with this transfer's window. */
 	if (ZSTD_isError(
-	        ZSTD_DCtx_reset(d->dctx, ZSTD_reset_session_and_parameters)) ||
-	    (wlog > 0 &&
-	        ZSTD_isError(ZSTD_DCtx_setParameter(
-	            d->dctx, ZSTD_d_windowLogMax, wlog))))
+	        ZSTD_DCtx_reset(d->dctx, ZSTD_reset_session_and_parameters)))
 		return WH_ERR_INVALID_ARG;
-	return 0;
+	return window_limit(d);
 }
 
 /*
