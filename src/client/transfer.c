@@ -611,6 +611,15 @@ recv_one(struct tctx *t, Wharf__Envelope **env)
 	return 0;
 }
 
+/* Whether the peer's stream window (0: none) is one we allow: within
+ * XFER_STREAM_WLOG_MIN and what we offered or granted (protocol.md §9.3). */
+static int
+stream_window_ok(uint32_t wlog, int offered)
+{
+	return wlog == 0 ||
+	    (wlog >= XFER_STREAM_WLOG_MIN && wlog <= (uint32_t)offered);
+}
+
 /* Handles one answer for an upload in flight. */
 static int
 put_response(struct tctx *t, Wharf__Envelope *env)
@@ -625,14 +634,12 @@ put_response(struct tctx *t, Wharf__Envelope *env)
 	case WHARF__ENVELOPE__BODY_PUT_READY:
 		j->ready = 1;
 		j->offered = env->put_ready->offset;
-		/* A grant is at most the offer (put_one's), or none. */
-		j->stream_wlog = (int)env->put_ready->stream_window_log;
-		if (j->stream_wlog != 0 &&
-		    (j->stream_wlog < XFER_STREAM_WLOG_MIN ||
-		        j->stream_wlog > XFER_STREAM_WLOG_MAX)) {
+		if (!stream_window_ok(
+		        env->put_ready->stream_window_log, j->stream_wlog)) {
 			j->stream_wlog = 0;
 			job_fail(t, j, WH_ERR_PROTOCOL, "bad stream grant");
-		}
+		} else
+			j->stream_wlog = (int)env->put_ready->stream_window_log;
 		if (env->put_ready->prefix_hash.len == HASH_LEN)
 			memcpy(j->theirs, env->put_ready->prefix_hash.data,
 			    HASH_LEN);
@@ -816,7 +823,8 @@ put_one(struct tctx *t, struct job *j)
 	/* The window is granted in PutReady; one chunk gains nothing. */
 	if ((t->c->features & WIRE_FEAT_ZSTREAM) && t->enc.cctx != NULL &&
 	    po.resume && j->count >= 2)
-		po.stream_window_log = XFER_STREAM_WLOG_MAX;
+		j->stream_wlog = XFER_STREAM_WLOG_MAX;
+	po.stream_window_log = (uint32_t)j->stream_wlog;
 	po.passcode = client_passcode(t->c);
 	env.id = j->id;
 	env.body_case = WHARF__ENVELOPE__BODY_PUT_OPEN;
@@ -1369,9 +1377,8 @@ get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 	    (!gi->delta && gi->chunk_size != cs) ||
 	    (gi->offset != 0 && gi->offset != j->offered) ||
 	    gi->offset > gi->size ||
-	    (gi->stream_window_log != 0 &&
-	        (gi->delta || gi->stream_window_log < XFER_STREAM_WLOG_MIN ||
-	            gi->stream_window_log > (uint32_t)j->stream_wlog))) {
+	    (gi->delta && gi->stream_window_log != 0) ||
+	    !stream_window_ok(gi->stream_window_log, j->stream_wlog)) {
 		job_fail(t, j, WH_ERR_PROTOCOL, "server sent a bad GetInfo");
 		return 0;
 	}
