@@ -115,6 +115,13 @@ class Term:
     def mark(self):
         return len(self.screen)
 
+    def new_secret(self, kind, first, second, since=0):
+        """Answers the two prompts for a new password or passcode."""
+        self.expect(rf"New {kind}: ", since=since)
+        self.send(first + "\r")
+        self.expect(rf"Repeat {kind}: ", since=since)
+        self.send(second + "\r")
+
     def wait_exit(self, timeout=10):
         end = time.time() + timeout
         while time.time() < end:
@@ -266,10 +273,7 @@ def main():
         store = os.path.join(tmp, "state", "protected")
         m = term.mark()
         term.send("protect projects/notes.txt\r")
-        term.expect(r"New passcode: ", since=m)
-        term.send("open sesame\r")
-        term.expect(r"Repeat passcode: ", since=m)
-        term.send("open sesamx\r")
+        term.new_secret("passcode", "open sesame", "open sesamx", since=m)
         term.expect(r"passcodes do not match", since=m)
         term.expect(r"alice@127\.0\.0\.1:/> $", since=m)
         if "sesame" in term.screen[m:]:
@@ -278,10 +282,7 @@ def main():
             fail("mismatched passcodes protected the file", term.screen)
         m = term.mark()
         term.send("protect projects/notes.txt\r")
-        term.expect(r"New passcode: ", since=m)
-        term.send("open sesame\r")
-        term.expect(r"Repeat passcode: ", since=m)
-        term.send("open sesame\r")
+        term.new_secret("passcode", "open sesame", "open sesame", since=m)
         term.expect(r"alice@127\.0\.0\.1:/> $", since=m)
         if not os.path.exists(store) or "notes.txt" not in open(
                 store).read():
@@ -300,20 +301,14 @@ def main():
         # nobody and fails.
         st = os.path.join(tmp, "state")
         t2 = Term([WHARF, "user", "add", "bob", "--state", st], env, tmp)
-        t2.expect(r"New password: ")
-        t2.send("pw1\r")
-        t2.expect(r"Repeat password: ")
-        t2.send("pw2\r")
+        t2.new_secret("password", "pw1", "pw2")
         t2.expect(r"passwords do not match")
         if t2.wait_exit() == 0:
             fail("user add with mismatched passwords succeeded", t2.screen)
         if "bob:" in open(os.path.join(st, "users")).read():
             fail("mismatched passwords added the user", t2.screen)
         t2 = Term([WHARF, "user", "add", "bob", "--state", st], env, tmp)
-        t2.expect(r"New password: ")
-        t2.send("pw1\r")
-        t2.expect(r"Repeat password: ")
-        t2.send("pw1\r")
+        t2.new_secret("password", "pw1", "pw1")
         if t2.wait_exit() != 0:
             fail("user add with matching passwords failed", t2.screen)
         if "bob:" not in open(os.path.join(st, "users")).read():

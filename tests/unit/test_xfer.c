@@ -119,6 +119,22 @@ test_digest(void)
 	CU_ASSERT_NOT_EQUAL(memcmp(a, b, HASH_LEN), 0);
 }
 
+/* c as an independent zstd frame of zn bytes at z, claiming raw_len raw
+ * bytes with digest h. */
+static void
+frame_chunk(Wharf__Chunk *c, uint32_t index, uint32_t raw_len, uint8_t *h,
+    uint8_t *z, size_t zn)
+{
+	wharf__chunk__init(c);
+	c->index = index;
+	c->raw_len = raw_len;
+	c->hash.data = h;
+	c->hash.len = HASH_LEN;
+	c->compressed = 1;
+	c->data.data = z;
+	c->data.len = zn;
+}
+
 static void
 test_compression(void)
 {
@@ -193,14 +209,7 @@ test_compression(void)
 		hash_buf(HASH_BLAKE2B, big, XFER_CHUNK_DEFAULT, h);
 		free(big);
 	}
-	wharf__chunk__init(&bad);
-	bad.index = 2;
-	bad.raw_len = XFER_CHUNK_DEFAULT;
-	bad.hash.data = h;
-	bad.hash.len = HASH_LEN;
-	bad.compressed = 1;
-	bad.data.data = bomb;
-	bad.data.len = bl;
+	frame_chunk(&bad, 2, XFER_CHUNK_DEFAULT, h, bomb, bl);
 	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &bad, 2,
 	                    XFER_CHUNK_DEFAULT, &raw, h2),
 	    WH_ERR_DECOMPRESS);
@@ -320,14 +329,7 @@ test_stream(void)
 
 		CU_ASSERT_FALSE_FATAL(ZSTD_isError(z));
 		hash_buf(HASH_BLAKE2B, text, CS, h);
-		wharf__chunk__init(&c);
-		c.index = 3;
-		c.raw_len = CS;
-		c.hash.data = h;
-		c.hash.len = HASH_LEN;
-		c.compressed = 1;
-		c.data.data = copy;
-		c.data.len = z;
+		frame_chunk(&c, 3, CS, h, copy, z);
 		CU_ASSERT_EQUAL(
 		    xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 3, CS, &raw, h2),
 		    WH_ERR_PROTOCOL);
