@@ -346,9 +346,17 @@ hs_server_respond(const struct hs_server_config *cfg,
 		goto out;
 	}
 	ch = env->client_hello;
-	if ((version = wire_version_choose(&cp, &mine)) == 0 ||
-	    ch->min_version != cp.min_version ||
+	/* The hello repeats the preface's range so that the transcript
+	 * signs it; a client whose two copies disagree is broken, which is
+	 * not the same as one that speaks other versions. */
+	if (ch->min_version != cp.min_version ||
 	    ch->max_version != cp.max_version) {
+		r = hs_server_refuse(out, WHARF__ERROR_CODE__PROTOCOL,
+		    "ClientHello version range differs from the preface");
+		r = r ? r : WH_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((version = wire_version_choose(&cp, &mine)) == 0) {
 		snprintf(text, sizeof(text),
 		    "unsupported version: server speaks %u..%u",
 		    WIRE_VERSION_MIN, WIRE_VERSION_MAX);
