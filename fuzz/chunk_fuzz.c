@@ -50,7 +50,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_init();
-	FUZZ_CHECK(xfer_decoder_init(&dec) == 0);
+	FUZZ_CHECK(xfer_decoder_init(&dec, 1) == 0);
 	return 0;
 }
 

@@ -144,11 +144,13 @@ struct xfer_decoder {
 	uint8_t *buf;
 	size_t cap;
 	int wlog; /* stream window granted for this transfer; 0: none */
+	int zstd_ok; /* ZSTD was negotiated: compressed chunks may come */
 };
 
 /* Allocates nothing: the context and buffer come with the first
- * compressed chunk. */
-int xfer_decoder_init(struct xfer_decoder *d) WH_MUST_CHECK;
+ * compressed chunk. zstd_ok says whether the session negotiated ZSTD;
+ * without it every compressed or stream chunk is WH_ERR_PROTOCOL. */
+int xfer_decoder_init(struct xfer_decoder *d, int zstd_ok) WH_MUST_CHECK;
 void xfer_decoder_cleanup(struct xfer_decoder *d);
 
 /*

@@ -169,7 +169,8 @@ get_range(void *arg)
 	uint32_t id = ++s->c->next_id;
 	int r, got_info = 0;
 
-	if (xfer_decoder_init(&dec) != 0) {
+	if (xfer_decoder_init(&dec, (s->c->features & WIRE_FEAT_ZSTD) != 0) !=
+	    0) {
 		fail(s, WH_ERR_NOMEM, "out of memory");
 		return NULL;
 	}

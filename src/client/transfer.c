@@ -1779,8 +1779,9 @@ transfer_pairs(struct client *c, const struct transfer_opts *o, int put,
 
 	if ((r = tctx_init(&t, c, o, put ? "put" : "get")) != 0)
 		return EXIT_REMOTE;
-	r = put ? xfer_encoder_init(&t.enc, o->compress, o->level) :
-	          xfer_decoder_init(&t.dec);
+	r = put ?
+	    xfer_encoder_init(&t.enc, o->compress, o->level) :
+	    xfer_decoder_init(&t.dec, (c->features & WIRE_FEAT_ZSTD) != 0);
 	for (i = 0; i < n && r == 0; i++) {
 		if ((j = job_add(&t, locals[i], remotes[i])) == NULL)
 			r = WH_ERR_NOMEM;
@@ -1817,7 +1818,8 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 
 	if ((r = tctx_init(&t, c, o, "get")) != 0)
 		return EXIT_REMOTE;
-	if ((r = xfer_decoder_init(&t.dec)) != 0)
+	if ((r = xfer_decoder_init(
+	         &t.dec, (c->features & WIRE_FEAT_ZSTD) != 0)) != 0)
 		goto out;
 	dest_is_dir = stat(dest, &st) == 0 && S_ISDIR(st.st_mode);
 	if (nremote > 1 && !dest_is_dir) {

@@ -351,7 +351,8 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 		                       "upload of this file is in progress" :
 		                       "stripe does not "
 		                       "match");
-	if ((r = xfer_decoder_init(&up->dec)) != 0)
+	if ((r = xfer_decoder_init(
+	         &up->dec, (s->features & WIRE_FEAT_ZSTD) != 0)) != 0)
 		return r;
 	/* The range's own digest, checked at its PutEnd. */
 	xfer_digest_init(&up->digest, up->alg, up->chunk_size);
@@ -517,7 +518,8 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		    "is in progress");
 		goto fail;
 	}
-	if ((r = xfer_decoder_init(&up->dec)) != 0)
+	if ((r = xfer_decoder_init(
+	         &up->dec, (s->features & WIRE_FEAT_ZSTD) != 0)) != 0)
 		goto fail;
 	if (m->delta && (s->features & WIRE_FEAT_DELTA)) {
 		if ((r = delta_prepare(s, up)) != 0)

@@ -318,10 +318,11 @@ xfer_encoder_feedback(struct xfer_encoder *e, uint64_t queued,
 }
 
 int
-xfer_decoder_init(struct xfer_decoder *d)
+xfer_decoder_init(struct xfer_decoder *d, int zstd_ok)
 {
 	memset(d, 0, sizeof(*d));
 	d->cap = XFER_CHUNK_MAX;
+	d->zstd_ok = zstd_ok != 0;
 	return 0;
 }
 
@@ -427,6 +428,10 @@ xfer_decode_chunk(struct xfer_decoder *d, enum hash_alg alg,
 	*raw = NULL;
 	if (c->ref || c->index != expect_index || c->raw_len != expect_len ||
 	    expect_len == 0 || expect_len > d->cap || c->hash.len != HASH_LEN)
+		return WH_ERR_PROTOCOL;
+	/* Compression is a feature like the others (protocol.md §4.4): a
+	 * peer that did not negotiate it does not get to make us inflate. */
+	if ((c->stream || c->compressed) && !d->zstd_ok)
 		return WH_ERR_PROTOCOL;
 	if (c->stream) {
 		/* Only with a grant, and never mixed with independent

@@ -135,6 +135,51 @@ frame_chunk(Wharf__Chunk *c, uint32_t index, uint32_t raw_len, uint8_t *h,
 	c->data.len = zn;
 }
 
+/* Without ZSTD negotiated a compressed chunk is refused before anything
+ * is inflated or allocated; raw chunks still pass. */
+static void
+test_compression_not_negotiated(void)
+{
+	struct xfer_encoder enc;
+	struct xfer_decoder dec;
+	Wharf__Chunk c;
+	uint8_t *text = malloc(XFER_CHUNK_MIN), h[HASH_LEN], h2[HASH_LEN];
+	const uint8_t *raw;
+	size_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	for (i = 0; i < XFER_CHUNK_MIN; i++)
+		text[i] = (uint8_t)("not negotiated "[i % 15]);
+	CU_ASSERT_EQUAL_FATAL(
+	    xfer_encoder_init(&enc, WHARF__COMPRESS_MODE__COMPRESS_LEVEL, 3),
+	    0);
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_init(&dec, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(xfer_encode_chunk(&enc, HASH_BLAKE2B, 0, text,
+	                          XFER_CHUNK_MIN, &c, h),
+	    0);
+	CU_ASSERT_FATAL(c.compressed);
+	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 0,
+	                    XFER_CHUNK_MIN, &raw, h2),
+	    WH_ERR_PROTOCOL);
+	CU_ASSERT(dec.dctx == NULL && dec.buf == NULL);
+	c.compressed = 0;
+	c.stream = 1;
+	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 0,
+	                    XFER_CHUNK_MIN, &raw, h2),
+	    WH_ERR_PROTOCOL);
+	/* Raw data needs no feature. */
+	c.stream = 0;
+	c.data.data = text;
+	c.data.len = XFER_CHUNK_MIN;
+	CU_ASSERT_EQUAL(xfer_decode_chunk(&dec, HASH_BLAKE2B, &c, 0,
+	                    XFER_CHUNK_MIN, &raw, h2),
+	    0);
+	CU_ASSERT_EQUAL(memcmp(h, h2, HASH_LEN), 0);
+	xfer_decoder_cleanup(&dec);
+	xfer_encoder_cleanup(&enc);
+	free(text);
+}
+
 static void
 test_compression(void)
 {
@@ -157,7 +202,7 @@ test_compression(void)
 	CU_ASSERT_EQUAL_FATAL(
 	    xfer_encoder_init(&enc, WHARF__COMPRESS_MODE__COMPRESS_LEVEL, 3),
 	    0);
-	CU_ASSERT_EQUAL_FATAL(xfer_decoder_init(&dec), 0);
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_init(&dec, 1), 0);
 	/* A decoder costs nothing until a compressed chunk comes. */
 	CU_ASSERT(dec.dctx == NULL && dec.buf == NULL);
 
@@ -294,7 +339,7 @@ test_stream(void)
 	CU_ASSERT_EQUAL_FATAL(
 	    xfer_encoder_init(&enc, WHARF__COMPRESS_MODE__COMPRESS_LEVEL, 3),
 	    0);
-	CU_ASSERT_EQUAL_FATAL(xfer_decoder_init(&dec), 0);
+	CU_ASSERT_EQUAL_FATAL(xfer_decoder_init(&dec, 1), 0);
 	CU_ASSERT_EQUAL(xfer_encoder_begin(&enc, 30), WH_ERR_INVALID_ARG);
 	CU_ASSERT_EQUAL(xfer_decoder_begin(&dec, 9), WH_ERR_INVALID_ARG);
 	CU_ASSERT_EQUAL_FATAL(xfer_encoder_begin(&enc, 20), 0);
@@ -598,6 +643,8 @@ register_xfer_tests(void)
 	CU_add_test(s, "chunk geometry", test_geometry);
 	CU_add_test(s, "file digest", test_digest);
 	CU_add_test(s, "compression and bounded decoding", test_compression);
+	CU_add_test(
+	    s, "compressed chunks need ZSTD", test_compression_not_negotiated);
 	CU_add_test(s, "stream compression across chunks", test_stream);
 	CU_add_test(s, "writes across write-back spans", test_pwrite_spans);
 	CU_add_test(s, "resume prefix check", test_prefix);
