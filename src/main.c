@@ -24,6 +24,7 @@ static const struct subcommand subcommands[] = {
 	    "make a remote tree equal to a local one (or back)" },
 	{ "ping", ping_main, "measure latency and throughput to a server" },
 	{ "keygen", keygen_main, "make a pre-shared key file" },
+	{ "keyscan", keyscan_main, "print a server's known_hosts line" },
 };
 
 #define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -65,8 +65,11 @@ int cli_remote_glob(
     struct cli *cli, const char *arg, char ***out, int *n) WH_MUST_CHECK;
 void cli_free_list(char **v, int n);
 
-/* Connects cli to target (closing any current connection). */
+/* Connects cli to target (closing any current connection), after the
+ * client configuration (client_config.h) has had its say. */
 int cli_open(struct cli *cli, const struct client_target *target);
+/* Changes the remote folder, as the cd command does. */
+int cli_cd(struct cli *cli, const char *path);
 
 /* The interactive shell on a terminal (libedit). Returns an exit status. */
 int shell_run(struct cli *cli);
@@ -78,6 +81,7 @@ int ping_run(struct cli *cli, int count, const char *csv_path);
 /* `wharf connect` and `wharf keygen`. */
 int connect_main(int argc, char **argv);
 int keygen_main(int argc, char **argv);
+int keyscan_main(int argc, char **argv);
 /* `wharf sync`, and the shell's sync command. */
 int sync_main(int argc, char **argv);
 int cli_sync(struct cli *cli, int argc, char **argv);

@@ -7,6 +7,7 @@
 #ifndef WHARF_CLIENT_H
 #define WHARF_CLIENT_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,14 +31,36 @@
 
 struct client_target {
 	char user[USERS_NAME_MAX + 1];
-	char host[NETADDR_HOST_MAX];
+	char host[NETADDR_HOST_MAX]; /* to connect to: after HostName */
 	uint16_t port;
+	char alias[NETADDR_HOST_MAX]; /* as typed: what Host blocks match */
+	int user_given; /* "USER@" was given */
+	int port_given; /* ":PORT" was given */
 };
 
+/* -o KEY=VALUE options one command may give. */
+#define CLIENT_OVERRIDES_MAX 32
+
+/* What to do with a server whose key is not in known_hosts. */
+enum host_key_policy {
+	HOST_KEY_DEFAULT = 0, /* ask on a terminal, else accept-new */
+	HOST_KEY_ASK, /* show the fingerprint, ask yes/no */
+	HOST_KEY_ACCEPT_NEW, /* pin it and say so */
+	HOST_KEY_STRICT, /* refuse: keys are pinned ahead of time */
+};
+
+/* Copied by value into each connection (joins reuse it): no pointers
+ * into itself, only into argv. */
 struct client_opts {
-	const char *psk_file;
+	char psk_file[PATH_MAX]; /* "" for none */
+	char identity_file[PATH_MAX]; /* -i / IdentityFile, "" for none */
 	int plaintext;
 	int quiet; /* no notices (pinning, plaintext warning) */
+	uint16_t port; /* -P, 0: none */
+	int host_key_policy; /* enum host_key_policy */
+	const char *config_file; /* -F: instead of the user's and system's */
+	const char *overrides[CLIENT_OVERRIDES_MAX]; /* -o */
+	int noverrides;
 };
 
 struct client {
@@ -59,8 +82,10 @@ struct client {
 };
 
 /*
- * Parses "[USER@]HOST[:PORT]"; USER defaults to the login name.
- * WH_ERR_INVALID_ARG with a message on stderr for bad input.
+ * Parses a server: "[USER@]HOST[:PORT]" or "wharf://[USER@]HOST[:PORT]";
+ * USER defaults to the login name (address.h has the rules, and the parser
+ * of remote paths). WH_ERR_INVALID_ARG with a message on stderr for bad
+ * input, or for an argument that names a file rather than a server.
  */
 int client_target_parse(const char *s, struct client_target *t) WH_MUST_CHECK;
 
@@ -72,6 +97,11 @@ int client_target_parse(const char *s, struct client_target *t) WH_MUST_CHECK;
 int client_open(const struct client_target *t, const struct client_opts *o,
     struct client **out) WH_MUST_CHECK;
 void client_close(struct client *c);
+
+/* The host key of t, from a handshake (signature checked) without a
+ * login: what `wharf keyscan` prints. */
+int client_keyscan(const struct client_target *t, const struct client_opts *o,
+    uint8_t pk[32]) WH_MUST_CHECK;
 
 /*
  * Opens one more connection to the same server in the same session (a

@@ -50,6 +50,11 @@ void keys_fingerprint(
  */
 int keys_known_host_check(const char *path, const char *hostport,
     const uint8_t pk[KEYS_HOST_PK_LEN], int *line) WH_MUST_CHECK;
+/* The longest known_hosts line, without its newline. */
+#define KEYS_KNOWN_HOST_LINE_MAX 512
+/* The known_hosts line of hostport's key pk, without a newline. */
+int keys_known_host_line(const char *hostport,
+    const uint8_t pk[KEYS_HOST_PK_LEN], char *out, size_t outlen) WH_MUST_CHECK;
 /* Appends an entry, creating the file and its folder as needed. */
 int keys_known_host_add(const char *path, const char *hostport,
     const uint8_t pk[KEYS_HOST_PK_LEN]) WH_MUST_CHECK;

@@ -34,9 +34,14 @@ struct transfer_opts {
 	int json; /* summaries as JSON objects */
 	int no_delta; /* never offer or use old data */
 	int streams; /* connections for one large file (striping) */
+	int compress_set; /* given on the command line: beats the config */
+	int streams_set;
 };
 
 void transfer_opts_init(struct transfer_opts *o);
+/* "auto", "off" or a level into o (WH_ERR_INVALID_ARG with a message). */
+int
+transfer_parse_compress(struct transfer_opts *o, const char *v) WH_MUST_CHECK;
 
 /*
  * Parses one transfer option at argv[*i] (-r, -z[LEVEL], --compress=X,

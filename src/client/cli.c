@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "wharf/cli.h"
+#include "wharf/client_config.h"
 #include "wharf/file.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
@@ -455,6 +456,15 @@ cmd_cd(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+int
+cli_cd(struct cli *cli, const char *path)
+{
+	char *argv[3] = { (char *)(uintptr_t) "cd", (char *)(uintptr_t)path,
+		NULL };
+
+	return cmd_cd(cli, 2, argv);
+}
+
 static int
 cmd_pwd(struct cli *cli, int argc, char **argv)
 {
@@ -806,6 +816,8 @@ cmd_lmkdir(struct cli *cli, int argc, char **argv)
 int
 cli_open(struct cli *cli, const struct client_target *target)
 {
+	struct client_target resolved;
+	struct client_opts opts;
 	struct client *c;
 
 	if (cli->c != NULL) {
@@ -814,7 +826,13 @@ cli_open(struct cli *cli, const struct client_target *target)
 	}
 	cli->target = *target;
 	cli->have_target = 1;
-	if (client_open(target, &cli->opts, &c) != 0)
+	/* The configuration is applied to copies: cli keeps what the
+	 * command line said, for the next "open" to another host. */
+	resolved = *target;
+	opts = cli->opts;
+	if (client_config_resolve(&resolved, &opts, NULL) != 0)
+		return EXIT_USAGE;
+	if (client_open(&resolved, &opts, &c) != 0)
 		return EXIT_CONNECT;
 	cli->c = c;
 	return EXIT_OK;

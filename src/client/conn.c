@@ -5,12 +5,12 @@
  * with instructions, never silently accepted.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "wharf/address.h"
 #include "wharf/client.h"
 #include "wharf/file.h"
 #include "wharf/keys.h"
@@ -73,37 +74,14 @@ client_interrupted(void)
 int
 client_target_parse(const char *s, struct client_target *t)
 {
-	const char *at = strrchr(s, '@'), *hostpart = s;
-	struct passwd *pw;
-	const char *login;
-	size_t n;
-
-	memset(t, 0, sizeof(*t));
-	if (at != NULL) {
-		n = (size_t)(at - s);
-		if (n == 0 || n >= sizeof(t->user)) {
-			fprintf(stderr, "wharf: bad user in '%s'\n", s);
-			return WH_ERR_INVALID_ARG;
-		}
-		memcpy(t->user, s, n);
-		hostpart = at + 1;
-	} else {
-		login = getenv("USER");
-		if (login == NULL || *login == '\0') {
-			pw = getpwuid(geteuid());
-			login = pw != NULL ? pw->pw_name : "";
-		}
-		snprintf(t->user, sizeof(t->user), "%s", login);
-	}
-	if (netaddr_split(hostpart, t->host, sizeof(t->host), &t->port,
-	        WIRE_PORT_DEFAULT) != 0) {
+	if (address_classify(s) == ADDRESS_REMOTE_PATH) {
 		fprintf(stderr,
-		    "wharf: bad address '%s': expected "
-		    "[USER@]HOST[:PORT], with IPv6 as [ADDR]:PORT\n",
+		    "wharf: '%s' names a file; give only the server here "
+		    "([USER@]HOST[:PORT])\n",
 		    s);
 		return WH_ERR_INVALID_ARG;
 	}
-	return 0;
+	return address_parse(s, t, NULL, 0);
 }
 
 int
@@ -181,6 +159,51 @@ dial(const struct client_target *t, int *fdp)
 	return 0;
 }
 
+/* Asks on the terminal whether to trust a new key; 1 for yes. */
+static int
+ask_host_key(const struct client *c, const char *fp)
+{
+	char answer[16];
+	FILE *tty = fopen("/dev/tty", "r+");
+	int yes = 0;
+
+	if (tty == NULL)
+		return 0;
+	fprintf(tty,
+	    "The authenticity of host '%s' can't be established.\n"
+	    "Its key fingerprint is %s.\n"
+	    "Are you sure you want to continue connecting (yes/no)? ",
+	    c->hostport, fp);
+	fflush(tty);
+	while (fgets(answer, sizeof(answer), tty) != NULL) {
+		answer[strcspn(answer, "\r\n")] = '\0';
+		if (strcmp(answer, "yes") == 0) {
+			yes = 1;
+			break;
+		}
+		if (strcmp(answer, "no") == 0)
+			break;
+		fprintf(tty, "Please type 'yes' or 'no': ");
+		fflush(tty);
+	}
+	fclose(tty);
+	return yes;
+}
+
+/* The policy in force: "ask" needs a terminal to ask on. */
+static int
+effective_policy(int policy)
+{
+	int fd;
+
+	if (policy != HOST_KEY_DEFAULT)
+		return policy;
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
+		return HOST_KEY_ACCEPT_NEW;
+	close(fd);
+	return isatty(STDIN_FILENO) ? HOST_KEY_ASK : HOST_KEY_ACCEPT_NEW;
+}
+
 static int
 check_host_key(const struct client *c, const uint8_t *pk, int quiet)
 {
@@ -214,6 +237,26 @@ check_host_key(const struct client *c, const uint8_t *pk, int quiet)
 	if (r != WH_ERR_NOT_FOUND) {
 		fprintf(stderr, "wharf: %s: %s\n", path, wh_strerror(r));
 		return r;
+	}
+	switch (effective_policy(c->opts.host_key_policy)) {
+	case HOST_KEY_STRICT:
+		fprintf(stderr,
+		    "wharf: no key for %s in %s, and the host key policy is "
+		    "strict.\n"
+		    "wharf: the server presents %s; add it with: wharf "
+		    "keyscan %s >> %s\n",
+		    c->hostport, path, fp, c->hostport, path);
+		return WH_ERR_HOSTKEY;
+	case HOST_KEY_ASK:
+		if (!ask_host_key(c, fp)) {
+			fprintf(stderr, "wharf: host key of %s not accepted\n",
+			    c->hostport);
+			return WH_ERR_HOSTKEY;
+		}
+		quiet = 0;
+		break;
+	default:
+		break;
 	}
 	if ((r = keys_known_host_add(path, c->hostport, pk)) != 0) {
 		fprintf(stderr, "wharf: cannot pin host key in %s: %s\n", path,
@@ -322,6 +365,63 @@ join(struct client *c, const uint8_t *token)
 static int open_as(const struct client_target *t, const struct client_opts *o,
     const uint8_t *token, struct client **out);
 
+/* A PSK file named in o, loaded into psk; 0 and *have = 0 for none. */
+static int
+load_psk(const struct client_opts *o, uint8_t psk[KEYS_PSK_LEN], int *have)
+{
+	int r;
+
+	*have = 0;
+	if (o->psk_file[0] == '\0')
+		return 0;
+	if ((r = keys_psk_load(o->psk_file, psk)) != 0) {
+		fprintf(stderr, "wharf: --psk %s: %s\n", o->psk_file,
+		    r == WH_ERR_PERMISSION  ? "readable by others; "
+		                              "chmod 600 it" :
+		        r == WH_ERR_CORRUPT ? "not a wharf key file" :
+		                              wh_strerror(r));
+		return r;
+	}
+	*have = 1;
+	return 0;
+}
+
+int
+client_keyscan(const struct client_target *t, const struct client_opts *o,
+    uint8_t pk[KEYS_HOST_PK_LEN])
+{
+	struct hs_client hc;
+	struct hs_result res;
+	struct wire_io *io = NULL;
+	uint8_t psk[KEYS_PSK_LEN];
+	char why[HS_WHY_MAX], hostport[NETADDR_STR_MAX];
+	int fd, r, have_psk;
+
+	memset(&hc, 0, sizeof(hc));
+	memset(&res, 0, sizeof(res));
+	netaddr_format_host(t->host, t->port, hostport, sizeof(hostport));
+	if ((r = load_psk(o, psk, &have_psk)) != 0 || (r = dial(t, &fd)) != 0)
+		return r;
+	if ((io = wire_io_new(fd)) == NULL) {
+		close(fd);
+		return WH_ERR_NOMEM;
+	}
+	wire_io_set_timeout(io, CLIENT_CONNECT_TIMEOUT_MS);
+	/* The signature over the transcript is checked before the key is
+	 * shown: a key that does not sign is not the server's. */
+	if ((r = hs_client_init(
+	         &hc, have_psk ? psk : NULL, 0, WIRE_FEATURES_ALL)) != 0 ||
+	    (r = hs_client_run(io, &hc, &res, why, sizeof(why))) != 0)
+		fprintf(stderr, "wharf: %s: %s\n", hostport, why);
+	else
+		memcpy(pk, res.host_pk, KEYS_HOST_PK_LEN);
+	hs_result_wipe(&res);
+	hs_client_cleanup(&hc);
+	sodium_memzero(psk, sizeof(psk));
+	wire_io_free(io);
+	return r;
+}
+
 int
 client_open(const struct client_target *t, const struct client_opts *o,
     struct client **out)
@@ -354,17 +454,8 @@ open_as(const struct client_target *t, const struct client_opts *o,
 
 	*out = NULL;
 	memset(&hc, 0, sizeof(hc));
-	if (o->psk_file != NULL) {
-		if ((r = keys_psk_load(o->psk_file, psk)) != 0) {
-			fprintf(stderr, "wharf: --psk %s: %s\n", o->psk_file,
-			    r == WH_ERR_PERMISSION  ? "readable by others; "
-			                              "chmod 600 it" :
-			        r == WH_ERR_CORRUPT ? "not a wharf key file" :
-			                              wh_strerror(r));
-			return r;
-		}
-		have_psk = 1;
-	}
+	if ((r = load_psk(o, psk, &have_psk)) != 0)
+		return r;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		r = WH_ERR_NOMEM;
 		goto out;

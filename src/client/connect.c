@@ -11,30 +11,34 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wharf/address.h"
 #include "wharf/cli.h"
+#include "wharf/client_config.h"
 #include "wharf/keys.h"
 
 static void
 connect_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: wharf connect [USER@]HOST[:PORT] [-c \"CMD; CMD; ...\"] "
-	    "[-b BATCHFILE]\n"
-	    "                     [--psk FILE] [--plaintext] [-q]\n"
+	    "usage: wharf connect [USER@]HOST[:PORT][:DIR] [-c \"CMD; CMD; "
+	    "...\"] [-b BATCHFILE]\n"
+	    "       wharf connect wharf://[USER@]HOST[:PORT][/DIR] ...\n"
+	    "                     [-P PORT] [-i FILE] [-F FILE] [-o KEY=VALUE] "
+	    "[--psk FILE] [--plaintext] [-q]\n"
 	    "\n"
-	    "  -c CMDS        run these commands (separated by ';') and exit\n"
-	    "  -b FILE        run the commands in FILE, one a line ('-' for "
-	    "stdin)\n"
-	    "  --psk FILE     pre-shared key the server requires\n"
-	    "  --plaintext    ask for an unencrypted session (server must "
-	    "allow it)\n"
-	    "  -q             no notices on stderr\n"
-	    "  --json         ls, stat, ping and transfer summaries as JSON, "
-	    "one object a line\n"
+	    "  -c CMDS            run these commands (separated by ';') and "
+	    "exit\n"
+	    "  -b FILE            run the commands in FILE, one a line ('-' "
+	    "for stdin)\n"
+	    "  -q                 no notices on stderr\n"
+	    "  --json             ls, stat, ping and transfer summaries as "
+	    "JSON, one object a line\n"
+	    "%s"
 	    "\n"
 	    "The password comes from WHARF_PASSWORD, or is asked for.\n"
 	    "Exit status: 0 ok, 1 a remote operation failed, 2 usage error,\n"
-	    "3 connection, handshake or authentication failure.\n");
+	    "3 connection, handshake or authentication failure.\n",
+	    CLIENT_CONN_OPTS_HELP);
 }
 
 /* Runs ';'-separated commands (quotes protect a ';'). */
@@ -117,53 +121,47 @@ run_file(struct cli *cli, FILE *f, int prompt)
 int
 connect_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "psk", required_argument, NULL, 'k' },
-		{ "plaintext", no_argument, NULL, 'P' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *cmds = NULL, *batch = NULL;
+	const char *cmds = NULL, *batch = NULL, *target_arg = NULL;
+	char start_dir[SANDBOX_VPATH_MAX] = "";
 	struct client_target target;
 	struct cli cli;
 	FILE *bf = NULL;
-	int c, status;
+	int i, r, status;
 
 	memset(&cli, 0, sizeof(cli));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:b:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			cmds = optarg;
-			break;
-		case 'b':
-			batch = optarg;
-			break;
-		case 'k':
-			cli.opts.psk_file = optarg;
-			break;
-		case 'P':
-			cli.opts.plaintext = 1;
-			break;
-		case 'q':
-			cli.opts.quiet = 1;
-			break;
-		case 'j':
-			cli.json = 1;
-			break;
-		case 'h':
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if ((r = client_parse_conn_opt(&cli.opts, argc, argv, &i)) < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			connect_usage(stdout);
 			return EXIT_OK;
-		default:
+		} else if (strcmp(a, "-c") == 0 && i + 1 < argc)
+			cmds = argv[++i];
+		else if (strcmp(a, "-b") == 0 && i + 1 < argc)
+			batch = argv[++i];
+		else if (strcmp(a, "-q") == 0)
+			cli.opts.quiet = 1;
+		else if (strcmp(a, "--json") == 0)
+			cli.json = 1;
+		else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(
+			    stderr, "wharf: connect: unknown option %s\n", a);
+			connect_usage(stderr);
+			return EXIT_USAGE;
+		} else if (target_arg == NULL)
+			target_arg = a;
+		else {
+			fprintf(stderr, "wharf: connect: too many arguments\n");
 			connect_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "wharf: connect: %s\n",
-		    optind >= argc ? "missing [USER@]HOST[:PORT]" :
-		                     "too many arguments");
+	if (target_arg == NULL) {
+		fprintf(stderr, "wharf: connect: missing [USER@]HOST[:PORT]\n");
 		connect_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -171,7 +169,10 @@ connect_main(int argc, char **argv)
 		fprintf(stderr, "wharf: connect: -c and -b do not mix\n");
 		return EXIT_USAGE;
 	}
-	if (client_target_parse(argv[optind], &target) != 0)
+	/* "HOST:DIR" and a URL's path start the session in that folder,
+	 * as sftp does. */
+	if (address_parse(target_arg, &target, start_dir, sizeof(start_dir)) !=
+	    0)
 		return EXIT_USAGE;
 	if (batch != NULL) {
 		bf = strcmp(batch, "-") == 0 ? stdin : fopen(batch, "r");
@@ -188,6 +189,12 @@ connect_main(int argc, char **argv)
 			fclose(bf);
 		return EXIT_CONNECT;
 	}
+	if (start_dir[0] != '\0' && (status = cli_cd(&cli, start_dir)) != 0) {
+		if (bf != NULL && bf != stdin)
+			fclose(bf);
+		client_close(cli.c);
+		return status;
+	}
 	if (cmds != NULL)
 		status = run_commands(&cli, cmds);
 	else if (bf != NULL)
@@ -200,6 +207,57 @@ connect_main(int argc, char **argv)
 	if (bf != NULL && bf != stdin)
 		fclose(bf);
 	client_close(cli.c);
+	return status;
+}
+
+int
+keyscan_main(int argc, char **argv)
+{
+	struct client_target t;
+	struct client_opts co;
+	char line[KEYS_KNOWN_HOST_LINE_MAX + 1], hostport[NETADDR_STR_MAX];
+	uint8_t pk[KEYS_HOST_PK_LEN];
+	int i, r, n = 0, status = EXIT_OK;
+
+	memset(&co, 0, sizeof(co));
+	for (i = 1; i < argc; i++) {
+		if ((r = client_parse_conn_opt(&co, argc, argv, &i)) < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			printf("usage: wharf keyscan [-P PORT] [--psk FILE] "
+			       "HOST[:PORT]...\n\n"
+			       "Prints each server's known_hosts line, to add "
+			       "to ~/.config/wharf/known_hosts\nahead of the "
+			       "first connection (see --host-key-policy).\n");
+			return EXIT_OK;
+		}
+		if (argv[i][0] == '-') {
+			fprintf(stderr, "wharf: keyscan: unknown option %s\n",
+			    argv[i]);
+			return EXIT_USAGE;
+		}
+		if (sodium_init() < 0)
+			return EXIT_CONNECT;
+		n++;
+		if (client_target_parse(argv[i], &t) != 0 ||
+		    client_config_resolve(&t, &co, NULL) != 0)
+			return EXIT_USAGE;
+		if (client_keyscan(&t, &co, pk) != 0) {
+			status = EXIT_CONNECT;
+			continue;
+		}
+		netaddr_format_host(t.host, t.port, hostport, sizeof(hostport));
+		if (keys_known_host_line(hostport, pk, line, sizeof(line)) != 0)
+			return EXIT_REMOTE;
+		printf("%s\n", line);
+	}
+	if (n == 0) {
+		fprintf(stderr, "usage: wharf keyscan HOST[:PORT]...\n");
+		return EXIT_USAGE;
+	}
 	return status;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "wharf/cli.h"
+#include "wharf/client_config.h"
 #include "wharf/msg.h"
 #include "wharf/strnum.h"
 
@@ -272,10 +273,14 @@ ping_main(int argc, char **argv)
 	const char *csv = NULL, *target_arg = NULL;
 	struct cli cli;
 	long count = 10;
-	int i, status;
+	int i, r, status;
 
 	memset(&cli, 0, sizeof(cli));
 	for (i = 1; i < argc; i++) {
+		if ((r = client_parse_conn_opt(&cli.opts, argc, argv, &i)) < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
 		if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
 			if (strnum_long(argv[++i], 1, 100000, &count) != 0) {
 				fprintf(stderr,
@@ -287,10 +292,6 @@ ping_main(int argc, char **argv)
 			csv = argv[++i];
 		else if (strcmp(argv[i], "--json") == 0)
 			cli.json = 1;
-		else if (strcmp(argv[i], "--psk") == 0 && i + 1 < argc)
-			cli.opts.psk_file = argv[++i];
-		else if (strcmp(argv[i], "--plaintext") == 0)
-			cli.opts.plaintext = 1;
 		else if (strcmp(argv[i], "-q") == 0)
 			cli.opts.quiet = 1;
 		else if (strcmp(argv[i], "-h") == 0 ||
@@ -298,12 +299,14 @@ ping_main(int argc, char **argv)
 			printf(
 			    "usage: wharf ping [USER@]HOST[:PORT] [-n COUNT] "
 			    "[--csv FILE] [--json]\n"
-			    "                  [--psk FILE] [--plaintext]\n\n"
+			    "                  [-P PORT] [-F FILE] [-o "
+			    "KEY=VALUE] [--psk FILE] [--plaintext]\n\n"
 			    "COUNT round trips (default 10) through the "
 			    "encrypted channel, then a\n%u MiB throughput "
 			    "probe each way. --csv appends one row per run:\n"
-			    "%s",
-			    PROBE_FRAMES, PING_CSV_HEADER);
+			    "%s\n%s",
+			    PROBE_FRAMES, PING_CSV_HEADER,
+			    CLIENT_CONN_OPTS_HELP);
 			return EXIT_OK;
 		} else if (argv[i][0] != '-' && target_arg == NULL)
 			target_arg = argv[i];

@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wharf/address.h"
 #include "wharf/cli.h"
+#include "wharf/client_config.h"
 #include "wharf/msg.h"
 #include "wharf/stats.h"
 #include "wharf/transfer.h"
@@ -647,11 +649,11 @@ parse_sync(struct sync_opts *o, int argc, char **argv, int first, char **pos,
 			o->dry_run = 1;
 		else if (strcmp(a, "--checksum") == 0 || strcmp(a, "-c") == 0)
 			o->checksum = 1;
-		else if (co != NULL && strcmp(a, "--psk") == 0 && i + 1 < argc)
-			co->psk_file = argv[++i];
-		else if (co != NULL && strcmp(a, "--plaintext") == 0)
-			co->plaintext = 1;
-		else if (strcmp(a, "-q") == 0) {
+		else if (co != NULL &&
+		    (r = client_parse_conn_opt(co, argc, argv, &i)) != 0) {
+			if (r < 0)
+				return -1;
+		} else if (strcmp(a, "-q") == 0) {
 			o->xo.quiet = 1;
 			if (co != NULL)
 				co->quiet = 1;
@@ -697,6 +699,12 @@ cli_sync(struct cli *cli, int argc, char **argv)
 	return sync_run(cli->c, &o, pos[0], pos[1]);
 }
 
+#define SYNC_USAGE \
+	"usage: wharf sync LOCAL_DIR [USER@]HOST:REMOTE_DIR [options]\n" \
+	"       wharf sync [USER@]HOST:REMOTE_DIR LOCAL_DIR [options]\n" \
+	"       wharf sync [USER@]HOST[:PORT] LOCAL_DIR REMOTE_DIR " \
+	"[--download] [options]\n"
+
 int
 sync_main(int argc, char **argv)
 {
@@ -704,8 +712,7 @@ sync_main(int argc, char **argv)
 	struct client_opts co;
 	struct sync_opts o;
 	struct client *c;
-	const char *target = NULL;
-	char *pos[2];
+	char rpath[SANDBOX_VPATH_MAX], *pos[3], *local, *remote;
 	int n, status;
 
 	memset(&o, 0, sizeof(o));
@@ -713,32 +720,51 @@ sync_main(int argc, char **argv)
 	transfer_opts_init(&o.xo);
 	if (argc > 1 &&
 	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		printf("usage: wharf sync [USER@]HOST[:PORT] LOCAL_DIR "
-		       "REMOTE_DIR [--download] [--delete]\n"
-		       "                  [--dry-run] [--checksum] "
-		       "[--exclude PATTERN]... [transfer options]\n\n"
-		       "Makes REMOTE_DIR equal to LOCAL_DIR (with --download, "
-		       "the other way):\nnew and changed files are sent, with "
-		       "deltas against the old ones;\nunchanged files (same "
-		       "size and mtime, or same content with --checksum)\nare "
-		       "skipped. --delete removes files the source lacks, "
-		       "after all\ntransfers succeeded. --dry-run lists what "
-		       "would change.\n");
+		printf(SYNC_USAGE
+		    "                  [--delete] [--dry-run] [--checksum] "
+		    "[--exclude PATTERN]... [transfer options]\n\n"
+		    "Makes the destination equal to the source: with "
+		    "HOST:REMOTE_DIR last, or\nwithout --download, the remote "
+		    "folder; with HOST:REMOTE_DIR first, or\n--download, the "
+		    "local one. New and changed files are sent, with deltas\n"
+		    "against the old ones; unchanged files (same size and "
+		    "mtime, or same\ncontent with --checksum) are skipped. "
+		    "--delete removes files the source\nlacks, after all "
+		    "transfers succeeded. --dry-run lists what would "
+		    "change.\n\n%s",
+		    CLIENT_CONN_OPTS_HELP);
 		return EXIT_OK;
 	}
-	n = parse_sync(&o, argc, argv, 1, pos, 2, &co, &target);
-	if (n != 2 || target == NULL) {
-		fprintf(stderr,
-		    "usage: wharf sync [USER@]HOST[:PORT] LOCAL_DIR "
-		    "REMOTE_DIR [--download] [--delete] [--dry-run] "
-		    "[--checksum]\n");
+	if ((n = parse_sync(&o, argc, argv, 1, pos, 3, &co, NULL)) < 0)
+		return EXIT_USAGE;
+	if (n == 2 && address_classify(pos[1]) == ADDRESS_REMOTE_PATH) {
+		/* rsync's order: source first. */
+		if (address_parse(pos[1], &t, rpath, sizeof(rpath)) != 0)
+			return EXIT_USAGE;
+		local = pos[0];
+		remote = rpath;
+	} else if (n == 2 && address_classify(pos[0]) == ADDRESS_REMOTE_PATH) {
+		if (address_parse(pos[0], &t, rpath, sizeof(rpath)) != 0)
+			return EXIT_USAGE;
+		o.download = 1;
+		local = pos[1];
+		remote = rpath;
+	} else if (n == 3) {
+		if (client_target_parse(pos[0], &t) != 0)
+			return EXIT_USAGE;
+		local = pos[1];
+		remote = pos[2];
+	} else {
+		fprintf(stderr, SYNC_USAGE);
 		return EXIT_USAGE;
 	}
-	if (client_target_parse(target, &t) != 0)
+	if (remote[0] == '\0')
+		remote = (char *)(uintptr_t) ".";
+	if (client_config_resolve(&t, &co, &o.xo) != 0)
 		return EXIT_USAGE;
 	if (sodium_init() < 0 || client_open(&t, &co, &c) != 0)
 		return EXIT_CONNECT;
-	status = sync_run(c, &o, pos[0], pos[1]);
+	status = sync_run(c, &o, local, remote);
 	client_close(c);
 	return status;
 }

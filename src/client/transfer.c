@@ -114,11 +114,12 @@ transfer_opts_init(struct transfer_opts *o)
 	o->progress = isatty(STDERR_FILENO);
 }
 
-static int
-parse_compress(struct transfer_opts *o, const char *v)
+int
+transfer_parse_compress(struct transfer_opts *o, const char *v)
 {
 	long level;
 
+	o->compress_set = 1;
 	if (strcmp(v, "auto") == 0)
 		o->compress = WHARF__COMPRESS_MODE__COMPRESS_AUTO;
 	else if (strcmp(v, "off") == 0)
@@ -167,15 +168,19 @@ transfer_parse_opt(struct transfer_opts *o, int argc, char **argv, int *i)
 	if (strncmp(a, "-z", 2) == 0) {
 		if (a[2] == '\0') {
 			o->compress = WHARF__COMPRESS_MODE__COMPRESS_LEVEL;
+			o->compress_set = 1;
 			return 1;
 		}
-		return parse_compress(o, a + 2) == 0 ? 1 : WH_ERR_INVALID_ARG;
+		return transfer_parse_compress(o, a + 2) == 0 ?
+		    1 :
+		    WH_ERR_INVALID_ARG;
 	}
 	if (strncmp(a, "--compress", 10) == 0 &&
 	    (a[10] == '=' || a[10] == '\0')) {
 		if ((v = opt_value("--compress", argc, argv, i)) == NULL)
 			goto missing;
-		return parse_compress(o, v) == 0 ? 1 : WH_ERR_INVALID_ARG;
+		return transfer_parse_compress(o, v) == 0 ? 1 :
+		                                            WH_ERR_INVALID_ARG;
 	}
 	if (strncmp(a, "--hash", 6) == 0 && (a[6] == '=' || a[6] == '\0')) {
 		if ((v = opt_value("--hash", argc, argv, i)) == NULL)
@@ -237,6 +242,7 @@ transfer_parse_opt(struct transfer_opts *o, int argc, char **argv, int *i)
 			return WH_ERR_INVALID_ARG;
 		}
 		o->streams = (int)n;
+		o->streams_set = 1;
 		return 1;
 	}
 	return 0;
@@ -1137,6 +1143,14 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 	}
 	dest_is_dir = r == 0 && type == WHARF__FILE_TYPE__TYPE_DIR;
 	r = 0;
+	/* "DIR/" promises a folder, as with cp and scp: never a file of
+	 * that name. */
+	if (!dest_is_dir && dest[0] != '\0' && dest[strlen(dest) - 1] == '/') {
+		fprintf(
+		    stderr, "wharf: put: %s: no such remote directory\n", dest);
+		t.failures++;
+		goto out;
+	}
 	if (nlocal > 1 && !dest_is_dir) {
 		fprintf(
 		    stderr, "wharf: put: %s is not a remote directory\n", dest);
@@ -1822,6 +1836,11 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 	         &t.dec, (c->features & WIRE_FEAT_ZSTD) != 0)) != 0)
 		goto out;
 	dest_is_dir = stat(dest, &st) == 0 && S_ISDIR(st.st_mode);
+	if (!dest_is_dir && dest[0] != '\0' && dest[strlen(dest) - 1] == '/') {
+		fprintf(stderr, "wharf: get: %s: no such directory\n", dest);
+		t.failures++;
+		goto out;
+	}
 	if (nremote > 1 && !dest_is_dir) {
 		fprintf(
 		    stderr, "wharf: get: %s is not a local directory\n", dest);

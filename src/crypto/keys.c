@@ -251,12 +251,25 @@ out:
 }
 
 int
+keys_known_host_line(const char *hostport, const uint8_t pk[KEYS_HOST_PK_LEN],
+    char *out, size_t outlen)
+{
+	char b64[sodium_base64_ENCODED_LEN(KEYS_HOST_PK_LEN, B64_VARIANT)];
+	int n;
+
+	sodium_bin2base64(b64, sizeof(b64), pk, KEYS_HOST_PK_LEN, B64_VARIANT);
+	n = snprintf(out, outlen, "%s ed25519 %s", hostport, b64);
+	return n > 0 && (size_t)n < outlen ? 0 : WH_ERR_TOO_LARGE;
+}
+
+int
 keys_known_host_add(
     const char *path, const char *hostport, const uint8_t pk[KEYS_HOST_PK_LEN])
 {
-	char dir[PATH_MAX], entry[512], b64[64];
+	char dir[PATH_MAX], entry[KEYS_KNOWN_HOST_LINE_MAX + 1];
 	struct buf *b = NULL;
-	int r, n;
+	int r;
+	size_t n;
 
 	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
 		return WH_ERR_TOO_LARGE;
@@ -268,15 +281,14 @@ keys_known_host_add(
 			return WH_ERR_NOMEM;
 	} else if (r != 0)
 		return r;
-	sodium_bin2base64(b64, sizeof(b64), pk, KEYS_HOST_PK_LEN, B64_VARIANT);
-	n = snprintf(entry, sizeof(entry), "%s%s ed25519 %s\n",
-	    buf_len(b) > 0 && buf_ptr(b)[buf_len(b) - 1] != '\n' ? "\n" : "",
-	    hostport, b64);
-	if (n < 0 || (size_t)n >= sizeof(entry)) {
-		r = WH_ERR_TOO_LARGE;
+	if ((r = keys_known_host_line(hostport, pk, entry, sizeof(entry))) != 0)
 		goto out;
-	}
-	if ((r = buf_put(b, entry, (size_t)n)) != 0)
+	n = strlen(entry);
+	entry[n++] = '\n';
+	/* A file whose last line lacks its newline gets one first. */
+	if ((buf_len(b) > 0 && buf_ptr(b)[buf_len(b) - 1] != '\n' &&
+	        (r = buf_put(b, "\n", 1)) != 0) ||
+	    (r = buf_put(b, entry, n)) != 0)
 		goto out;
 	r = file_write_atomic(path, buf_ptr(b), buf_len(b), 0600);
 out:

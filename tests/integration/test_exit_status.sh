@@ -107,7 +107,9 @@ run env WHARF_PASSWORD=$P "$W" connect "$U@$(host_port)" -b "$T/none"
 assert_exit 2 "-b with a missing file"
 assert_contains "$ERR" "$T/none"
 
-run env WHARF_PASSWORD=$P "$W" connect "$U@127.0.0.1:notaport" -c pwd
+# After HOST: anything but digits is a path (HOST:DIR), so a bad port is
+# only possible in a URL.
+run env WHARF_PASSWORD=$P "$W" connect "wharf://$U@127.0.0.1:notaport/" -c pwd
 assert_exit 2 "a port that is not a number"
 assert_contains "$ERR" "bad address"
 

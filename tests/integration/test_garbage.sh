@@ -34,7 +34,7 @@ if command -v script >/dev/null && command -v setsid >/dev/null; then
 	exec {STALL_FD}<>"$T/stall.fifo"
 	STALL_T0=$(now_ms)
 	setsid -w timeout -k 5 40 script -qec \
-		"'$W' connect '$U@127.0.0.1:$PORT' -c 'mkdir after_stall'" \
+		"'$W' connect --host-key-policy accept-new '$U@127.0.0.1:$PORT' -c 'mkdir after_stall'" \
 		/dev/null <"$T/stall.fifo" >"$T/stall.out" 2>&1 &
 	STALL_PID=$!
 	BG_PIDS+=("$STALL_PID")

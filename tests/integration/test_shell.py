@@ -170,9 +170,30 @@ def main():
                    XDG_CONFIG_HOME=os.path.join(tmp, "cfg"),
                    XDG_STATE_HOME=os.path.join(tmp, "st"),
                    HOME=tmp, TERM="xterm", NO_COLOR="1")
+        # First contact on a terminal: refused unless the user says yes,
+        # as ssh asks; nothing is pinned by a "no".
+        kh = os.path.join(tmp, "cfg", "wharf", "known_hosts")
         term = Term([WHARF, "connect", f"alice@127.0.0.1:{srv.port}"],
                     env, local)
+        term.expect(r"Its key fingerprint is SHA256:[A-Za-z0-9+/]+\.")
+        term.expect(r"continue connecting \(yes/no\)\? ")
+        term.send("maybe\r")
+        term.expect(r"Please type 'yes' or 'no': ")
+        term.send("no\r")
+        term.expect(r"not accepted")
+        if term.wait_exit() != 3:
+            fail("refusing the host key did not exit 3", term.screen)
+        if os.path.exists(kh) and open(kh).read().strip():
+            fail("a refused host key was pinned", open(kh).read())
+        ok()
+        term = Term([WHARF, "connect", f"alice@127.0.0.1:{srv.port}"],
+                    env, local)
+        term.expect(r"continue connecting \(yes/no\)\? ")
+        term.send("yes\r")
+        term.expect(r"pinned host key of 127\.0\.0\.1:[0-9]+")
         term.expect(r"alice@127\.0\.0\.1:/> ")
+        if f"127.0.0.1:{srv.port} ed25519 " not in open(kh).read():
+            fail("the accepted key is not in known_hosts", open(kh).read())
         ok()
 
         # Tab completes a remote folder name from a server listing.
