@@ -32,10 +32,11 @@
  *   reserved  the sum of the holds not yet settled or released.
  *
  * Shared state: a global table (its own mutex) finds accounts and counts
- * references; each account has a mutex that guards used, reserved, its
- * holds and the walk, and is held across the stat-and-rename of a commit
- * and the stat-and-unlink of a removal, so that every byte is credited
- * once. Each session of a user with a quota holds one reference (taken at
+ * references; each account has a mutex that guards used, reserved and
+ * its holds, and is held across the stat-and-rename of a commit and the
+ * stat-and-unlink of a removal, so that every byte is credited once. A
+ * count walks without it and is thrown away if the account changed
+ * meanwhile (after QUOTA_COUNT_TRIES, one walk holds it). Each session of a user with a quota holds one reference (taken at
  * login or join, dropped at its end), each hold one more; the last
  * quota_account_put frees the account and closes its folder fd.
  */

@@ -28,6 +28,7 @@ struct quota_account {
 	uint64_t reserved;
 	int counted; /* used has been counted once */
 	double counted_at; /* monotonic seconds; 0: count again */
+	uint64_t gen; /* bumped by every change to used or holds */
 	struct quota_hold *holds; /* reserved, in flight */
 };
 
@@ -257,24 +258,90 @@ skip_in_flight(const void *ctx, dev_t dev, ino_t ino)
 	return 0;
 }
 
-/* Counts a afresh (a->mu held). Reservations are kept: they are not in
- * used, and the walk skips the partials they cover. */
+/* The partials in flight, copied for a walk without the lock. */
+struct skip_set {
+	size_t n;
+	struct skip_id {
+		dev_t dev;
+		ino_t ino;
+	} * v;
+};
+
+static int
+skip_listed(const void *ctx, dev_t dev, ino_t ino)
+{
+	const struct skip_set *set = ctx;
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->v[i].dev == dev && set->v[i].ino == ino)
+			return 1;
+	return 0;
+}
+
+static int
+skip_snapshot(const struct quota_account *a, struct skip_set *set)
+{
+	const struct quota_hold *h;
+	size_t n = 0;
+
+	for (h = a->holds; h != NULL; h = h->next)
+		n++;
+	set->n = 0;
+	if ((set->v = calloc(n ? n : 1, sizeof(*set->v))) == NULL)
+		return WH_ERR_NOMEM;
+	for (h = a->holds; h != NULL; h = h->next) {
+		set->v[set->n].dev = h->dev;
+		set->v[set->n++].ino = h->ino;
+	}
+	return 0;
+}
+
+/*
+ * Counts a afresh (a->mu held, dropped while walking). Reservations are
+ * kept: they are not in used, and the walk skips the partials they
+ * cover. A walk that saw the account change (a commit, a release, a
+ * removal: its folder may have been passed before or after) is thrown
+ * away; after QUOTA_COUNT_TRIES of those, one walk under the lock, so
+ * that a busy user delays only their own uploads, and a big home does
+ * not hold others up while nothing changes.
+ */
 static int
 account_recount(struct quota_account *a)
 {
+	struct skip_set set;
 	struct walk w;
+	uint64_t gen;
 	int i, r = WH_ERR_BUSY;
 
 	memset(&w, 0, sizeof(w));
-	w.skip = skip_in_flight;
-	w.ctx = a;
-	for (i = 0; i < QUOTA_COUNT_TRIES && r == WH_ERR_BUSY; i++)
+	for (i = 0; i < QUOTA_COUNT_TRIES; i++) {
+		if ((r = skip_snapshot(a, &set)) != 0)
+			break;
+		gen = a->gen;
+		w.skip = skip_listed;
+		w.ctx = &set;
+		pthread_mutex_unlock(&a->mu);
 		r = walk_tree(&w, a->dir_fd);
+		pthread_mutex_lock(&a->mu);
+		free(set.v);
+		if (r == 0 && a->gen == gen)
+			goto done;
+		if (r != 0 && r != WH_ERR_BUSY)
+			break;
+	}
+	if (r == 0 || r == WH_ERR_BUSY) {
+		w.skip = skip_in_flight;
+		w.ctx = a;
+		r = walk_tree(&w, a->dir_fd);
+	}
+done:
 	free(w.v);
 	if (r == 0) {
 		a->used = w.total;
 		a->counted = 1;
 		a->counted_at = mono_sec();
+		a->gen++;
 	}
 	/* A count that failed keeps the last one, if there is one: it has
 	 * followed every change made through the server since. */
@@ -455,6 +522,7 @@ quota_hold_reserve(struct quota_hold *h, int dirfd, const char *name,
 	h->state = HOLD_RESERVED;
 	h->next = a->holds;
 	a->holds = h;
+	a->gen++;
 	pthread_mutex_unlock(&a->mu);
 	return 0;
 }
@@ -469,6 +537,7 @@ quota_hold_track(struct quota_hold *h, int part_fd)
 	pthread_mutex_lock(&h->a->mu);
 	h->dev = st.st_dev;
 	h->ino = st.st_ino;
+	h->a->gen++;
 	pthread_mutex_unlock(&h->a->mu);
 }
 
@@ -507,6 +576,7 @@ quota_hold_commit(
 	h->bytes = 0;
 	h->state = HOLD_DONE;
 	hold_unlink(h);
+	a->gen++;
 	pthread_mutex_unlock(&a->mu);
 	return 0;
 }
@@ -524,6 +594,7 @@ quota_hold_free(struct quota_hold *h, int part_fd)
 		pthread_mutex_lock(&a->mu);
 		a->reserved -= h->bytes;
 		hold_unlink(h);
+		a->gen++;
 		/* Kept for resume: a partial like any other file. */
 		if (part_fd >= 0 && fstat(part_fd, &st) == 0 &&
 		    S_ISREG(st.st_mode) && st.st_nlink > 0)
@@ -551,8 +622,10 @@ quota_unlink(struct quota_account *a, int dirfd, const char *name)
 	    S_ISREG(st.st_mode) && !skip_in_flight(a, st.st_dev, st.st_ino);
 	if (unlinkat(dirfd, name, 0) != 0)
 		r = wh_err_from_errno(errno);
-	else if (counted)
+	else if (counted) {
 		a->used = sub_floor(a->used, (uint64_t)st.st_size);
+		a->gen++;
+	}
 	pthread_mutex_unlock(&a->mu);
 	return r;
 }
