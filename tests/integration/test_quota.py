@@ -223,7 +223,7 @@ def deep():
     e = c.read_env(20)
     t.expect(e.code == ERR["TOO_LARGE"],
              "deep: 1000 bytes more with a 2 MiB file 200 folders down "
-             "should pass the 2 MiB quota, got %r" % e)
+             "would pass the 2 MiB quota: expected TOO_LARGE, got %r" % e)
     c.close()
     shutil.rmtree(os.path.join(d, "d"))
 
