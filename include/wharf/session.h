@@ -16,6 +16,7 @@
 #include "wharf/channel.h"
 #include "wharf/keys.h"
 #include "wharf/protect.h"
+#include "wharf/quota.h"
 #include "wharf/stripe.h"
 #include "wharf/sandbox.h"
 #include "wharf/users.h"
@@ -87,8 +88,10 @@ struct session {
 	struct sandbox home_sb; /* opened at the home, if any */
 	char home[USERS_HOME_MAX]; /* "" or "/sub" below the root */
 	uint64_t quota; /* bytes, 0: none */
-	uint64_t usage; /* bytes in the home, as last counted */
-	double usage_at; /* when (monotonic seconds) */
+	/* The account of the folder the quota is over (the home, else the
+	 * root), shared with every session there; one reference, dropped
+	 * when the session ends. NULL without a quota. */
+	struct quota_account *account;
 	Wharf__Envelope *pending[SESSION_PENDING_MAX];
 	int npending; /* requests read ahead, in order */
 	uint8_t token[STRIPE_TOKEN_LEN]; /* lets more connections Join */
@@ -183,16 +186,6 @@ int session_rpath_at(struct session *s, int dirfd, const char *name,
  */
 int session_check_passcode(struct session *s, const char *rpath,
     const ProtobufCBinaryData *passcode) WH_MUST_CHECK;
-/*
- * Quota: fails with TOO_LARGE (and the numbers) if storing size bytes,
- * replacing old bytes (target and partial), would take the user's home
- * past its quota.
- */
-int session_check_quota(
-    struct session *s, uint64_t size, uint64_t old) WH_MUST_CHECK;
-/* After a commit: keep the cached usage current. */
-void session_note_usage(struct session *s, uint64_t added, uint64_t removed);
-
 int ops_protect(struct session *s, uint32_t id, const Wharf__ProtectReq *m);
 int ops_unprotect(struct session *s, uint32_t id, const Wharf__UnprotectReq *m);
 

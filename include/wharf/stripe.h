@@ -16,6 +16,7 @@
 
 #include "wharf/err.h"
 #include "wharf/hash.h"
+#include "wharf/quota.h"
 
 #define STRIPE_ID_LEN 16
 #define STRIPE_TOKEN_LEN 32
@@ -33,13 +34,18 @@ struct stripe_file {
 	int64_t mtime_sec;
 	uint32_t mtime_nsec;
 	uint32_t mode;
+	/* The quota a new stripe reserves its file in (NULL: none). */
+	struct quota_account *quota;
+	uint64_t quota_limit;
 };
 
 /*
  * The stripe with this id of this session (token), created with f on
  * first use; a reference is held until stripe_put. WH_ERR_PROTOCOL if
  * the id names a stripe of another file or size; WH_ERR_BUSY if another
- * upload holds the partial.
+ * upload holds the partial; WH_ERR_TOO_LARGE if a new stripe's file does
+ * not fit f->quota. The stripe keeps that reservation until its commit
+ * settles it or its end releases it.
  */
 int stripe_get(const uint8_t id[STRIPE_ID_LEN],
     const uint8_t token[STRIPE_TOKEN_LEN], const struct stripe_file *f,

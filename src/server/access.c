@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Access rules beyond the jail: passcode-protected files and per-user
- * quotas. Protection is keyed by a file's canonical path below the root,
+ * Access rules beyond the jail: passcode-protected files (quotas are in
+ * quota.c). Protection is keyed by a file's canonical path below the root,
  * taken from the open fd (/proc/self/fd), so a symlink inside the tree
  * cannot reach a protected file under another name.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,18 +15,6 @@
 
 #include "wharf/msg.h"
 #include "wharf/session.h"
-
-#define ACCESS_USAGE_TTL 2.0 /* seconds a usage count stays fresh */
-#define ACCESS_WALK_DEPTH 128
-
-static double
-mono_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int
 session_rpath_fd(struct session *s, int fd, char out[SANDBOX_VPATH_MAX])
@@ -90,73 +77,4 @@ session_check_passcode(
 		;
 	return session_fail(
 	    s, WH_ERR_PERMISSION, "protected file: passcode missing or wrong");
-}
-
-/* Bytes of regular files beneath dirfd (closed here). */
-static uint64_t
-tree_bytes(int dirfd, int depth)
-{
-	struct dirent *de;
-	struct stat st;
-	uint64_t total = 0;
-	DIR *d;
-	int fd;
-
-	if (depth > ACCESS_WALK_DEPTH || (d = fdopendir(dirfd)) == NULL) {
-		close(dirfd);
-		return 0;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			continue;
-		if (S_ISREG(st.st_mode))
-			total += (uint64_t)st.st_size;
-		else if (S_ISDIR(st.st_mode) &&
-		    (fd = openat(dirfd, de->d_name,
-		         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
-			total += tree_bytes(fd, depth + 1);
-	}
-	closedir(d);
-	return total;
-}
-
-static uint64_t
-home_usage(struct session *s)
-{
-	int fd;
-
-	if (s->usage_at > 0 && mono_sec() - s->usage_at < ACCESS_USAGE_TTL)
-		return s->usage;
-	fd = openat(s->sb->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	s->usage = fd >= 0 ? tree_bytes(fd, 0) : 0;
-	s->usage_at = mono_sec();
-	return s->usage;
-}
-
-int
-session_check_quota(struct session *s, uint64_t size, uint64_t old)
-{
-	uint64_t used, after;
-
-	if (s->quota == 0)
-		return 0;
-	used = home_usage(s);
-	after = used - (old < used ? old : used) + size;
-	if (after <= s->quota)
-		return 0;
-	return session_fail(s, WH_ERR_TOO_LARGE,
-	    "quota exceeded: %llu of "
-	    "%llu bytes used, this file needs %llu more",
-	    (unsigned long long)used, (unsigned long long)s->quota,
-	    (unsigned long long)(size > old ? size - old : 0));
-}
-
-void
-session_note_usage(struct session *s, uint64_t added, uint64_t removed)
-{
-	if (s->usage_at <= 0)
-		return;
-	s->usage = s->usage - (removed < s->usage ? removed : s->usage) + added;
 }

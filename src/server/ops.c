@@ -408,8 +408,8 @@ op_remove(struct session *s, uint32_t id, const Wharf__RemoveReq *req)
 	else if (S_ISDIR(st.st_mode))
 		r = session_fail(
 		    s, WH_ERR_IS_DIR, "%s", "is a directory (use rmdir)");
-	else if (unlinkat(dfd, name, 0) != 0)
-		r = wh_err_from_errno(errno);
+	else
+		r = quota_unlink(s->account, dfd, name);
 	close(dfd);
 	/* The file is gone, so is its protection. */
 	if (r == 0 && protect_clear(s->srv->protect, rpath) != 0)

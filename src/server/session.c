@@ -90,24 +90,29 @@ peer_addr(const char *peer, char *out, size_t outlen)
 }
 
 /* A user with a home sees only that folder, as "/". Made at the first
- * login, beneath the root like any other path. */
+ * login, beneath the root like any other path. A quota is over the folder
+ * the user sees: its account is shared by every session there. */
 static int
 open_home(struct session *s)
 {
 	int r;
 
-	if (s->home[0] == '\0') {
+	if (s->home[0] == '\0')
 		s->sb = &s->srv->sb;
-		return 0;
-	}
-	if ((r = sandbox_mkdirs(&s->srv->sb, s->home)) != 0 ||
+	else if ((r = sandbox_mkdirs(&s->srv->sb, s->home)) != 0 ||
 	    (r = sandbox_open_sub(&s->srv->sb, s->home, &s->home_sb)) != 0) {
 		log_error("session=%llu user=%s home %s: %s",
 		    (unsigned long long)s->id, s->user, s->home,
 		    wh_strerror(r));
 		return r;
+	} else
+		s->sb = &s->home_sb;
+	if (s->quota > 0 &&
+	    (r = quota_account_get(s->sb->root_fd, &s->account)) != 0) {
+		log_error("session=%llu user=%s quota account: %s",
+		    (unsigned long long)s->id, s->user, wh_strerror(r));
+		return r;
 	}
-	s->sb = &s->home_sb;
 	return 0;
 }
 
@@ -574,6 +579,7 @@ session_serve(struct server *srv, int fd, const char *peer)
 	if (!s.owns_token)
 		login_put(s.login);
 out:
+	quota_account_put(s.account);
 	if (s.sb == &s.home_sb)
 		sandbox_close(&s.home_sb);
 	log_info("session=%llu peer=%s user=%s disconnect secs=%.2f "

@@ -36,6 +36,7 @@ struct stripe {
 	uint64_t count;
 	uint8_t *hashes; /* count * HASH_LEN */
 	uint8_t *have; /* count flags */
+	struct quota_hold *hold; /* the file's reservation in the quota */
 	pthread_mutex_t mu;
 };
 
@@ -48,6 +49,7 @@ destroy(struct stripe *st)
 	/* Not committed: a striped partial has holes, it cannot resume. */
 	if (!st->done || st->fd >= 0)
 		unlinkat(st->dirfd, st->part, 0);
+	quota_hold_free(st->hold, st->fd);
 	if (st->fd >= 0)
 		close(st->fd);
 	close(st->dirfd);
@@ -90,6 +92,7 @@ create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
     const struct stripe_file *f, struct stripe **out)
 {
 	struct stripe *st;
+	uint64_t in_use, need;
 	int r;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL)
@@ -129,6 +132,21 @@ create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
 		st->fd = -1;
 		st->done = 1; /* not ours: do not unlink it */
 		r = WH_ERR_BUSY;
+		goto fail;
+	}
+	if ((r = quota_hold_new(
+	         f->quota, f->quota_limit, f->size, &st->hold)) != 0 ||
+	    (r = quota_hold_reserve(
+	         st->hold, st->dirfd, st->name, st->fd, &in_use, &need)) != 0) {
+		/* Refused before anything was written: a partial kept for
+		 * resume by a plain upload stays, one made now goes. */
+		struct stat pst;
+
+		if (fstat(st->fd, &pst) == 0 && pst.st_size > 0) {
+			close(st->fd);
+			st->fd = -1;
+			st->done = 1; /* not ours: do not unlink it */
+		}
 		goto fail;
 	}
 	if (ftruncate(st->fd, 0) != 0 ||
@@ -266,9 +284,11 @@ stripe_commit(struct stripe *st, const uint8_t file_hash[HASH_LEN])
 	times[0].tv_nsec = times[1].tv_nsec = (long)st->mtime_nsec;
 	if (r == 0 &&
 	    (fchmod(st->fd, st->mode) != 0 || futimens(st->fd, times) != 0 ||
-	        fsync(st->fd) != 0 ||
-	        renameat(st->dirfd, st->part, st->dirfd, st->name) != 0 ||
-	        fsync(st->dirfd) != 0))
+	        fsync(st->fd) != 0))
+		r = wh_err_from_errno(errno);
+	if (r == 0)
+		r = quota_hold_commit(st->hold, st->dirfd, st->part, st->name);
+	if (r == 0 && fsync(st->dirfd) != 0)
 		r = wh_err_from_errno(errno);
 	/* Done either way: committed, or refused for good. */
 	pthread_mutex_lock(&table_mu);

@@ -58,6 +58,9 @@ struct upload {
 	struct xfer_digest digest;
 	struct xfer_decoder dec;
 	double t0;
+	/* What the quota reserved for it (NULL: no quota, or striped: the
+	 * stripe holds the reservation of the whole file). */
+	struct quota_hold *hold;
 	/* Striping: this upload is one range of a shared partial. */
 	struct stripe *stripe;
 	uint64_t range_end; /* chunk index after the range */
@@ -181,6 +184,8 @@ upload_free(struct session *s, struct upload *up)
 	delta_index_cleanup(&up->idx);
 	free(up->refbuf);
 	stripe_put(up->stripe);
+	/* While the partial is ours: what it keeps for resume counts. */
+	quota_hold_free(up->hold, up->fd);
 	if (up->fd >= 0)
 		close(up->fd); /* also drops the lock */
 	if (up->dirfd >= 0)
@@ -316,6 +321,48 @@ delta_prepare(struct session *s, struct upload *up)
 	return 0;
 }
 
+/* The message for a refusal by the quota (TOO_LARGE). */
+static int
+quota_fail(struct session *s, uint64_t in_use, uint64_t need)
+{
+	return session_fail(s, WH_ERR_TOO_LARGE,
+	    "quota exceeded: %llu of "
+	    "%llu bytes used, this file needs %llu more",
+	    (unsigned long long)in_use, (unsigned long long)s->quota,
+	    (unsigned long long)need);
+}
+
+/* Reserves in the user's quota what the upload may add to the home. */
+static int
+upload_reserve(struct session *s, struct upload *up)
+{
+	uint64_t in_use, need;
+	int r;
+
+	if ((r = quota_hold_new(s->account, s->quota, up->size, &up->hold)) !=
+	        0 ||
+	    (r = quota_hold_reserve(
+	         up->hold, up->dirfd, up->name, up->fd, &in_use, &need)) == 0)
+		return r;
+	if (r == WH_ERR_TOO_LARGE)
+		return quota_fail(s, in_use, need);
+	return session_fail(s, r, "counting the quota: %s", wh_strerror(r));
+}
+
+/* A commit that did not happen: why, for the Error. */
+static void
+commit_fail(struct session *s, const struct upload *up, int r)
+{
+	if (r == WH_ERR_TOO_LARGE)
+		session_fail(s, r,
+		    "committing %.200s: quota exceeded (the file it "
+		    "was to replace is gone)",
+		    up->vpath);
+	else
+		session_fail(
+		    s, r, "committing %.200s: %s", up->vpath, wh_strerror(r));
+}
+
 /* One range of a striped upload: chunk-aligned, inside the file. */
 static int
 open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
@@ -345,12 +392,21 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 	f.mtime_sec = up->mtime_sec;
 	f.mtime_nsec = up->mtime_nsec;
 	f.mode = up->mode;
-	if ((r = stripe_get(m->stripe.data, s->token, &f, &up->stripe)) != 0)
+	f.quota = s->account;
+	f.quota_limit = s->quota;
+	if ((r = stripe_get(m->stripe.data, s->token, &f, &up->stripe)) != 0) {
+		uint64_t used, reserved;
+
+		if (r == WH_ERR_TOO_LARGE) {
+			quota_account_peek(s->account, &used, &reserved);
+			return quota_fail(s, used + reserved, up->size);
+		}
 		return session_fail(s, r, "%s",
 		    r == WH_ERR_BUSY ? "another "
 		                       "upload of this file is in progress" :
 		                       "stripe does not "
 		                       "match");
+	}
 	if ((r = xfer_decoder_init(
 	         &up->dec, (s->features & WIRE_FEAT_ZSTD) != 0)) != 0)
 		return r;
@@ -384,7 +440,6 @@ xfer_op_stripe_commit(
 		    r == WH_ERR_BAD_HASH     ? "file hash mismatch" :
 		        r == WH_ERR_PROTOCOL ? "ranges missing" :
 		                               wh_strerror(r));
-	s->usage_at = 0;
 	env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
 	env.put_done = &done;
 	return session_send(s, id, &env);
@@ -400,7 +455,7 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	char rpath[SANDBOX_VPATH_MAX];
 	struct upload *up = NULL;
 	struct stat st;
-	uint64_t have = 0, old, part_size;
+	uint64_t have = 0, part_size;
 	int pfd = -1, fresh, r;
 
 	if (s->up != NULL) {
@@ -459,16 +514,10 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		r = wh_err_from_errno(errno);
 		goto fail;
 	}
-	/* The quota counts what the home holds after the commit: the old
-	 * file and the partial go, the new file comes. */
-	old = 0;
-	if (fstatat(up->dirfd, up->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (S_ISDIR(st.st_mode)) {
-			r = session_fail(s, WH_ERR_IS_DIR, "is a directory");
-			goto fail;
-		}
-		if (S_ISREG(st.st_mode))
-			old += (uint64_t)st.st_size;
+	if (fstatat(up->dirfd, up->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		r = session_fail(s, WH_ERR_IS_DIR, "is a directory");
+		goto fail;
 	}
 	if ((r = xfer_partial_name(up->name, up->part, sizeof(up->part))) !=
 	    0) {
@@ -485,9 +534,6 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	if (fstatat(up->dirfd, up->part, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(st.st_mode))
 		part_size = (uint64_t)st.st_size;
-	old += part_size;
-	if ((r = session_check_quota(s, up->size, old)) != 0)
-		goto fail;
 	/* Refused for space before anything, partial included, is made. */
 	if (part_size < up->size &&
 	    (r = check_space(s, up->dirfd, up->size - part_size)) != 0)
@@ -518,12 +564,20 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		    "is in progress");
 		goto fail;
 	}
+	/* Reserved once the partial is ours: no other upload can count it
+	 * as its own. A partial made just now for nothing goes again. */
+	if ((r = upload_reserve(s, up)) != 0) {
+		if (fresh)
+			unlinkat(up->dirfd, up->part, 0);
+		goto fail;
+	}
 	if ((r = xfer_decoder_init(
 	         &up->dec, (s->features & WIRE_FEAT_ZSTD) != 0)) != 0)
 		goto fail;
 	if (m->delta && (s->features & WIRE_FEAT_DELTA)) {
 		if ((r = delta_prepare(s, up)) != 0)
 			goto fail;
+		quota_hold_track(up->hold, up->fd);
 		if (up->delta) {
 			if ((r = check_space(s, up->fd, up->size)) != 0)
 				goto fail;
@@ -577,6 +631,8 @@ fail:
 	 * its chunks and PutEnd, which are dropped quietly; PutEnd ends it. */
 	up->failed = 1;
 	if (up->fd >= 0) {
+		quota_hold_free(up->hold, up->fd);
+		up->hold = NULL;
 		close(up->fd);
 		up->fd = -1;
 	}
@@ -831,18 +887,21 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	}
 	if (ftruncate(up->fd, (off_t)up->size) != 0 ||
 	    fchmod(up->fd, up->mode) != 0 || futimens(up->fd, times) != 0 ||
-	    fsync(up->fd) != 0 ||
-	    renameat(up->dirfd, up->part, up->dirfd, up->name) != 0) {
+	    fsync(up->fd) != 0) {
 		r = wh_err_from_errno(errno);
 		session_fail(
 		    s, r, "committing %.200s: %s", up->vpath, strerror(errno));
+		goto out;
+	}
+	if ((r = quota_hold_commit(up->hold, up->dirfd, up->part, up->name)) !=
+	    0) {
+		commit_fail(s, up, r);
 		goto out;
 	}
 	/* The rename is durable only once the folder is. */
 	if (fsync(up->dirfd) != 0)
 		log_warn("session=%llu fsync of folder of %s: %s",
 		    (unsigned long long)s->id, up->vpath, strerror(errno));
-	s->usage_at = 0; /* recount the quota next time */
 	if (up->delta)
 		up->resumed = up->reused;
 	done.size = up->size;
@@ -909,12 +968,11 @@ xfer_flush_commits(struct session *s)
 	for (i = 0; i < s->nbatch; i++) {
 		up = s->batch[i];
 		r = sr;
-		if (r == 0 &&
-		    renameat(up->dirfd, up->part, up->dirfd, up->name) != 0)
-			r = wh_err_from_errno(errno);
+		if (r == 0)
+			r = quota_hold_commit(
+			    up->hold, up->dirfd, up->part, up->name);
 		if (r != 0)
-			session_fail(s, r, "committing %.200s: %s", up->vpath,
-			    wh_strerror(r));
+			commit_fail(s, up, r);
 		up->failed = r; /* remembered for the answer below */
 	}
 	/* Then the folders, so that the renames are durable too. */
@@ -941,7 +999,6 @@ xfer_flush_commits(struct session *s)
 	}
 	if (channel_flush(s->ch) != 0)
 		s->closing = 1;
-	s->usage_at = 0;
 	s->nbatch = 0;
 }
 

@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Quota accounts (see quota.h for the model and the locking). The count
+ * walks the folder with one fd open at a time and a stack of names in
+ * memory, so neither depth nor the fd budget limits what it sees.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wharf/quota.h"
+
+struct quota_account {
+	struct quota_account *next; /* table_mu */
+	int refs; /* table_mu */
+	dev_t dev; /* the key: the folder's identity */
+	ino_t ino;
+	int dir_fd; /* the folder, for counts */
+	pthread_mutex_t mu; /* guards everything below */
+	uint64_t used;
+	uint64_t reserved;
+	int counted; /* used has been counted once */
+	double counted_at; /* monotonic seconds; 0: count again */
+	uint64_t gen; /* bumped by every change to used or holds */
+	struct quota_hold *holds; /* reserved, in flight */
+};
+
+enum hold_state { HOLD_NEW, HOLD_RESERVED, HOLD_DONE };
+
+struct quota_hold {
+	struct quota_account *a; /* one reference */
+	struct quota_hold *next; /* a->holds, a->mu */
+	enum hold_state state;
+	uint64_t limit;
+	uint64_t size;
+	uint64_t bytes; /* reserved */
+	dev_t dev; /* the partial, skipped by counts */
+	ino_t ino;
+};
+
+static struct quota_account *table;
+static pthread_mutex_t table_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static double
+mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------ the walk */
+
+/* One folder on the way down: who it is, and the subfolders to visit. */
+struct walk_level {
+	dev_t dev;
+	ino_t ino;
+	char *names; /* NUL-terminated names, one after the other */
+	size_t len, cap, pos;
+};
+
+struct walk {
+	struct walk_level *v;
+	size_t depth, cap;
+	/* Files to leave out (the partials of uploads in flight). */
+	int (*skip)(const void *ctx, dev_t dev, ino_t ino);
+	const void *ctx;
+	uint64_t total;
+};
+
+static int
+level_add_name(struct walk_level *lv, const char *name)
+{
+	size_t n = strlen(name) + 1;
+	char *p;
+
+	if (lv->cap - lv->len < n) {
+		size_t cap = lv->cap ? lv->cap * 2 : 256;
+
+		while (cap - lv->len < n)
+			cap *= 2;
+		if ((p = realloc(lv->names, cap)) == NULL)
+			return WH_ERR_NOMEM;
+		lv->names = p;
+		lv->cap = cap;
+	}
+	memcpy(lv->names + lv->len, name, n);
+	lv->len += n;
+	return 0;
+}
+
+/* Adds the files of folder fd to the total and lists its subfolders. */
+static int
+walk_read(struct walk *w, int fd, struct walk_level *lv)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int dfd, r = 0;
+
+	/* fdopendir takes its fd: a second one, fd stays ours. */
+	if ((dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0; /* unreadable: nothing of it can be counted */
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return 0;
+	}
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			if (w->skip == NULL ||
+			    !w->skip(w->ctx, st.st_dev, st.st_ino))
+				w->total += (uint64_t)st.st_size;
+		} else if (S_ISDIR(st.st_mode))
+			r = level_add_name(lv, de->d_name);
+	}
+	closedir(d);
+	return r;
+}
+
+/* 1 if (dev, ino) is a folder on the way down: a loop (a bind mount). */
+static int
+walk_on_path(const struct walk *w, const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; i < w->depth; i++)
+		if (w->v[i].dev == st->st_dev && w->v[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+static int
+walk_push(struct walk *w, const struct stat *st)
+{
+	struct walk_level *v;
+
+	if (w->depth == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 16;
+
+		if ((v = realloc(w->v, cap * sizeof(*v))) == NULL)
+			return WH_ERR_NOMEM;
+		w->v = v;
+		w->cap = cap;
+	}
+	memset(&w->v[w->depth], 0, sizeof(w->v[0]));
+	w->v[w->depth].dev = st->st_dev;
+	w->v[w->depth].ino = st->st_ino;
+	w->depth++;
+	return 0;
+}
+
+/*
+ * Depth first with one folder fd open: down by name (O_NOFOLLOW), back up
+ * by "..", which must be the folder we came from, or the tree moved under
+ * us and the total would be wrong.
+ */
+static int
+walk_tree(struct walk *w, int top)
+{
+	struct walk_level *lv;
+	struct stat st;
+	const char *name;
+	int fd, next, r;
+
+	w->total = 0;
+	if ((fd = openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return wh_err_from_errno(errno);
+	if (fstat(fd, &st) != 0) {
+		r = wh_err_from_errno(errno);
+		goto out;
+	}
+	if ((r = walk_push(w, &st)) != 0 ||
+	    (r = walk_read(w, fd, &w->v[0])) != 0)
+		goto out;
+	while (w->depth > 0) {
+		lv = &w->v[w->depth - 1];
+		if (lv->pos < lv->len) {
+			name = lv->names + lv->pos;
+			lv->pos += strlen(name) + 1;
+			next = openat(fd, name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next < 0)
+				continue; /* gone, or no longer a folder */
+			if (fstat(next, &st) != 0 || walk_on_path(w, &st)) {
+				close(next);
+				continue;
+			}
+			if ((r = walk_push(w, &st)) != 0) {
+				close(next);
+				goto out;
+			}
+			close(fd);
+			fd = next;
+			if ((r = walk_read(w, fd, &w->v[w->depth - 1])) != 0)
+				goto out;
+			continue;
+		}
+		free(lv->names);
+		lv->names = NULL;
+		if (--w->depth == 0)
+			break;
+		next = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (next < 0 || fstat(next, &st) != 0 ||
+		    st.st_dev != w->v[w->depth - 1].dev ||
+		    st.st_ino != w->v[w->depth - 1].ino) {
+			if (next >= 0)
+				close(next);
+			r = WH_ERR_BUSY;
+			goto out;
+		}
+		close(fd);
+		fd = next;
+	}
+	r = 0;
+out:
+	close(fd);
+	while (w->depth > 0)
+		free(w->v[--w->depth].names);
+	return r;
+}
+
+int
+quota_count(int dir_fd, uint64_t *out)
+{
+	struct walk w;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	r = walk_tree(&w, dir_fd);
+	free(w.v);
+	*out = r == 0 ? w.total : 0;
+	return r;
+}
+
+/* ---------------------------------------------------------- accounts */
+
+static int
+skip_in_flight(const void *ctx, dev_t dev, ino_t ino)
+{
+	const struct quota_account *a = ctx;
+	const struct quota_hold *h;
+
+	for (h = a->holds; h != NULL; h = h->next)
+		if (h->dev == dev && h->ino == ino)
+			return 1;
+	return 0;
+}
+
+/* The partials in flight, copied for a walk without the lock. */
+struct skip_set {
+	size_t n;
+	struct skip_id {
+		dev_t dev;
+		ino_t ino;
+	} * v;
+};
+
+static int
+skip_listed(const void *ctx, dev_t dev, ino_t ino)
+{
+	const struct skip_set *set = ctx;
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->v[i].dev == dev && set->v[i].ino == ino)
+			return 1;
+	return 0;
+}
+
+static int
+skip_snapshot(const struct quota_account *a, struct skip_set *set)
+{
+	const struct quota_hold *h;
+	size_t n = 0;
+
+	for (h = a->holds; h != NULL; h = h->next)
+		n++;
+	set->n = 0;
+	if ((set->v = calloc(n ? n : 1, sizeof(*set->v))) == NULL)
+		return WH_ERR_NOMEM;
+	for (h = a->holds; h != NULL; h = h->next) {
+		set->v[set->n].dev = h->dev;
+		set->v[set->n++].ino = h->ino;
+	}
+	return 0;
+}
+
+/*
+ * Counts a afresh (a->mu held, dropped while walking). Reservations are
+ * kept: they are not in used, and the walk skips the partials they
+ * cover. A walk that saw the account change (a commit, a release, a
+ * removal: its folder may have been passed before or after) is thrown
+ * away; after QUOTA_COUNT_TRIES of those, one walk under the lock, so
+ * that a busy user delays only their own uploads, and a big home does
+ * not hold others up while nothing changes.
+ */
+static int
+account_recount(struct quota_account *a)
+{
+	struct skip_set set;
+	struct walk w;
+	uint64_t gen;
+	int i, r = WH_ERR_BUSY;
+
+	memset(&w, 0, sizeof(w));
+	for (i = 0; i < QUOTA_COUNT_TRIES; i++) {
+		if ((r = skip_snapshot(a, &set)) != 0)
+			break;
+		gen = a->gen;
+		w.skip = skip_listed;
+		w.ctx = &set;
+		pthread_mutex_unlock(&a->mu);
+		r = walk_tree(&w, a->dir_fd);
+		pthread_mutex_lock(&a->mu);
+		free(set.v);
+		if (r == 0 && a->gen == gen)
+			goto done;
+		if (r != 0 && r != WH_ERR_BUSY)
+			break;
+	}
+	if (r == 0 || r == WH_ERR_BUSY) {
+		w.skip = skip_in_flight;
+		w.ctx = a;
+		r = walk_tree(&w, a->dir_fd);
+	}
+done:
+	free(w.v);
+	if (r == 0) {
+		a->used = w.total;
+		a->counted = 1;
+		a->counted_at = mono_sec();
+		a->gen++;
+	}
+	/* A count that failed keeps the last one, if there is one: it has
+	 * followed every change made through the server since. */
+	return a->counted ? 0 : r;
+}
+
+int
+quota_account_get(int dir_fd, struct quota_account **out)
+{
+	struct quota_account *a;
+	struct stat st;
+	int r;
+
+	*out = NULL;
+	if (fstat(dir_fd, &st) != 0)
+		return wh_err_from_errno(errno);
+	pthread_mutex_lock(&table_mu);
+	for (a = table; a != NULL; a = a->next)
+		if (a->dev == st.st_dev && a->ino == st.st_ino)
+			break;
+	if (a != NULL) {
+		a->refs++;
+		pthread_mutex_unlock(&table_mu);
+		/* A new login counts afresh, as it always has: the
+		 * folder may have changed while no one was logged in. */
+		pthread_mutex_lock(&a->mu);
+		a->counted_at = 0;
+		pthread_mutex_unlock(&a->mu);
+		*out = a;
+		return 0;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		pthread_mutex_unlock(&table_mu);
+		return WH_ERR_NOMEM;
+	}
+	if ((a->dir_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		r = wh_err_from_errno(errno);
+		pthread_mutex_unlock(&table_mu);
+		free(a);
+		return r;
+	}
+	pthread_mutex_init(&a->mu, NULL);
+	a->dev = st.st_dev;
+	a->ino = st.st_ino;
+	a->refs = 1;
+	a->next = table;
+	table = a;
+	pthread_mutex_unlock(&table_mu);
+	*out = a;
+	return 0;
+}
+
+void
+quota_account_put(struct quota_account *a)
+{
+	struct quota_account **p;
+
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&table_mu);
+	if (--a->refs > 0) {
+		pthread_mutex_unlock(&table_mu);
+		return;
+	}
+	for (p = &table; *p != NULL; p = &(*p)->next)
+		if (*p == a) {
+			*p = a->next;
+			break;
+		}
+	pthread_mutex_unlock(&table_mu);
+	close(a->dir_fd);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+}
+
+void
+quota_account_peek(struct quota_account *a, uint64_t *used, uint64_t *reserved)
+{
+	pthread_mutex_lock(&a->mu);
+	*used = a->used;
+	*reserved = a->reserved;
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* ------------------------------------------------------------- holds */
+
+int
+quota_hold_new(struct quota_account *a, uint64_t limit, uint64_t size,
+    struct quota_hold **out)
+{
+	struct quota_hold *h;
+
+	*out = NULL;
+	if (a == NULL)
+		return 0;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return WH_ERR_NOMEM;
+	pthread_mutex_lock(&table_mu);
+	a->refs++;
+	pthread_mutex_unlock(&table_mu);
+	h->a = a;
+	h->limit = limit;
+	h->size = size;
+	*out = h;
+	return 0;
+}
+
+/* Bytes of the regular file name in dirfd, 0 if it is none. */
+static uint64_t
+file_bytes(int dirfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(st.st_mode))
+		return 0;
+	return (uint64_t)st.st_size;
+}
+
+static uint64_t
+sub_floor(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+static void
+hold_unlink(struct quota_hold *h)
+{
+	struct quota_hold **p;
+
+	for (p = &h->a->holds; *p != NULL; p = &(*p)->next)
+		if (*p == h) {
+			*p = h->next;
+			break;
+		}
+	h->next = NULL;
+}
+
+int
+quota_hold_reserve(struct quota_hold *h, int dirfd, const char *name,
+    int part_fd, uint64_t *in_use, uint64_t *need)
+{
+	struct quota_account *a;
+	struct stat st;
+	uint64_t used;
+	int r;
+
+	*in_use = *need = 0;
+	if (h == NULL)
+		return 0;
+	if (h->state != HOLD_NEW)
+		return WH_ERR_PROTOCOL; /* a programmer error, said safely */
+	if (fstat(part_fd, &st) != 0)
+		return wh_err_from_errno(errno);
+	a = h->a;
+	pthread_mutex_lock(&a->mu);
+	if ((a->counted_at == 0 ||
+	        mono_sec() - a->counted_at >= QUOTA_RECOUNT_SEC) &&
+	    (r = account_recount(a)) != 0) {
+		pthread_mutex_unlock(&a->mu);
+		return r;
+	}
+	/* The partial we hold the lock of becomes the file: out of the
+	 * count, into the reservation, which covers all of the file but
+	 * what it replaces. */
+	used = sub_floor(a->used, (uint64_t)st.st_size);
+	*need = sub_floor(h->size, file_bytes(dirfd, name));
+	*in_use = a->used + a->reserved;
+	if (used + a->reserved + *need > h->limit) {
+		pthread_mutex_unlock(&a->mu);
+		return WH_ERR_TOO_LARGE;
+	}
+	a->used = used;
+	a->reserved += *need;
+	h->bytes = *need;
+	h->dev = st.st_dev;
+	h->ino = st.st_ino;
+	h->state = HOLD_RESERVED;
+	h->next = a->holds;
+	a->holds = h;
+	a->gen++;
+	pthread_mutex_unlock(&a->mu);
+	return 0;
+}
+
+void
+quota_hold_track(struct quota_hold *h, int part_fd)
+{
+	struct stat st;
+
+	if (h == NULL || h->state != HOLD_RESERVED || fstat(part_fd, &st) != 0)
+		return;
+	pthread_mutex_lock(&h->a->mu);
+	h->dev = st.st_dev;
+	h->ino = st.st_ino;
+	h->a->gen++;
+	pthread_mutex_unlock(&h->a->mu);
+}
+
+int
+quota_hold_commit(
+    struct quota_hold *h, int dirfd, const char *part, const char *name)
+{
+	struct quota_account *a;
+	uint64_t used, grow;
+
+	if (h == NULL || h->state != HOLD_RESERVED) {
+		if (renameat(dirfd, part, dirfd, name) != 0)
+			return wh_err_from_errno(errno);
+		return 0;
+	}
+	a = h->a;
+	/* The stat and the rename under one lock: no other commit or
+	 * removal in this folder can credit the same old file. */
+	pthread_mutex_lock(&a->mu);
+	used = sub_floor(a->used, file_bytes(dirfd, name)) + h->size;
+	grow = sub_floor(used, a->used);
+	/* Within its reservation, or the file it replaces went meanwhile
+	 * and the rest still fits. */
+	if (grow > h->bytes && used + a->reserved - h->bytes > h->limit) {
+		pthread_mutex_unlock(&a->mu);
+		return WH_ERR_TOO_LARGE;
+	}
+	if (renameat(dirfd, part, dirfd, name) != 0) {
+		int e = errno;
+
+		pthread_mutex_unlock(&a->mu);
+		return wh_err_from_errno(e);
+	}
+	a->used = used;
+	a->reserved -= h->bytes;
+	h->bytes = 0;
+	h->state = HOLD_DONE;
+	hold_unlink(h);
+	a->gen++;
+	pthread_mutex_unlock(&a->mu);
+	return 0;
+}
+
+void
+quota_hold_free(struct quota_hold *h, int part_fd)
+{
+	struct quota_account *a;
+	struct stat st;
+
+	if (h == NULL)
+		return;
+	a = h->a;
+	if (h->state == HOLD_RESERVED) {
+		pthread_mutex_lock(&a->mu);
+		a->reserved -= h->bytes;
+		hold_unlink(h);
+		a->gen++;
+		/* Kept for resume: a partial like any other file. */
+		if (part_fd >= 0 && fstat(part_fd, &st) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_nlink > 0)
+			a->used += (uint64_t)st.st_size;
+		pthread_mutex_unlock(&a->mu);
+	}
+	quota_account_put(a);
+	free(h);
+}
+
+int
+quota_unlink(struct quota_account *a, int dirfd, const char *name)
+{
+	struct stat st;
+	int r = 0, counted;
+
+	if (a == NULL) {
+		if (unlinkat(dirfd, name, 0) != 0)
+			return wh_err_from_errno(errno);
+		return 0;
+	}
+	pthread_mutex_lock(&a->mu);
+	/* A partial in flight is in a reservation, not in used. */
+	counted = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && !skip_in_flight(a, st.st_dev, st.st_ino);
+	if (unlinkat(dirfd, name, 0) != 0)
+		r = wh_err_from_errno(errno);
+	else if (counted) {
+		a->used = sub_floor(a->used, (uint64_t)st.st_size);
+		a->gen++;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
