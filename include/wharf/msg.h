@@ -24,11 +24,36 @@ int msg_pack(const Wharf__Envelope *env, struct buf *out, size_t headroom,
 
 /*
  * Decodes and validates len bytes at p into *out (free with msg_free).
- * WH_ERR_FORMAT if the bytes are not a valid Envelope. A body of a type
- * this version does not know is not an error: body_case is NOT_SET.
+ * WH_ERR_FORMAT if the bytes are not a valid Envelope or would cost more
+ * heap than msg_decode_limit(len, WIRE_FRAME_MAX), WH_ERR_NOMEM if malloc
+ * fails within that. A body of a type this version does not know is not
+ * an error: body_case is NOT_SET.
  */
 int
 msg_unpack(const uint8_t *p, size_t len, Wharf__Envelope **out) WH_MUST_CHECK;
+
+/*
+ * msg_unpack() with a budget of heap bytes. *peakp (NULL: not wanted)
+ * gets the most heap the decoder held at once, whether it succeeded or
+ * not.
+ */
+int msg_unpack_budget(const uint8_t *p, size_t len, size_t budget,
+    Wharf__Envelope **out, size_t *peakp) WH_MUST_CHECK;
+
+/*
+ * The heap a frame of len bytes may cost to decode on a stream whose
+ * frame limit is frame_max: up to WIRE_FRAME_MAX_PREAUTH, the pre-login
+ * budget (wire.h).
+ */
+size_t msg_decode_limit(size_t len, size_t frame_max);
+
+/*
+ * Heap bytes an envelope from msg_unpack() holds, block headers included:
+ * what a queue of decoded messages counts. Only for such envelopes.
+ */
+size_t msg_decoded_size(const Wharf__Envelope *env);
+
+/* Frees an envelope from msg_unpack() (NULL is fine). */
 void msg_free(Wharf__Envelope *env);
 
 /* The structural checks msg_unpack() runs, for messages built locally. */

@@ -102,7 +102,7 @@ struct session {
 	 * commit (see xfer_flush_commits). */
 	struct upload *batch[SESSION_BATCH_MAX];
 	int nbatch;
-	size_t pending_bytes;
+	size_t pending_bytes; /* heap the pending[] hold (msg_decoded_size) */
 };
 
 /* Runs one connection to its end and closes fd. */

@@ -28,6 +28,20 @@
 #define WIRE_FRAME_MAX (4u * 1024u * 1024u + 64u * 1024u)
 #define WIRE_FRAME_HEADER 4
 
+/*
+ * Heap one frame may cost once decoded: WIRE_DECODE_FACTOR bytes per
+ * payload byte plus a floor, counted over every block the decoder
+ * allocates (its scratch included). Without it the generic decoder turns
+ * the 2 bytes of an empty repeated entry into ~140 bytes of heap before
+ * any check runs. The factor covers bytes fields, which are copied; the
+ * floor the messages with many small fields: after login a DeltaIndex
+ * part of 8192 blocks (~1.7 MiB for 311 KiB), before it the handshake and
+ * Auth, a few KiB at most.
+ */
+#define WIRE_DECODE_FACTOR 2u
+#define WIRE_DECODE_FLOOR_PREAUTH (64u * 1024u)
+#define WIRE_DECODE_FLOOR (2u * 1024u * 1024u)
+
 /* Longest path and name a peer may send (bytes, before any checks). */
 #define WIRE_PATH_MAX 4096
 #define WIRE_NAME_MAX 255

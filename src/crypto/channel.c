@@ -217,7 +217,10 @@ channel_decode(
 		payload += SEAL_MAC_LEN;
 		len -= SEAL_MAC_LEN;
 	}
-	return msg_unpack(payload, len, out);
+	/* Before login the heap a frame may cost is as small as the
+	 * frames are. */
+	return msg_unpack_budget(
+	    payload, len, msg_decode_limit(len, ch->limit), out, NULL);
 }
 
 int

@@ -190,7 +190,9 @@ hs_client_finish(struct hs_client *c, const uint8_t *server_preface,
 		snprintf(why, whylen, "not a wharf server");
 		return WH_ERR_FORMAT;
 	}
-	if ((r = msg_unpack(frame, frame_len, &env)) != 0) {
+	if ((r = msg_unpack_budget(frame, frame_len,
+	         msg_decode_limit(frame_len, WIRE_FRAME_MAX_PREAUTH), &env,
+	         NULL)) != 0) {
 		snprintf(why, whylen, "malformed handshake from server");
 		return WH_ERR_PROTOCOL;
 	}
@@ -338,7 +340,9 @@ hs_server_respond(const struct hs_server_config *cfg,
 	if ((r = wire_preface_decode(client_preface, WIRE_PREFACE_LEN, &cp)) !=
 	    0)
 		return r;
-	if (msg_unpack(hello, hello_len, &env) != 0 ||
+	if (msg_unpack_budget(hello, hello_len,
+	        msg_decode_limit(hello_len, WIRE_FRAME_MAX_PREAUTH), &env,
+	        NULL) != 0 ||
 	    env->body_case != WHARF__ENVELOPE__BODY_CLIENT_HELLO) {
 		r = hs_server_refuse(
 		    out, WHARF__ERROR_CODE__PROTOCOL, "expected ClientHello");

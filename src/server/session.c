@@ -322,8 +322,7 @@ cancel_pending(struct session *s, uint32_t target)
 		if (s->pending[i]->id != target ||
 		    s->pending[i]->body_case != WHARF__ENVELOPE__BODY_GET)
 			continue;
-		s->pending_bytes -=
-		    wharf__envelope__get_packed_size(s->pending[i]);
+		s->pending_bytes -= msg_decoded_size(s->pending[i]);
 		msg_free(s->pending[i]);
 		memmove(&s->pending[i], &s->pending[i + 1],
 		    (size_t)(s->npending - i - 1) * sizeof(s->pending[0]));
@@ -360,9 +359,10 @@ session_check_cancel(struct session *s, uint32_t id)
 			cancel_pending(s, target);
 			continue;
 		}
-		/* Bounded in count and bytes: a client may queue requests,
-		 * not make the server hold its uploads in memory. */
-		size_t n = wharf__envelope__get_packed_size(env);
+		/* Bounded in count and in heap (decoded, not packed,
+		 * bytes): a client may queue requests, not make the server
+		 * hold its uploads in memory. */
+		size_t n = msg_decoded_size(env);
 		if (s->npending == SESSION_PENDING_MAX ||
 		    s->pending_bytes + n > SESSION_PENDING_BYTES) {
 			msg_free(env);
@@ -384,7 +384,7 @@ session_next_message(struct session *s, Wharf__Envelope **req)
 		return WH_ERR_EOF;
 	if (s->npending > 0) {
 		*req = s->pending[0];
-		s->pending_bytes -= wharf__envelope__get_packed_size(*req);
+		s->pending_bytes -= msg_decoded_size(*req);
 		memmove(&s->pending[0], &s->pending[1],
 		    (size_t)(s->npending - 1) * sizeof(s->pending[0]));
 		s->npending--;

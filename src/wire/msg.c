@@ -3,6 +3,8 @@
  * Envelope encode/decode glue over protobuf-c, and the per-message checks
  * that make a decoded message safe for the rest of the program.
  */
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wharf/msg.h"
@@ -115,15 +117,113 @@ msg_validate(const Wharf__Envelope *env)
 	return 0;
 }
 
-int
-msg_unpack(const uint8_t *p, size_t len, Wharf__Envelope **out)
+/*
+ * protobuf-c allocates everything a message holds before any check can
+ * run, so the decoder gets an allocator that keeps count. Each block
+ * starts with a header: its size, so that frees are counted too, and in
+ * the envelope's block the heap the whole message holds. MSG_HDR_LEN
+ * keeps what follows aligned as malloc's own result is.
+ */
+struct msg_hdr {
+	size_t size;
+	size_t total;
+};
+
+#define MSG_ALIGN _Alignof(max_align_t)
+#define MSG_HDR_LEN \
+	((sizeof(struct msg_hdr) + MSG_ALIGN - 1) / MSG_ALIGN * MSG_ALIGN)
+/* malloc's own header and rounding: counted so the budget is the heap. */
+#define MSG_BLOCK_OVERHEAD (2 * sizeof(size_t))
+
+/* One decode's account; NULL allocator data: not counted (frees). */
+struct msg_budget {
+	size_t used;
+	size_t peak;
+	size_t limit;
+	int nomem; /* malloc failed within the budget */
+};
+
+static struct msg_hdr *
+msg_hdr_of(const void *p)
 {
+	return (struct msg_hdr *)(uintptr_t)((const unsigned char *)p -
+	    MSG_HDR_LEN);
+}
+
+static void *
+msg_heap_alloc(void *data, size_t size)
+{
+	struct msg_budget *b = data;
+	unsigned char *blk;
+	size_t need;
+
+	if (size > SIZE_MAX - MSG_HDR_LEN - MSG_BLOCK_OVERHEAD)
+		return NULL;
+	need = MSG_HDR_LEN + size + MSG_BLOCK_OVERHEAD;
+	if (b != NULL && need > b->limit - b->used)
+		return NULL;
+	if ((blk = malloc(MSG_HDR_LEN + size)) == NULL) {
+		if (b != NULL)
+			b->nomem = 1;
+		return NULL;
+	}
+	((struct msg_hdr *)(void *)blk)->size = need;
+	((struct msg_hdr *)(void *)blk)->total = 0;
+	if (b != NULL) {
+		b->used += need;
+		if (b->used > b->peak)
+			b->peak = b->used;
+	}
+	return blk + MSG_HDR_LEN;
+}
+
+static void
+msg_heap_free(void *data, void *p)
+{
+	struct msg_budget *b = data;
+	struct msg_hdr *h;
+
+	if (p == NULL)
+		return;
+	h = msg_hdr_of(p);
+	if (b != NULL)
+		b->used -= h->size;
+	free(h);
+}
+
+/* For msg_free: every block of an unpacked envelope has the header. */
+static ProtobufCAllocator msg_heap = { msg_heap_alloc, msg_heap_free, NULL };
+
+size_t
+msg_decode_limit(size_t len, size_t frame_max)
+{
+	size_t base = frame_max <= WIRE_FRAME_MAX_PREAUTH ?
+	    WIRE_DECODE_FLOOR_PREAUTH :
+	    WIRE_DECODE_FLOOR;
+
+	if (len > (SIZE_MAX - base) / WIRE_DECODE_FACTOR)
+		return SIZE_MAX;
+	return len * WIRE_DECODE_FACTOR + base;
+}
+
+int
+msg_unpack_budget(const uint8_t *p, size_t len, size_t budget,
+    Wharf__Envelope **out, size_t *peakp)
+{
+	struct msg_budget b = { 0, 0, budget, 0 };
+	ProtobufCAllocator a = { msg_heap_alloc, msg_heap_free, &b };
 	Wharf__Envelope *env;
 	int r;
 
 	*out = NULL;
-	if ((env = wharf__envelope__unpack(NULL, len, p)) == NULL)
-		return WH_ERR_FORMAT;
+	env = wharf__envelope__unpack(&a, len, p);
+	if (peakp != NULL)
+		*peakp = b.peak;
+	if (env == NULL)
+		return b.nomem ? WH_ERR_NOMEM : WH_ERR_FORMAT;
+	/* The decoder's scratch is freed by now: what is left is the
+	 * message. */
+	msg_hdr_of(env)->total = b.used;
 	if ((r = msg_validate(env)) != 0) {
 		msg_free(env);
 		return r;
@@ -132,11 +232,26 @@ msg_unpack(const uint8_t *p, size_t len, Wharf__Envelope **out)
 	return 0;
 }
 
+int
+msg_unpack(const uint8_t *p, size_t len, Wharf__Envelope **out)
+{
+	return msg_unpack_budget(
+	    p, len, msg_decode_limit(len, WIRE_FRAME_MAX), out, NULL);
+}
+
+size_t
+msg_decoded_size(const Wharf__Envelope *env)
+{
+	if (env == NULL)
+		return 0;
+	return msg_hdr_of(env)->total;
+}
+
 void
 msg_free(Wharf__Envelope *env)
 {
 	if (env != NULL)
-		wharf__envelope__free_unpacked(env, NULL);
+		wharf__envelope__free_unpacked(env, &msg_heap);
 }
 
 int

@@ -2,16 +2,21 @@
 /*
  * msg.h: Envelope packing and the validation that runs on every message a
  * peer sends. Round trips for several body types, garbage, wrong key
- * lengths, unknown fields, text extraction and the wire error codes.
+ * lengths, unknown fields, text extraction and the wire error codes, and
+ * the heap budget of a decode (frames of empty entries against the
+ * largest real messages).
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
 
 #include "wharf/buf.h"
+#include "wharf/delta.h"
 #include "wharf/msg.h"
 #include "wharf/wire.h"
+#include "wharf/xfer.h"
 
 #include "suites.h"
 
@@ -528,6 +533,227 @@ test_error_codes(void)
 	    "no such file or directory");
 }
 
+/* Envelope field list_part (11), length-delimited. */
+#define LIST_PART_KEY 0x5a
+#define EMPTY_ENTRY_LEN 2
+#define DECODE_HEAVY 4194303u /* 4 MiB - 1: under WIRE_FRAME_MAX */
+
+/*
+ * An Envelope of about len bytes whose ListPart holds nothing but empty
+ * entries (2 bytes each on the wire: key 0x0a, length 0). Sets *outlen.
+ */
+static uint8_t *
+empty_entries(size_t len, size_t *outlen)
+{
+	size_t body = len - 1 - 4, i, o = 0;
+	uint8_t *p;
+
+	body -= body % EMPTY_ENTRY_LEN;
+	if ((p = malloc(1 + 4 + body)) == NULL)
+		return NULL;
+	p[o++] = LIST_PART_KEY;
+	/* A 4-byte varint: 2^21 <= body < 2^28 for the sizes used here,
+	 * padded with continuation bytes below that (protobuf allows it). */
+	p[o++] = (uint8_t)(0x80 | (body & 0x7f));
+	p[o++] = (uint8_t)(0x80 | ((body >> 7) & 0x7f));
+	p[o++] = (uint8_t)(0x80 | ((body >> 14) & 0x7f));
+	p[o++] = (uint8_t)(body >> 21);
+	for (i = 0; i < body; i += EMPTY_ENTRY_LEN) {
+		p[o++] = 0x0a;
+		p[o++] = 0x00;
+	}
+	*outlen = o;
+	return p;
+}
+
+static void
+test_decode_amplification(void)
+{
+	static const size_t sizes[] = { DECODE_HEAVY, WIRE_FRAME_MAX_PREAUTH };
+	Wharf__Envelope *got = NULL;
+	uint8_t *p;
+	size_t i, len = 0;
+
+	/* Two million empty entries in 4 MiB (and 32 768 in the pre-login
+	 * limit) once cost 70 bytes of heap per byte: refused now. */
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		p = empty_entries(sizes[i], &len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		TU_CHECK(msg_unpack(p, len, &got) == WH_ERR_FORMAT,
+		    "%zu bytes of empty entries decoded", len);
+		CU_ASSERT_PTR_NULL(got);
+		msg_free(got);
+		got = NULL;
+		free(p);
+	}
+}
+
+static void
+test_decode_peak(void)
+{
+	Wharf__Envelope *got = NULL;
+	size_t len = 0, peak = 0, limit;
+	uint8_t *p;
+
+	/* Refused before the heap it holds passes the bound. */
+	p = empty_entries(DECODE_HEAVY, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	limit = msg_decode_limit(len, WIRE_FRAME_MAX);
+	CU_ASSERT(limit <= WIRE_DECODE_FACTOR * len + WIRE_DECODE_FLOOR);
+	CU_ASSERT_EQUAL(
+	    msg_unpack_budget(p, len, limit, &got, &peak), WH_ERR_FORMAT);
+	TU_CHECK(peak > 0 && peak <= limit, "peak %zu, limit %zu", peak, limit);
+	free(p);
+
+	/* Unbounded, 64 KiB of them: what the budget stops. The count sees
+	 * the decoder's scratch as well as the entries. */
+	p = empty_entries(WIRE_FRAME_MAX_PREAUTH, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL_FATAL(
+	    msg_unpack_budget(p, len, SIZE_MAX, &got, &peak), 0);
+	CU_ASSERT_EQUAL(got->list_part->n_entries, (len - 5) / 2);
+	TU_CHECK(peak > 32 * len && msg_decoded_size(got) > 32 * len &&
+	        msg_decoded_size(got) < peak,
+	    "peak %zu, held %zu for %zu bytes", peak, msg_decoded_size(got),
+	    len);
+	msg_free(got);
+	free(p);
+}
+
+/*
+ * Packs env and unpacks it under the normal budget; *peakp gets the most
+ * heap an unbounded decode of it holds, *limitp its budget.
+ */
+static int
+decode_cost(const Wharf__Envelope *env, size_t *peakp, size_t *limitp)
+{
+	struct buf *b = buf_new(WIRE_FRAME_MAX);
+	Wharf__Envelope *got = NULL;
+	int r;
+
+	if (b == NULL)
+		return WH_ERR_NOMEM;
+	if ((r = msg_pack(env, b, 0, WIRE_FRAME_MAX)) == 0 &&
+	    (r = msg_unpack_budget(
+	         buf_ptr(b), buf_len(b), SIZE_MAX, &got, peakp)) == 0) {
+		*limitp = msg_decode_limit(buf_len(b), WIRE_FRAME_MAX);
+		msg_free(got);
+		got = NULL;
+		r = msg_unpack(buf_ptr(b), buf_len(b), &got);
+	}
+	msg_free(got);
+	buf_free(b);
+	return r;
+}
+
+static void
+test_decode_largest_real(void)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__DeltaIndex di = WHARF__DELTA_INDEX__INIT;
+	Wharf__ListPart lp = WHARF__LIST_PART__INIT;
+	Wharf__Chunk ch = WHARF__CHUNK__INIT;
+	Wharf__BlockRef *refs = calloc(DELTA_INDEX_PART, sizeof(*refs));
+	Wharf__BlockRef **rp = calloc(DELTA_INDEX_PART, sizeof(*rp));
+	Wharf__FileInfo *fi = calloc(WIRE_LIST_PART_ENTRIES, sizeof(*fi));
+	Wharf__FileInfo **fp = calloc(WIRE_LIST_PART_ENTRIES, sizeof(*fp));
+	uint8_t *data = calloc(1, XFER_CHUNK_MAX), hash[WIRE_DIGEST_LEN];
+	size_t i, peak = 0, limit = 0;
+
+	CU_ASSERT_FATAL(refs != NULL && rp != NULL && fi != NULL &&
+	    fp != NULL && data != NULL);
+	memset(hash, 0xab, sizeof(hash));
+
+	/* The most blocks a DeltaIndex part carries: the most fields per
+	 * byte of any message a peer sends in bulk. */
+	for (i = 0; i < DELTA_INDEX_PART; i++) {
+		Wharf__BlockRef init = WHARF__BLOCK_REF__INIT;
+
+		refs[i] = init;
+		refs[i].len = 1;
+		refs[i].hash.data = hash;
+		refs[i].hash.len = sizeof(hash);
+		rp[i] = &refs[i];
+	}
+	di.n_blocks = DELTA_INDEX_PART;
+	di.blocks = rp;
+	di.cdc_shift = WIRE_CDC_SHIFT_MIN;
+	env.body_case = WHARF__ENVELOPE__BODY_DELTA_INDEX;
+	env.delta_index = &di;
+	CU_ASSERT_EQUAL(decode_cost(&env, &peak, &limit), 0);
+	TU_CHECK(
+	    peak > 0 && peak <= limit, "DeltaIndex: %zu of %zu", peak, limit);
+
+	/* A full ListPart of one-byte names. */
+	for (i = 0; i < WIRE_LIST_PART_ENTRIES; i++) {
+		Wharf__FileInfo init = WHARF__FILE_INFO__INIT;
+
+		fi[i] = init;
+		fi[i].name = msg_bytes("n");
+		fp[i] = &fi[i];
+	}
+	lp.n_entries = WIRE_LIST_PART_ENTRIES;
+	lp.entries = fp;
+	env.body_case = WHARF__ENVELOPE__BODY_LIST_PART;
+	env.list_part = &lp;
+	CU_ASSERT_EQUAL(decode_cost(&env, &peak, &limit), 0);
+	TU_CHECK(
+	    peak > 0 && peak <= limit, "ListPart: %zu of %zu", peak, limit);
+
+	/* The largest chunk: its data is copied, about 1 byte per byte. */
+	ch.raw_len = XFER_CHUNK_MAX;
+	ch.hash.data = hash;
+	ch.hash.len = sizeof(hash);
+	ch.data.data = data;
+	ch.data.len = XFER_CHUNK_MAX;
+	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	env.chunk = &ch;
+	CU_ASSERT_EQUAL(decode_cost(&env, &peak, &limit), 0);
+	TU_CHECK(peak > XFER_CHUNK_MAX && peak <= limit, "Chunk: %zu of %zu",
+	    peak, limit);
+
+	free(refs);
+	free(rp);
+	free(fi);
+	free(fp);
+	free(data);
+}
+
+static void
+test_decode_preauth(void)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__Auth auth = WHARF__AUTH__INIT;
+	static char user[WIRE_PATH_MAX], pw[WIRE_PASSWORD_MAX];
+	struct buf *b = buf_new(WIRE_FRAME_MAX_PREAUTH);
+	size_t peak = 0;
+
+	/* The largest Auth fits the pre-login budget with room to spare. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	memset(user, 'u', sizeof(user));
+	memset(pw, 'p', sizeof(pw));
+	auth.user.data = (uint8_t *)user;
+	auth.user.len = sizeof(user);
+	auth.password.data = (uint8_t *)pw;
+	auth.password.len = sizeof(pw);
+	env.body_case = WHARF__ENVELOPE__BODY_AUTH;
+	env.auth = &auth;
+	CU_ASSERT_EQUAL_FATAL(msg_pack(&env, b, 0, WIRE_FRAME_MAX_PREAUTH), 0);
+	CU_ASSERT_EQUAL(
+	    msg_unpack_budget(buf_ptr(b), buf_len(b),
+	        msg_decode_limit(buf_len(b), WIRE_FRAME_MAX_PREAUTH), &got,
+	        &peak),
+	    0);
+	CU_ASSERT(peak < WIRE_DECODE_FLOOR_PREAUTH);
+	msg_free(got);
+	buf_free(b);
+	/* Before login a full frame may cost a few times its size. */
+	CU_ASSERT_EQUAL(
+	    msg_decode_limit(WIRE_FRAME_MAX_PREAUTH, WIRE_FRAME_MAX_PREAUTH),
+	    WIRE_DECODE_FACTOR * WIRE_FRAME_MAX_PREAUTH +
+	        WIRE_DECODE_FLOOR_PREAUTH);
+}
+
 void
 register_msg_tests(void)
 {
@@ -551,4 +777,10 @@ register_msg_tests(void)
 	CU_add_test(s, "unknown fields and bodies", test_unknown_fields);
 	CU_add_test(s, "msg_text", test_msg_text);
 	CU_add_test(s, "wire error codes", test_error_codes);
+	CU_add_test(
+	    s, "decode amplification refused", test_decode_amplification);
+	CU_add_test(s, "decode peak within the budget", test_decode_peak);
+	CU_add_test(s, "largest real messages within the budget",
+	    test_decode_largest_real);
+	CU_add_test(s, "pre-login budget", test_decode_preauth);
 }
