@@ -5,6 +5,9 @@
  * to the same body and id, and re-encode from there to the same bytes.
  * Every bytes field of every (nested) message goes through msg_text, whose
  * contract is checked, and error codes round-trip through the §8.1 table.
+ * The heap budget is a hard bound: a decode needing P bytes at its peak
+ * succeeds with a budget of P, fails cleanly (no leak) with less, and
+ * msg_unpack refuses exactly the frames whose P is over its limit.
  */
 #include <string.h>
 
@@ -12,6 +15,7 @@
 #include "wharf/buf.h"
 #include "wharf/msg.h"
 #include "wharf/sandbox.h"
+#include "wharf/wire.h"
 
 /* Generous: a re-encoding is never much bigger than what was decoded. */
 #define ENVELOPE_REPACK_MAX (64u << 20)
@@ -114,6 +118,46 @@ check_error_codes(const Wharf__Envelope *env)
 		FUZZ_CHECK(msg_code_from_err(e) == c);
 }
 
+/* Decodes with a budget: the result must be r, and never over budget. */
+static void
+check_budget_one(const uint8_t *data, size_t size, size_t budget, int r)
+{
+	Wharf__Envelope *env = NULL;
+	size_t peak = 0;
+	int got = msg_unpack_budget(data, size, budget, &env, &peak);
+
+	FUZZ_CHECK(peak <= budget);
+	FUZZ_CHECK(got == r && (r == 0) == (env != NULL));
+	msg_free(env);
+}
+
+static void
+check_budget(const uint8_t *data, size_t size)
+{
+	Wharf__Envelope *env = NULL;
+	size_t peak = 0, held;
+	int r = msg_unpack_budget(data, size, SIZE_MAX, &env, &peak);
+
+	FUZZ_CHECK(r == 0 || (r == WH_ERR_FORMAT && env == NULL));
+	held = msg_decoded_size(env);
+	FUZZ_CHECK(r != 0 || (held > 0 && held <= peak));
+	msg_free(env);
+	if (peak == 0)
+		return;
+	/* Exactly its peak is enough; less is not, whichever block the
+	 * refusal falls on (one byte less, or somewhere below half). */
+	check_budget_one(data, size, peak, r);
+	check_budget_one(data, size, peak - 1, WH_ERR_FORMAT);
+	check_budget_one(data, size, size % (peak / 2 + 1), WH_ERR_FORMAT);
+	/* msg_unpack's limit draws the line at the same place. */
+	env = NULL;
+	if (peak > msg_decode_limit(size, WIRE_FRAME_MAX))
+		FUZZ_CHECK(msg_unpack(data, size, &env) == WH_ERR_FORMAT);
+	else
+		FUZZ_CHECK(msg_unpack(data, size, &env) == r);
+	msg_free(env);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -121,6 +165,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf *b1 = NULL, *b2 = NULL;
 	int field0 = 0, r;
 
+	check_budget(data, size);
 	r = msg_unpack(data, size, &env);
 	if (r != 0) {
 		FUZZ_CHECK(r == WH_ERR_FORMAT && env == NULL);

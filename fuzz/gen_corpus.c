@@ -29,6 +29,8 @@
 #define GEN_BUF_MAX (8u << 20)
 #define GEN_NAME_MAX 4096
 #define GEN_CS XFER_CHUNK_MIN
+/* ListPart entries in the decode-budget seed: 4 KiB of empty ones. */
+#define GEN_EMPTY_ENTRIES 2000
 #define GEN_SEAL_FRAME_MAX 255
 
 static const char *outdir;
@@ -583,6 +585,24 @@ gen_envelope(void)
 	env.body_case = WHARF__ENVELOPE__BODY_LIST_PART;
 	env.list_part = &lp;
 	EMIT("list-part", &env);
+	{
+		static Wharf__FileInfo none[GEN_EMPTY_ENTRIES];
+		static Wharf__FileInfo *nonep[GEN_EMPTY_ENTRIES];
+
+		/* 2 bytes each to send, ~140 to decode: the heap budget's
+		 * case (docs/protocol.md section 3). */
+		for (i = 0; i < GEN_EMPTY_ENTRIES; i++) {
+			wharf__file_info__init(&none[i]);
+			nonep[i] = &none[i];
+		}
+		lp.n_entries = GEN_EMPTY_ENTRIES;
+		lp.entries = nonep;
+		lp.done = 0;
+		EMIT("list-part-empty-entries", &env);
+		lp.n_entries = 3;
+		lp.entries = fip;
+		lp.done = 1;
+	}
 
 	srep.info = &fi[0];
 	srep.path = str("/a.txt");
