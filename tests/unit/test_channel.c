@@ -6,6 +6,7 @@
  * carries envelopes that do not show on the wire.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -306,6 +307,94 @@ out:
 		close(fd);
 	buf_free(f);
 	buf_free(g);
+}
+
+/* A ListPart of n empty entries: 2 bytes each on the wire. */
+static int
+sealed_empty_entries(struct seal *tx, size_t n, struct buf *out)
+{
+	static Wharf__FileInfo none = WHARF__FILE_INFO__INIT;
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__ListPart lp = WHARF__LIST_PART__INIT;
+	Wharf__FileInfo **ptrs = malloc(n * sizeof(*ptrs));
+	size_t i;
+	int r;
+
+	if (ptrs == NULL)
+		return WH_ERR_NOMEM;
+	for (i = 0; i < n; i++)
+		ptrs[i] = &none;
+	lp.n_entries = n;
+	lp.entries = ptrs;
+	env.body_case = WHARF__ENVELOPE__BODY_LIST_PART;
+	env.list_part = &lp;
+	r = sealed_payload(tx, &env, out);
+	free(ptrs);
+	return r;
+}
+
+#define CH_LIGHT_ENTRIES 4000 /* 8 KiB: ~560 KiB decoded */
+#define CH_HEAVY_ENTRIES (2u << 20) /* 4 MiB: ~280 MiB decoded */
+
+static void
+test_decode_budget(void)
+{
+	static const struct {
+		size_t entries, limit;
+		int want;
+	} cases[] = {
+		/* Before login the budget is as small as the frames. */
+		{ CH_LIGHT_ENTRIES, 0, WH_ERR_FORMAT },
+		{ CH_LIGHT_ENTRIES, WIRE_FRAME_MAX, 0 },
+		/* After it, what a hostile server (or client) sends to the
+		 * peer's channel is refused as malformed, and the channel
+		 * goes on. */
+		{ CH_HEAVY_ENTRIES, WIRE_FRAME_MAX, WH_ERR_FORMAT },
+	};
+	Wharf__Envelope env, *got = NULL;
+	Wharf__Ping ping;
+	struct hs_result res;
+	struct channel *ch = NULL;
+	struct buf *f = NULL;
+	struct seal peer;
+	size_t i;
+	int fd = -1;
+
+	memset(&res, 0, sizeof(res));
+	randombytes_buf(res.tx_key, sizeof(res.tx_key));
+	randombytes_buf(res.rx_key, sizeof(res.rx_key));
+	seal_init(&peer, res.rx_key);
+	if ((f = buf_new(WIRE_FRAME_MAX)) == NULL ||
+	    (ch = channel_on_socketpair(&fd)) == NULL) {
+		CU_FAIL("setup");
+		goto out;
+	}
+	channel_start(ch, &res);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].limit != 0)
+			channel_set_limit(ch, cases[i].limit);
+		CU_ASSERT_EQUAL_FATAL(
+		    sealed_empty_entries(&peer, cases[i].entries, f), 0);
+		TU_CHECK(channel_decode(ch, buf_mutable_ptr(f), buf_len(f),
+		             &got) == cases[i].want,
+		    "%zu empty entries, frame limit %zu", cases[i].entries,
+		    cases[i].limit);
+		msg_free(got);
+		got = NULL;
+		ping_env(&env, &ping, 1, "on", 2);
+		CU_ASSERT_EQUAL_FATAL(sealed_payload(&peer, &env, f), 0);
+		CU_ASSERT_EQUAL(
+		    channel_decode(ch, buf_mutable_ptr(f), buf_len(f), &got),
+		    0);
+		msg_free(got);
+		got = NULL;
+	}
+out:
+	seal_cleanup(&peer);
+	channel_free(ch);
+	if (fd >= 0)
+		close(fd);
+	buf_free(f);
 }
 
 /* A matching pair of handshake results from the step functions. */
@@ -666,6 +755,8 @@ register_channel_tests(void)
 	CU_add_test(s, "seal: counter never wraps", test_seal_counter_end);
 	CU_add_test(
 	    s, "decode: poisoned after a bad frame", test_decode_poisoned);
+	CU_add_test(s, "decode: heap budget before and after login",
+	    test_decode_budget);
 	CU_add_test(s, "channel pair over a socketpair", test_channel_pair);
 	CU_add_test(s, "gathered frames", test_channel_gather);
 	CU_add_test(
