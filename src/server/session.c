@@ -258,6 +258,21 @@ authenticate(struct session *s, int64_t deadline)
 		r = users_verify(s->srv->users_path, name, password, &usr);
 		sem_post(&s->srv->pwhash_slots);
 		sodium_memzero(password, sizeof(password));
+		if (r != 0 && r != WH_ERR_AUTH) {
+			/* The server could not check (users file unreadable:
+			 * out of descriptors or memory, damaged): its failure,
+			 * not the client's. No penalty for the address, and
+			 * an answer that says so. */
+			log_error(
+			    "session=%llu peer=%s op=login result=INTERNAL "
+			    "users file %s: %s",
+			    (unsigned long long)s->id, s->peer,
+			    s->srv->users_path, wh_strerror(r));
+			(void)session_send_error(s, req->id, r,
+			    "the server cannot check logins now; try again "
+			    "later");
+			break;
+		}
 		if (r == 0) {
 			guard_succeeded(peer_addr(s->peer, addr, sizeof(addr)));
 			snprintf(s->user, sizeof(s->user), "%s", usr.name);
