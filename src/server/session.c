@@ -421,6 +421,26 @@ is_transfer(Wharf__Envelope__BodyCase c)
 	    c == WHARF__ENVELOPE__BODY_PROBE;
 }
 
+/*
+ * Whether the batched commits go out before the next request: when the
+ * client waits for answers (nothing more to read now), or once the oldest
+ * has waited SESSION_BATCH_AGE_MS. Input that keeps coming, or a frame
+ * that never completes, must not hold received files (and their
+ * descriptors) for longer.
+ */
+static int
+batch_due(struct session *s)
+{
+	struct wire_io *io = channel_io(s->ch);
+	int64_t left = s->batch_since + SESSION_BATCH_AGE_MS - mono_ms();
+
+	if (left <= 0)
+		return 1;
+	if (s->npending > 0)
+		return 0;
+	return !wire_io_readable(io, 0) || !wire_io_frame_ready(io, (int)left);
+}
+
 static void
 request_loop(struct session *s)
 {
@@ -431,10 +451,7 @@ request_loop(struct session *s)
 
 	wire_io_set_timeout(channel_io(s->ch), s->srv->idle_timeout_ms);
 	while (!s->closing) {
-		/* Nothing more to read now: the client waits for answers,
-		 * so the batched commits go out. */
-		if (s->nbatch > 0 && s->npending == 0 &&
-		    !wire_io_readable(channel_io(s->ch), 0))
+		if (s->nbatch > 0 && batch_due(s))
 			xfer_flush_commits(s);
 		if ((r = session_next_message(s, &req)) != 0) {
 			if (r == WH_ERR_FORMAT) {
