@@ -38,18 +38,21 @@
  * and two for the request at hand (a download's file, a rename's two
  * folders). The rest, SESSION_BATCH_FDS, is the batch's.
  */
-#define SESSION_FD_BUDGET 64
+#define SESSION_FD_BUDGET 96
 #define SESSION_FD_RESERVE 8
 #define SESSION_BATCH_FDS (SESSION_FD_BUDGET - SESSION_FD_RESERVE)
 /*
  * Uploads of up to SESSION_BATCH_FILE bytes are committed in groups: one
  * filesystem sync for many files. A waiting upload keeps its partial open
  * (its lock must last until the rename) and its folder, which the uploads
- * into one folder share: at most SESSION_BATCH_FDS descriptors, and a
- * group goes out when it has no room for one more upload, when the client
- * waits for answers, or SESSION_BATCH_AGE_MS after its first upload.
+ * into one folder share: at most SESSION_BATCH_MAX uploads holding at most
+ * SESSION_BATCH_FDS descriptors. A group goes out when it has no room for
+ * one more upload, when the client waits for answers, or
+ * SESSION_BATCH_AGE_MS after its first upload. SESSION_BATCH_MAX is the
+ * reference client's window of unanswered uploads (TRANSFER_WINDOW): a
+ * smaller group would cost two syncs per window.
  */
-#define SESSION_BATCH_MAX SESSION_BATCH_FDS
+#define SESSION_BATCH_MAX 64
 #define SESSION_BATCH_FILE (1u << 20)
 #define SESSION_BATCH_AGE_MS 100
 

@@ -599,6 +599,9 @@ fail:
  * a file. A batch with no room for one more upload goes out at once: the
  * session never holds more than SESSION_BATCH_FDS for it.
  */
+_Static_assert(SESSION_BATCH_MAX + 1 <= SESSION_BATCH_FDS,
+    "a window of uploads into one folder fits the batch's descriptors");
+
 static void
 batch_add(struct session *s, struct upload *up)
 {
