@@ -42,6 +42,13 @@ int wire_io_read_frame(
 /* 1 if a read would not block (bytes buffered or readable), else 0. */
 int wire_io_readable(struct wire_io *io, int timeout_ms);
 
+/*
+ * 1 if a whole frame is buffered or arrives within timeout_ms, else 0
+ * (also on an error or a bad header: the next read reports it). What it
+ * reads stays buffered for wire_io_read_frame.
+ */
+int wire_io_frame_ready(struct wire_io *io, int timeout_ms);
+
 /* Writes all n bytes. */
 int wire_io_write(struct wire_io *io, const void *p, size_t n) WH_MUST_CHECK;
 

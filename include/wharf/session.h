@@ -31,10 +31,31 @@
 #define SESSION_PENDING_MAX 256
 #define SESSION_PENDING_BYTES (8u << 20)
 #define SESSION_PROBE_MAX (1u << 20)
-/* Uploads of up to SESSION_BATCH_FILE bytes are committed in groups of up
- * to SESSION_BATCH_MAX: one filesystem sync for many files. */
+/*
+ * Descriptors one session may hold at once, whatever its client does, so
+ * that --max-clients bounds what the server needs (serve.c sizes it
+ * against RLIMIT_NOFILE). SESSION_FD_RESERVE is the fixed part: the
+ * socket, the home, the open upload (partial, folder, two delta sources)
+ * and two for the request at hand (a download's file, a rename's two
+ * folders). The rest, SESSION_BATCH_FDS, is the batch's.
+ */
+#define SESSION_FD_BUDGET 96
+#define SESSION_FD_RESERVE 8
+#define SESSION_BATCH_FDS (SESSION_FD_BUDGET - SESSION_FD_RESERVE)
+/*
+ * Uploads of up to SESSION_BATCH_FILE bytes are committed in groups: one
+ * filesystem sync for many files. A waiting upload keeps its partial open
+ * (its lock must last until the rename) and its folder, which the uploads
+ * into one folder share: at most SESSION_BATCH_MAX uploads holding at most
+ * SESSION_BATCH_FDS descriptors. A group goes out when it has no room for
+ * one more upload, when the client waits for answers, or
+ * SESSION_BATCH_AGE_MS after its first upload. SESSION_BATCH_MAX is the
+ * reference client's window of unanswered uploads (TRANSFER_WINDOW): a
+ * smaller group would cost two syncs per window.
+ */
 #define SESSION_BATCH_MAX 64
 #define SESSION_BATCH_FILE (1u << 20)
+#define SESSION_BATCH_AGE_MS 100
 
 /* Shared, read-only after start-up (but for the counters). */
 struct server {
@@ -102,6 +123,8 @@ struct session {
 	 * commit (see xfer_flush_commits). */
 	struct upload *batch[SESSION_BATCH_MAX];
 	int nbatch;
+	int batch_fds; /* descriptors the batch holds */
+	int64_t batch_since; /* its first upload came (monotonic ms) */
 	size_t pending_bytes; /* heap the pending[] hold (msg_decoded_size) */
 };
 
@@ -153,8 +176,9 @@ session_next_message(struct session *s, Wharf__Envelope **req) WH_MUST_CHECK;
 /*
  * Commits the uploads waiting in the batch: one syncfs for their data,
  * the renames, one syncfs for the folders, then a PutDone for each. Done
- * before the session waits for input and before any request that could
- * see those files.
+ * before the session waits for input, when the batch is old or full
+ * (SESSION_BATCH_AGE_MS, SESSION_BATCH_FDS), and before any request that
+ * could see those files.
  */
 void xfer_flush_commits(struct session *s);
 

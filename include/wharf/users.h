@@ -59,8 +59,10 @@ int users_remove(struct users *u, const char *name) WH_MUST_CHECK;
 
 /*
  * Checks name and password against the file at path. Returns 0 and fills
- * *out on success, WH_ERR_AUTH otherwise, spending the same work whether
- * or not the user exists.
+ * *out on success, WH_ERR_AUTH for a wrong name or password (spending the
+ * same work whether or not the user exists), and WH_ERR_SYSTEM (errno
+ * kept), WH_ERR_NOMEM or WH_ERR_CORRUPT when the server cannot check:
+ * callers must not count those against the client.
  */
 int users_verify(const char *path, const char *name, const char *password,
     struct user *out) WH_MUST_CHECK;

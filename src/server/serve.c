@@ -19,8 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "wharf/file.h"
@@ -38,9 +40,73 @@
 #define SERVE_REJECT_MAX 16
 #define SERVE_REJECT_LINGER_MS 2000
 #define SERVE_POLL_MS 500
+/* The descriptor limit the server raises itself to (if the hard limit
+ * allows): enough for thousands of sessions at SESSION_FD_BUDGET. */
+#define SERVE_NOFILE_MAX 65536
+/* Descriptors held besides the sessions': stdio, log, listeners, root,
+ * state files, the stripe table (two per striped upload). */
+#define SERVE_FD_BASE (32 + 2 * STRIPE_MAX)
+/* Out of descriptors or memory, accept fails while the listener stays
+ * readable: pause accepting, from this long doubling to the most. */
+#define SERVE_ACCEPT_PAUSE_MS 100
+#define SERVE_ACCEPT_PAUSE_MAX_MS 1000
 
 static volatile sig_atomic_t stop_requested;
 static atomic_int rejecting;
+
+/* An episode of accept failing for lack of resources. The accept loop's
+ * thread alone touches it. */
+static struct {
+	int64_t until; /* accepting again at (monotonic ms); 0: not paused */
+	int pause_ms; /* the current pause, doubled per failure */
+	int failures; /* in this episode; 0: none */
+	int64_t since;
+} accept_pause;
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * After accept failed with e. Out of descriptors (EMFILE, ENFILE) or
+ * memory (ENOBUFS, ENOMEM) the pending connection stays, the listener
+ * stays readable and the loop would spin: stop polling the listeners for
+ * a while (as sshd and nginx do), logging once per episode. Other errors
+ * concern one connection only.
+ */
+static void
+accept_failed(struct server *srv, int e)
+{
+	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
+		return;
+	if (accept_pause.failures++ == 0) {
+		accept_pause.since = mono_ms();
+		accept_pause.pause_ms = SERVE_ACCEPT_PAUSE_MS;
+		log_error("cannot accept connections: %s; pausing (%d clients "
+		          "connected)",
+		    strerror(e), atomic_load(&srv->nclients));
+	} else if ((accept_pause.pause_ms *= 2) > SERVE_ACCEPT_PAUSE_MAX_MS)
+		accept_pause.pause_ms = SERVE_ACCEPT_PAUSE_MAX_MS;
+	accept_pause.until = mono_ms() + accept_pause.pause_ms;
+}
+
+/* A connection was accepted: an episode of failures is over. */
+static void
+accept_recovered(void)
+{
+	if (accept_pause.failures == 0)
+		return;
+	log_info("accepting connections again after %lld ms (%d failed "
+	         "accepts)",
+	    (long long)(mono_ms() - accept_pause.since), accept_pause.failures);
+	accept_pause.failures = 0;
+	accept_pause.until = 0;
+}
 
 static void
 on_stop(int sig)
@@ -280,8 +346,12 @@ accept_one(struct server *srv, int lfd)
 	struct conn_job *job;
 	int fd, one = 1;
 
-	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC)) < 0)
+	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	if (fd < 0) {
+		accept_failed(srv, errno);
 		return;
+	}
+	accept_recovered();
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if ((job = calloc(1, sizeof(*job))) == NULL) {
 		close(fd);
@@ -309,6 +379,41 @@ accept_one(struct server *srv, int lfd)
 		close(fd);
 		free(job);
 	}
+}
+
+/*
+ * Raises the soft descriptor limit to the hard one (at most
+ * SERVE_NOFILE_MAX) and warns if --max-clients sessions, SESSION_FD_BUDGET
+ * each, could need more: past the limit, new connections wait (accept
+ * pauses) and requests of those connected fail.
+ */
+static void
+fd_limit_raise(int max_clients)
+{
+	struct rlimit rl, up;
+	rlim_t want, need;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > SERVE_NOFILE_MAX ?
+	    SERVE_NOFILE_MAX :
+	    rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		up.rlim_cur = want;
+		up.rlim_max = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl.rlim_cur = want;
+	}
+	need = (rlim_t)max_clients * SESSION_FD_BUDGET + SERVE_FD_BASE;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+		log_warn("descriptor limit %llu is below the %llu that "
+		         "--max-clients %d may need (%d a session); raise the "
+		         "hard limit (ulimit -Hn) or lower --max-clients",
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)need,
+		    max_clients, SESSION_FD_BUDGET);
+	else
+		log_debug(
+		    "descriptor limit %llu", (unsigned long long)rl.rlim_cur);
 }
 
 int
@@ -342,6 +447,7 @@ serve_main(int argc, char **argv)
 	long idle = SERVER_IDLE_TIMEOUT_DEFAULT;
 	char fp[KEYS_FINGERPRINT_LEN];
 	struct sigaction sa;
+	int64_t wait;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
@@ -497,6 +603,7 @@ serve_main(int argc, char **argv)
 	srv->idle_timeout_ms = (int)idle * 1000;
 	srv->auth_timeout_ms = SERVER_AUTH_TIMEOUT_MS;
 	srv->max_clients = (int)max_clients;
+	fd_limit_raise(srv->max_clients);
 	sem_init(&srv->pwhash_slots, 0, SERVER_PWHASH_SLOTS);
 #ifdef __GLIBC__
 	/* zstd's stream windows and contexts (4 to 21 MiB) must go back to
@@ -529,6 +636,11 @@ serve_main(int argc, char **argv)
 		pfds[i].events = POLLIN;
 	}
 	while (!stop_requested) {
+		/* Paused: the listeners would wake us at once. */
+		if ((wait = accept_pause.until - mono_ms()) > 0) {
+			poll(NULL, 0, (int)wait);
+			continue;
+		}
 		if (poll(pfds, (nfds_t)nl, SERVE_POLL_MS) <= 0)
 			continue;
 		for (i = 0; i < nl; i++)

@@ -263,6 +263,21 @@ authenticate(struct session *s, int64_t deadline)
 		r = users_verify(s->srv->users_path, name, password, &usr);
 		sem_post(&s->srv->pwhash_slots);
 		sodium_memzero(password, sizeof(password));
+		if (r != 0 && r != WH_ERR_AUTH) {
+			/* The server could not check (users file unreadable:
+			 * out of descriptors or memory, damaged): its failure,
+			 * not the client's. No penalty for the address, and
+			 * an answer that says so. */
+			log_error(
+			    "session=%llu peer=%s op=login result=INTERNAL "
+			    "users file %s: %s",
+			    (unsigned long long)s->id, s->peer,
+			    s->srv->users_path, wh_strerror(r));
+			(void)session_send_error(s, req->id, r,
+			    "the server cannot check logins now; try again "
+			    "later");
+			break;
+		}
 		if (r == 0) {
 			guard_succeeded(peer_addr(s->peer, addr, sizeof(addr)));
 			snprintf(s->user, sizeof(s->user), "%s", usr.name);
@@ -411,6 +426,26 @@ is_transfer(Wharf__Envelope__BodyCase c)
 	    c == WHARF__ENVELOPE__BODY_PROBE;
 }
 
+/*
+ * Whether the batched commits go out before the next request: when the
+ * client waits for answers (nothing more to read now), or once the oldest
+ * has waited SESSION_BATCH_AGE_MS. Input that keeps coming, or a frame
+ * that never completes, must not hold received files (and their
+ * descriptors) for longer.
+ */
+static int
+batch_due(struct session *s)
+{
+	struct wire_io *io = channel_io(s->ch);
+	int64_t left = s->batch_since + SESSION_BATCH_AGE_MS - mono_ms();
+
+	if (left <= 0)
+		return 1;
+	if (s->npending > 0)
+		return 0;
+	return !wire_io_readable(io, 0) || !wire_io_frame_ready(io, (int)left);
+}
+
 static void
 request_loop(struct session *s)
 {
@@ -421,10 +456,7 @@ request_loop(struct session *s)
 
 	wire_io_set_timeout(channel_io(s->ch), s->srv->idle_timeout_ms);
 	while (!s->closing) {
-		/* Nothing more to read now: the client waits for answers,
-		 * so the batched commits go out. */
-		if (s->nbatch > 0 && s->npending == 0 &&
-		    !wire_io_readable(channel_io(s->ch), 0))
+		if (s->nbatch > 0 && batch_due(s))
 			xfer_flush_commits(s);
 		if ((r = session_next_message(s, &req)) != 0) {
 			if (r == WH_ERR_FORMAT) {

@@ -292,18 +292,25 @@ users_verify(
 	struct user *usr;
 	int r, bad;
 
+	/* A file the server cannot read is its own failure, never a wrong
+	 * password: WH_ERR_SYSTEM (errno kept) and WH_ERR_NOMEM as they
+	 * come, anything else about the file is damage. */
 	if ((r = users_load(path, &u, &bad)) != 0)
-		return r;
+		return r == WH_ERR_SYSTEM || r == WH_ERR_NOMEM ? r :
+		                                                 WH_ERR_CORRUPT;
 	usr = users_name_valid(name) ? users_find(&u, name) : NULL;
 	/* Verified even when the user does not exist, against a hash of a
 	 * random password, so that the time taken does not tell. */
 	pthread_once(&dummy_once, make_dummy_hash);
+	errno = 0;
 	r = crypto_pwhash_str_verify(
 	    usr != NULL ? usr->hash : dummy_hash, password, strlen(password));
 	if (r == 0 && usr != NULL) {
 		*out = *usr;
 		r = 0;
-	} else
+	} else if (r != 0 && errno == ENOMEM)
+		r = WH_ERR_NOMEM; /* its 64 MiB could not be had */
+	else
 		r = WH_ERR_AUTH;
 	users_cleanup(&u);
 	return r;

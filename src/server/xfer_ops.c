@@ -39,6 +39,7 @@ struct upload {
 	int streamed; /* a window was granted (the log says so) */
 	int failed; /* an Error was sent: drop chunks until PutEnd */
 	int dirfd; /* the target's folder */
+	int dir_shared; /* in the batch: dirfd is an earlier upload's */
 	int fd; /* the partial, locked */
 	char name[SANDBOX_NAME_MAX];
 	char part[SANDBOX_NAME_MAX];
@@ -80,6 +81,12 @@ mono_sec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t
+mono_ms(void)
+{
+	return (int64_t)(mono_sec() * 1000.0);
 }
 
 static int
@@ -188,7 +195,7 @@ upload_free(struct session *s, struct upload *up)
 	quota_hold_free(up->hold, up->fd);
 	if (up->fd >= 0)
 		close(up->fd); /* also drops the lock */
-	if (up->dirfd >= 0)
+	if (up->dirfd >= 0 && !up->dir_shared)
 		close(up->dirfd);
 	xfer_decoder_cleanup(&up->dec);
 	free(up);
@@ -642,6 +649,39 @@ fail:
 	return r;
 }
 
+/*
+ * Puts a verified upload in the batch. Uploads into one folder share its
+ * fd (the first one's, freed last), so a tree costs about one descriptor
+ * a file. A batch with no room for one more upload goes out at once: the
+ * session never holds more than SESSION_BATCH_FDS for it.
+ */
+_Static_assert(SESSION_BATCH_MAX + 1 <= SESSION_BATCH_FDS,
+    "a window of uploads into one folder fits the batch's descriptors");
+
+static void
+batch_add(struct session *s, struct upload *up)
+{
+	struct stat st, o;
+	int i;
+
+	if (fstat(up->dirfd, &st) == 0)
+		for (i = 0; i < s->nbatch; i++)
+			if (fstat(s->batch[i]->dirfd, &o) == 0 &&
+			    o.st_dev == st.st_dev && o.st_ino == st.st_ino) {
+				close(up->dirfd);
+				up->dirfd = s->batch[i]->dirfd;
+				up->dir_shared = 1;
+				break;
+			}
+	if (s->nbatch == 0)
+		s->batch_since = mono_ms();
+	s->batch[s->nbatch++] = up;
+	s->batch_fds += up->dir_shared ? 1 : 2;
+	if (s->nbatch == SESSION_BATCH_MAX ||
+	    s->batch_fds + 2 > SESSION_BATCH_FDS)
+		xfer_flush_commits(s);
+}
+
 /* A chunk of a delta upload: data, or a reference to an old block. */
 static int
 delta_chunk(struct session *s, struct upload *up, const Wharf__Chunk *m)
@@ -880,9 +920,7 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	    fchmod(up->fd, up->mode) == 0 && futimens(up->fd, times) == 0) {
 		/* Small files wait for a group commit: fsync per file
 		 * would make a tree of them disk-latency bound. */
-		s->batch[s->nbatch++] = up;
-		if (s->nbatch == SESSION_BATCH_MAX)
-			xfer_flush_commits(s);
+		batch_add(s, up);
 		return 0;
 	}
 	if (ftruncate(up->fd, (off_t)up->size) != 0 ||
@@ -995,11 +1033,15 @@ xfer_flush_commits(struct session *s)
 		log_transfer(s, "put", up->vpath, up->size, up->wire_bytes,
 		    up->resumed, mono_sec() - up->t0, up->alg,
 		    put_compression(up), r);
-		upload_free(s, up);
 	}
+	/* Last first: a shared folder fd is closed by the first upload
+	 * that used it, after the others. */
+	for (i = s->nbatch; i-- > 0;)
+		upload_free(s, s->batch[i]);
 	if (channel_flush(s->ch) != 0)
 		s->closing = 1;
 	s->nbatch = 0;
+	s->batch_fds = 0;
 }
 
 void

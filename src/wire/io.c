@@ -261,6 +261,28 @@ wire_io_readable(struct wire_io *io, int timeout_ms)
 	return wait_fd(io->fd, POLLIN, deadline) == 0;
 }
 
+int
+wire_io_frame_ready(struct wire_io *io, int timeout_ms)
+{
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	uint32_t declared;
+	size_t want;
+
+	for (;;) {
+		want = IO_READ_AHEAD;
+		if (buf_peek_u32(io->in, &declared) == 0) {
+			/* A header the read will refuse: nothing to wait for. */
+			if (declared == 0 || declared > io->limit ||
+			    buf_len(io->in) - WIRE_FRAME_HEADER >= declared)
+				return 1;
+			want = WIRE_FRAME_HEADER + (size_t)declared -
+			    buf_len(io->in);
+		}
+		if (fill(io, want, deadline) != 0)
+			return 0;
+	}
+}
+
 void
 wire_io_cork(struct wire_io *io, int on)
 {

@@ -14,6 +14,7 @@ import atexit
 import hashlib
 import os
 import re
+import resource
 import select
 import shutil
 import signal
@@ -498,8 +499,11 @@ class Test:
         if r.returncode != 0:
             self.fail("wharf user add %s: %s" % (name, r.stdout.decode()))
 
-    def start_server(self, root, state, *args, listen="127.0.0.1:0"):
-        s = Server(self, root, state, listen, args)
+    def start_server(self, root, state, *args, listen="127.0.0.1:0",
+                     nofile=None):
+        """nofile: the server's descriptor limit, soft and hard (it
+        may raise its soft limit up to the hard one)."""
+        s = Server(self, root, state, listen, args, nofile)
         self.server = s
         return s
 
@@ -528,7 +532,7 @@ class Server:
 
     count = 0
 
-    def __init__(self, test, root, state, listen, args):
+    def __init__(self, test, root, state, listen, args, nofile=None):
         Server.count += 1
         self.test = test
         self.log = os.path.join(test.tmp, "server.%d.log" % Server.count)
@@ -539,7 +543,10 @@ class Server:
                 [WHARF, "serve", "--root", root, "--state", state,
                  "--listen", listen, "--log", self.log] + list(args),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=ef, env=test.env)
+                stderr=ef, env=test.env,
+                preexec_fn=None if nofile is None else
+                lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
+                                           (nofile, nofile)))
         test.procs.append(self.proc)
         self.port = None
         deadline = time.monotonic() + 10
