@@ -1,22 +1,88 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Slowing down password guessing per source address: every failed login
- * from an address doubles the pause before its next answer (1 s, 2 s,
- * 4 s, ... up to GUARD_DELAY_MAX_MS); a success or GUARD_FORGET_SECS of
- * quiet resets it. Other addresses are not affected, so nobody is locked
- * out by someone else's guessing.
+ * Throttling of password and passcode guessing (docs/protocol.md §7 and
+ * §10.2). Every Argon2id verification passes a gate: a bounded number in
+ * flight per key, failures that push back the next check of the same key
+ * (1 s, 2 s, 4 s, ... up to GUARD_DELAY_MAX_MS), and token buckets that
+ * bound the failures against one user name or one file from all keys.
+ *
+ * Keys: a login is gated by its source (an IPv4 address, an IPv6 /64)
+ * and by the user name it names; a passcode check by (user, file) and by
+ * the file. The table is fixed in size and never drops a record that
+ * still carries a penalty, so rotating through addresses resets nothing:
+ * when it is full, newcomers of a kind share one overflow record (they
+ * are throttled together, fail closed).
+ *
+ * Shared state: one table and one mutex in guard.c, for all sessions;
+ * records live until they carry nothing (then they may be reused).
  */
 #ifndef WHARF_GUARD_H
 #define WHARF_GUARD_H
 
+#include <stdint.h>
+
+#include "wharf/err.h"
+
+/* Penalty after the n-th failure: min(BASE << (n - 1), MAX). */
 #define GUARD_DELAY_BASE_MS 1000
 #define GUARD_DELAY_MAX_MS 30000
-#define GUARD_FORGET_SECS 600
+/* Failures are forgotten after this long without one. */
+#define GUARD_FORGET_MS (600 * 1000)
 #define GUARD_TABLE_MAX 4096
+/* Logins at once from a source with no failures remembered (a NAT, a
+ * load test), and once it has any. */
+#define GUARD_SOURCE_INFLIGHT 2
+#define GUARD_SOURCE_INFLIGHT_FAILED 1
+/* Failed logins for one user name, all sources together: a burst, then
+ * one per refill period. */
+#define GUARD_USER_BURST 10
+#define GUARD_USER_REFILL_MS 6000
+/* Wrong passcodes for one file, all users together, likewise. */
+#define GUARD_FILE_BURST 10
+#define GUARD_FILE_REFILL_MS 6000
+/* How long a passcode check may wait for its turn, and the longest
+ * pause before a wrong passcode is answered. */
+#define GUARD_PASSCODE_WAIT_MS 10000
 
-/* Records a failed login from addr; returns the pause to apply, in ms. */
-int guard_failed(const char *addr);
-/* A successful login from addr clears its record. */
-void guard_succeeded(const char *addr);
+#define GUARD_KEY_LEN 16
+#define GUARD_TICKET_KEYS 2
+
+enum guard_outcome {
+	GUARD_PASS, /* the secret was right */
+	GUARD_FAIL, /* wrong (or missing): a guess */
+	GUARD_VOID, /* nothing was learned (an internal error) */
+};
+
+/* One verification's hold on the gate; on the caller's stack. */
+struct guard_ticket {
+	int nheld;
+	int held[GUARD_TICKET_KEYS]; /* table slots, busy while held */
+};
+
+/*
+ * Waits until a login password check for user from addr (as printed,
+ * "192.0.2.1" or "2001:db8::1") may start, and holds t. Returns 0, or
+ * without holding anything WH_ERR_BUSY at once if its turn cannot come
+ * before deadline_ms (monotonic, guard_now_ms), WH_ERR_TIMEOUT at the
+ * deadline if it did not.
+ */
+int guard_login_begin(struct guard_ticket *t, const char *addr,
+    const char *user, int64_t deadline_ms) WH_MUST_CHECK;
+/* The same for a passcode check of file rpath by user. */
+int guard_passcode_begin(struct guard_ticket *t, const char *user,
+    const char *rpath, int64_t deadline_ms) WH_MUST_CHECK;
+/*
+ * Releases t with what the check found. Returns the monotonic time in ms
+ * at which the answer may be sent: now, or for a failure the end of its
+ * penalty (the caller waits, up to its deadline).
+ */
+int64_t guard_end(struct guard_ticket *t, enum guard_outcome outcome);
+
+/* The clock the deadlines are in (monotonic milliseconds). */
+int64_t guard_now_ms(void);
+
+/* Forgets every record. For fuzzers, which also pass waits = 0: the
+ * records are kept but nothing ever waits for a penalty or a token. */
+void guard_reset(int waits);
 
 #endif
