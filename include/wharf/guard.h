@@ -1,20 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Throttling of password and passcode guessing (docs/protocol.md §7 and
- * §10.2). Every Argon2id verification passes a gate: a bounded number in
- * flight per key, failures that push back the next check of the same key
- * (1 s, 2 s, 4 s, ... up to GUARD_DELAY_MAX_MS), and token buckets that
- * bound the failures against one user name or one file from all keys.
+ * §10.2). Every Argon2id verification passes a gate first: a bounded
+ * number in flight per key, failures that push back the next check of the
+ * same key (1 s, 2 s, 4 s, ... up to GUARD_DELAY_MAX_MS), and token
+ * buckets that bound the failures of a wider key over time.
  *
- * Keys: a login is gated by its source (an IPv4 address, an IPv6 /64)
- * and by the user name it names; a passcode check by (user, file) and by
- * the file. The table is fixed in size and never drops a record that
- * still carries a penalty, so rotating through addresses resets nothing:
- * when it is full, newcomers of a kind share one overflow record (they
- * are throttled together, fail closed).
+ * A login is gated by (source, user name) with the doubling penalty, by
+ * its source (an IPv4 address, an IPv6 /64) and by its user name with
+ * buckets; a passcode check by (user, file) with the penalty, by the file
+ * and by the user with buckets. A success forgives the penalty of its
+ * own key only.
  *
- * Shared state: one table and one mutex in guard.c, for all sessions;
- * records live until they carry nothing (then they may be reused).
+ * The table is fixed in size and never drops a record that still carries
+ * something, so rotating through addresses resets nothing: when the
+ * records a key could use all do, it shares its kind's one overflow
+ * record with every other such key (throttled together, fail closed).
+ *
+ * Shared state: one table, one mutex and one condition variable in
+ * guard.c, for all sessions; a record lives until it carries nothing,
+ * then its slot may be taken by another key.
  */
 #ifndef WHARF_GUARD_H
 #define WHARF_GUARD_H
@@ -23,29 +28,38 @@
 
 #include "wharf/err.h"
 
-/* Penalty after the n-th failure: min(BASE << (n - 1), MAX). */
+/* Penalty after the n-th failure of a key: min(BASE << (n - 1), MAX). */
 #define GUARD_DELAY_BASE_MS 1000
 #define GUARD_DELAY_MAX_MS 30000
-/* Failures are forgotten after this long without one. */
+/* A key's failures are forgotten after this long without one. */
 #define GUARD_FORGET_MS (600 * 1000)
-#define GUARD_TABLE_MAX 4096
-/* Logins at once from a source with no failures remembered (a NAT, a
- * load test), and once it has any. */
+/* Records, in sets of GUARD_WAYS picked by a keyed digest. */
+#define GUARD_TABLE_MAX 16384
+#define GUARD_WAYS 16
+/* Logins at once from a source that has not failed lately (a NAT, a
+ * load test), and from one that has. */
 #define GUARD_SOURCE_INFLIGHT 2
 #define GUARD_SOURCE_INFLIGHT_FAILED 1
-/* Failed logins for one user name, all sources together: a burst, then
- * one per refill period. */
+/* Failed logins from one source, for all user names: a burst, then one
+ * per refill period. */
+#define GUARD_SOURCE_BURST 10
+#define GUARD_SOURCE_REFILL_MS 30000
+/* Failed logins naming one user, from all sources but the one it last
+ * logged in from. */
 #define GUARD_USER_BURST 10
 #define GUARD_USER_REFILL_MS 6000
-/* Wrong passcodes for one file, all users together, likewise. */
+/* Wrong passcodes for one file, from all users. */
 #define GUARD_FILE_BURST 10
 #define GUARD_FILE_REFILL_MS 6000
+/* Wrong passcodes from one user, for all files. */
+#define GUARD_USER_FILES_BURST 10
+#define GUARD_USER_FILES_REFILL_MS 6000
 /* How long a passcode check may wait for its turn, and the longest
  * pause before a wrong passcode is answered. */
 #define GUARD_PASSCODE_WAIT_MS 10000
 
 #define GUARD_KEY_LEN 16
-#define GUARD_TICKET_KEYS 2
+#define GUARD_TICKET_KEYS 3
 
 enum guard_outcome {
 	GUARD_PASS, /* the secret was right */
@@ -57,6 +71,9 @@ enum guard_outcome {
 struct guard_ticket {
 	int nheld;
 	int held[GUARD_TICKET_KEYS]; /* table slots, busy while held */
+	int charged[GUARD_TICKET_KEYS]; /* spent a token of that slot */
+	uint8_t source[GUARD_KEY_LEN]; /* a login's source */
+	int has_source;
 };
 
 /*

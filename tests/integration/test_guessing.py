@@ -6,7 +6,8 @@
 1. Parallel guesses from one address: 16 connections, one wrong Auth
    each, sent at once. The server checks only a few (one at a time once
    the address has failed, each after the previous one's penalty); the
-   others are refused with BUSY or closed at the login deadline.
+   others are refused with BUSY or closed at the login deadline. Then 16
+   user names at once from another address: its bucket bounds them.
 2. Many addresses against one user: 40 addresses, one wrong guess each,
    at once. The failures against that user name are bounded by its
    bucket (10, then one every 6 s), and an address penalised before is
@@ -122,6 +123,20 @@ def one_address_parallel():
     # Nobody is held past the login deadline (with slack for a busy CI).
     late = [g for g in got if g[2] > DEADLINE + 2.5]
     t.expect(not late, "answers after the login deadline: %r" % late)
+    # The same address spraying 16 user names at once: its bucket (10,
+    # then one per 30 s) bounds the checks, whatever the names.
+    before = failures(srv)
+    barrier = threading.Barrier(n)
+    with concurrent.futures.ThreadPoolExecutor(n) as ex:
+        futs = [ex.submit(guess, srv.port, "127.0.0.4", "name%d" % i,
+                          "wrong", barrier) for i in range(n)]
+        got = [f.result() for f in futs]
+    sprayed = failures(srv) - before
+    t.note("%d user names guessed at once from one address: %d checked" %
+           (n, sprayed))
+    t.expect(sprayed <= 11 and not any(g[0] == "ok" for g in got),
+             "%d of %d guesses for different users from one address were "
+             "checked (at most 11 expected)" % (sprayed, n))
     srv.stop()
 
 

@@ -2,7 +2,8 @@
 /*
  * The guessing gate (server/guard.c) without Argon2id: checks in flight
  * per source, penalties that outlive a flood of other addresses (the
- * table cannot be rotated), and IPv6 sources taken by their /64.
+ * table cannot be rotated), IPv6 sources taken by their /64, a user's
+ * bucket, and what a success forgives.
  */
 #include <stdio.h>
 
@@ -81,12 +82,64 @@ test_ipv6_prefix(void)
 
 	guard_reset(1);
 	CU_ASSERT_EQUAL_FATAL(fail_once("2001:db8::1", "u", &d), 0);
-	/* The same /64: penalised, refused at once. */
-	CU_ASSERT_EQUAL(fail_once("2001:db8::ffff:1", "v", &d), WH_ERR_BUSY);
-	CU_ASSERT_EQUAL(fail_once("2001:db8:0:1::1", "w", &d), 0);
+	/* The same /64 guessing the same user: penalised, refused at
+	 * once; another /64 is not. */
+	CU_ASSERT_EQUAL(fail_once("2001:db8::ffff:1", "u", &d), WH_ERR_BUSY);
+	CU_ASSERT_EQUAL(fail_once("2001:db8:0:1::1", "u", &d), 0);
 	/* IPv4-mapped is the IPv4 source. */
 	CU_ASSERT_EQUAL(fail_once("203.0.113.9", "x", &d), 0);
-	CU_ASSERT_EQUAL(fail_once("::ffff:203.0.113.9", "y", &d), WH_ERR_BUSY);
+	CU_ASSERT_EQUAL(fail_once("::ffff:203.0.113.9", "x", &d), WH_ERR_BUSY);
+	guard_reset(1);
+}
+
+static void
+test_user_bucket(void)
+{
+	struct guard_ticket t;
+	char addr[32];
+	int64_t d;
+	int i;
+
+	guard_reset(1);
+	/* boss logs in from its usual place. */
+	CU_ASSERT_EQUAL_FATAL(
+	    guard_login_begin(&t, "192.0.2.50", "boss", guard_now_ms()), 0);
+	(void)guard_end(&t, GUARD_PASS);
+	/* Ten other addresses guess once each: the bucket is empty. */
+	for (i = 0; i < GUARD_USER_BURST; i++) {
+		snprintf(addr, sizeof(addr), "198.18.0.%d", i + 1);
+		CU_ASSERT_EQUAL(fail_once(addr, "boss", &d), 0);
+	}
+	CU_ASSERT_EQUAL(fail_once("198.18.1.1", "boss", &d), WH_ERR_BUSY);
+	/* boss's own place still gets its turn at once. */
+	CU_ASSERT_EQUAL_FATAL(
+	    guard_login_begin(&t, "192.0.2.50", "boss", guard_now_ms()), 0);
+	(void)guard_end(&t, GUARD_PASS);
+	guard_reset(1);
+}
+
+static void
+test_success_elsewhere(void)
+{
+	struct guard_ticket t;
+	int64_t d;
+
+	guard_reset(1);
+	/* A failure for one user is not forgiven by a success as another
+	 * (an attacker with an account of its own)... */
+	CU_ASSERT_EQUAL_FATAL(fail_once("192.0.2.60", "admin", &d), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    guard_login_begin(&t, "192.0.2.60", "mallory", guard_now_ms()), 0);
+	(void)guard_end(&t, GUARD_PASS);
+	CU_ASSERT_EQUAL(fail_once("192.0.2.60", "admin", &d), WH_ERR_BUSY);
+	/* ...but by a success as the same user (a typo, then the
+	 * password): the next failure costs the first penalty again. */
+	CU_ASSERT_EQUAL_FATAL(guard_login_begin(&t, "192.0.2.60", "admin",
+	                          guard_now_ms() + 2 * GUARD_DELAY_BASE_MS),
+	    0);
+	(void)guard_end(&t, GUARD_PASS);
+	CU_ASSERT_EQUAL_FATAL(fail_once("192.0.2.60", "admin", &d), 0);
+	CU_ASSERT(d <= GUARD_DELAY_BASE_MS + 50);
 	guard_reset(1);
 }
 
@@ -101,4 +154,8 @@ register_guard_tests(void)
 	CU_add_test(
 	    s, "penalties survive a flood of addresses", test_no_rotation);
 	CU_add_test(s, "IPv6 sources by /64", test_ipv6_prefix);
+	CU_add_test(
+	    s, "a user's bucket spares its usual source", test_user_bucket);
+	CU_add_test(
+	    s, "a success forgives only its own user", test_success_elsewhere);
 }
