@@ -79,9 +79,10 @@ struct guard_ticket {
 /*
  * Waits until a login password check for user from addr (as printed,
  * "192.0.2.1" or "2001:db8::1") may start, and holds t. Returns 0, or
- * without holding anything WH_ERR_BUSY at once if its turn cannot come
- * before deadline_ms (monotonic, guard_now_ms), WH_ERR_TIMEOUT at the
- * deadline if it did not.
+ * without holding anything WH_ERR_BUSY as soon as a penalty or a bucket
+ * puts its turn after deadline_ms (monotonic, guard_now_ms). Waiting for
+ * checks in flight to end is not cut by the deadline: they end with
+ * their Argon2id.
  */
 int guard_login_begin(struct guard_ticket *t, const char *addr,
     const char *user, int64_t deadline_ms) WH_MUST_CHECK;

@@ -224,17 +224,17 @@ slot_find(int kind, const uint8_t key[GUARD_KEY_LEN], int64_t now)
 	return spare;
 }
 
-/* 0 if a check of r may start now; otherwise the time at which it may
- * (INT64_MAX: when a check in flight ends). Lock held. */
+/* The time at which a penalty or the bucket of r lets a check start (0:
+ * now); *capped if the checks in flight must end first. Lock held. */
 static int64_t
-blocked_until(struct record *r, int exempt, int64_t now)
+blocked_until(struct record *r, int exempt, int64_t now, int *capped)
 {
 	const struct policy *p = &policies[r->kind];
 	int most = failed_recently(r, now) ? p->inflight_failed : p->inflight;
 	int64_t until = 0, t;
 
 	if (most > 0 && r->busy >= most)
-		return INT64_MAX;
+		*capped = 1;
 	if (!guard_waits)
 		return 0;
 	if (r->not_before > now)
@@ -261,36 +261,37 @@ gate_enter(struct guard_ticket *t, const int kinds[],
 {
 	struct timespec ts;
 	int64_t now, until, u;
-	int i, r = 0;
+	int i, capped, r = 0;
 
 	pthread_mutex_lock(&guard_mu);
 	for (;;) {
 		now = guard_now_ms();
 		until = 0;
+		capped = 0;
 		for (i = 0; i < GUARD_TICKET_KEYS; i++) {
 			struct record *rec;
 
 			t->held[i] = slot_find(kinds[i], keys[i], now);
 			rec = &table[t->held[i]];
 			rec->used_at = now;
-			u = blocked_until(rec, exempt(rec, t), now);
+			u = blocked_until(rec, exempt(rec, t), now, &capped);
 			if (u > until)
 				until = u;
 		}
-		if (until == 0)
+		if (until == 0 && !capped)
 			break;
-		/* A turn that comes only after the deadline is refused
-		 * now rather than waited for. */
-		if (until != INT64_MAX && until > deadline) {
+		/* A turn that a penalty or a bucket puts after the
+		 * deadline is refused now rather than waited for. Checks
+		 * in flight end when their Argon2id does (like the slots
+		 * behind them), so their queue is not cut. */
+		if (until > deadline) {
 			r = WH_ERR_BUSY;
 			break;
 		}
-		if (now >= deadline) {
-			r = WH_ERR_TIMEOUT;
-			break;
+		if (until == 0) {
+			(void)pthread_cond_wait(&guard_cv, &guard_mu);
+			continue;
 		}
-		if (until > deadline)
-			until = deadline;
 		ts.tv_sec = (time_t)(until / 1000);
 		ts.tv_nsec = (long)(until % 1000) * 1000000L;
 		(void)pthread_cond_timedwait(&guard_cv, &guard_mu, &ts);

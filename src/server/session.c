@@ -267,11 +267,9 @@ authenticate(struct session *s, int64_t deadline)
 			         "result=%s attempt=%d",
 			    (unsigned long long)s->id, s->peer,
 			    log_clean(shown, sizeof(shown), name),
-			    r == WH_ERR_BUSY ? "BUSY" : "TIMEOUT", attempt + 1);
-			if (r == WH_ERR_BUSY)
-				(void)session_send_error(s, req->id,
-				    WH_ERR_BUSY,
-				    "too many failed logins; try again later");
+			    msg_code_name(msg_code_from_err(r)), attempt + 1);
+			(void)session_send_error(s, req->id, r,
+			    "too many failed logins; try again later");
 			break;
 		}
 		sem_wait(&s->srv->pwhash_slots);
@@ -311,7 +309,7 @@ authenticate(struct session *s, int64_t deadline)
 			break;
 		}
 		/* The same answer whatever was wrong, at the end of the
-		 * penalty this failure earned its source, but never after
+		 * penalty this failure earned (source, user), never after
 		 * the login deadline: then it is the last answer. */
 		cut = answer_at >= deadline;
 		delay = (int)((cut ? deadline : answer_at) - mono_ms());

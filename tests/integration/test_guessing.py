@@ -17,9 +17,10 @@
    meanwhile (passcode checks have Argon2id slots of their own), the
    wrong passcodes checked are few (one at a time per user and file, each
    after the previous one's penalty), and the owner still opens the file.
-4. The login deadline: a failure whose penalty ends after it is answered
-   at the deadline and the connection closed; a connection whose turn
-   comes only after its deadline is refused with BUSY at once.
+4. The login deadline: guesses from one address until it has failed 6
+   times; no answer or close comes after a connection's deadline (those
+   whose penalty ends later are answered at it), and then a connection
+   whose turn comes only after its deadline is refused with BUSY at once.
 
 Each part runs on a server of its own (fresh records) and takes < 60 s.
 """
@@ -46,6 +47,19 @@ t.add_user(STATE, "zed", "zed pw 1")
 t.add_user(STATE, "owner", "owner pw 2")
 t.add_user(STATE, "viewer", "viewer pw 3", "--read-only")
 t.add_user(STATE, "other", "other pw 4")
+
+
+SLACK = {"s": 0.0}  # for a busy machine: twice a quiet login's time
+
+
+def measure_login():
+    """A good login on a quiet server sets the slack of the bounds."""
+    srv = server("quiet")
+    r = guess(srv.port, "127.0.0.99", USER, PW)
+    t.check(r[0] == "ok", "a quiet login: %r" % (r,))
+    SLACK["s"] = 2.0 * r[1]
+    t.note("a quiet login takes %.2f s" % r[1])
+    srv.stop()
 
 
 def server(name):
@@ -229,9 +243,9 @@ def passcode_spam():
     r = guess(srv.port, "127.0.0.8", "other", "other pw 4")
     t.note("a login while %d joined connections guess passcodes: %s "
            "after %.2f s" % (nj, r[0], r[1]))
-    t.expect(r[0] == "ok" and r[1] < 3.0,
-             "a login while passcodes are guessed: %r (within 3 s "
-             "expected)" % (r,))
+    t.expect(r[0] == "ok" and r[1] < 3.0 + SLACK["s"],
+             "a login while passcodes are guessed: %r (within %.1f s "
+             "expected)" % (r, 3.0 + SLACK["s"]))
     time.sleep(max(0.0, 8.0 - (time.monotonic() - t0)))
     stop.set()
     for th in threads:
@@ -252,7 +266,8 @@ def passcode_spam():
     t1 = time.monotonic()
     got = own.request(3, B["sum"], sum_req("/vault.txt", "open sesame"))
     ok_secs = time.monotonic() - t1
-    t.expect(got[-1].body == B["sum_reply"] and ok_secs < 3.0,
+    t.expect(got[-1].body == B["sum_reply"] and
+             ok_secs < 3.0 + SLACK["s"],
              "the owner's right passcode after the guessing: %r after "
              "%.2f s" % (got, ok_secs))
     for c in conns + [own, view]:
@@ -278,38 +293,51 @@ def session_with_token(port, user, password, source):
 def login_deadline():
     srv = server("deadline")
     src = "127.0.0.11"
-    c = Conn(srv.port, source=src)
-    c.handshake(True)
-    for i in range(3):  # penalties 1 s, 2 s, 4 s: within the deadline
-        e = c.auth(USER, "wrong %d" % i, rid=i + 1)
-        t.check(e.code == ERR["AUTH_FAILED"], "failure %d: %r" % (i, e))
-    c.close()
-    # The 4th failure earns 8 s (answered within the deadline), the 5th
-    # 16 s: answered at the deadline, then the connection closes.
-    c = Conn(srv.port, source=src)
-    c.handshake(True)
-    e = c.auth(USER, "wrong 3", rid=1, timeout=30)
-    t.check(e.code == ERR["AUTH_FAILED"], "failure 4: %r" % e)
-    try:
-        e = c.auth(USER, "wrong 4", rid=2, timeout=30)
-        what = repr(e)
-    except Closed:
-        what = "closed"
-    closed = c.wait_closed(30)
-    total = time.monotonic() - c.t_open
-    c.close()
-    t.note("a failure whose 16 s penalty ends after the deadline: %s, "
-           "closed %.2f s after connecting" % (what, total))
-    t.expect(closed is not None and total <= DEADLINE + 2.5,
-             "the 5th failure's connection ended %.2f s after it was "
-             "opened (%s; the deadline is %.0f s)" % (total, what,
-                                                      DEADLINE))
-    # The next check may start only 16 s after the 5th failure: past a
-    # new connection's deadline, so it is refused at once.
+    mine = (r'peer=127\.0\.0\.11:\d+ user="%s" op=login '
+            r'result=AUTH_FAILED' % USER)
+    # Wrong guesses from one address, connection after connection, until
+    # it has failed 6 times (1 s + 2 s + 4 s + 8 s + 16 s of penalties
+    # between the checks): the later penalties end after the deadline of
+    # the connection that earned them.
+    t0 = time.monotonic()
+    late, cut = [], 0
+    while (len(re.findall(mine, srv.log_text())) < 6 and
+           time.monotonic() < t0 + 50):
+        c = Conn(srv.port, source=src)
+        c.handshake(True)
+        while True:
+            try:
+                e = c.auth(USER, "wrong", timeout=30)
+            except Closed:
+                break
+            age = time.monotonic() - c.t_open
+            if e.code == ERR["BUSY"]:
+                time.sleep(1.0)  # its turn is after this deadline
+                break
+            t.check(e.code == ERR["AUTH_FAILED"], "a guess: %r" % e)
+            if age >= DEADLINE - 0.5:
+                cut += 1
+            if age > DEADLINE + 2.5:
+                late.append(age)
+        c.wait_closed(30)
+        age = time.monotonic() - c.t_open
+        c.close()
+        if age > DEADLINE + 2.5:
+            late.append(age)
+    n = len(re.findall(mine, srv.log_text()))
+    t.note("6 failures from one address in %.1f s; %d answered at the "
+           "login deadline, %d answers or closes after it" %
+           (time.monotonic() - t0, cut, len(late)))
+    t.check(n >= 6, "only %d failures in 50 s" % n)
+    t.expect(not late, "connections answered or closed %r s after they "
+             "were opened (the deadline is %.0f s)" % (late, DEADLINE))
+    t.expect(cut >= 1, "no failure was answered at the login deadline")
+    # The 6th failure's 30 s penalty ends after any new connection's
+    # deadline: refused at once, without a check.
     r = guess(srv.port, src, USER, PW)
     t.note("a login from the penalised address: %s after %.2f s" %
            (r[0], r[1]))
-    t.expect(r[0] == "BUSY" and r[1] < 3.0,
+    t.expect(r[0] == "BUSY" and r[1] < 2.0,
              "a login whose turn comes after its deadline: %r (BUSY at "
              "once expected)" % (r,))
     # Other addresses are not held up: a typo, then the password.
@@ -321,13 +349,15 @@ def login_deadline():
     secs = time.monotonic() - t0
     c.close()
     t.expect(e.code == ERR["AUTH_FAILED"] and e2.body == B["auth_ok"] and
-             secs < 4.0, "a typo, then the password, from another "
-             "address: %r, %r after %.2f s" % (e, e2, secs))
+             secs < 4.0 + SLACK["s"],
+             "a typo, then the password, from another address: %r, %r "
+             "after %.2f s" % (e, e2, secs))
     srv.stop()
 
 
 def main():
     parts = sys.argv[1:] or ["1", "2", "3", "4"]
+    measure_login()
     if "1" in parts:
         one_address_parallel()
     if "2" in parts:

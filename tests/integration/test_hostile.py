@@ -1078,8 +1078,10 @@ def corpus_replay():
 
 def guessing():
     """Failed logins from one address are answered later and later (1 s,
-    2 s, 4 s); another address is not held up. On a server of its own, so
-    that nothing else has failed from these addresses."""
+    2 s, 4 s, but never after the login deadline: on a slow machine the
+    third is answered at the deadline); another address is not held up.
+    On a server of its own, so that nothing else has failed from these
+    addresses."""
     if os.environ.get("REL_SKIP_GUESSING"):
         print("SKIP: test_hostile: REL_SKIP_GUESSING set")
         return
@@ -1096,6 +1098,7 @@ def guessing():
             t.soft_fail("guessing: closed after %d failures" % i)
             break
         times.append(time.monotonic() - t0)
+        age = time.monotonic() - c.t_open
         t.expect(e.body == B["error"] and e.code == ERR["AUTH_FAILED"],
                "guessing: failure %d answered %r" % (i + 1, e))
     closed = c.wait_closed(5)
@@ -1104,9 +1107,12 @@ def guessing():
     if len(times) == 3:
         t.note("failed logins from 127.0.0.1 answered after %.2f s, %.2f s, "
                "%.2f s" % tuple(times))
-        t.expect(times[2] >= 3.0 and times[2] >= times[0] + 1.5,
-               "guessing: the third failure took %.2f s, the first %.2f s: "
-               "no growing delay" % (times[2], times[0]))
+        # docs/protocol.md 7: the 4 s pause, or the deadline (10 s).
+        cut = 9.5 <= age <= 12.5
+        t.expect(cut or (times[2] >= 3.0 and times[2] >= times[0] + 1.5),
+               "guessing: the third failure took %.2f s (%.2f s after "
+               "connecting), the first %.2f s: no growing delay" %
+               (times[2], age, times[0]))
     # Another address: the normal first-failure pause, then a login.
     c = Conn(gsrv.port, source="127.0.0.2")
     c.handshake(True)
