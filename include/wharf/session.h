@@ -182,9 +182,10 @@ int session_rpath_at(struct session *s, int dirfd, const char *name,
     char out[SANDBOX_VPATH_MAX]) WH_MUST_CHECK;
 /*
  * 0 if rpath is not protected or passcode opens it. Otherwise waits out
- * the failure's penalty (guard.h) and returns WH_ERR_PERMISSION with the
- * same text for a missing and a wrong passcode; WH_ERR_BUSY, unchecked,
- * if its turn does not come within GUARD_PASSCODE_WAIT_MS.
+ * the failure's penalty (guard.h; 1 s for a missing passcode, no guess)
+ * and returns WH_ERR_PERMISSION with the same text for a missing and a
+ * wrong passcode; WH_ERR_BUSY, unchecked, if a penalty or a bucket puts
+ * its turn more than GUARD_PASSCODE_WAIT_MS away.
  */
 int session_check_passcode(struct session *s, const char *rpath,
     const ProtobufCBinaryData *passcode) WH_MUST_CHECK;

@@ -81,27 +81,36 @@ session_check_passcode(
 		return 0;
 	if (passcode == NULL || msg_text(passcode, pc, sizeof(pc)) != 0)
 		pc[0] = '\0';
-	/* Its turn among this user's checks of the file and everyone's
-	 * (docs/protocol.md §10.2); refused unchecked if it cannot come
-	 * soon, which says nothing about the passcode. */
-	if ((r = guard_passcode_begin(&tk, s->user, rpath, deadline)) != 0) {
+	if (pc[0] == '\0') {
+		/* None given is no guess (a tree fetched without
+		 * passcodes): the first failure's pause, and no record. */
+		at = GUARD_DELAY_BASE_MS;
+	} else {
+		/* Its turn among this user's checks of the file and
+		 * everyone's (docs/protocol.md §10.2); refused unchecked if
+		 * it cannot come soon, which says nothing of the passcode. */
+		r = guard_passcode_begin(&tk, s->user, rpath, deadline);
+		if (r != 0) {
+			sodium_memzero(pc, sizeof(pc));
+			return session_fail(s, WH_ERR_BUSY, "%s",
+			    "too many wrong passcodes for this file; try "
+			    "again later");
+		}
+		/* Slots of their own: passcode checks never hold up a
+		 * login. */
+		sem_wait(&s->srv->passcode_slots);
+		r = protect_check(s->srv->protect, rpath, pc);
+		sem_post(&s->srv->passcode_slots);
 		sodium_memzero(pc, sizeof(pc));
-		return session_fail(s, WH_ERR_BUSY, "%s",
-		    "too many wrong passcodes for this file; try again later");
+		at = guard_end(&tk,
+		    r == 0                     ? GUARD_PASS :
+		        r == WH_ERR_PERMISSION ? GUARD_FAIL :
+		                                 GUARD_VOID);
+		if (r == 0)
+			return 0;
+		at = (at < deadline ? at : deadline) - guard_now_ms();
 	}
-	/* Slots of their own: passcode checks never hold up a login. */
-	sem_wait(&s->srv->passcode_slots);
-	r = protect_check(s->srv->protect, rpath, pc);
-	sem_post(&s->srv->passcode_slots);
-	sodium_memzero(pc, sizeof(pc));
-	at = guard_end(&tk,
-	    r == 0                     ? GUARD_PASS :
-	        r == WH_ERR_PERMISSION ? GUARD_FAIL :
-	                                 GUARD_VOID);
-	if (r == 0)
-		return 0;
-	/* One answer for "none given" and "wrong": no hint which. */
-	at = (at < deadline ? at : deadline) - guard_now_ms();
+	/* One answer for "none given" and "wrong". */
 	if (at > 0) {
 		ts.tv_sec = (time_t)(at / 1000);
 		ts.tv_nsec = (long)(at % 1000) * 1000000L;
