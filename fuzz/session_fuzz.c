@@ -33,8 +33,9 @@
  * --wrap (fuzz/CMakeLists.txt): Argon2id becomes a keyed BLAKE2b (the
  * right passcode still opens, any other still does not) and nanosleep
  * returns at once on the server thread (only there: libFuzzer's threads
- * sleep as usual). Odd-sized inputs run the sandbox in
- * walk-only mode (the fallback for kernels without openat2).
+ * sleep as usual); the guessing gate is reset to never wait (guard.h).
+ * Odd-sized inputs run the sandbox in walk-only mode (the fallback for
+ * kernels without openat2).
  * WHARF_FUZZ_SKIP_KNOWN=1 steers around the known, unfixed findings
  * (docs/fuzzing.md) so that a long run can look for new ones.
  */
@@ -55,6 +56,7 @@
 #include "wharf/buf.h"
 #include "wharf/channel.h"
 #include "wharf/file.h"
+#include "wharf/guard.h"
 #include "wharf/io.h"
 #include "wharf/msg.h"
 #include "wharf/protect.h"
@@ -239,6 +241,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	srv.max_file_size = SESSION_MAX_FILE;
 	srv.stats_path = csv_path;
 	FUZZ_CHECK(sem_init(&srv.pwhash_slots, 0, SERVER_PWHASH_SLOTS) == 0);
+	FUZZ_CHECK(
+	    sem_init(&srv.passcode_slots, 0, SERVER_PASSCODE_SLOTS) == 0);
 	make_barrier();
 	atexit(cleanup);
 	return 0;
@@ -708,6 +712,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (unlink(csv_path) != 0)
 		FUZZ_CHECK(errno == ENOENT);
 	reset_protect();
+	/* Every input meets a fresh gate that never waits (see the note
+	 * at the top on sleeping). */
+	guard_reset(0);
 	sandbox_set_walk_only(&srv.sb, (int)(size & 1));
 	fds = fuzz_fd_count();
 

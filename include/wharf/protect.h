@@ -15,9 +15,6 @@
 
 #define PROTECT_FILE_NAME "protected"
 #define PROTECT_PASSCODE_MAX 1024
-/* Pause after a wrong or missing passcode: guessing stays slow. */
-#define PROTECT_DELAY_MS 1000
-
 struct protect_store;
 
 /*
@@ -38,7 +35,7 @@ int protect_any_under(struct protect_store *ps, const char *rpath);
 
 /*
  * 0 if rpath is not protected or passcode opens it; WH_ERR_PERMISSION
- * otherwise (the caller waits PROTECT_DELAY_MS and says nothing more).
+ * otherwise (the caller waits out the penalty, guard.h, and says no more).
  */
 int protect_check(struct protect_store *ps, const char *rpath,
     const char *passcode) WH_MUST_CHECK;

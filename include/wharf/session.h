@@ -74,14 +74,18 @@ struct server {
 	 * SERVER_STREAMS_MAX; the others use independent frames. */
 	atomic_int streams_held;
 	sem_t pwhash_slots; /* Argon2id runs at once: bounds memory */
+	sem_t passcode_slots; /* the same for passcodes, apart */
 	uint64_t max_file_size; /* 0: unlimited */
 	char root_real[PATH_MAX]; /* canonical path of the root */
 	struct protect_store *protect; /* passcode-protected files */
 	const char *stats_path; /* CSV of transfers, or NULL */
 };
 
-/* Argon2id verifications that may run at the same time. */
+/* Argon2id verifications that may run at the same time: for logins, and
+ * apart from those for passcodes (checked and set), so that passcode
+ * guessing cannot delay a login. */
 #define SERVER_PWHASH_SLOTS 2
+#define SERVER_PASSCODE_SLOTS 1
 /* Blocks of this size or more are mmapped, and unmapped when freed. */
 #define SERVER_MMAP_THRESHOLD (2 << 20)
 
@@ -204,9 +208,11 @@ int session_rpath_fd(
 int session_rpath_at(struct session *s, int dirfd, const char *name,
     char out[SANDBOX_VPATH_MAX]) WH_MUST_CHECK;
 /*
- * 0 if rpath is not protected or passcode opens it. Otherwise waits
- * PROTECT_DELAY_MS and returns WH_ERR_PERMISSION with the same text for a
- * missing and a wrong passcode.
+ * 0 if rpath is not protected or passcode opens it. Otherwise waits out
+ * the failure's penalty (guard.h; 1 s for a missing passcode, no guess)
+ * and returns WH_ERR_PERMISSION with the same text for a missing and a
+ * wrong passcode; WH_ERR_BUSY, unchecked, if a penalty or a bucket puts
+ * its turn more than GUARD_PASSCODE_WAIT_MS away.
  */
 int session_check_passcode(struct session *s, const char *rpath,
     const ProtobufCBinaryData *passcode) WH_MUST_CHECK;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/guard.h"
 #include "wharf/msg.h"
 #include "wharf/session.h"
 
@@ -58,23 +59,51 @@ session_check_passcode(
     struct session *s, const char *rpath, const ProtobufCBinaryData *passcode)
 {
 	char pc[PROTECT_PASSCODE_MAX + 1];
-	struct timespec ts = { PROTECT_DELAY_MS / 1000,
-		(long)(PROTECT_DELAY_MS % 1000) * 1000000L };
+	int64_t deadline = guard_now_ms() + GUARD_PASSCODE_WAIT_MS, at;
+	struct guard_ticket tk;
+	struct timespec ts;
 	int r;
 
 	if (!protect_is(s->srv->protect, rpath))
 		return 0;
 	if (passcode == NULL || msg_text(passcode, pc, sizeof(pc)) != 0)
 		pc[0] = '\0';
-	sem_wait(&s->srv->pwhash_slots);
-	r = protect_check(s->srv->protect, rpath, pc);
-	sem_post(&s->srv->pwhash_slots);
-	sodium_memzero(pc, sizeof(pc));
-	if (r == 0)
-		return 0;
-	/* One answer for "none given" and "wrong": no hint which. */
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	if (pc[0] == '\0') {
+		/* None given is no guess (a tree fetched without
+		 * passcodes): the first failure's pause, and no record. */
+		at = GUARD_DELAY_BASE_MS;
+	} else {
+		/* Its turn among this user's checks of the file and
+		 * everyone's (docs/protocol.md §10.2); refused unchecked if
+		 * it cannot come soon, which says nothing of the passcode. */
+		r = guard_passcode_begin(&tk, s->user, rpath, deadline);
+		if (r != 0) {
+			sodium_memzero(pc, sizeof(pc));
+			return session_fail(s, WH_ERR_BUSY, "%s",
+			    "too many wrong passcodes for this file; try "
+			    "again later");
+		}
+		/* Slots of their own: passcode checks never hold up a
+		 * login. */
+		sem_wait(&s->srv->passcode_slots);
+		r = protect_check(s->srv->protect, rpath, pc);
+		sem_post(&s->srv->passcode_slots);
+		sodium_memzero(pc, sizeof(pc));
+		at = guard_end(&tk,
+		    r == 0                     ? GUARD_PASS :
+		        r == WH_ERR_PERMISSION ? GUARD_FAIL :
+		                                 GUARD_VOID);
+		if (r == 0)
+			return 0;
+		at = (at < deadline ? at : deadline) - guard_now_ms();
+	}
+	/* One answer for "none given" and "wrong". */
+	if (at > 0) {
+		ts.tv_sec = (time_t)(at / 1000);
+		ts.tv_nsec = (long)(at % 1000) * 1000000L;
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
 	return session_fail(
 	    s, WH_ERR_PERMISSION, "protected file: passcode missing or wrong");
 }

@@ -525,9 +525,9 @@ ops_protect(struct session *s, uint32_t id, const Wharf__ProtectReq *m)
 		return session_fail(s, WH_ERR_PROTOCOL, "%s",
 		    "passcode empty, "
 		    "too long or not text");
-	sem_wait(&s->srv->pwhash_slots);
+	sem_wait(&s->srv->passcode_slots);
 	r = protect_set(s->srv->protect, rpath, pc);
-	sem_post(&s->srv->pwhash_slots);
+	sem_post(&s->srv->passcode_slots);
 	sodium_memzero(pc, sizeof(pc));
 	if (r != 0)
 		return session_fail(

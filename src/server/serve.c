@@ -605,6 +605,7 @@ serve_main(int argc, char **argv)
 	srv->max_clients = (int)max_clients;
 	fd_limit_raise(srv->max_clients);
 	sem_init(&srv->pwhash_slots, 0, SERVER_PWHASH_SLOTS);
+	sem_init(&srv->passcode_slots, 0, SERVER_PASSCODE_SLOTS);
 #ifdef __GLIBC__
 	/* zstd's stream windows and contexts (4 to 21 MiB) must go back to
 	 * the system when a transfer ends. glibc raises its mmap threshold

@@ -226,7 +226,9 @@ static int
 authenticate(struct session *s, int64_t deadline)
 {
 	char addr[SESSION_PEER_MAX];
-	int delay;
+	struct guard_ticket tk;
+	int64_t answer_at;
+	int delay, cut;
 	Wharf__Envelope *req = NULL;
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__AuthOk ok = WHARF__AUTH_OK__INIT;
@@ -259,10 +261,30 @@ authenticate(struct session *s, int64_t deadline)
 		if (msg_text(
 		        &req->auth->password, password, sizeof(password)) != 0)
 			password[0] = '\0';
+		/* Its turn among this source's and this user's checks
+		 * (docs/protocol.md §7); one that cannot come in time is
+		 * refused without a check. */
+		r = guard_login_begin(&tk,
+		    peer_addr(s->peer, addr, sizeof(addr)), name, deadline);
+		if (r != 0) {
+			sodium_memzero(password, sizeof(password));
+			log_info("session=%llu peer=%s user=\"%s\" op=login "
+			         "result=%s attempt=%d",
+			    (unsigned long long)s->id, s->peer,
+			    log_clean(shown, sizeof(shown), name),
+			    msg_code_name(msg_code_from_err(r)), attempt + 1);
+			(void)session_send_error(s, req->id, r,
+			    "too many failed logins; try again later");
+			break;
+		}
 		sem_wait(&s->srv->pwhash_slots);
 		r = users_verify(s->srv->users_path, name, password, &usr);
 		sem_post(&s->srv->pwhash_slots);
 		sodium_memzero(password, sizeof(password));
+		answer_at = guard_end(&tk,
+		    r == 0               ? GUARD_PASS :
+		        r == WH_ERR_AUTH ? GUARD_FAIL :
+		                           GUARD_VOID);
 		if (r != 0 && r != WH_ERR_AUTH) {
 			/* The server could not check (users file unreadable:
 			 * out of descriptors or memory, damaged): its failure,
@@ -279,7 +301,6 @@ authenticate(struct session *s, int64_t deadline)
 			break;
 		}
 		if (r == 0) {
-			guard_succeeded(peer_addr(s->peer, addr, sizeof(addr)));
 			snprintf(s->user, sizeof(s->user), "%s", usr.name);
 			s->read_only = usr.read_only;
 			s->quota = usr.quota;
@@ -307,10 +328,12 @@ authenticate(struct session *s, int64_t deadline)
 			r = session_send(s, req->id, &env);
 			break;
 		}
-		/* The same answer whatever was wrong, after a pause that
-		 * grows with this address's failures: guessing stays slow,
-		 * and other addresses are not held up. */
-		delay = guard_failed(peer_addr(s->peer, addr, sizeof(addr)));
+		/* The same answer whatever was wrong, at the end of the
+		 * penalty this failure earned (source, user), never after
+		 * the login deadline: then it is the last answer. */
+		cut = answer_at >= deadline;
+		delay = (int)((cut ? deadline : answer_at) - mono_ms());
+		delay = delay > 0 ? delay : 0;
 		log_info("session=%llu peer=%s user=\"%s\" op=login "
 		         "result=AUTH_FAILED attempt=%d delay_ms=%d",
 		    (unsigned long long)s->id, s->peer,
@@ -320,6 +343,10 @@ authenticate(struct session *s, int64_t deadline)
 		if (session_send_error(
 		        s, req->id, WH_ERR_AUTH, "authentication failed") != 0)
 			break;
+		if (cut && attempt + 1 < SERVER_AUTH_ATTEMPTS) {
+			r = WH_ERR_TIMEOUT;
+			break;
+		}
 		msg_free(req);
 		req = NULL;
 	}

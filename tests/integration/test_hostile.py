@@ -1078,8 +1078,10 @@ def corpus_replay():
 
 def guessing():
     """Failed logins from one address are answered later and later (1 s,
-    2 s, 4 s); another address is not held up. On a server of its own, so
-    that nothing else has failed from these addresses."""
+    2 s, 4 s, but never after the login deadline: on a slow machine the
+    third is answered at the deadline); another address is not held up.
+    On a server of its own, so that nothing else has failed from these
+    addresses."""
     if os.environ.get("REL_SKIP_GUESSING"):
         print("SKIP: test_hostile: REL_SKIP_GUESSING set")
         return
@@ -1088,25 +1090,36 @@ def guessing():
     c = Conn(gsrv.port, source="127.0.0.1")
     e = c.handshake(True)
     times = []
+    age = 0.0
     for i in range(3):
         t0 = time.monotonic()
         try:
             e = c.auth(USER, "wrong %d" % i, rid=i + 1, timeout=40)
         except Closed:
-            t.soft_fail("guessing: closed after %d failures" % i)
+            # A slow machine: a failure answered at the deadline is
+            # the last (docs/protocol.md 7).
+            t.expect(9.5 <= age <= 12.5, "guessing: closed after %d "
+                     "failures, %.2f s after connecting" % (i, age))
             break
         times.append(time.monotonic() - t0)
+        age = time.monotonic() - c.t_open
         t.expect(e.body == B["error"] and e.code == ERR["AUTH_FAILED"],
                "guessing: failure %d answered %r" % (i + 1, e))
     closed = c.wait_closed(5)
     t.expect(closed is not None, "guessing: still open after 3 failures")
     c.close()
+    if len(times) < 3:
+        t.note("failed logins from 127.0.0.1 answered after %s s, the "
+               "last at the deadline" % ", ".join("%.2f" % x for x in times))
     if len(times) == 3:
         t.note("failed logins from 127.0.0.1 answered after %.2f s, %.2f s, "
                "%.2f s" % tuple(times))
-        t.expect(times[2] >= 3.0 and times[2] >= times[0] + 1.5,
-               "guessing: the third failure took %.2f s, the first %.2f s: "
-               "no growing delay" % (times[2], times[0]))
+        # docs/protocol.md 7: the 4 s pause, or the deadline (10 s).
+        cut = 9.5 <= age <= 12.5
+        t.expect(cut or (times[2] >= 3.0 and times[2] >= times[0] + 1.5),
+               "guessing: the third failure took %.2f s (%.2f s after "
+               "connecting), the first %.2f s: no growing delay" %
+               (times[2], age, times[0]))
     # Another address: the normal first-failure pause, then a login.
     c = Conn(gsrv.port, source="127.0.0.2")
     c.handshake(True)

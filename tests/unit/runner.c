@@ -147,6 +147,7 @@ main(void)
 	register_sandbox_tests();
 	register_keys_tests();
 	register_netaddr_tests();
+	register_guard_tests();
 	register_cli_tests();
 	register_cdc_tests();
 	register_xfer_tests();
