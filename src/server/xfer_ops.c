@@ -405,7 +405,7 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 		    r == WH_ERR_BUSY ? "another "
 		                       "upload of this file is in progress" :
 		                       "stripe does not "
-		                       "match");
+		                       "match or has ended");
 	}
 	if ((r = xfer_decoder_init(
 	         &up->dec, (s->features & WIRE_FEAT_ZSTD) != 0)) != 0)
@@ -423,21 +423,20 @@ xfer_op_stripe_commit(
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
-	struct stripe *st;
 	int r;
 
 	if (m->stripe.len != STRIPE_ID_LEN || m->file_hash.len != HASH_LEN)
 		return session_fail(s, WH_ERR_PROTOCOL, "bad StripeCommit");
-	if (stripe_find(m->stripe.data, s->token, &st) != 0)
-		return session_fail(s, WH_ERR_NOT_FOUND,
-		    "no such striped "
-		    "upload");
-	done.size = stripe_size(st);
-	r = stripe_commit(st, m->file_hash.data);
-	stripe_put(st);
+	/* Found, checked and ended in one step: the stripe module decides
+	 * which of racing commits wins (stripe.h). */
+	r = stripe_commit(
+	    m->stripe.data, s->token, m->file_hash.data, &done.size);
 	if (r != 0)
 		return session_fail(s, r, "striped upload: %s",
-		    r == WH_ERR_BAD_HASH     ? "file hash mismatch" :
+		    r == WH_ERR_NOT_FOUND    ? "no such striped upload" :
+		        r == WH_ERR_BUSY     ? "a range is still open or "
+		                               "being committed; try again" :
+		        r == WH_ERR_BAD_HASH ? "file hash mismatch" :
 		        r == WH_ERR_PROTOCOL ? "ranges missing" :
 		                               wh_strerror(r));
 	env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
@@ -794,6 +793,10 @@ range_end(
 		    "does not match",
 		    up->vpath);
 	else {
+		/* Closed before the answer: a client that has PutDone for
+		 * every range may commit at once, on another connection. */
+		stripe_put(up->stripe);
+		up->stripe = NULL;
 		done.size = up->digest.size;
 		env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
 		env.put_done = &done;
