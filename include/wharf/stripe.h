@@ -20,13 +20,16 @@
  *   ended: stripe_abandon). The owner's reference is dropped exactly once,
  *   on entering COMMITTED or FAILED, by whoever made that move: the commit
  *   that won, or stripe_abandon. A login that ends during a commit leaves
- *   the owner's reference to that commit.
+ *   the owner's reference to that commit. The login says it has ended
+ *   (owner_alive) before it calls stripe_abandon, and stripe_get reads
+ *   that under the table lock: no stripe is made that abandon misses.
  * - Lifetime. The last reference frees the stripe: its partial is
  *   unlinked unless the commit renamed it into place, its fds closed.
  */
 #ifndef WHARF_STRIPE_H
 #define WHARF_STRIPE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -42,6 +45,9 @@
 struct stripe;
 
 struct stripe_file {
+	/* The owning login's, borrowed: once 0, no stripe of it is made,
+	 * since stripe_abandon (which comes after) may have run already. */
+	const atomic_int *owner_alive;
 	int dirfd; /* borrowed: duplicated by stripe_get */
 	const char *name;
 	const char *part;
@@ -62,8 +68,9 @@ struct stripe_file {
  * stripe_put closes the range. WH_ERR_PROTOCOL if the id names a stripe
  * of another file or size, or one that has ended; WH_ERR_BUSY if it is
  * being committed or another upload holds the partial; WH_ERR_TOO_LARGE
- * if a new stripe's file does not fit f->quota. The stripe keeps that
- * reservation until its commit settles it or its end releases it.
+ * if a new stripe's file does not fit f->quota (the stripe keeps that
+ * reservation until its commit settles it or its end releases it);
+ * WH_ERR_AUTH if the owning login has ended.
  */
 int stripe_get(const uint8_t id[STRIPE_ID_LEN],
     const uint8_t token[STRIPE_TOKEN_LEN], const struct stripe_file *f,

@@ -218,7 +218,9 @@ stripe_get(const uint8_t id[STRIPE_ID_LEN],
 	}
 	for (i = 0; i < STRIPE_MAX && table[i] != NULL; i++)
 		;
-	if (i == STRIPE_MAX)
+	if (f->owner_alive != NULL && !atomic_load(f->owner_alive))
+		r = WH_ERR_AUTH; /* abandoned already, or about to be */
+	else if (i == STRIPE_MAX)
 		r = WH_ERR_BUSY;
 	else if ((r = create(id, token, f, &st)) == 0 && st != NULL) {
 		st->state = STRIPE_OPEN;

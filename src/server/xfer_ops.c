@@ -383,6 +383,7 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 	        m->range_offset + m->range_len != up->size) ||
 	    m->delta)
 		return session_fail(s, WH_ERR_PROTOCOL, "bad stripe range");
+	f.owner_alive = &s->login->alive;
 	f.dirfd = up->dirfd;
 	f.name = up->name;
 	f.part = up->part;
@@ -402,10 +403,12 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 			return quota_fail(s, used + reserved, up->size);
 		}
 		return session_fail(s, r, "%s",
-		    r == WH_ERR_BUSY ? "another "
-		                       "upload of this file is in progress" :
-		                       "stripe does not "
-		                       "match or has ended");
+		    r == WH_ERR_BUSY     ? "another "
+		                           "upload of this file is in progress" :
+		        r == WH_ERR_AUTH ? "the session this connection "
+		                           "joined has ended" :
+		                           "stripe does not "
+		                           "match or has ended");
 	}
 	if ((r = xfer_decoder_init(
 	         &up->dec, (s->features & WIRE_FEAT_ZSTD) != 0)) != 0)
