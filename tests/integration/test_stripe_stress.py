@@ -6,10 +6,11 @@ across the joined connections of one login (docs/protocol.md 9.9).
 Each round picks one of a few targets and new content, and splits it into
 ranges over three joined connections. Each range's connection either
 sends its range whole, cancels it part way (PutEnd{abort}) or hangs up
-part way; sometimes another connection sends one range a second time at
-once. Two connections send StripeCommit at random moments meanwhile; or
-one does, and the connection that logged in hangs up, sometimes just
-after a StripeCommit of its own (its stripes are abandoned). All
+part way; sometimes another connection sends one range a second time,
+a moment later. Two connections send StripeCommit again and again
+meanwhile, until one ends the stripe; or one does, and the connection
+that logged in hangs up, sometimes just after a StripeCommit of its own
+(its stripes are abandoned). All
 start at one barrier. Then, unless the login left, a last StripeCommit
 (repeated while BUSY) ends the stripe, and must commit the round's file
 if every range was sent whole and no racing StripeCommit came between two
@@ -175,6 +176,38 @@ class Round:
             self.note("StripeCommit", e)
         return e
 
+    def racing_commits(self, c, rid, delay):
+        """StripeCommits again and again while the ranges go on, until
+        one ends the stripe: some land while every chunk is in but a
+        range is still open (sent a second time, or not yet closed)."""
+        time.sleep(delay)
+        for k in range(15):
+            e = self.commit(c, rid + 100 * k, 0)
+            if e is None or e.body != B["error"] or \
+                    e.code not in (ERR["BUSY"], ERR["NOT_FOUND"]):
+                return
+            time.sleep(rng.random() * 0.004)
+
+    def send_again(self, c, rid, off, ln, delay):
+        """A range sent a second time, held open for a moment midway."""
+        time.sleep(delay)
+        half = (ln + CS - 1) // CS // 2
+        try:
+            c.send(put_open(rid, self.path, len(self.data), self.stripe,
+                            off, ln) +
+                   range_chunks(rid, self.data, off, ln, count=half))
+            time.sleep(rng.random() * 0.01)
+            c.send(range_chunks(rid, self.data, off, ln, first=half) +
+                   put_end(rid, self.data, off, ln))
+            e = c.until_final(rid, 30)[-1]
+            if not (e.body == B["put_done"] or
+                    (e.body == B["error"] and e.code in RANGE_ERRORS) or
+                    self.login_left(e)):
+                self.note("range %d+%d (again)" % (off, ln), e)
+        except (Closed, Timeout, ValueError) as ex:
+            if not (self.owner_leaves and isinstance(ex, Closed)):
+                self.note("range %d+%d (again)" % (off, ln), ex)
+
     def leave(self, delay):
         """The login ends, sometimes just after a StripeCommit."""
         time.sleep(delay)
@@ -192,16 +225,17 @@ class Round:
                                            self.acts[i])))
         if rng.random() < 0.5:
             off, ln = rng.choice(self.ranges)
-            work.append((self.send_range, (self.conns[3], 19, off, ln,
-                                           "whole")))
+            work.append((self.send_again, (self.conns[3], 19, off, ln,
+                                           rng.random() * 0.02)))
         # Commits on a joined connection and on the owner's (unless it
         # leaves), at random moments while the ranges are in flight.
-        work.append((self.commit, (self.conns[4], 31, rng.random() * 0.03)))
+        work.append((self.racing_commits, (self.conns[4], 31,
+                                           rng.random() * 0.01)))
         if self.owner_leaves:
             work.append((self.leave, (rng.random() * 0.03,)))
         else:
-            work.append((self.commit, (self.owner, 30,
-                                       rng.random() * 0.03)))
+            work.append((self.racing_commits, (self.owner, 30,
+                                               rng.random() * 0.01)))
         gate = threading.Barrier(len(work))
 
         def start(fn, args):
@@ -235,7 +269,7 @@ class Round:
         if every range was sent whole the file must commit now."""
         e = None
         for k in range(100):
-            e = self.commit(self.owner, 40 + k, 0)
+            e = self.commit(self.owner, 2000 + k, 0)
             if e is None or e.body != B["error"] or e.code != ERR["BUSY"]:
                 break
             time.sleep(0.02)
