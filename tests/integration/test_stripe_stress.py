@@ -37,7 +37,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rel_wire import B, ERR, ERR_NAME, Closed, Test, Timeout  # noqa: E402
+from rel_wire import B, ERR, Closed, Test, Timeout  # noqa: E402
 from rel_stripe import (CS, file_hash, join, login, new_stripe,  # noqa: E402
                         put_end, put_open, range_chunks, stripe_commit)
 
@@ -298,16 +298,12 @@ class Round:
 t0 = time.monotonic()
 rounds = 0
 while rounds < ROUNDS and time.monotonic() - t0 < SECONDS:
-    tr = time.monotonic()
     r = Round(rounds)
-    tr1 = time.monotonic()
     try:
         r.run()
     finally:
         r.close()
     rounds += 1
-    if os.environ.get("REL_STRESS_TIMES"):
-        print("round %d: setup %.2f s, run %.2f s" % (r.n, tr1 - tr, time.monotonic() - tr1))
     t.expect(r.commits <= 1, "round %d: the stripe was committed %d times"
              % (r.n, r.commits))
     t.expect(not r.bad, "round %d (%s, owner leaves: %s): answers outside "
