@@ -170,9 +170,10 @@ registry_remove(struct session *s)
 			break;
 		}
 	pthread_mutex_unlock(&registry_mu);
-	stripe_abandon(s->token);
-	/* Joined connections stop at their next request. */
+	/* Joined connections stop at their next request. Said before the
+	 * stripes go: a stripe made after stripe_abandon would leak. */
 	atomic_store(&s->login->alive, 0);
+	stripe_abandon(s->token);
 	login_put(s->login);
 	s->login = NULL;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The stripe table. One mutex guards the table and reference counts; each
- * stripe has its own mutex for its chunk map. Ranges write with pwrite at
- * their own offsets, so they never need the lock for data.
+ * The stripe table and each stripe's state machine (see stripe.h for who
+ * owns what and which lock guards it). Ranges write with pwrite at their
+ * own offsets, so they never hold a lock for data.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,11 +18,32 @@
 #include "wharf/stripe.h"
 #include "wharf/xfer.h"
 
+enum stripe_state {
+	STRIPE_OPEN, /* ranges may open, write and close */
+	STRIPE_COMMITTING, /* one commit runs; nothing else may start */
+	STRIPE_COMMITTED, /* renamed into place */
+	STRIPE_FAILED /* refused or abandoned: deleted at the last reference */
+};
+
+/* What a chunk of the map holds. */
+enum {
+	CHUNK_MISSING,
+	CHUNK_WRITING, /* one range is writing it, outside the lock */
+	CHUNK_HAVE /* written, and its digest recorded */
+};
+
 struct stripe {
 	uint8_t id[STRIPE_ID_LEN];
 	uint8_t token[STRIPE_TOKEN_LEN];
-	int refs; /* users, plus one for the owning session */
-	int done; /* committed or abandoned */
+	/* Guarded by table_mu. */
+	enum stripe_state state;
+	int refs; /* the owner's, one per open range, one per commit */
+	int ranges; /* open ranges */
+	int slot; /* index in table */
+	/* Set once before the stripe is in the table, or (renamed) by the
+	 * one commit while no range is open. */
+	int part_ours; /* we made and locked the partial: we may unlink it */
+	int renamed; /* the partial is the target now */
 	int dirfd;
 	int fd;
 	char *name;
@@ -34,10 +55,13 @@ struct stripe {
 	uint32_t mtime_nsec;
 	uint32_t mode;
 	uint64_t count;
+	/* Guarded by mu. */
 	uint8_t *hashes; /* count * HASH_LEN */
-	uint8_t *have; /* count flags */
-	struct quota_hold *hold; /* the file's reservation in the quota */
+	uint8_t *have; /* count CHUNK_* */
 	pthread_mutex_t mu;
+	/* The file's reservation in the quota: made at create, settled by
+	 * the one commit, ended in destroy. */
+	struct quota_hold *hold;
 };
 
 static struct stripe *table[STRIPE_MAX];
@@ -47,12 +71,13 @@ static void
 destroy(struct stripe *st)
 {
 	/* Not committed: a striped partial has holes, it cannot resume. */
-	if (!st->done || st->fd >= 0)
+	if (st->part_ours && !st->renamed)
 		unlinkat(st->dirfd, st->part, 0);
 	quota_hold_free(st->hold, st->fd);
 	if (st->fd >= 0)
-		close(st->fd);
-	close(st->dirfd);
+		close(st->fd); /* also drops the lock */
+	if (st->dirfd >= 0)
+		close(st->dirfd);
 	pthread_mutex_destroy(&st->mu);
 	free(st->name);
 	free(st->part);
@@ -63,14 +88,21 @@ destroy(struct stripe *st)
 
 /* Drops one reference (table lock held); frees at zero. */
 static void
-unref(size_t slot)
+unref(struct stripe *st)
 {
-	struct stripe *st = table[slot];
-
 	if (--st->refs > 0)
 		return;
-	table[slot] = NULL;
+	table[st->slot] = NULL;
 	destroy(st);
+}
+
+/* Moves to a final state (table lock held), which drops the owner's
+ * reference: a stripe ends once, so that happens once. */
+static void
+finish(struct stripe *st, enum stripe_state to)
+{
+	st->state = to;
+	unref(st);
 }
 
 static int
@@ -92,6 +124,7 @@ create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
     const struct stripe_file *f, struct stripe **out)
 {
 	struct stripe *st;
+	struct stat pst;
 	uint64_t in_use, need;
 	int r;
 
@@ -128,10 +161,7 @@ create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
 		goto fail;
 	}
 	if (flock(st->fd, LOCK_EX | LOCK_NB) != 0) {
-		close(st->fd);
-		st->fd = -1;
-		st->done = 1; /* not ours: do not unlink it */
-		r = WH_ERR_BUSY;
+		r = WH_ERR_BUSY; /* not ours: it stays */
 		goto fail;
 	}
 	if ((r = quota_hold_new(
@@ -140,15 +170,14 @@ create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
 	         st->hold, st->dirfd, st->name, st->fd, &in_use, &need)) != 0) {
 		/* Refused before anything was written: a partial kept for
 		 * resume by a plain upload stays, one made now goes. */
-		struct stat pst;
-
 		if (fstat(st->fd, &pst) == 0 && pst.st_size > 0) {
 			close(st->fd);
 			st->fd = -1;
-			st->done = 1; /* not ours: do not unlink it */
-		}
+		} else
+			st->part_ours = 1;
 		goto fail;
 	}
+	st->part_ours = 1;
 	if (ftruncate(st->fd, 0) != 0 ||
 	    ftruncate(st->fd, (off_t)st->size) != 0) {
 		r = wh_err_from_errno(errno);
@@ -157,8 +186,6 @@ create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
 	*out = st;
 	return 0;
 fail:
-	if (st->dirfd < 0)
-		st->dirfd = dup(f->dirfd);
 	destroy(st);
 	return r;
 }
@@ -175,12 +202,15 @@ stripe_get(const uint8_t id[STRIPE_ID_LEN],
 	pthread_mutex_lock(&table_mu);
 	if ((slot = slot_of(id, token)) >= 0) {
 		st = table[slot];
-		if (st->done || st->size != f->size ||
+		if (st->state == STRIPE_COMMITTING)
+			r = WH_ERR_BUSY;
+		else if (st->state != STRIPE_OPEN || st->size != f->size ||
 		    st->chunk_size != f->chunk_size || st->alg != f->alg ||
 		    strcmp(st->name, f->name) != 0)
 			r = WH_ERR_PROTOCOL;
 		else {
 			st->refs++;
+			st->ranges++;
 			*out = st;
 		}
 		pthread_mutex_unlock(&table_mu);
@@ -188,29 +218,17 @@ stripe_get(const uint8_t id[STRIPE_ID_LEN],
 	}
 	for (i = 0; i < STRIPE_MAX && table[i] != NULL; i++)
 		;
-	if (i == STRIPE_MAX)
+	if (f->owner_alive != NULL && !atomic_load(f->owner_alive))
+		r = WH_ERR_AUTH; /* abandoned already, or about to be */
+	else if (i == STRIPE_MAX)
 		r = WH_ERR_BUSY;
 	else if ((r = create(id, token, f, &st)) == 0 && st != NULL) {
-		st->refs = 2; /* the caller and the owning session */
+		st->state = STRIPE_OPEN;
+		st->refs = 2; /* the range and the owner */
+		st->ranges = 1;
+		st->slot = i;
 		table[i] = st;
 		*out = st;
-	}
-	pthread_mutex_unlock(&table_mu);
-	return r;
-}
-
-int
-stripe_find(const uint8_t id[STRIPE_ID_LEN],
-    const uint8_t token[STRIPE_TOKEN_LEN], struct stripe **out)
-{
-	int slot, r = WH_ERR_NOT_FOUND;
-
-	*out = NULL;
-	pthread_mutex_lock(&table_mu);
-	if ((slot = slot_of(id, token)) >= 0 && !table[slot]->done) {
-		table[slot]->refs++;
-		*out = table[slot];
-		r = 0;
 	}
 	pthread_mutex_unlock(&table_mu);
 	return r;
@@ -219,23 +237,12 @@ stripe_find(const uint8_t id[STRIPE_ID_LEN],
 void
 stripe_put(struct stripe *st)
 {
-	int i;
-
 	if (st == NULL)
 		return;
 	pthread_mutex_lock(&table_mu);
-	for (i = 0; i < STRIPE_MAX; i++)
-		if (table[i] == st) {
-			unref((size_t)i);
-			break;
-		}
+	st->ranges--;
+	unref(st);
 	pthread_mutex_unlock(&table_mu);
-}
-
-uint64_t
-stripe_size(const struct stripe *st)
-{
-	return st->size;
 }
 
 int
@@ -246,62 +253,98 @@ stripe_write(struct stripe *st, uint64_t index, const uint8_t *raw,
 
 	if (index >= st->count)
 		return WH_ERR_PROTOCOL;
-	if ((r = xfer_pwrite_all(st->fd, raw, len, index * st->chunk_size)) !=
-	    0)
-		return r;
+	/* Two ranges may overlap; one chunk has one writer at a time, so
+	 * that the digest recorded is that of the bytes on disk. */
 	pthread_mutex_lock(&st->mu);
-	memcpy(st->hashes + index * HASH_LEN, hash, HASH_LEN);
-	st->have[index] = 1;
+	if (st->have[index] == CHUNK_WRITING) {
+		pthread_mutex_unlock(&st->mu);
+		return WH_ERR_BUSY;
+	}
+	st->have[index] = CHUNK_WRITING;
 	pthread_mutex_unlock(&st->mu);
-	return 0;
+	r = xfer_pwrite_all(st->fd, raw, len, index * st->chunk_size);
+	pthread_mutex_lock(&st->mu);
+	if (r == 0) {
+		memcpy(st->hashes + index * HASH_LEN, hash, HASH_LEN);
+		st->have[index] = CHUNK_HAVE;
+	} else
+		st->have[index] = CHUNK_MISSING;
+	pthread_mutex_unlock(&st->mu);
+	return r;
 }
 
-int
-stripe_commit(struct stripe *st, const uint8_t file_hash[HASH_LEN])
+/* The commit proper, by the one caller that moved st to COMMITTING: no
+ * range is open and none may open, so the data cannot change under it. */
+static int
+commit_run(struct stripe *st, const uint8_t file_hash[HASH_LEN])
 {
 	struct xfer_digest d;
 	struct timespec times[2];
 	uint8_t h[HASH_LEN];
 	uint64_t i;
-	int r = 0, slot;
+	int r = 0;
 
 	pthread_mutex_lock(&st->mu);
 	xfer_digest_init(&d, st->alg, st->chunk_size);
 	for (i = 0; i < st->count && r == 0; i++) {
-		if (!st->have[i])
+		if (st->have[i] != CHUNK_HAVE)
 			r = WH_ERR_PROTOCOL; /* a range is missing */
 		else
 			xfer_digest_add(&d, st->hashes + i * HASH_LEN,
 			    xfer_chunk_len(st->size, st->chunk_size, i));
 	}
 	pthread_mutex_unlock(&st->mu);
-	if (r == 0) {
-		xfer_digest_peek(&d, h);
-		if (sodium_memcmp(h, file_hash, HASH_LEN) != 0)
-			r = WH_ERR_BAD_HASH;
-	}
+	if (r != 0)
+		return r;
+	xfer_digest_peek(&d, h);
+	if (sodium_memcmp(h, file_hash, HASH_LEN) != 0)
+		return WH_ERR_BAD_HASH;
 	times[0].tv_sec = times[1].tv_sec = (time_t)st->mtime_sec;
 	times[0].tv_nsec = times[1].tv_nsec = (long)st->mtime_nsec;
-	if (r == 0 &&
-	    (fchmod(st->fd, st->mode) != 0 || futimens(st->fd, times) != 0 ||
-	        fsync(st->fd) != 0))
-		r = wh_err_from_errno(errno);
-	if (r == 0)
-		r = quota_hold_commit(st->hold, st->dirfd, st->part, st->name);
-	if (r == 0 && fsync(st->dirfd) != 0)
-		r = wh_err_from_errno(errno);
-	/* Done either way: committed, or refused for good. */
+	if (fchmod(st->fd, st->mode) != 0 || futimens(st->fd, times) != 0 ||
+	    fsync(st->fd) != 0)
+		return wh_err_from_errno(errno);
+	/* The rename, under the quota's lock, settles the reservation. */
+	if ((r = quota_hold_commit(st->hold, st->dirfd, st->part, st->name)) !=
+	    0)
+		return r;
+	st->renamed = 1;
+	if (fsync(st->dirfd) != 0)
+		return wh_err_from_errno(errno);
+	return 0;
+}
+
+int
+stripe_commit(const uint8_t id[STRIPE_ID_LEN],
+    const uint8_t token[STRIPE_TOKEN_LEN], const uint8_t file_hash[HASH_LEN],
+    uint64_t *size)
+{
+	struct stripe *st = NULL;
+	int slot, r = 0;
+
+	*size = 0;
 	pthread_mutex_lock(&table_mu);
-	if (r == 0) {
-		close(st->fd);
-		st->fd = -1;
+	if ((slot = slot_of(id, token)) < 0 ||
+	    (table[slot]->state != STRIPE_OPEN &&
+	        table[slot]->state != STRIPE_COMMITTING))
+		r = WH_ERR_NOT_FOUND;
+	else if (table[slot]->state == STRIPE_COMMITTING ||
+	    table[slot]->ranges > 0)
+		r = WH_ERR_BUSY; /* still open, and left so */
+	else {
+		st = table[slot];
+		st->state = STRIPE_COMMITTING;
+		st->refs++;
+		*size = st->size;
 	}
-	st->done = 1;
-	for (slot = 0; slot < STRIPE_MAX; slot++)
-		if (table[slot] == st) {
-			unref((size_t)slot); /* the owner's reference */
-			break;
-		}
+	pthread_mutex_unlock(&table_mu);
+	if (st == NULL)
+		return r;
+	/* The fsyncs take long: no lock is held for them. */
+	r = commit_run(st, file_hash);
+	pthread_mutex_lock(&table_mu);
+	finish(st, r == 0 ? STRIPE_COMMITTED : STRIPE_FAILED);
+	unref(st); /* the commit's own */
 	pthread_mutex_unlock(&table_mu);
 	return r;
 }
@@ -309,15 +352,16 @@ stripe_commit(struct stripe *st, const uint8_t file_hash[HASH_LEN])
 void
 stripe_abandon(const uint8_t token[STRIPE_TOKEN_LEN])
 {
+	struct stripe *st;
 	int i;
 
 	pthread_mutex_lock(&table_mu);
-	for (i = 0; i < STRIPE_MAX; i++)
-		if (table[i] != NULL && !table[i]->done &&
-		    sodium_memcmp(table[i]->token, token, STRIPE_TOKEN_LEN) ==
-		        0) {
-			table[i]->done = 1;
-			unref((size_t)i);
-		}
+	for (i = 0; i < STRIPE_MAX; i++) {
+		st = table[i];
+		/* A commit under way ends the stripe itself. */
+		if (st != NULL && st->state == STRIPE_OPEN &&
+		    sodium_memcmp(st->token, token, STRIPE_TOKEN_LEN) == 0)
+			finish(st, STRIPE_FAILED);
+	}
 	pthread_mutex_unlock(&table_mu);
 }

@@ -390,6 +390,7 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 	        m->range_offset + m->range_len != up->size) ||
 	    m->delta)
 		return session_fail(s, WH_ERR_PROTOCOL, "bad stripe range");
+	f.owner_alive = &s->login->alive;
 	f.dirfd = up->dirfd;
 	f.name = up->name;
 	f.part = up->part;
@@ -409,10 +410,12 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 			return quota_fail(s, used + reserved, up->size);
 		}
 		return session_fail(s, r, "%s",
-		    r == WH_ERR_BUSY ? "another "
-		                       "upload of this file is in progress" :
-		                       "stripe does not "
-		                       "match");
+		    r == WH_ERR_BUSY     ? "another "
+		                           "upload of this file is in progress" :
+		        r == WH_ERR_AUTH ? "the session this connection "
+		                           "joined has ended" :
+		                           "stripe does not "
+		                           "match or has ended");
 	}
 	if ((r = xfer_decoder_init(
 	         &up->dec, (s->features & WIRE_FEAT_ZSTD) != 0)) != 0)
@@ -430,21 +433,20 @@ xfer_op_stripe_commit(
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
-	struct stripe *st;
 	int r;
 
 	if (m->stripe.len != STRIPE_ID_LEN || m->file_hash.len != HASH_LEN)
 		return session_fail(s, WH_ERR_PROTOCOL, "bad StripeCommit");
-	if (stripe_find(m->stripe.data, s->token, &st) != 0)
-		return session_fail(s, WH_ERR_NOT_FOUND,
-		    "no such striped "
-		    "upload");
-	done.size = stripe_size(st);
-	r = stripe_commit(st, m->file_hash.data);
-	stripe_put(st);
+	/* Found, checked and ended in one step: the stripe module decides
+	 * which of racing commits wins (stripe.h). */
+	r = stripe_commit(
+	    m->stripe.data, s->token, m->file_hash.data, &done.size);
 	if (r != 0)
 		return session_fail(s, r, "striped upload: %s",
-		    r == WH_ERR_BAD_HASH     ? "file hash mismatch" :
+		    r == WH_ERR_NOT_FOUND    ? "no such striped upload" :
+		        r == WH_ERR_BUSY     ? "a range is still open or "
+		                               "being committed; try again" :
+		        r == WH_ERR_BAD_HASH ? "file hash mismatch" :
 		        r == WH_ERR_PROTOCOL ? "ranges missing" :
 		                               wh_strerror(r));
 	env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
@@ -834,6 +836,10 @@ range_end(
 		    "does not match",
 		    up->vpath);
 	else {
+		/* Closed before the answer: a client that has PutDone for
+		 * every range may commit at once, on another connection. */
+		stripe_put(up->stripe);
+		up->stripe = NULL;
 		done.size = up->digest.size;
 		env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
 		env.put_done = &done;

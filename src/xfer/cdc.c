@@ -4,10 +4,14 @@
  * from a fixed seed with splitmix64) because both peers must find the same
  * boundaries for the same bytes: it is part of the protocol.
  */
+#include <pthread.h>
+
 #include "wharf/cdc.h"
 
 static uint64_t gear[256];
-static int gear_ready;
+/* Filled once for all threads: a plain flag would let a thread see it
+ * set before the table's values (a data race, and wrong boundaries). */
+static pthread_once_t gear_once = PTHREAD_ONCE_INIT;
 
 static uint64_t
 splitmix64(uint64_t *x)
@@ -25,10 +29,8 @@ gear_init(void)
 	uint64_t seed = UINT64_C(0x7768617266636463); /* "wharfcdc" */
 	int i;
 
-	/* Idempotent: two threads racing here write the same values. */
 	for (i = 0; i < 256; i++)
 		gear[i] = splitmix64(&seed);
-	gear_ready = 1;
 }
 
 /* A mask of bits ones in the hash's top bits, which mix the most bytes. */
@@ -76,8 +78,7 @@ cdc_next(const struct cdc_geometry *g, const uint8_t *p, size_t len, int at_end)
 	uint64_t h = 0;
 	size_t i, normal, end;
 
-	if (!gear_ready)
-		gear_init();
+	pthread_once(&gear_once, gear_init);
 	if (len <= g->min)
 		return at_end ? len : 0;
 	end = len < g->max ? len : g->max;

@@ -47,6 +47,12 @@ is_sanitizer_bin() {
 	grep -aq '__asan_init' "$1" 2>/dev/null
 }
 
+# ThreadSanitizer (WHARF_TSAN, ctest -L concurrency): its allocator and
+# shadow memory make RSS meaningless too, and it has no LeakSanitizer.
+is_tsan_bin() {
+	grep -aq '__tsan_init' "$1" 2>/dev/null
+}
+
 # make_sources COUNT: $T/src/I/{a,b,c,d} for I in 1..COUNT, each client's
 # own random bytes.
 make_sources() {
@@ -194,7 +200,7 @@ echo "FIGURE: server VmRSS idle $(mib "$IDLE_KB") MiB, peak sampled" \
 # MiB by default) and its shadow: RSS says nothing about the program
 # there, and LeakSanitizer (below) checks for leaks instead.
 RSS_CHECKS=1
-if is_sanitizer_bin "$W"; then
+if is_sanitizer_bin "$W" || is_tsan_bin "$W"; then
 	RSS_CHECKS=
 	skip "sanitizer build: RSS figures printed, not checked"
 fi
@@ -334,7 +340,7 @@ if [ -n "${REL_SKIP_VALGRIND:-}" ]; then
 	skip "REL_SKIP_VALGRIND set: valgrind check"
 elif ! command -v valgrind >/dev/null; then
 	skip "valgrind is not installed: valgrind leak check"
-elif is_sanitizer_bin "$W"; then
+elif is_sanitizer_bin "$W" || is_tsan_bin "$W"; then
 	skip "valgrind cannot run a sanitizer build: valgrind leak check"
 else
 	VG_LOG=$T/valgrind.log

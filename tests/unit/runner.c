@@ -154,6 +154,7 @@ main(void)
 	register_vectors_tests();
 	register_address_tests();
 	register_quota_tests();
+	register_stripe_tests();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "unit: registering tests: %s\n",
 		    CU_get_error_msg());
