@@ -339,6 +339,17 @@ rc, out, err = t.wharf("sync", "mallory@127.0.0.1:%d" % srv.port, sync_dir,
 t.expect(rc == 0 and read("dir/.s.txt.wharf-part") == b"stray\n" and
          read("dir/.up.txt.wharf-part") is None,
          "sync --delete: %d %r" % (rc, err))
+# put -r of a tree holding a local partial (an interrupted get): the
+# client leaves it out instead of failing on the server's refusal.
+tree = os.path.join(t.tmp, "tree")
+os.makedirs(tree)
+for n, d in (("a.txt", b"a\n"), (".b.txt.wharf-part", b"half\n")):
+    with open(os.path.join(tree, n), "wb") as f:
+        f.write(d)
+rc, out, err = t.wharf("put", "-q", "-r", "mallory@127.0.0.1:%d" % srv.port,
+                       tree, "/up", password=PW["mallory"])
+t.expect(rc == 0 and read("up/a.txt") == b"a\n" and
+         read("up/.b.txt.wharf-part") is None, "put -r: %d %r" % (rc, err))
 put_chunks(own, up, HELD, 1, 2)
 t.expect(ok_frames(put_end(own, up, HELD)) and read("held.bin") == HELD,
          "the held upload still commits")
