@@ -147,6 +147,12 @@ ref_apply(char *out, size_t *used, const char *p, size_t n)
 		}
 		if (len > WIRE_NAME_MAX)
 			return -1;
+		/* A partial's name, ".X.wharf-part" with X not empty, is
+		 * reserved, even where a later ".." would drop it. */
+		if (len > strlen(".") + strlen(".wharf-part") && p[s] == '.' &&
+		    memcmp(p + s + len - strlen(".wharf-part"), ".wharf-part",
+		        strlen(".wharf-part")) == 0)
+			return -1;
 		if (*used > 1)
 			out[(*used)++] = '/';
 		memcpy(out + *used, p + s, len);

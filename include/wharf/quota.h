@@ -84,12 +84,13 @@ void quota_hold_track(struct quota_hold *h, int part_fd);
 /*
  * Commits: renames part onto name in dirfd, under the account lock, and
  * settles (used += size - the file it replaced, the reservation goes).
- * WH_ERR_TOO_LARGE, and nothing renamed, if the file it was to replace
- * went meanwhile and the difference does not fit. With h NULL, the rename
- * alone.
+ * The rename is xfer_partial_install's: only if part is still part_fd's
+ * inode (WH_ERR_IO otherwise). WH_ERR_TOO_LARGE, and nothing renamed, if
+ * the file it was to replace went meanwhile and the difference does not
+ * fit. With h NULL, the checked rename alone.
  */
 int quota_hold_commit(struct quota_hold *h, int dirfd, const char *part,
-    const char *name) WH_MUST_CHECK;
+    int part_fd, const char *name) WH_MUST_CHECK;
 
 /*
  * Ends h (NULL is fine). A reservation never settled is released, and

@@ -38,9 +38,16 @@ void sandbox_set_walk_only(struct sandbox *sb, int on);
  * peer into out. "." and empty components vanish, ".." removes one
  * component. WH_ERR_INVALID_PATH for: NUL or control bytes, invalid UTF-8,
  * a component longer than WIRE_NAME_MAX, a path longer than
- * WIRE_PATH_MAX, or ".." above the root.
+ * WIRE_PATH_MAX, ".." above the root, or a component that is a partial's
+ * name (xfer_partial_is: ".X.wharf-part"), even one a later ".." drops.
+ * Partials are the server's transfer state: no request may name one.
  */
 int sandbox_join(const char *cwd, const void *path, size_t len, char *out,
+    size_t outlen) WH_MUST_CHECK;
+
+/* sandbox_join without the partial rule: for the server's own records of
+ * paths (the protection store), never for a path from a peer. */
+int sandbox_normalize(const char *cwd, const void *path, size_t len, char *out,
     size_t outlen) WH_MUST_CHECK;
 
 /*

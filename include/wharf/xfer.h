@@ -66,6 +66,23 @@ uint32_t xfer_chunk_len(uint64_t size, uint32_t chunk_size, uint64_t index);
  * longer than a file name may be.
  */
 int xfer_partial_name(const char *name, char *out, size_t outlen) WH_MUST_CHECK;
+/*
+ * 1 if the len bytes at name have the form of a partial's name (".X" +
+ * XFER_PARTIAL_SUFFIX, X not empty). Such names are transfer state, never
+ * content: the server reserves them (no request can name one, listings
+ * skip them) and sync skips them on both sides.
+ */
+int xfer_partial_is(const char *name, size_t len);
+/*
+ * Installs the partial part (open as fd) in dirfd as name: renameat, but
+ * only while part still names the inode of fd, so that what lands is the
+ * file that was written and verified. WH_ERR_IO if part was replaced or
+ * removed meanwhile (then nothing moves). Another process on the machine
+ * can still swap the name between the check and the rename: only local
+ * users, never a request, can reach a partial's name.
+ */
+int xfer_partial_install(
+    int dirfd, const char *part, int fd, const char *name) WH_MUST_CHECK;
 
 /*
  * The file digest of a transfer: HASH(label || u32 chunk_size || h_0 ||

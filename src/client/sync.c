@@ -104,11 +104,9 @@ manifest_find(const struct manifest *m, const char *rel)
 static int
 skipped_name(const struct sync_opts *o, const char *name, const char *rel)
 {
-	size_t n = strlen(name), s = strlen(XFER_PARTIAL_SUFFIX);
 	int i;
 
-	if (name[0] == '.' && n > s &&
-	    strcmp(name + n - s, XFER_PARTIAL_SUFFIX) == 0)
+	if (xfer_partial_is(name, strlen(name)))
 		return 1;
 	for (i = 0; i < o->xo.nexcludes; i++)
 		if (fnmatch(o->xo.excludes[i], rel, 0) == 0 ||

@@ -958,7 +958,9 @@ put_walk(struct tctx *t, const char *local, const char *remote, const char *rel,
 			r = WH_ERR_NOMEM;
 			break;
 		}
-		if (excluded(t->o, relp))
+		/* Partials are transfer state, and reserved on the server. */
+		if (excluded(t->o, relp) ||
+		    xfer_partial_is(de->d_name, strlen(de->d_name)))
 			continue;
 		if (lstat(lp, &st) != 0) {
 			fprintf(

@@ -16,6 +16,25 @@
 #include "wharf/guard.h"
 #include "wharf/msg.h"
 #include "wharf/session.h"
+#include "wharf/xfer.h"
+
+/* 1 if no component of rpath is a partial's name. */
+static int
+reachable(const char *rpath)
+{
+	const char *p = rpath, *slash;
+	size_t n;
+
+	while (*p != '\0') {
+		if ((slash = strchr(p, '/')) == NULL)
+			slash = p + strlen(p);
+		n = (size_t)(slash - p);
+		if (xfer_partial_is(p, n))
+			return 0;
+		p = *slash != '\0' ? slash + 1 : slash;
+	}
+	return 1;
+}
 
 int
 session_rpath_fd(struct session *s, int fd, char out[SANDBOX_VPATH_MAX])
@@ -36,6 +55,11 @@ session_rpath_fd(struct session *s, int fd, char out[SANDBOX_VPATH_MAX])
 	if (snprintf(out, SANDBOX_VPATH_MAX, "%s",
 	        real[rl] ? real + rl : "/") >= SANDBOX_VPATH_MAX)
 		return WH_ERR_INVALID_PATH;
+	/* The path a peer sent had no partial's name, but a symbolic link
+	 * (placed by a local user) may still lead to one. */
+	if (!reachable(out))
+		return session_fail(s, WH_ERR_INVALID_PATH, "%s",
+		    "invalid path: leads to a partial upload");
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "wharf/log.h"
 #include "wharf/msg.h"
 #include "wharf/session.h"
+#include "wharf/xfer.h"
 
 #define OPS_DIR_MODE 0755
 
@@ -41,6 +42,9 @@ session_resolve(struct session *s, const ProtobufCBinaryData *path,
 	    sandbox_join(s->cwd, path->data, path->len, out, SANDBOX_VPATH_MAX);
 
 	if (r != 0) {
+		/* Valid but for the partial rule: say why it is refused. */
+		int reserved = sandbox_normalize(s->cwd, path->data, path->len,
+		                   out, SANDBOX_VPATH_MAX) == 0;
 		/* Log the refused path as sent (sanitised, truncated). */
 		size_t n = path->len < sizeof(s->logpath) - 1 ?
 		    path->len :
@@ -48,7 +52,12 @@ session_resolve(struct session *s, const ProtobufCBinaryData *path,
 		if (n > 0)
 			memcpy(s->logpath, path->data, n);
 		s->logpath[n] = '\0';
-		return session_fail(s, r, "%s", "invalid path");
+		out[0] = '\0';
+		return session_fail(s, r, "%s",
+		    reserved ?
+		        "invalid path: names ending in " XFER_PARTIAL_SUFFIX
+		        " are the server's partial uploads" :
+		        "invalid path");
 	}
 	if (s->logpath[0] == '\0')
 		snprintf(s->logpath, sizeof(s->logpath), "%s", out);
@@ -151,13 +160,16 @@ send_entries(struct session *s, uint32_t id, struct dir_entry *v, size_t n)
 	return 0;
 }
 
+/* Whether the file fd is protected into *prot; WH_ERR_INVALID_PATH if
+ * it is a partial, reached through a symbolic link. */
 static int
-protected_fd(struct session *s, int fd)
+protected_fd(struct session *s, int fd, int *prot)
 {
 	char rpath[SANDBOX_VPATH_MAX];
+	int r = session_rpath_fd(s, fd, rpath);
 
-	return session_rpath_fd(s, fd, rpath) == 0 &&
-	    protect_is(s->srv->protect, rpath);
+	*prot = r == 0 && protect_is(s->srv->protect, rpath);
+	return r == WH_ERR_INVALID_PATH ? r : 0;
 }
 
 static int
@@ -182,8 +194,10 @@ op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 			close(fd);
 			return r;
 		}
-		one.protected = protected_fd(s, fd);
+		r = protected_fd(s, fd, &one.protected);
 		close(fd);
+		if (r != 0)
+			return r;
 		one.name = (char *)(uintptr_t)sandbox_basename(vpath);
 		return send_entries(s, id, &one, 1);
 	}
@@ -197,8 +211,9 @@ op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0 ||
-		    (!req->all && de->d_name[0] == '.'))
-			continue;
+		    (!req->all && de->d_name[0] == '.') ||
+		    xfer_partial_is(de->d_name, strlen(de->d_name)))
+			continue; /* partials: the server's, not content */
 		if (!name_listable(de->d_name)) {
 			log_warn("session=%llu not listing \"%s\" in %s: not "
 			         "valid UTF-8 text",
@@ -247,7 +262,7 @@ op_stat(struct session *s, uint32_t id, const Wharf__StatReq *req)
 	Wharf__FileInfo info;
 	char vpath[SANDBOX_VPATH_MAX];
 	struct stat st;
-	int fd, r;
+	int fd, prot, r;
 
 	if ((r = session_resolve(s, &req->path, vpath)) != 0 ||
 	    (r = sandbox_open_at(s->sb, vpath, O_PATH, 0, &fd)) != 0)
@@ -258,8 +273,12 @@ op_stat(struct session *s, uint32_t id, const Wharf__StatReq *req)
 		return r;
 	}
 	fill_info(&info, vpath[1] ? sandbox_basename(vpath) : "/", &st);
-	info.protected_ = S_ISREG(st.st_mode) && protected_fd(s, fd);
+	prot = 0;
+	r = S_ISREG(st.st_mode) ? protected_fd(s, fd, &prot) : 0;
+	info.protected_ = prot != 0;
 	close(fd);
+	if (r != 0)
+		return r;
 	reply.info = &info;
 	reply.path = msg_bytes(vpath);
 	env.body_case = WHARF__ENVELOPE__BODY_STAT_REPLY;

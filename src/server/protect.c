@@ -13,15 +13,26 @@
 
 #include "wharf/buf.h"
 #include "wharf/file.h"
+#include "wharf/log.h"
 #include "wharf/protect.h"
 #include "wharf/sandbox.h"
+#include "wharf/xfer.h"
 
 #define PROTECT_HEADER "wharf-protected-v1"
 #define PROTECT_FILE_MAX (64u * 1024u * 1024u)
 
+/*
+ * A locked entry is saved as PROTECT_LOCKED in place of a hash, which
+ * reads back as locked: a damaged entry stays refused across restarts
+ * until an administrator edits the store.
+ */
+#define PROTECT_LOCKED "!locked"
+
+/* At most one entry per path: every change keeps it so. */
 struct protect_entry {
 	char *rpath;
 	char hash[crypto_pwhash_STRBYTES];
+	int locked; /* damaged or contradicted: no passcode opens it */
 };
 
 struct protect_store {
@@ -31,34 +42,97 @@ struct protect_store {
 	size_t n;
 };
 
+/* A path as the store keeps it: canonical, below the root. Partial names
+ * pass: a store written before they were reserved may hold one, and its
+ * entry must keep failing closed, not be dropped. */
 static int
 valid_rpath(const char *p)
 {
 	char norm[SANDBOX_VPATH_MAX];
 
-	return sandbox_join("/", p, strlen(p), norm, sizeof(norm)) == 0 &&
+	return sandbox_normalize("/", p, strlen(p), norm, sizeof(norm)) == 0 &&
 	    strcmp(norm, p) == 0 && strcmp(p, "/") != 0;
 }
 
+/* hash NULL: a locked entry (see PROTECT_LOCKED). */
 static int
 add_entry(struct protect_store *ps, const char *rpath, const char *hash)
 {
-	struct protect_entry *nv;
+	struct protect_entry *nv, *e;
 
 	if ((nv = realloc(ps->v, (ps->n + 1) * sizeof(*nv))) == NULL)
 		return WH_ERR_NOMEM;
 	ps->v = nv;
-	if ((nv[ps->n].rpath = strdup(rpath)) == NULL)
+	e = &nv[ps->n];
+	if ((e->rpath = strdup(rpath)) == NULL)
 		return WH_ERR_NOMEM;
-	memcpy(nv[ps->n].hash, hash, strlen(hash) + 1);
+	e->locked = hash == NULL;
+	snprintf(e->hash, sizeof(e->hash), "%s", hash != NULL ? hash : "");
 	ps->n++;
+	return 0;
+}
+
+/* Callers hold the mutex (or own ps alone, while loading). */
+static struct protect_entry *
+find(struct protect_store *ps, const char *rpath)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++)
+		if (strcmp(ps->v[i].rpath, rpath) == 0)
+			return &ps->v[i];
+	return NULL;
+}
+
+/*
+ * One entry line. A line whose path can be read but whose hash cannot be
+ * trusted (damaged, or a second entry for the path with another hash)
+ * locks that path: no passcode opens it, the rest of the store serves on.
+ * A line whose path cannot be read could have protected any file: that
+ * alone refuses the store (WH_ERR_CORRUPT).
+ */
+static int
+parse_entry(struct protect_store *ps, char *line, int lineno)
+{
+	struct protect_entry *e;
+	char *tab, *rpath;
+	int hash_ok;
+
+	if ((tab = strchr(line, '\t')) == NULL || !valid_rpath(tab + 1))
+		return WH_ERR_CORRUPT;
+	*tab = '\0';
+	rpath = tab + 1;
+	hash_ok = strncmp(line, "$argon2id$", 10) == 0 &&
+	    strlen(line) < crypto_pwhash_STRBYTES;
+	if (xfer_partial_is(
+	        sandbox_basename(rpath), strlen(sandbox_basename(rpath))))
+		log_warn("protection store line %d: %s has a partial's name, "
+		         "which requests can no longer reach",
+		    lineno, rpath);
+	if ((e = find(ps, rpath)) != NULL) {
+		/* Which of two passcodes is the real one cannot be told. */
+		if (!e->locked && hash_ok && strcmp(e->hash, line) == 0) {
+			log_warn("protection store line %d: %s listed twice; "
+			         "merged",
+			    lineno, rpath);
+			return 0;
+		}
+		e->locked = 1;
+	} else if (add_entry(ps, rpath, hash_ok ? line : NULL) != 0)
+		return WH_ERR_NOMEM;
+	else if (hash_ok)
+		return 0;
+	log_error("protection store line %d: the entry of %s is damaged or "
+	          "contradicts another; %s is LOCKED (refused to everyone) "
+	          "until an administrator fixes the store",
+	    lineno, rpath, rpath);
 	return 0;
 }
 
 static int
 parse(struct protect_store *ps, const struct buf *b, int *bad_line)
 {
-	char line[crypto_pwhash_STRBYTES + SANDBOX_VPATH_MAX + 2], *tab;
+	char line[crypto_pwhash_STRBYTES + SANDBOX_VPATH_MAX + 2];
 	const uint8_t *p = buf_ptr(b);
 	size_t len = buf_len(b), i, start;
 	int lineno = 0, r;
@@ -79,19 +153,10 @@ parse(struct protect_store *ps, const struct buf *b, int *bad_line)
 				return WH_ERR_CORRUPT;
 			continue;
 		}
-		if ((tab = strchr(line, '\t')) == NULL)
-			return WH_ERR_CORRUPT;
-		*tab++ = '\0';
-		if (strncmp(line, "$argon2id$", 10) != 0 ||
-		    strlen(line) >= crypto_pwhash_STRBYTES ||
-		    !valid_rpath(tab) || protect_is(ps, tab))
-			return WH_ERR_CORRUPT;
-		if ((r = add_entry(ps, tab, line)) != 0)
-			return r;
+		/* A torn last line may hold a cut path: unreadable. */
+		if (i == len || (r = parse_entry(ps, line, lineno)) != 0)
+			return i == len ? WH_ERR_CORRUPT : r;
 	}
-	/* A store must end with a newline: a torn last line is damage. */
-	if (len > 0 && p[len - 1] != '\n')
-		return WH_ERR_CORRUPT;
 	*bad_line = 0;
 	return 0;
 }
@@ -143,18 +208,6 @@ protect_store_free(struct protect_store *ps)
 	free(ps);
 }
 
-/* Callers hold the mutex. */
-static struct protect_entry *
-find(struct protect_store *ps, const char *rpath)
-{
-	size_t i;
-
-	for (i = 0; i < ps->n; i++)
-		if (strcmp(ps->v[i].rpath, rpath) == 0)
-			return &ps->v[i];
-	return NULL;
-}
-
 static int
 save(struct protect_store *ps)
 {
@@ -166,8 +219,10 @@ save(struct protect_store *ps)
 		return WH_ERR_NOMEM;
 	r = buf_put(b, PROTECT_HEADER "\n", strlen(PROTECT_HEADER) + 1);
 	for (i = 0; i < ps->n && r == 0; i++) {
-		if ((r = buf_put(b, ps->v[i].hash, strlen(ps->v[i].hash))) ==
-		        0 &&
+		const char *h =
+		    ps->v[i].locked ? PROTECT_LOCKED : ps->v[i].hash;
+
+		if ((r = buf_put(b, h, strlen(h))) == 0 &&
 		    (r = buf_put_u8(b, '\t')) == 0 &&
 		    (r = buf_put(b, ps->v[i].rpath, strlen(ps->v[i].rpath))) ==
 		        0)
@@ -235,6 +290,7 @@ protect_check(struct protect_store *ps, const char *rpath, const char *passcode)
 {
 	char hash[crypto_pwhash_STRBYTES];
 	struct protect_entry *e;
+	int locked;
 
 	if (ps == NULL)
 		return 0;
@@ -242,9 +298,12 @@ protect_check(struct protect_store *ps, const char *rpath, const char *passcode)
 	e = find(ps, rpath);
 	if (e != NULL)
 		memcpy(hash, e->hash, sizeof(hash));
+	locked = e != NULL && e->locked;
 	pthread_mutex_unlock(&ps->mu);
 	if (e == NULL)
 		return 0;
+	if (locked)
+		return WH_ERR_PERMISSION;
 	/* Verified outside the lock: Argon2id is slow on purpose. */
 	if (passcode == NULL || passcode[0] == '\0' ||
 	    crypto_pwhash_str_verify(hash, passcode, strlen(passcode)) != 0)
@@ -267,7 +326,9 @@ protect_set(struct protect_store *ps, const char *rpath, const char *passcode)
 	        crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return WH_ERR_NOMEM;
 	pthread_mutex_lock(&ps->mu);
-	if ((e = find(ps, rpath)) != NULL) {
+	if ((e = find(ps, rpath)) != NULL && e->locked)
+		r = WH_ERR_PERMISSION; /* only the administrator unlocks */
+	else if (e != NULL) {
 		memcpy(e->hash, hash, sizeof(hash));
 		r = 0;
 	} else
@@ -278,21 +339,26 @@ protect_set(struct protect_store *ps, const char *rpath, const char *passcode)
 	return r;
 }
 
+/* Drops entry i (mutex held). */
+static void
+drop(struct protect_store *ps, size_t i)
+{
+	free(ps->v[i].rpath);
+	memmove(&ps->v[i], &ps->v[i + 1], (ps->n - i - 1) * sizeof(*ps->v));
+	ps->n--;
+}
+
 int
 protect_clear(struct protect_store *ps, const char *rpath)
 {
 	struct protect_entry *e;
-	size_t i;
 	int r = 0;
 
 	if (ps == NULL)
 		return 0;
 	pthread_mutex_lock(&ps->mu);
 	if ((e = find(ps, rpath)) != NULL) {
-		i = (size_t)(e - ps->v);
-		free(e->rpath);
-		memmove(&ps->v[i], &ps->v[i + 1], (ps->n - i - 1) * sizeof(*e));
-		ps->n--;
+		drop(ps, (size_t)(e - ps->v));
 		r = save(ps);
 	}
 	pthread_mutex_unlock(&ps->mu);
@@ -309,6 +375,19 @@ protect_rename(struct protect_store *ps, const char *from, const char *to)
 	if (ps == NULL)
 		return 0;
 	pthread_mutex_lock(&ps->mu);
+	/* The rename did not replace anything (RENAME_NOREPLACE), so an
+	 * entry at to or beneath it names no file: a stale one, which
+	 * must not become a second entry for the moved file's path. */
+	for (i = 0; i < ps->n;) {
+		const char *p = ps->v[i].rpath;
+
+		if ((strcmp(p, to) == 0 || beneath(p, to)) &&
+		    strcmp(p, from) != 0 && !beneath(p, from)) {
+			drop(ps, i);
+			changed = 1;
+		} else
+			i++;
+	}
 	for (i = 0; i < ps->n && r == 0; i++) {
 		const char *p = ps->v[i].rpath;
 
@@ -326,6 +405,20 @@ protect_rename(struct protect_store *ps, const char *from, const char *to)
 	}
 	if (r == 0 && changed)
 		r = save(ps);
+	pthread_mutex_unlock(&ps->mu);
+	return r;
+}
+
+int
+protect_unless(struct protect_store *ps, const char *rpath,
+    int (*fn)(void *arg), void *arg)
+{
+	int r;
+
+	if (ps == NULL)
+		return fn(arg);
+	pthread_mutex_lock(&ps->mu);
+	r = find(ps, rpath) != NULL ? WH_ERR_PERMISSION : fn(arg);
 	pthread_mutex_unlock(&ps->mu);
 	return r;
 }

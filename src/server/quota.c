@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "wharf/quota.h"
+#include "wharf/xfer.h"
 
 struct quota_account {
 	struct quota_account *next; /* table_mu */
@@ -542,17 +543,15 @@ quota_hold_track(struct quota_hold *h, int part_fd)
 }
 
 int
-quota_hold_commit(
-    struct quota_hold *h, int dirfd, const char *part, const char *name)
+quota_hold_commit(struct quota_hold *h, int dirfd, const char *part,
+    int part_fd, const char *name)
 {
 	struct quota_account *a;
 	uint64_t used, grow;
+	int r;
 
-	if (h == NULL || h->state != HOLD_RESERVED) {
-		if (renameat(dirfd, part, dirfd, name) != 0)
-			return wh_err_from_errno(errno);
-		return 0;
-	}
+	if (h == NULL || h->state != HOLD_RESERVED)
+		return xfer_partial_install(dirfd, part, part_fd, name);
 	a = h->a;
 	/* The stat and the rename under one lock: no other commit or
 	 * removal in this folder can credit the same old file. */
@@ -565,11 +564,9 @@ quota_hold_commit(
 		pthread_mutex_unlock(&a->mu);
 		return WH_ERR_TOO_LARGE;
 	}
-	if (renameat(dirfd, part, dirfd, name) != 0) {
-		int e = errno;
-
+	if ((r = xfer_partial_install(dirfd, part, part_fd, name)) != 0) {
 		pthread_mutex_unlock(&a->mu);
-		return wh_err_from_errno(e);
+		return r;
 	}
 	a->used = used;
 	a->reserved -= h->bytes;

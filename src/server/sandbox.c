@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "wharf/sandbox.h"
+#include "wharf/xfer.h"
 
 int
 sandbox_open(struct sandbox *sb, const char *root)
@@ -101,10 +102,11 @@ text_is_clean(const unsigned char *p, size_t n)
 	return 1;
 }
 
-/* Appends component c (clen bytes) or pops one for "..". */
+/* Appends component c (clen bytes) or pops one for "..". With reserve,
+ * a partial's name is refused: it is never a peer's to name. */
 static int
-push_component(
-    char *out, size_t outlen, size_t *used, const char *c, size_t clen)
+push_component(char *out, size_t outlen, size_t *used, const char *c,
+    size_t clen, int reserve)
 {
 	char *slash;
 
@@ -119,7 +121,7 @@ push_component(
 		out[*used] = '\0';
 		return 0;
 	}
-	if (clen > WIRE_NAME_MAX)
+	if (clen > WIRE_NAME_MAX || (reserve && xfer_partial_is(c, clen)))
 		return WH_ERR_INVALID_PATH;
 	if (*used + (*used > 1) + clen >= outlen ||
 	    *used + (*used > 1) + clen > WIRE_PATH_MAX)
@@ -133,7 +135,8 @@ push_component(
 }
 
 static int
-push_path(char *out, size_t outlen, size_t *used, const char *p, size_t n)
+push_path(char *out, size_t outlen, size_t *used, const char *p, size_t n,
+    int reserve)
 {
 	size_t i = 0, start;
 	int r;
@@ -142,17 +145,17 @@ push_path(char *out, size_t outlen, size_t *used, const char *p, size_t n)
 		start = i;
 		while (i < n && p[i] != '/')
 			i++;
-		if ((r = push_component(
-		         out, outlen, used, p + start, i - start)) != 0)
+		if ((r = push_component(out, outlen, used, p + start, i - start,
+		         reserve)) != 0)
 			return r;
 		i++;
 	}
 	return 0;
 }
 
-int
-sandbox_join(
-    const char *cwd, const void *path, size_t len, char *out, size_t outlen)
+static int
+join(const char *cwd, const void *path, size_t len, char *out, size_t outlen,
+    int reserve)
 {
 	const char *p = path;
 	size_t used = 1;
@@ -164,9 +167,23 @@ sandbox_join(
 	out[0] = '/';
 	out[1] = '\0';
 	if ((len == 0 || p[0] != '/') &&
-	    (r = push_path(out, outlen, &used, cwd, strlen(cwd))) != 0)
+	    (r = push_path(out, outlen, &used, cwd, strlen(cwd), reserve)) != 0)
 		return r;
-	return push_path(out, outlen, &used, p, len);
+	return push_path(out, outlen, &used, p, len, reserve);
+}
+
+int
+sandbox_join(
+    const char *cwd, const void *path, size_t len, char *out, size_t outlen)
+{
+	return join(cwd, path, len, out, outlen, 1);
+}
+
+int
+sandbox_normalize(
+    const char *cwd, const void *path, size_t len, char *out, size_t outlen)
+{
+	return join(cwd, path, len, out, outlen, 0);
 }
 
 const char *

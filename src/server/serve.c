@@ -567,7 +567,10 @@ serve_main(int argc, char **argv)
 		    "wharf: protection store %s: %s%s; fix or "
 		    "restore it before starting the server\n",
 		    path, wh_strerror(r),
-		    r == WH_ERR_CORRUPT ? " (a damaged line)" : "");
+		    r == WH_ERR_CORRUPT ?
+		        " (a bad header, or a line whose path "
+		        "cannot be read)" :
+		        "");
 		if (r == WH_ERR_CORRUPT && bad > 0)
 			fprintf(stderr, "wharf: first damaged line: %d\n", bad);
 		goto out;

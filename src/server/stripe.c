@@ -305,8 +305,8 @@ commit_run(struct stripe *st, const uint8_t file_hash[HASH_LEN])
 	    fsync(st->fd) != 0)
 		return wh_err_from_errno(errno);
 	/* The rename, under the quota's lock, settles the reservation. */
-	if ((r = quota_hold_commit(st->hold, st->dirfd, st->part, st->name)) !=
-	    0)
+	if ((r = quota_hold_commit(
+	         st->hold, st->dirfd, st->part, st->fd, st->name)) != 0)
 		return r;
 	st->renamed = 1;
 	if (fsync(st->dirfd) != 0)

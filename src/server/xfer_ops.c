@@ -40,7 +40,8 @@ struct upload {
 	int failed; /* an Error was sent: drop chunks until PutEnd */
 	int dirfd; /* the target's folder */
 	int dir_shared; /* in the batch: dirfd is an earlier upload's */
-	int fd; /* the partial, locked */
+	int fd; /* the partial, locked: the one inode the commit installs */
+	int pass_ok; /* the target was protected and its passcode given */
 	char name[SANDBOX_NAME_MAX];
 	char part[SANDBOX_NAME_MAX];
 	char vpath[SANDBOX_VPATH_MAX];
@@ -277,7 +278,6 @@ out:
 static int
 delta_prepare(struct session *s, struct upload *up)
 {
-	char old[SANDBOX_NAME_MAX + 8];
 	struct stat st;
 	int fd, r;
 
@@ -301,11 +301,10 @@ delta_prepare(struct session *s, struct upload *up)
 		if ((r = delta_index_file(&up->idx, up->fd, 1, up->alg)) != 0 &&
 		    r != WH_ERR_TOO_LARGE)
 			return r;
-		/* Move the old partial aside: its fd stays a source. */
-		snprintf(old, sizeof(old), "%s.old", up->part);
-		if (renameat(up->dirfd, up->part, up->dirfd, old) != 0)
+		/* The old partial's fd stays a source; its name goes to a
+		 * fresh partial. */
+		if (unlinkat(up->dirfd, up->part, 0) != 0)
 			return wh_err_from_errno(errno);
-		unlinkat(up->dirfd, old, 0);
 		up->src[1] = up->fd;
 		up->fd = openat(up->dirfd, up->part,
 		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -535,10 +534,25 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	}
 	/* Replacing a protected file needs its passcode. Finding the real
 	 * path costs a readlink, so only when something is protected. */
-	if (!protect_none(s->srv->protect) &&
-	    ((r = session_rpath_at(s, up->dirfd, up->name, rpath)) != 0 ||
-	        (r = session_check_passcode(s, rpath, &m->passcode)) != 0))
-		goto fail;
+	if (!protect_none(s->srv->protect)) {
+		if ((r = session_rpath_at(s, up->dirfd, up->name, rpath)) !=
+		        0 ||
+		    (r = session_check_passcode(s, rpath, &m->passcode)) != 0)
+			goto fail;
+		up->pass_ok = protect_is(s->srv->protect, rpath);
+		/* A protected file under the partial's name (protected
+		 * before such names were reserved) is not ours to resume
+		 * from, to cut or to install. */
+		if ((r = session_rpath_at(s, up->dirfd, up->part, rpath)) != 0)
+			goto fail;
+		if (protect_is(s->srv->protect, rpath)) {
+			r = session_fail(s, WH_ERR_PERMISSION,
+			    "a protected file holds the name of this upload's "
+			    "partial; the server's administrator must remove "
+			    "it");
+			goto fail;
+		}
+	}
 	part_size = 0;
 	if (fstatat(up->dirfd, up->part, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(st.st_mode))
@@ -571,6 +585,11 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		r = session_fail(s, WH_ERR_BUSY,
 		    "another upload of this file "
 		    "is in progress");
+		goto fail;
+	}
+	if (fstat(up->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		r = session_fail(s, WH_ERR_PERMISSION,
+		    "the partial of this upload is not a regular file");
 		goto fail;
 	}
 	/* Reserved once the partial is ours: no other upload can count it
@@ -816,6 +835,47 @@ xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m)
 	return 0;
 }
 
+/* protect_unless's step: the rename itself. */
+static int
+install_step(void *arg)
+{
+	struct upload *up = arg;
+
+	return quota_hold_commit(
+	    up->hold, up->dirfd, up->part, up->fd, up->name);
+}
+
+/*
+ * Installs a verified upload: exactly its partial's inode (never what
+ * else may have taken the partial's name), and not onto a target that
+ * was protected during the upload unless its passcode came with PutOpen.
+ * Nothing moves on failure; the Error text is set.
+ */
+static int
+upload_install(struct session *s, struct upload *up)
+{
+	char rpath[SANDBOX_VPATH_MAX];
+	int r;
+
+	if (up->pass_ok || protect_none(s->srv->protect))
+		r = install_step(up);
+	else if ((r = session_rpath_at(s, up->dirfd, up->name, rpath)) == 0)
+		r = protect_unless(s->srv->protect, rpath, install_step, up);
+	if (r == WH_ERR_PERMISSION)
+		return session_fail(s, r,
+		    "%.200s was protected during the upload; "
+		    "send it again with its passcode",
+		    up->vpath);
+	if (r == WH_ERR_IO)
+		return session_fail(s, r,
+		    "the partial of %.200s was replaced during the upload; "
+		    "nothing committed",
+		    up->vpath);
+	if (r != 0)
+		commit_fail(s, up, r);
+	return r;
+}
+
 /* The end of one range: its digest checked, nothing committed yet. */
 static int
 range_end(
@@ -937,11 +997,8 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		    s, r, "committing %.200s: %s", up->vpath, strerror(errno));
 		goto out;
 	}
-	if ((r = quota_hold_commit(up->hold, up->dirfd, up->part, up->name)) !=
-	    0) {
-		commit_fail(s, up, r);
+	if ((r = upload_install(s, up)) != 0)
 		goto out;
-	}
 	/* The rename is durable only once the folder is. */
 	if (fsync(up->dirfd) != 0)
 		log_warn("session=%llu fsync of folder of %s: %s",
@@ -1012,11 +1069,11 @@ xfer_flush_commits(struct session *s)
 	for (i = 0; i < s->nbatch; i++) {
 		up = s->batch[i];
 		r = sr;
-		if (r == 0)
-			r = quota_hold_commit(
-			    up->hold, up->dirfd, up->part, up->name);
 		if (r != 0)
-			commit_fail(s, up, r);
+			session_fail(s, r, "committing %.200s: %s", up->vpath,
+			    wh_strerror(r));
+		else
+			r = upload_install(s, up);
 		up->failed = r; /* remembered for the answer below */
 	}
 	/* Then the folders, so that the renames are durable too. */

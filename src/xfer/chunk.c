@@ -51,6 +51,35 @@ xfer_partial_name(const char *name, char *out, size_t outlen)
 	return 0;
 }
 
+int
+xfer_partial_is(const char *name, size_t len)
+{
+	size_t pl = strlen(XFER_PARTIAL_PREFIX),
+	       sl = strlen(XFER_PARTIAL_SUFFIX);
+
+	return len > pl + sl && memcmp(name, XFER_PARTIAL_PREFIX, pl) == 0 &&
+	    memcmp(name + len - sl, XFER_PARTIAL_SUFFIX, sl) == 0;
+}
+
+int
+xfer_partial_install(int dirfd, const char *part, int fd, const char *name)
+{
+	struct stat held, named;
+
+	if (fstat(fd, &held) != 0)
+		return wh_err_from_errno(errno);
+	if (fstatat(dirfd, part, &named, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno != ENOENT)
+			return wh_err_from_errno(errno);
+		return WH_ERR_IO;
+	}
+	if (named.st_dev != held.st_dev || named.st_ino != held.st_ino)
+		return WH_ERR_IO;
+	if (renameat(dirfd, part, dirfd, name) != 0)
+		return wh_err_from_errno(errno);
+	return 0;
+}
+
 static void
 put_be(uint8_t *p, uint64_t v, int bytes)
 {

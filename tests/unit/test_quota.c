@@ -143,7 +143,7 @@ test_reserve_commit_release(void)
 	CU_ASSERT_EQUAL(res, 70);
 	/* Commit one: 60 counted, its reservation gone. */
 	CU_ASSERT(ftruncate(p1, 60) == 0);
-	CU_ASSERT_EQUAL(quota_hold_commit(h1, dfd, ".p1", "one"), 0);
+	CU_ASSERT_EQUAL(quota_hold_commit(h1, dfd, ".p1", p1, "one"), 0);
 	quota_hold_free(h1, p1); /* settled: nothing to release */
 	quota_account_peek(a, &used, &res);
 	CU_ASSERT_EQUAL(used, 90);
@@ -158,7 +158,7 @@ test_reserve_commit_release(void)
 	    quota_hold_reserve(h2, dfd, "two", p2, &in_use, &need), 0);
 	CU_ASSERT(ftruncate(p3, 40) == 0);
 	CU_ASSERT_EQUAL(
-	    quota_hold_commit(h3, dfd, ".p3", "old"), WH_ERR_TOO_LARGE);
+	    quota_hold_commit(h3, dfd, ".p3", p3, "old"), WH_ERR_TOO_LARGE);
 	CU_ASSERT(faccessat(dfd, "old", F_OK, 0) != 0);
 	/* Released, its 40 bytes kept as a partial count; the other is
 	 * released with 5 bytes kept. */

@@ -21,6 +21,7 @@
 
 #include "wharf/sandbox.h"
 #include "wharf/wire.h"
+#include "wharf/xfer.h"
 
 #include "suites.h"
 
@@ -1047,6 +1048,75 @@ test_inside_link(void)
 	sandbox_close(&sb);
 }
 
+/*
+ * Partial names (".X.wharf-part") are the server's transfer state: no
+ * peer path may have one as a component, even one a ".." drops, or one
+ * reached through the cwd; the names around them stay ordinary.
+ */
+static void
+test_join_reserved(void)
+{
+	static const struct {
+		const char *cwd, *path;
+	} refused[] = {
+		{ "/", ".x.wharf-part" }, { "/", "/.x.wharf-part" },
+		{ "/", "dir/.x.wharf-part" }, { "/", ".x.wharf-part/inner" },
+		{ "/", ".x.wharf-part/.." }, { "/", "dir/../.x.wharf-part" },
+		{ "/", "./.x.wharf-part/" }, { "/", "..x.wharf-part" },
+		{ "/", ".a b.c.wharf-part" }, { "/", ".\xc3\xa9.wharf-part" },
+		{ "/", ".x.wharf-part.wharf-part" },
+		{ "/dir", ".x.wharf-part" }, { "/.x.wharf-part", "file" },
+		{ "/.x.wharf-part", "/file" }, /* the cwd is not used */
+	};
+	static const struct {
+		const char *path, *want;
+	} allowed[] = {
+		{ ".wharf-part", "/.wharf-part" },
+		{ "..wharf-part", "/..wharf-part" },
+		{ "x.wharf-part", "/x.wharf-part" },
+		{ ".x.wharf-part.old", "/.x.wharf-part.old" },
+		{ ".x.wharf-par", "/.x.wharf-par" },
+		{ ".x.WHARF-PART", "/.x.WHARF-PART" },
+		{ ".x.wharf-part ", "/.x.wharf-part " },
+		{ "a.wharf-part/.b", "/a.wharf-part/.b" },
+	};
+	char out[SANDBOX_VPATH_MAX];
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		r = sandbox_join(refused[i].cwd, refused[i].path,
+		    strlen(refused[i].path), out, sizeof(out));
+		/* The cwd "/.x.wharf-part" is never a session's; an absolute
+		 * path does not read it. */
+		if (strcmp(refused[i].path, "/file") == 0) {
+			TU_CHECK(r == 0 && strcmp(out, "/file") == 0,
+			    "absolute path beside a reserved cwd: %d", r);
+			continue;
+		}
+		TU_CHECK(r == WH_ERR_INVALID_PATH,
+		    "\"%s\" + \"%s\" joined (%d)", refused[i].cwd,
+		    refused[i].path, r);
+		/* Only the partial rule refuses it: normalize accepts. */
+		TU_CHECK(sandbox_normalize(refused[i].cwd, refused[i].path,
+		             strlen(refused[i].path), out, sizeof(out)) == 0,
+		    "normalize refused \"%s\"", refused[i].path);
+	}
+	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		r = sandbox_join("/", allowed[i].path, strlen(allowed[i].path),
+		    out, sizeof(out));
+		TU_CHECK(r == 0 && strcmp(out, allowed[i].want) == 0,
+		    "\"%s\": %d \"%s\", wanted \"%s\"", allowed[i].path, r,
+		    r == 0 ? out : "", allowed[i].want);
+	}
+	/* The same rule as the name helper that makes partials. */
+	CU_ASSERT_EQUAL(xfer_partial_name("a", out, sizeof(out)), 0);
+	CU_ASSERT(xfer_partial_is(out, strlen(out)));
+	CU_ASSERT(!xfer_partial_is("a", 1));
+	CU_ASSERT(!xfer_partial_is(".wharf-part", strlen(".wharf-part")));
+	CU_ASSERT(!xfer_partial_is("..wharf-part", strlen("..wharf-part")));
+}
+
 void
 register_sandbox_tests(void)
 {
@@ -1073,6 +1143,7 @@ register_sandbox_tests(void)
 	CU_add_test(
 	    s, "/etc/passwd is not the host's", test_etc_passwd_not_host);
 	CU_add_test(s, "join: normal paths", test_join_positive);
+	CU_add_test(s, "join: partial names are reserved", test_join_reserved);
 	CU_add_test(
 	    s, "open and parent inside (openat2)", test_positive_openat2);
 	CU_add_test(s, "open and parent inside (walk)", test_positive_walk);
