@@ -19,7 +19,8 @@ pkgs=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
 if [ "$mode" = test ]; then
 	# clang + its runtime for the fuzz harnesses, python3 for the
 	# hostile-peer integration tests, iproute2 for namespaces.
-	pkgs+=(clang clang-format libclang-rt-dev python3 iproute2 procps)
+	pkgs+=(clang clang-format libclang-rt-dev python3 iproute2 procps
+	       openssh-client)
 fi
 
 missing=()

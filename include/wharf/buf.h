@@ -66,6 +66,9 @@ int buf_peek_u32(const struct buf *b, uint32_t *v) WH_MUST_CHECK;
 /* Hands out a pointer to the next n bytes and consumes them. */
 int buf_get_ptr(struct buf *b, size_t n, const uint8_t **pp) WH_MUST_CHECK;
 int buf_consume(struct buf *b, size_t n) WH_MUST_CHECK;
+/* SSH-style strings: a u32 length, then that many bytes. */
+int buf_put_string(struct buf *b, const void *p, size_t n) WH_MUST_CHECK;
+int buf_get_string(struct buf *b, const uint8_t **pp, size_t *np) WH_MUST_CHECK;
 /* WH_ERR_FORMAT if any unread bytes remain. */
 int buf_get_end(const struct buf *b) WH_MUST_CHECK;
 

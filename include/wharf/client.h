@@ -79,6 +79,7 @@ struct client {
 	uint8_t token[32]; /* the session's, from AuthOk */
 	int have_token;
 	int need_passcode; /* the last refusal asked for one */
+	uint8_t transcript[32]; /* the handshake's TH: key logins sign it */
 };
 
 /*

@@ -18,6 +18,7 @@
 #include "wharf/wire.h"
 
 #define HS_SESSION_KEY_LEN 32
+#define HS_TRANSCRIPT_LEN 32
 #define HS_WHY_MAX 256
 
 struct hs_result {
@@ -28,6 +29,9 @@ struct hs_result {
 	uint8_t host_pk[KEYS_HOST_PK_LEN];
 	uint8_t tx_key[HS_SESSION_KEY_LEN]; /* this side's sending key */
 	uint8_t rx_key[HS_SESSION_KEY_LEN];
+	/* TH of protocol.md §4.2: what a key login signs (§7.1), so that
+	 * a signature is good for this session only. */
+	uint8_t transcript[HS_TRANSCRIPT_LEN];
 	char peer_software[64];
 };
 

@@ -23,6 +23,9 @@
 
 #define SERVER_AUTH_TIMEOUT_MS 10000
 #define SERVER_AUTH_ATTEMPTS 3
+/* Key logins refused before the connection closes (protocol.md §7.1),
+ * apart from the password attempts. */
+#define SERVER_KEY_ATTEMPTS 6
 #define SERVER_IDLE_TIMEOUT_DEFAULT 300
 #define SERVER_MAX_CLIENTS_DEFAULT 64
 #define SESSION_PEER_MAX 64
@@ -65,6 +68,7 @@ struct server {
 	uint8_t psk[KEYS_PSK_LEN];
 	int have_psk;
 	int allow_plaintext;
+	int keys_only; /* --keys-only: no password logins at all */
 	int idle_timeout_ms;
 	int auth_timeout_ms;
 	int max_clients;
@@ -108,6 +112,7 @@ struct session {
 	char errmsg[SESSION_ERRMSG_MAX]; /* detail for the next Error */
 	char logpath[SANDBOX_VPATH_MAX]; /* the path the log line names */
 	uint64_t features; /* negotiated feature bits */
+	uint8_t transcript[32]; /* the handshake's TH: key logins sign it */
 	struct upload *up; /* the open upload, if any */
 	struct sandbox *sb; /* the user's view: root or home */
 	struct sandbox home_sb; /* opened at the home, if any */

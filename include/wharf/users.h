@@ -2,7 +2,8 @@
 /*
  * The users file: one user a line, "name:argon2id-hash:rw|ro", optionally
  * followed by ":home=/SUBDIR" (the user sees only that subtree of the
- * root) and ":quota=BYTES"; other ":key=value" fields are kept as read. Mode 0600,
+ * root), ":quota=BYTES" and ":auth=key" (key logins only); other
+ * ":key=value" fields are kept as read. Mode 0600,
  * always replaced atomically. Passwords exist in memory only long enough
  * to hash or verify them.
  */
@@ -30,6 +31,7 @@ struct user {
 	int read_only;
 	char home[USERS_HOME_MAX]; /* "" or a normalised "/sub/dir" */
 	uint64_t quota; /* bytes over the home; 0: none */
+	int keys_only; /* ":auth=key": no password logins */
 	char extra[USERS_EXTRA_MAX]; /* unknown trailing fields, kept */
 };
 
@@ -66,6 +68,13 @@ int users_remove(struct users *u, const char *name) WH_MUST_CHECK;
  */
 int users_verify(const char *path, const char *name, const char *password,
     struct user *out) WH_MUST_CHECK;
+
+/*
+ * The user name of the file at path, without a password (key logins):
+ * 0, WH_ERR_NOT_FOUND, or the error of reading the file.
+ */
+int users_lookup(
+    const char *path, const char *name, struct user *out) WH_MUST_CHECK;
 
 /*
  * Sets usr's home from a path below the root ("alice", "/teams/a"):

@@ -19,14 +19,20 @@
 #include <unistd.h>
 
 #include "wharf/address.h"
+#include "wharf/agent.h"
 #include "wharf/client.h"
 #include "wharf/file.h"
 #include "wharf/keys.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
+#include "wharf/sshkey.h"
 #include "wharf/tty.h"
 
 #define CLIENT_PASSWORD_TRIES 3
+/* Keys offered before the password; the server allows as many
+ * (SERVER_KEY_ATTEMPTS). */
+#define CLIENT_KEY_TRIES 6
+#define CLIENT_KEY_FILE "id_ed25519"
 
 static volatile sig_atomic_t interrupted;
 static struct sigaction saved_sigint;
@@ -294,6 +300,140 @@ get_password(char *out, size_t outlen, const struct client *c, int attempt)
 	return r;
 }
 
+/* Takes what AuthOk says about the session. */
+static void
+logged_in(struct client *c, const Wharf__AuthOk *ok)
+{
+	c->read_only = ok->read_only;
+	if (ok->session_token.len == sizeof(c->token)) {
+		memcpy(c->token, ok->session_token.data, sizeof(c->token));
+		c->have_token = 1;
+	}
+	if (msg_text(&ok->cwd, c->cwd, sizeof(c->cwd)) != 0)
+		snprintf(c->cwd, sizeof(c->cwd), "/");
+}
+
+/* Where a key's signature comes from: the agent, or a secret key. */
+struct signer {
+	struct agent *agent; /* or NULL */
+	const uint8_t *sk; /* SSHKEY_SK_LEN bytes, or NULL */
+};
+
+/*
+ * One key login (protocol.md §7.1): the signature covers this session's
+ * transcript hash, the user and the key. 0 logged in, WH_ERR_AUTH
+ * refused (try the next key), anything else ends the attempt.
+ */
+static int
+try_key(
+    struct client *c, const uint8_t pk[SSHKEY_PK_LEN], const struct signer *s)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
+	Wharf__Auth auth = WHARF__AUTH__INIT;
+	uint8_t msg[SSHKEY_LOGIN_MSG_MAX], sig[SSHKEY_SIG_LEN];
+	size_t len;
+	int r;
+
+	if ((r = sshkey_login_message(
+	         c->transcript, c->target.user, pk, msg, &len)) != 0)
+		return r;
+	if (s->agent != NULL)
+		r = agent_sign(s->agent, pk, msg, len, sig);
+	else
+		r = crypto_sign_detached(sig, NULL, msg, len, s->sk) == 0 ?
+		    0 :
+		    WH_ERR_AUTH;
+	if (r != 0)
+		return WH_ERR_AUTH; /* this key cannot sign: the next */
+	auth.user = msg_bytes(c->target.user);
+	auth.public_key.data = (uint8_t *)(uintptr_t)pk;
+	auth.public_key.len = SSHKEY_PK_LEN;
+	auth.signature.data = sig;
+	auth.signature.len = sizeof(sig);
+	req.body_case = WHARF__ENVELOPE__BODY_AUTH;
+	req.auth = &auth;
+	r = client_call(c, &req, &resp, NULL, NULL);
+	if (r == 0 && resp->body_case == WHARF__ENVELOPE__BODY_AUTH_OK)
+		logged_in(c, resp->auth_ok);
+	else if (r == 0)
+		r = WH_ERR_PROTOCOL;
+	msg_free(resp);
+	return r;
+}
+
+/* A key file, if it holds an unencrypted Ed25519 key; named says the
+ * user asked for it (-i), so trouble with it is worth a line. */
+static int
+try_key_file(struct client *c, const char *path, int named, int *tries)
+{
+	uint8_t sk[SSHKEY_SK_LEN], pk[SSHKEY_PK_LEN];
+	struct signer s = { NULL, sk };
+	int r;
+
+	if ((r = sshkey_load_private(path, sk, pk)) != 0) {
+		if (named || (r != WH_ERR_NOT_FOUND && !c->opts.quiet))
+			fprintf(stderr, "wharf: identity %s: %s\n", path,
+			    r == WH_ERR_UNSUPPORTED ?
+			        "encrypted or not ssh-ed25519 (load it "
+			        "into ssh-agent)" :
+			        r == WH_ERR_PERMISSION ? "readable by others; "
+			                                 "chmod 600 it" :
+			                                 wh_strerror(r));
+		sodium_memzero(sk, sizeof(sk));
+		return WH_ERR_AUTH;
+	}
+	(*tries)++;
+	r = try_key(c, pk, &s);
+	sodium_memzero(sk, sizeof(sk));
+	return r;
+}
+
+/*
+ * Key login, before any password: the agent's keys, then -i or the
+ * configuration's IdentityFile, then ~/.config/wharf/id_ed25519 and
+ * ~/.ssh/id_ed25519. 0 logged in, WH_ERR_AUTH if no key was accepted.
+ */
+static int
+key_login(struct client *c)
+{
+	char path[PATH_MAX];
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	struct agent agent;
+	struct signer s = { &agent, NULL };
+	int i, r = WH_ERR_AUTH, tries = 0;
+
+	if (!(c->features & WIRE_FEAT_KEYAUTH))
+		return WH_ERR_AUTH;
+	if (agent_open(&agent) == 0) {
+		for (i = 0; i < agent.nkeys && tries < CLIENT_KEY_TRIES; i++) {
+			tries++;
+			if ((r = try_key(c, agent.pks[i], &s)) != WH_ERR_AUTH)
+				break;
+		}
+		agent_close(&agent);
+		if (r != WH_ERR_AUTH)
+			return r;
+	}
+	if (c->opts.identity_file[0] != '\0')
+		return try_key_file(c, c->opts.identity_file, 1, &tries);
+	if (xdg != NULL && xdg[0] == '/')
+		snprintf(
+		    path, sizeof(path), "%s/wharf/%s", xdg, CLIENT_KEY_FILE);
+	else if (home != NULL)
+		snprintf(path, sizeof(path), "%s/.config/wharf/%s", home,
+		    CLIENT_KEY_FILE);
+	else
+		return WH_ERR_AUTH;
+	if (tries < CLIENT_KEY_TRIES &&
+	    (r = try_key_file(c, path, 0, &tries)) != WH_ERR_AUTH)
+		return r;
+	if (home != NULL && tries < CLIENT_KEY_TRIES) {
+		snprintf(path, sizeof(path), "%s/.ssh/id_ed25519", home);
+		r = try_key_file(c, path, 0, &tries);
+	}
+	return r;
+}
+
 static int
 login(struct client *c)
 {
@@ -302,6 +442,8 @@ login(struct client *c)
 	char password[USERS_PASSWORD_MAX + 1];
 	int attempt, r = WH_ERR_AUTH;
 
+	if ((r = key_login(c)) != WH_ERR_AUTH)
+		return r;
 	for (attempt = 0; attempt < CLIENT_PASSWORD_TRIES; attempt++) {
 		if ((r = get_password(
 		         password, sizeof(password), c, attempt)) != 0)
@@ -314,17 +456,7 @@ login(struct client *c)
 		sodium_memzero(password, sizeof(password));
 		if (r == 0 &&
 		    resp->body_case == WHARF__ENVELOPE__BODY_AUTH_OK) {
-			c->read_only = resp->auth_ok->read_only;
-			if (resp->auth_ok->session_token.len ==
-			    sizeof(c->token)) {
-				memcpy(c->token,
-				    resp->auth_ok->session_token.data,
-				    sizeof(c->token));
-				c->have_token = 1;
-			}
-			if (msg_text(&resp->auth_ok->cwd, c->cwd,
-			        sizeof(c->cwd)) != 0)
-				snprintf(c->cwd, sizeof(c->cwd), "/");
+			logged_in(c, resp->auth_ok);
 			msg_free(resp);
 			return 0;
 		}
@@ -489,6 +621,7 @@ open_as(const struct client_target *t, const struct client_opts *o,
 	channel_start(c->ch, &res);
 	c->plaintext = res.plaintext;
 	c->features = res.features;
+	memcpy(c->transcript, res.transcript, sizeof(c->transcript));
 	hs_result_wipe(&res);
 	if (c->plaintext && !o->quiet)
 		fprintf(stderr,

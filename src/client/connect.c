@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 #include "wharf/address.h"
 #include "wharf/cli.h"
 #include "wharf/client_config.h"
+#include "wharf/file.h"
 #include "wharf/keys.h"
+#include "wharf/sshkey.h"
 
 static void
 connect_usage(FILE *f)
@@ -261,6 +264,10 @@ keyscan_main(int argc, char **argv)
 	return status;
 }
 
+#define KEYGEN_USAGE \
+	"usage: wharf keygen [-f FILE] [-C COMMENT]\n" \
+	"       wharf keygen --psk FILE\n"
+
 int
 keygen_main(int argc, char **argv)
 {
@@ -269,39 +276,94 @@ keygen_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
+	const char *psk = NULL, *file = NULL, *comment = NULL;
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char path[PATH_MAX], dir[PATH_MAX], who[256], host[128];
+	char pub[PATH_MAX + 8];
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hf:C:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			path = optarg;
+			psk = optarg;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'C':
+			comment = optarg;
 			break;
 		case 'h':
-			printf("usage: wharf keygen --psk FILE\n\n"
-			       "Writes a new random pre-shared key to FILE "
-			       "(mode 0600). Give the same\nfile to "
-			       "'wharf serve --psk' and to clients' --psk.\n");
+			printf(KEYGEN_USAGE
+			    "\nThe first form makes an Ed25519 key for key "
+			    "login, in OpenSSH's format\n(default "
+			    "~/.config/wharf/id_ed25519, public half in "
+			    "FILE.pub, for 'wharf user\nkey add' on the "
+			    "server). The second writes a new random "
+			    "pre-shared key\n(mode 0600) for 'wharf serve "
+			    "--psk' and clients' --psk.\n");
 			return EXIT_OK;
 		default:
-			fprintf(stderr, "usage: wharf keygen --psk FILE\n");
+			fprintf(stderr, KEYGEN_USAGE);
 			return EXIT_USAGE;
 		}
 	}
-	if (path == NULL || optind != argc) {
-		fprintf(stderr, "usage: wharf keygen --psk FILE\n");
+	if (optind != argc || (psk != NULL && (file || comment))) {
+		fprintf(stderr, KEYGEN_USAGE);
 		return EXIT_USAGE;
 	}
 	if (sodium_init() < 0)
 		return 1;
-	if ((r = keys_psk_generate(path)) != 0) {
-		fprintf(stderr, "wharf: keygen %s: %s\n", path,
+	if (psk != NULL) {
+		if ((r = keys_psk_generate(psk)) != 0) {
+			fprintf(stderr, "wharf: keygen %s: %s\n", psk,
+			    r == WH_ERR_EXISTS ? "file exists; not "
+			                         "overwriting a key (remove "
+			                         "it first)" :
+			                         wh_strerror(r));
+			return 1;
+		}
+		fprintf(
+		    stderr, "wharf: wrote a new pre-shared key to %s\n", psk);
+		return EXIT_OK;
+	}
+	if (file == NULL) {
+		if (xdg != NULL && xdg[0] == '/')
+			snprintf(dir, sizeof(dir), "%s/wharf", xdg);
+		else if (home != NULL && home[0] != '\0')
+			snprintf(dir, sizeof(dir), "%s/.config/wharf", home);
+		else {
+			fprintf(stderr, "wharf: keygen: set HOME or use -f\n");
+			return EXIT_USAGE;
+		}
+		if ((r = file_mkdirs(dir, 0700)) != 0) {
+			fprintf(stderr, "wharf: %s: %s\n", dir, wh_strerror(r));
+			return 1;
+		}
+		snprintf(path, sizeof(path), "%.*s/id_ed25519",
+		    (int)sizeof(path) - 16, dir);
+		file = path;
+	}
+	if (comment == NULL) {
+		if (gethostname(host, sizeof(host)) != 0)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		snprintf(who, sizeof(who), "%s@%s",
+		    getenv("USER") != NULL ? getenv("USER") : "wharf", host);
+		comment = who;
+	}
+	if ((r = sshkey_generate(file, comment)) != 0) {
+		fprintf(stderr, "wharf: keygen %s: %s\n", file,
 		    r == WH_ERR_EXISTS ? "file exists; not overwriting a key "
 		                         "(remove it first)" :
 		                         wh_strerror(r));
 		return 1;
 	}
-	fprintf(stderr, "wharf: wrote a new pre-shared key to %s\n", path);
+	snprintf(pub, sizeof(pub), "%s.pub", file);
+	fprintf(stderr,
+	    "wharf: wrote a new Ed25519 key to %s and %s\n"
+	    "wharf: on the server: wharf user key add NAME %s\n",
+	    file, pub, pub);
 	return EXIT_OK;
 }

@@ -17,7 +17,6 @@
 #define HS_LABEL_SIGNATURE "wharf-v1 server signature"
 #define HS_LABEL_KEYS "wharf-v1 session keys"
 #define HS_LABEL_CONFIRM "wharf-v1 key confirmation"
-#define HS_TRANSCRIPT_LEN 32
 
 static void
 absorb(crypto_generichash_state *st, const void *p, size_t len)
@@ -279,6 +278,7 @@ hs_client_finish(struct hs_client *c, const uint8_t *server_preface,
 	res->plaintext = core->plaintext;
 	res->psk_required = core->psk_required;
 	memcpy(res->host_pk, core->host_key.data, KEYS_HOST_PK_LEN);
+	memcpy(res->transcript, th, HS_TRANSCRIPT_LEN);
 	copy_software(
 	    res->peer_software, sizeof(res->peer_software), core->software);
 	why[0] = '\0';
@@ -419,6 +419,7 @@ hs_server_respond(const struct hs_server_config *cfg,
 	res->plaintext = core.plaintext;
 	res->psk_required = core.psk_required;
 	memcpy(res->host_pk, cfg->host_key->pk, KEYS_HOST_PK_LEN);
+	memcpy(res->transcript, th, HS_TRANSCRIPT_LEN);
 	memcpy(res->tx_key, s2c, sizeof(s2c));
 	memcpy(res->rx_key, c2s, sizeof(c2s));
 	copy_software(

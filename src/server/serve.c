@@ -137,6 +137,8 @@ serve_usage(FILE *f)
 	    "(see wharf keygen)\n"
 	    "  --allow-plaintext  let clients ask for an unencrypted "
 	    "session\n"
+	    "  --keys-only        key logins only (wharf user key add); no "
+	    "passwords\n"
 	    "  --log FILE         append the log here instead of stderr\n"
 	    "  --max-file-size SIZE  refuse uploads larger than SIZE "
 	    "(e.g. 10G)\n"
@@ -427,6 +429,7 @@ serve_main(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "psk", required_argument, NULL, 'k' },
 		{ "allow-plaintext", no_argument, NULL, 'P' },
+		{ "keys-only", no_argument, NULL, 'K' },
 		{ "log", required_argument, NULL, 'L' },
 		{ "max-file-size", required_argument, NULL, 'F' },
 		{ "stats", required_argument, NULL, 'S' },
@@ -484,6 +487,9 @@ serve_main(int argc, char **argv)
 			break;
 		case 'P':
 			srv->allow_plaintext = 1;
+			break;
+		case 'K':
+			srv->keys_only = 1;
 			break;
 		case 'L':
 			log_file = optarg;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/authkeys.h"
 #include "wharf/guard.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
@@ -223,6 +224,85 @@ join_session(struct session *s, const Wharf__Envelope *req)
 	return session_send(s, req->id, &env);
 }
 
+/* A login that succeeded: the session takes the user's rights and home,
+ * and the client gets AuthOk with the token that lets others join. */
+static int
+logged_in(struct session *s, uint32_t id, struct user *usr, const char *method)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__AuthOk ok = WHARF__AUTH_OK__INIT;
+	int r;
+
+	snprintf(s->user, sizeof(s->user), "%s", usr->name);
+	s->read_only = usr->read_only;
+	s->quota = usr->quota;
+	memcpy(s->home, usr->home, sizeof(s->home));
+	sodium_memzero(usr, sizeof(*usr));
+	if ((r = open_home(s)) != 0) {
+		(void)session_send_error(
+		    s, id, r, "cannot open your home folder");
+		return r;
+	}
+	randombytes_buf(s->token, sizeof(s->token));
+	registry_add(s);
+	ok.user = msg_bytes(s->user);
+	ok.read_only = s->read_only != 0;
+	ok.cwd = msg_bytes(s->cwd);
+	ok.max_frame = WIRE_FRAME_MAX;
+	ok.session_token.data = s->token;
+	ok.session_token.len = sizeof(s->token);
+	env.body_case = WHARF__ENVELOPE__BODY_AUTH_OK;
+	env.auth_ok = &ok;
+	log_info("session=%llu peer=%s user=%s op=login result=ok rights=%s "
+	         "method=%s",
+	    (unsigned long long)s->id, s->peer, s->user,
+	    s->read_only ? "ro" : "rw", method);
+	return session_send(s, id, &env);
+}
+
+/*
+ * A key login (protocol.md §7.1): one Ed25519 check, no Argon2id and no
+ * delay, since a signature cannot be guessed. 0 logged in, WH_ERR_AUTH
+ * refused and answered (the client may offer its next key), else the
+ * session ends.
+ */
+static int
+key_login(struct session *s, const Wharf__Envelope *req, const char *name)
+{
+	char addr[SESSION_PEER_MAX], shown[LOG_PEER_STR_MAX + 1];
+	const char *why = "";
+	struct user usr;
+	int r;
+
+	if (!(s->features & WIRE_FEAT_KEYAUTH)) {
+		(void)session_send_error(
+		    s, req->id, WH_ERR_PROTOCOL, "key login not negotiated");
+		return WH_ERR_PROTOCOL;
+	}
+	r = authkeys_verify_login(s->srv->users_path,
+	    peer_addr(s->peer, addr, sizeof(addr)), s->transcript, name,
+	    req->auth->public_key.data, req->auth->public_key.len,
+	    req->auth->signature.data, req->auth->signature.len, &usr, &why);
+	if (r == 0)
+		return logged_in(s, req->id, &usr, "key");
+	if (r != WH_ERR_AUTH) {
+		log_error("session=%llu peer=%s op=login result=INTERNAL "
+		          "method=key: %s",
+		    (unsigned long long)s->id, s->peer, wh_strerror(r));
+		(void)session_send_error(s, req->id, r,
+		    "the server cannot check logins now; try again later");
+		return r;
+	}
+	log_info("session=%llu peer=%s user=\"%s\" op=login "
+	         "result=AUTH_FAILED method=key reason=\"%s\"",
+	    (unsigned long long)s->id, s->peer,
+	    log_clean(shown, sizeof(shown), name), why);
+	if (session_send_error(
+	        s, req->id, WH_ERR_AUTH, "authentication failed") != 0)
+		return WH_ERR_PROTOCOL;
+	return WH_ERR_AUTH;
+}
+
 static int
 authenticate(struct session *s, int64_t deadline)
 {
@@ -231,12 +311,10 @@ authenticate(struct session *s, int64_t deadline)
 	int64_t answer_at;
 	int delay, cut;
 	Wharf__Envelope *req = NULL;
-	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
-	Wharf__AuthOk ok = WHARF__AUTH_OK__INIT;
 	char name[USERS_NAME_MAX + 1], shown[LOG_PEER_STR_MAX + 1];
 	char password[USERS_PASSWORD_MAX + 1];
 	struct user usr;
-	int attempt, r = WH_ERR_AUTH, left;
+	int attempt, r = WH_ERR_AUTH, left, key_attempts = 0;
 
 	for (attempt = 0; attempt < SERVER_AUTH_ATTEMPTS; attempt++) {
 		if ((left = (int)(deadline - mono_ms())) <= 0) {
@@ -259,6 +337,22 @@ authenticate(struct session *s, int64_t deadline)
 		/* Names too long or with NUL simply fail to match. */
 		if (msg_text(&req->auth->user, name, sizeof(name)) != 0)
 			name[0] = '\0';
+		if (req->auth->public_key.len > 0 ||
+		    req->auth->signature.len > 0) {
+			/* Keys have their own count: offering each of an
+			 * agent's keys is not guessing. */
+			r = key_login(s, req, name);
+			if (r == WH_ERR_AUTH &&
+			    ++key_attempts < SERVER_KEY_ATTEMPTS) {
+				attempt--;
+				msg_free(req);
+				req = NULL;
+				continue;
+			}
+			if (r == WH_ERR_AUTH)
+				r = WH_ERR_PERMISSION;
+			break;
+		}
 		if (msg_text(
 		        &req->auth->password, password, sizeof(password)) != 0)
 			password[0] = '\0';
@@ -282,6 +376,12 @@ authenticate(struct session *s, int64_t deadline)
 		r = users_verify(s->srv->users_path, name, password, &usr);
 		sem_post(&s->srv->pwhash_slots);
 		sodium_memzero(password, sizeof(password));
+		/* Keys only, for this user or all: a right password is
+		 * still a failed login, after the same work. */
+		if (r == 0 && (usr.keys_only || s->srv->keys_only)) {
+			sodium_memzero(&usr, sizeof(usr));
+			r = WH_ERR_AUTH;
+		}
 		answer_at = guard_end(&tk,
 		    r == 0               ? GUARD_PASS :
 		        r == WH_ERR_AUTH ? GUARD_FAIL :
@@ -302,31 +402,7 @@ authenticate(struct session *s, int64_t deadline)
 			break;
 		}
 		if (r == 0) {
-			snprintf(s->user, sizeof(s->user), "%s", usr.name);
-			s->read_only = usr.read_only;
-			s->quota = usr.quota;
-			memcpy(s->home, usr.home, sizeof(s->home));
-			sodium_memzero(&usr, sizeof(usr));
-			if ((r = open_home(s)) != 0) {
-				(void)session_send_error(s, req->id, r,
-				    "cannot open your home folder");
-				break;
-			}
-			randombytes_buf(s->token, sizeof(s->token));
-			registry_add(s);
-			ok.user = msg_bytes(s->user);
-			ok.read_only = s->read_only != 0;
-			ok.cwd = msg_bytes(s->cwd);
-			ok.max_frame = WIRE_FRAME_MAX;
-			ok.session_token.data = s->token;
-			ok.session_token.len = sizeof(s->token);
-			env.body_case = WHARF__ENVELOPE__BODY_AUTH_OK;
-			env.auth_ok = &ok;
-			log_info("session=%llu peer=%s user=%s op=login "
-			         "result=ok rights=%s",
-			    (unsigned long long)s->id, s->peer, s->user,
-			    s->read_only ? "ro" : "rw");
-			r = session_send(s, req->id, &env);
+			r = logged_in(s, req->id, &usr, "password");
 			break;
 		}
 		/* The same answer whatever was wrong, at the end of the
@@ -615,6 +691,7 @@ session_serve(struct server *srv, int fd, const char *peer)
 	}
 	channel_start(s.ch, &res);
 	s.features = res.features;
+	memcpy(s.transcript, res.transcript, sizeof(s.transcript));
 	log_info("session=%llu peer=%s handshake ok version=%u %s "
 	         "client=\"%s\"",
 	    (unsigned long long)s.id, s.peer, res.version,

@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "wharf/authkeys.h"
 #include "wharf/file.h"
 #include "wharf/server.h"
 #include "wharf/strnum.h"
@@ -29,9 +30,12 @@ user_usage(FILE *f)
 	    "--read-write]\n"
 	    "                      [--home SUBDIR | --no-home] "
 	    "[--quota SIZE | --quota none]\n"
+	    "                      [--keys-only | --password-ok]\n"
 	    "       wharf user del NAME [--state DIR]\n"
 	    "       wharf user passwd NAME [--state DIR]\n"
 	    "       wharf user list [--state DIR]\n"
+	    "       wharf user key add NAME FILE|- | key list NAME | key del "
+	    "NAME ID\n"
 	    "\n"
 	    "The password is typed twice on a terminal, or read as one line "
 	    "from\nstandard input otherwise. A home confines the user to "
@@ -68,6 +72,7 @@ struct user_change {
 	const char *home; /* NULL: unchanged; "": none */
 	int set_quota;
 	uint64_t quota;
+	int keys_only; /* -1: unchanged */
 };
 
 static int
@@ -84,6 +89,8 @@ apply_change(struct user *usr, const struct user_change *ch)
 	}
 	if (ch->set_quota)
 		usr->quota = ch->quota;
+	if (ch->keys_only >= 0)
+		usr->keys_only = ch->keys_only;
 	return 0;
 }
 
@@ -94,9 +101,137 @@ print_user(const struct user *usr)
 
 	if (usr->quota > 0)
 		snprintf(q, sizeof(q), "%llu", (unsigned long long)usr->quota);
-	printf("%s\t%s\thome=%s\tquota=%s%s%s\n", usr->name,
+	printf("%s\t%s\thome=%s\tquota=%s%s%s%s\n", usr->name,
 	    usr->read_only ? "ro" : "rw", usr->home[0] ? usr->home : "/", q,
-	    usr->extra[0] ? "\t" : "", usr->extra);
+	    usr->keys_only ? "\tkeys-only" : "", usr->extra[0] ? "\t" : "",
+	    usr->extra);
+}
+
+/* Takes the users file's lock: key edits and user edits exclude each
+ * other, so a key is never added for a user being deleted. */
+static int
+lock_state(const char *state)
+{
+	char lockpath[PATH_MAX];
+	int fd;
+
+	snprintf(lockpath, sizeof(lockpath), "%.*s/%s.lock", PATH_MAX - 32,
+	    state, USERS_FILE_NAME);
+	if ((fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+	    flock(fd, LOCK_EX) != 0) {
+		fprintf(stderr, "wharf: %s: %s\n", lockpath, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The first line of FILE, or of standard input for "-". */
+static int
+read_key_line(const char *file, char *line, size_t n)
+{
+	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+	int r = -1;
+
+	if (f == NULL) {
+		fprintf(stderr, "wharf: %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, (int)n, f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[strspn(line, " \t")] != '\0' &&
+		    line[strspn(line, " \t")] != '#') {
+			r = 0;
+			break;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (r != 0)
+		fprintf(stderr, "wharf: %s: no key in it\n", file);
+	return r;
+}
+
+/* `wharf user key add NAME FILE|-`, `key list NAME`, `key del NAME ID`. */
+static int
+key_command(const char *state, int argc, char **argv)
+{
+	char path[PATH_MAX], line[SSHKEY_LINE_MAX];
+	struct users u = { 0 };
+	const char *verb = argc > 0 ? argv[0] : "", *name;
+	int lockfd, bad, r, status = 1;
+
+	if (argc < 2 ||
+	    !((strcmp(verb, "add") == 0 && argc == 3) ||
+	        (strcmp(verb, "del") == 0 && argc == 3) ||
+	        (strcmp(verb, "list") == 0 && argc == 2))) {
+		fprintf(stderr,
+		    "usage: wharf user key add NAME FILE|- [--state DIR]\n"
+		    "       wharf user key list NAME [--state DIR]\n"
+		    "       wharf user key del NAME FINGERPRINT|COMMENT "
+		    "[--state DIR]\n");
+		return 2;
+	}
+	name = argv[1];
+	snprintf(path, sizeof(path), "%.*s/%s", PATH_MAX - 32, state,
+	    USERS_FILE_NAME);
+	if ((lockfd = lock_state(state)) < 0)
+		return 1;
+	if ((r = users_load(path, &u, &bad)) != 0 ||
+	    users_find(&u, name) == NULL) {
+		fprintf(stderr, "wharf: no user %s in %s\n", name, path);
+		goto out;
+	}
+	if (strcmp(verb, "list") == 0) {
+		if ((r = authkeys_list(state, name, stdout)) != 0)
+			fprintf(stderr, "wharf: keys of %s: %s\n", name,
+			    wh_strerror(r));
+		status = r == 0 ? 0 : 1;
+		goto out;
+	}
+	if (strcmp(verb, "del") == 0) {
+		if ((r = authkeys_del(state, name, argv[2])) != 0)
+			fprintf(stderr, "wharf: user key del %s %s: %s\n", name,
+			    argv[2],
+			    r == WH_ERR_NOT_FOUND ? "no such key" :
+			                            wh_strerror(r));
+		else
+			fprintf(stderr, "wharf: key %s of %s removed\n",
+			    argv[2], name);
+		status = r == 0 ? 0 : 1;
+		goto out;
+	}
+	if (read_key_line(argv[2], line, sizeof(line)) != 0)
+		goto out;
+	if ((r = authkeys_add(state, name, line)) != 0) {
+		fprintf(stderr, "wharf: user key add %s: %s\n", name,
+		    r == WH_ERR_UNSUPPORTED ?
+		        "only ssh-ed25519 keys, with the options from= and "
+		        "read-only" :
+		        r == WH_ERR_EXISTS ? "that key is there already" :
+		        r == WH_ERR_FORMAT ? "not an authorized_keys line "
+		                             "(ssh-ed25519 AAAA... comment)" :
+		                             wh_strerror(r));
+		status = r == WH_ERR_EXISTS ? 1 : 2;
+		goto out;
+	}
+	{
+		struct sshkey_authorized k;
+		char fp[SSHKEY_FP_LEN];
+
+		if (sshkey_parse_authorized(line, &k) == 0) {
+			sshkey_fingerprint(k.pk, fp);
+			fprintf(
+			    stderr, "wharf: key %s added for %s\n", fp, name);
+		}
+	}
+	status = 0;
+out:
+	sodium_memzero(line, sizeof(line));
+	users_cleanup(&u);
+	close(lockfd);
+	return status;
 }
 
 int
@@ -109,13 +244,15 @@ user_main(int argc, char **argv)
 		{ "home", required_argument, NULL, 'H' },
 		{ "no-home", no_argument, NULL, 'N' },
 		{ "quota", required_argument, NULL, 'Q' },
+		{ "keys-only", no_argument, NULL, 'K' },
+		{ "password-ok", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *state = SERVER_STATE_DEFAULT, *verb, *name = NULL;
 	char path[PATH_MAX], lockpath[PATH_MAX];
 	char password[USERS_PASSWORD_MAX + 2];
-	struct user_change ch = { -1, NULL, 0, 0 };
+	struct user_change ch = { -1, NULL, 0, 0, -1 };
 	struct users u = { 0 };
 	struct user *usr;
 	int c, r, bad, lockfd = -1, status = 1, changed = 0;
@@ -138,6 +275,12 @@ user_main(int argc, char **argv)
 			break;
 		case 'N':
 			ch.home = "";
+			break;
+		case 'K':
+			ch.keys_only = 1;
+			break;
+		case 'W':
+			ch.keys_only = 0;
 			break;
 		case 'Q':
 			ch.set_quota = 1;
@@ -164,6 +307,8 @@ user_main(int argc, char **argv)
 		return 2;
 	}
 	verb = argv[optind++];
+	if (strcmp(verb, "key") == 0)
+		return key_command(state, argc - optind, argv + optind);
 	if (strcmp(verb, "list") != 0) {
 		if (optind >= argc) {
 			fprintf(stderr, "wharf: user %s: missing NAME\n", verb);
@@ -183,7 +328,8 @@ user_main(int argc, char **argv)
 		user_usage(stderr);
 		return 2;
 	}
-	if ((ch.read_only >= 0 || ch.home != NULL || ch.set_quota) &&
+	if ((ch.read_only >= 0 || ch.home != NULL || ch.set_quota ||
+	        ch.keys_only >= 0) &&
 	    strcmp(verb, "add") != 0 && strcmp(verb, "mod") != 0) {
 		fprintf(stderr,
 		    "wharf: user %s: --read-only, --home and "

@@ -65,6 +65,8 @@ parse_extra(struct user *usr, char *extra)
 			if (users_set_home(usr, field + 5) != 0 ||
 			    usr->home[0] == '\0')
 				return WH_ERR_CORRUPT;
+		} else if (strcmp(field, "auth=key") == 0) {
+			usr->keys_only = 1;
 		} else if (strncmp(field, "quota=", 6) == 0) {
 			errno = 0;
 			q = strtoull(field + 6, &end, 10);
@@ -181,10 +183,11 @@ users_save(const char *path, const struct users *u)
 		if (usr->quota > 0)
 			snprintf(quota, sizeof(quota), ":quota=%llu",
 			    (unsigned long long)usr->quota);
-		n = snprintf(line, sizeof(line), "%s:%s:%s%s%s%s%s%s\n",
+		n = snprintf(line, sizeof(line), "%s:%s:%s%s%s%s%s%s%s\n",
 		    usr->name, usr->hash, usr->read_only ? "ro" : "rw",
 		    usr->home[0] ? ":home=" : "", usr->home, quota,
-		    usr->extra[0] ? ":" : "", usr->extra);
+		    usr->keys_only ? ":auth=key" : "", usr->extra[0] ? ":" : "",
+		    usr->extra);
 		if (n < 0 || (size_t)n >= sizeof(line))
 			r = WH_ERR_TOO_LARGE;
 		else
@@ -312,6 +315,23 @@ users_verify(
 		r = WH_ERR_NOMEM; /* its 64 MiB could not be had */
 	else
 		r = WH_ERR_AUTH;
+	users_cleanup(&u);
+	return r;
+}
+
+int
+users_lookup(const char *path, const char *name, struct user *out)
+{
+	struct users u;
+	struct user *usr;
+	int r, bad;
+
+	if ((r = users_load(path, &u, &bad)) != 0)
+		return r;
+	usr = users_name_valid(name) ? users_find(&u, name) : NULL;
+	if (usr != NULL)
+		*out = *usr;
+	r = usr != NULL ? 0 : WH_ERR_NOT_FOUND;
 	users_cleanup(&u);
 	return r;
 }

@@ -203,6 +203,35 @@ buf_get_ptr(struct buf *b, size_t n, const uint8_t **pp)
 }
 
 int
+buf_put_string(struct buf *b, const void *p, size_t n)
+{
+	int r;
+
+	if (n > UINT32_MAX)
+		return WH_ERR_TOO_LARGE;
+	if ((r = buf_put_u32(b, (uint32_t)n)) != 0)
+		return r;
+	return buf_put(b, p, n);
+}
+
+int
+buf_get_string(struct buf *b, const uint8_t **pp, size_t *np)
+{
+	size_t save = b->off;
+	uint32_t n;
+	int r;
+
+	if ((r = buf_get_u32(b, &n)) != 0)
+		return r;
+	if ((r = buf_get_ptr(b, n, pp)) != 0) {
+		b->off = save;
+		return r;
+	}
+	*np = n;
+	return 0;
+}
+
+int
 buf_get(struct buf *b, void *p, size_t n)
 {
 	const uint8_t *src;

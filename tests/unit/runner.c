@@ -153,6 +153,7 @@ main(void)
 	register_xfer_tests();
 	register_vectors_tests();
 	register_address_tests();
+	register_sshkey_tests();
 	register_quota_tests();
 	register_stripe_tests();
 	if (CU_get_error() != CUE_SUCCESS) {

@@ -27,6 +27,7 @@ void register_cdc_tests(void);
 void register_xfer_tests(void);
 void register_vectors_tests(void);
 void register_address_tests(void);
+void register_sshkey_tests(void);
 void register_quota_tests(void);
 void register_guard_tests(void);
 void register_stripe_tests(void);
