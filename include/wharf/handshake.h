@@ -28,6 +28,7 @@ struct hs_result {
 	uint8_t host_pk[KEYS_HOST_PK_LEN];
 	uint8_t tx_key[HS_SESSION_KEY_LEN]; /* this side's sending key */
 	uint8_t rx_key[HS_SESSION_KEY_LEN];
+	/* As the peer sent it, cut to size: escape it (log_quote) to show. */
 	char peer_software[64];
 };
 

@@ -95,15 +95,16 @@ peer_addr(const char *peer, char *out, size_t outlen)
 static int
 open_home(struct session *s)
 {
+	char shown[LOG_QUOTE_MAX];
 	int r;
 
 	if (s->home[0] == '\0')
 		s->sb = &s->srv->sb;
 	else if ((r = sandbox_mkdirs(&s->srv->sb, s->home)) != 0 ||
 	    (r = sandbox_open_sub(&s->srv->sb, s->home, &s->home_sb)) != 0) {
-		log_error("session=%llu user=%s home %s: %s",
-		    (unsigned long long)s->id, s->user, s->home,
-		    wh_strerror(r));
+		log_error("session=%llu user=%s home=%s: %s",
+		    (unsigned long long)s->id, s->user,
+		    log_quote(shown, sizeof(shown), s->home), wh_strerror(r));
 		return r;
 	} else
 		s->sb = &s->home_sb;
@@ -233,7 +234,7 @@ authenticate(struct session *s, int64_t deadline)
 	Wharf__Envelope *req = NULL;
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__AuthOk ok = WHARF__AUTH_OK__INIT;
-	char name[USERS_NAME_MAX + 1], shown[LOG_PEER_STR_MAX + 1];
+	char name[USERS_NAME_MAX + 1], shown[LOG_QUOTE_MAX];
 	char password[USERS_PASSWORD_MAX + 1];
 	struct user usr;
 	int attempt, r = WH_ERR_AUTH, left;
@@ -269,10 +270,10 @@ authenticate(struct session *s, int64_t deadline)
 		    peer_addr(s->peer, addr, sizeof(addr)), name, deadline);
 		if (r != 0) {
 			sodium_memzero(password, sizeof(password));
-			log_info("session=%llu peer=%s user=\"%s\" op=login "
+			log_info("session=%llu peer=%s user=%s op=login "
 			         "result=%s attempt=%d",
 			    (unsigned long long)s->id, s->peer,
-			    log_clean(shown, sizeof(shown), name),
+			    log_quote(shown, sizeof(shown), name),
 			    msg_code_name(msg_code_from_err(r)), attempt + 1);
 			(void)session_send_error(s, req->id, r,
 			    "too many failed logins; try again later");
@@ -335,10 +336,10 @@ authenticate(struct session *s, int64_t deadline)
 		cut = answer_at >= deadline;
 		delay = (int)((cut ? deadline : answer_at) - mono_ms());
 		delay = delay > 0 ? delay : 0;
-		log_info("session=%llu peer=%s user=\"%s\" op=login "
+		log_info("session=%llu peer=%s user=%s op=login "
 		         "result=AUTH_FAILED attempt=%d delay_ms=%d",
 		    (unsigned long long)s->id, s->peer,
-		    log_clean(shown, sizeof(shown), name), attempt + 1, delay);
+		    log_quote(shown, sizeof(shown), name), attempt + 1, delay);
 		sleep_ms(delay);
 		r = WH_ERR_PERMISSION;
 		if (session_send_error(
@@ -478,7 +479,7 @@ static void
 request_loop(struct session *s)
 {
 	Wharf__Envelope *req;
-	char shown[LOG_PEER_STR_MAX + 1];
+	char shown[LOG_QUOTE_MAX];
 	double t0;
 	int r;
 
@@ -538,11 +539,11 @@ request_loop(struct session *s)
 			msg_free(req);
 			continue;
 		}
-		log_info("session=%llu peer=%s user=%s op=%s path=\"%s\" "
+		log_info("session=%llu peer=%s user=%s op=%s path=%s "
 		         "result=%s ms=%.2f",
 		    (unsigned long long)s->id, s->peer, s->user,
 		    msg_body_name(req->body_case),
-		    log_clean(shown, sizeof(shown), s->logpath),
+		    log_quote(shown, sizeof(shown), s->logpath),
 		    r == 0 ? "ok" : msg_code_name(msg_code_from_err(r)),
 		    (mono_sec() - t0) * 1000.0);
 		msg_free(req);
@@ -579,7 +580,7 @@ session_serve(struct server *srv, int fd, const char *peer)
 	struct hs_result res;
 	struct session s;
 	struct wire_io *io;
-	char why[HS_WHY_MAX];
+	char why[HS_WHY_MAX], shown[LOG_QUOTE_MAX];
 	double t0 = mono_sec();
 	int64_t deadline = mono_ms() + srv->auth_timeout_ms;
 	int r;
@@ -615,10 +616,10 @@ session_serve(struct server *srv, int fd, const char *peer)
 	}
 	channel_start(s.ch, &res);
 	s.features = res.features;
-	log_info("session=%llu peer=%s handshake ok version=%u %s "
-	         "client=\"%s\"",
+	log_info("session=%llu peer=%s handshake ok version=%u %s client=%s",
 	    (unsigned long long)s.id, s.peer, res.version,
-	    res.plaintext ? "PLAINTEXT" : "sealed", res.peer_software);
+	    res.plaintext ? "PLAINTEXT" : "sealed",
+	    log_quote(shown, sizeof(shown), res.peer_software));
 	hs_result_wipe(&res);
 	if ((r = authenticate(&s, deadline)) != 0) {
 		log_info("session=%llu peer=%s login aborted: %s",
