@@ -192,6 +192,14 @@ join_session(struct session *s, const Wharf__Envelope *req)
 		if (req->join->token.len == STRIPE_TOKEN_LEN &&
 		    sodium_memcmp(e->s->token, req->join->token.data,
 		        STRIPE_TOKEN_LEN) == 0) {
+			/* Each joined connection counts against its login,
+			 * so one password cannot hold every slot. */
+			if (atomic_fetch_add(&e->s->login->joins, 1) >=
+			    SESSION_JOINS_MAX) {
+				atomic_fetch_sub(&e->s->login->joins, 1);
+				r = WH_ERR_BUSY;
+				break;
+			}
 			memcpy(s->token, e->s->token, sizeof(s->token));
 			memcpy(s->user, e->s->user, sizeof(s->user));
 			memcpy(s->home, e->s->home, sizeof(s->home));
@@ -203,6 +211,14 @@ join_session(struct session *s, const Wharf__Envelope *req)
 			break;
 		}
 	pthread_mutex_unlock(&registry_mu);
+	if (r == WH_ERR_BUSY) {
+		log_info("session=%llu peer=%s op=join result=BUSY "
+		         "joins_max=%d",
+		    (unsigned long long)s->id, s->peer, SESSION_JOINS_MAX);
+		(void)session_send_error(s, req->id, WH_ERR_BUSY,
+		    "too many connections joined this session");
+		return r;
+	}
 	if (r != 0) {
 		(void)session_send_error(
 		    s, req->id, WH_ERR_AUTH, "authentication failed");
@@ -574,7 +590,8 @@ session_serve_authenticated(struct server *srv, struct channel *ch,
 }
 
 void
-session_serve(struct server *srv, int fd, const char *peer)
+session_serve(struct server *srv, int fd, const char *peer,
+    const struct startups_ticket *ticket)
 {
 	struct hs_server_config cfg = { 0 };
 	struct hs_result res;
@@ -592,12 +609,16 @@ session_serve(struct server *srv, int fd, const char *peer)
 	snprintf(s.cwd, sizeof(s.cwd), "/");
 	snprintf(s.user, sizeof(s.user), "-");
 	s.home_sb.root_fd = -1;
+	if (ticket != NULL)
+		s.ticket = *ticket;
 	if ((io = wire_io_new(fd)) == NULL) {
 		close(fd);
+		startups_release(srv->startups, &s.ticket);
 		return;
 	}
 	if ((s.ch = channel_new(io)) == NULL) {
 		wire_io_free(io);
+		startups_release(srv->startups, &s.ticket);
 		return;
 	}
 	log_info(
@@ -631,15 +652,25 @@ session_serve(struct server *srv, int fd, const char *peer)
 		                              wh_strerror(r));
 		goto out;
 	}
+	/* Logged in (or joined): no longer one of the startups. */
+	startups_release(srv->startups, &s.ticket);
 	wire_io_set_deadline(io, -1);
 	channel_set_limit(s.ch, WIRE_FRAME_MAX);
 	request_loop(&s);
 	xfer_session_end(&s);
 	drop_pending(&s);
-	registry_remove(&s);
-	if (!s.owns_token)
-		login_put(s.login);
 out:
+	/* Also when the AuthOk could not be sent: the registry must not
+	 * keep a pointer to this frame. */
+	registry_remove(&s);
+	/* A joined connection, also one whose Join failed after the
+	 * lookup: its place in the login goes back. */
+	if (!s.owns_token && s.login != NULL) {
+		atomic_fetch_sub(&s.login->joins, 1);
+		login_put(s.login);
+		s.login = NULL;
+	}
+	startups_release(srv->startups, &s.ticket);
 	quota_account_put(s.account);
 	if (s.sb == &s.home_sb)
 		sandbox_close(&s.home_sb);
