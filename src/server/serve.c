@@ -407,32 +407,27 @@ static int
 admit_startup(
     struct server *srv, struct conn_job *job, const struct sockaddr *sa)
 {
+	const struct startups_limits *l = &srv->startup_limits;
+	startups_verdict v = startups_admit(srv->startups, sa, &job->ticket);
 	char why[128];
-	int total, same;
 
-	switch (startups_admit(srv->startups, sa, &job->ticket)) {
-	case STARTUPS_ADMIT:
+	if (v == STARTUPS_ADMIT)
 		return 0;
-	case STARTUPS_PER_SOURCE:
+	if (v == STARTUPS_PER_SOURCE) {
 		snprintf(why, sizeof(why),
 		    "%d connections from this address not logged in yet",
-		    srv->startup_limits.per_source);
+		    l->per_source);
 		log_refusal(job->peer, why);
 		refuse(job, SERVE_SOURCE_TEXT);
 		return -1;
-	case STARTUPS_FULL:
-	case STARTUPS_EARLY_DROP:
-	default:
-		total = startups_count(srv->startups, sa, &same);
-		snprintf(why, sizeof(why),
-		    "%d connections not logged in yet (max-startups "
-		    "%d:%d:%d)",
-		    total, srv->startup_limits.start, srv->startup_limits.rate,
-		    srv->startup_limits.full);
-		log_refusal(job->peer, why);
-		refuse(job, SERVE_STARTUPS_TEXT);
-		return -1;
 	}
+	snprintf(why, sizeof(why),
+	    "%d connections not logged in yet (max-startups %d:%d:%d%s)",
+	    startups_count(srv->startups, sa, NULL), l->start, l->rate, l->full,
+	    v == STARTUPS_EARLY_DROP ? ", random early drop" : "");
+	log_refusal(job->peer, why);
+	refuse(job, SERVE_STARTUPS_TEXT);
+	return -1;
 }
 
 static void

@@ -14,6 +14,10 @@ that the raw client of rel_wire.py can log in), over raw TCP on loopback:
 - a login's joined connections are capped: SESSION_JOINS_MAX (16) Joins
   with its token are answered AuthOk, the next gets Error{BUSY}; when one
   joined connection leaves, a Join succeeds again (docs/protocol.md 9.9);
+- a configured total (--max-startups 4, --per-source-max-startups 2) is
+  kept: a connection over the per-source or the total limit gets
+  Error{BUSY} at once, and a login gets in once a place is free; limits
+  that do not fit --max-clients are refused at start-up;
 - log fields cannot be forged before login: a ClientHello.software of
   `x" user=admin op=login result=ok` (and an Auth user name in the same
   spirit) gives log lines that parse into the fields the server wrote,
@@ -223,10 +227,10 @@ class Flood:
             s.close()
 
 
-def one_login():
+def one_login(port=None):
     """A raw login from 127.0.0.1 and a Ping; None or why it failed."""
     try:
-        c = session(srv.port, USER, PW)
+        c = session(port or srv.port, USER, PW)
     except (Closed, Timeout, ValueError, OSError) as ex:
         return "%s: %s" % (type(ex).__name__, ex)
     try:
@@ -333,8 +337,64 @@ def join_cap():
     srv.check_alive("the join cap")
 
 
+# ------------------------------------------- configured total limit
+
+def refused_with(c, words):
+    try:
+        e = c.handshake()
+    except (Closed, Timeout, ValueError) as ex:
+        return "%s: %s" % (type(ex).__name__, ex)
+    finally:
+        c.close()
+    if e.body == B["error"] and e.code == ERR["BUSY"] and words in e.message:
+        return None
+    return "answered %r" % e
+
+
+def total_limit():
+    """--max-startups 4 --per-source-max-startups 2: two idle connections
+    from each of two addresses fill it; a third from one of them is
+    refused for its address, one from a new address for the total; once
+    one idle connection leaves, a login gets in."""
+    s2 = t.start_server(ROOT, STATE, "--allow-plaintext", "--max-startups",
+                        "4", "--per-source-max-startups", "2")
+    idle = [Conn(s2.port, source="127.0.0.%d" % (10 + i // 2))
+            for i in range(4)]
+    try:
+        t.check(s2.wait_log(r"peer=127\.0\.0\.11:\d+ connect", 10, 1),
+                "the idle connections were not accepted")
+        why = refused_with(Conn(s2.port, source="127.0.0.10"), "address")
+        t.expect(why is None, "a 3rd idle connection from 127.0.0.10: %s" %
+                 why)
+        why = refused_with(Conn(s2.port, source="127.0.0.20"), "logging in")
+        t.expect(why is None, "a 5th connection not logged in: %s" % why)
+        t.expect(s2.wait_log(r"refused: 4 connections not logged in yet "
+                             r"\(max-startups 4:100:4\)", 5),
+                 "no log line for the refusal at FULL")
+        idle.pop().close()
+        deadline = time.monotonic() + 10
+        why = "no try"
+        while time.monotonic() < deadline:
+            why = one_login(s2.port)
+            if why is None:
+                break
+            time.sleep(0.2)
+        t.expect(why is None, "a login once a place was free: %s" % why)
+    finally:
+        for c in idle:
+            c.close()
+    s2.stop()
+    # Limits that do not fit --max-clients are refused at start-up.
+    rc, _, err = t.wharf("serve", "--root", ROOT, "--state", STATE,
+                         "--listen", "127.0.0.1:0", "--max-clients", "8",
+                         "--max-startups", "10:30:20", timeout=20)
+    t.expect(rc == 2 and "--max-startups" in err,
+             "--max-startups over --max-clients: exit %d, %r" % (rc, err))
+
+
 forged_fields()
 join_cap()
 flood()
 srv.stop()
+total_limit()
 t.finish()
