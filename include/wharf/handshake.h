@@ -32,6 +32,7 @@ struct hs_result {
 	/* TH of protocol.md §4.2: what a key login signs (§7.1), so that
 	 * a signature is good for this session only. */
 	uint8_t transcript[HS_TRANSCRIPT_LEN];
+	/* As the peer sent it, cut to size: escape it (log_quote) to show. */
 	char peer_software[64];
 };
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Timestamped, thread-safe logging to stderr or a file. Every line starts
- * with an ISO-8601 UTC timestamp and a level. Strings that came from a
- * peer go through log_clean() first, never straight into a format.
+ * with an ISO-8601 UTC timestamp and a level, then key=value fields.
+ * Strings that came from a peer go through log_quote() first, never
+ * straight into a format: a peer can neither end a field nor start one.
  */
 #ifndef WHARF_LOG_H
 #define WHARF_LOG_H
@@ -20,6 +21,9 @@ enum log_level {
 
 /* Longest peer-supplied string a log line shows (the %.200s rule). */
 #define LOG_PEER_STR_MAX 200
+/* Room for log_quote of any string: each byte as \xNN, the quotes, the
+ * "..." of a cut string and the NUL. */
+#define LOG_QUOTE_MAX (LOG_PEER_STR_MAX * 4 + 6)
 
 /* Opens path for appending (NULL: stderr). Returns 0 or WH_ERR_SYSTEM. */
 int log_open(const char *path, enum log_level level) WH_MUST_CHECK;
@@ -31,9 +35,19 @@ void log_msg(enum log_level level, const char *func, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
- * Copies at most LOG_PEER_STR_MAX bytes of s into dst (dstlen bytes),
- * replacing control characters and quotes with '?', so that a peer can
- * neither forge log lines nor hide text. Returns dst.
+ * A log field value for peer text s (NULL: empty): at most
+ * LOG_PEER_STR_MAX bytes of it in double quotes, '"' and '\' as \" and
+ * \\, every byte outside printable ASCII (controls, DEL, UTF-8) as \xNN,
+ * and "..." after the closing quote if it was cut. dstlen of
+ * LOG_QUOTE_MAX always holds it all; a smaller dst cuts it sooner, never
+ * inside an escape, and still closes the quotes. Returns dst.
+ */
+const char *log_quote(char *dst, size_t dstlen, const char *s);
+
+/*
+ * The same escaping without quotes, for peer text shown to a person (a
+ * server's error message): one line of printable ASCII, '"' and '\' kept
+ * as they are. Returns dst.
  */
 const char *log_clean(char *dst, size_t dstlen, const char *s);
 

@@ -14,6 +14,11 @@
 
 #define NETADDR_HOST_MAX 256
 #define NETADDR_STR_MAX 300
+/* Bytes of a source key (netaddr_source_key). */
+#define NETADDR_KEY_LEN 16
+/* Leading bits of an IPv6 address that name one source: a /64 is what one
+ * subscriber or one host's interface is given. */
+#define NETADDR_V6_SOURCE_BITS 64
 
 /*
  * Splits "HOST[:PORT]" ("[V6][:PORT]" for IPv6). The port defaults to
@@ -27,5 +32,14 @@ void
 netaddr_format_host(const char *host, uint16_t port, char *out, size_t outlen);
 void
 netaddr_format_sockaddr(const struct sockaddr *sa, char *out, size_t outlen);
+
+/*
+ * The source a connection counts against, for per-address limits: an IPv4
+ * address (also when it arrives IPv4-mapped on an IPv6 socket) as
+ * ::ffff:a.b.c.d, an IPv6 address cut to its /64, anything else all zero.
+ * Two connections have the same key exactly when they share a source.
+ */
+void
+netaddr_source_key(const struct sockaddr *sa, uint8_t key[NETADDR_KEY_LEN]);
 
 #endif

@@ -19,6 +19,7 @@
 #include "wharf/quota.h"
 #include "wharf/stripe.h"
 #include "wharf/sandbox.h"
+#include "wharf/startups.h"
 #include "wharf/users.h"
 
 #define SERVER_AUTH_TIMEOUT_MS 10000
@@ -59,6 +60,10 @@
 #define SESSION_BATCH_MAX 64
 #define SESSION_BATCH_FILE (1u << 20)
 #define SESSION_BATCH_AGE_MS 100
+/* Connections that may Join one login at a time (docs/protocol.md 9.9):
+ * the client stripes over at most 16 (STRIPED_STREAMS_MAX, the login's
+ * own included); one more gets Error{BUSY}. */
+#define SESSION_JOINS_MAX 16
 
 /* Shared, read-only after start-up (but for the counters). */
 struct server {
@@ -83,6 +88,10 @@ struct server {
 	char root_real[PATH_MAX]; /* canonical path of the root */
 	struct protect_store *protect; /* passcode-protected files */
 	const char *stats_path; /* CSV of transfers, or NULL */
+	/* Connections not logged in yet (server/startups.c); set before
+	 * the first accept, freed after the last session. */
+	struct startups *startups;
+	struct startups_limits startup_limits; /* what it was made with */
 };
 
 /* Argon2id verifications that may run at the same time: for logins, and
@@ -98,6 +107,7 @@ struct server {
 struct login {
 	atomic_int alive;
 	atomic_int refs;
+	atomic_int joins; /* joined connections now, <= SESSION_JOINS_MAX */
 };
 
 struct session {
@@ -135,10 +145,15 @@ struct session {
 	int batch_fds; /* descriptors the batch holds */
 	int64_t batch_since; /* its first upload came (monotonic ms) */
 	size_t pending_bytes; /* heap the pending[] hold (msg_decoded_size) */
+	/* Its place among the connections before login, given back at
+	 * login or at the end (whichever comes first). */
+	struct startups_ticket ticket;
 };
 
-/* Runs one connection to its end and closes fd. */
-void session_serve(struct server *srv, int fd, const char *peer);
+/* Runs one connection to its end and closes fd. ticket (or NULL) is the
+ * connection's place in srv->startups: the session releases it. */
+void session_serve(struct server *srv, int fd, const char *peer,
+    const struct startups_ticket *ticket);
 
 /*
  * Runs the request loop of an already authenticated session on ch (which

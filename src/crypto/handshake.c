@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "wharf/handshake.h"
+#include "wharf/log.h"
 #include "wharf/msg.h"
 
 #define HS_LABEL_TRANSCRIPT "wharf-v1 transcript"
@@ -107,17 +108,6 @@ put_frame(struct buf *out, const Wharf__Envelope *env)
 	return 0;
 }
 
-static void
-copy_software(char *dst, size_t dstlen, const char *src)
-{
-	size_t i;
-
-	/* Shown to people and logged: printable ASCII only. */
-	for (i = 0; i + 1 < dstlen && src[i] != '\0'; i++)
-		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
-	dst[i] = '\0';
-}
-
 int
 hs_client_init(struct hs_client *c, const uint8_t *psk, int want_plaintext,
     uint64_t features)
@@ -198,7 +188,7 @@ hs_client_finish(struct hs_client *c, const uint8_t *server_preface,
 	if (env->body_case == WHARF__ENVELOPE__BODY_ERROR) {
 		char text[256];
 
-		copy_software(text, sizeof(text), env->error->message);
+		log_clean(text, sizeof(text), env->error->message);
 		snprintf(why, whylen, "%s",
 		    text[0] ? text : msg_code_text(env->error->code));
 		r = env->error->code == WHARF__ERROR_CODE__BUSY ? WH_ERR_BUSY :
@@ -279,8 +269,9 @@ hs_client_finish(struct hs_client *c, const uint8_t *server_preface,
 	res->psk_required = core->psk_required;
 	memcpy(res->host_pk, core->host_key.data, KEYS_HOST_PK_LEN);
 	memcpy(res->transcript, th, HS_TRANSCRIPT_LEN);
-	copy_software(
-	    res->peer_software, sizeof(res->peer_software), core->software);
+	/* Kept as sent (cut to size); whoever shows it escapes it. */
+	snprintf(res->peer_software, sizeof(res->peer_software), "%s",
+	    core->software != NULL ? core->software : "");
 	why[0] = '\0';
 	r = 0;
 out:
@@ -422,8 +413,8 @@ hs_server_respond(const struct hs_server_config *cfg,
 	memcpy(res->transcript, th, HS_TRANSCRIPT_LEN);
 	memcpy(res->tx_key, s2c, sizeof(s2c));
 	memcpy(res->rx_key, c2s, sizeof(c2s));
-	copy_software(
-	    res->peer_software, sizeof(res->peer_software), ch->software);
+	snprintf(res->peer_software, sizeof(res->peer_software), "%s",
+	    ch->software != NULL ? ch->software : "");
 	r = 0;
 out:
 	sodium_memzero(eph_sk, sizeof(eph_sk));

@@ -175,7 +175,8 @@ protected_fd(struct session *s, int fd, int *prot)
 static int
 op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 {
-	char vpath[SANDBOX_VPATH_MAX], shown[LOG_PEER_STR_MAX + 1];
+	char vpath[SANDBOX_VPATH_MAX], shown[LOG_QUOTE_MAX];
+	char shown_dir[LOG_QUOTE_MAX];
 	struct dir_entry *v = NULL, *nv, one;
 	size_t n = 0, cap = 0, i;
 	struct dirent *de;
@@ -215,10 +216,11 @@ op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 		    xfer_partial_is(de->d_name, strlen(de->d_name)))
 			continue; /* partials: the server's, not content */
 		if (!name_listable(de->d_name)) {
-			log_warn("session=%llu not listing \"%s\" in %s: not "
-			         "valid UTF-8 text",
+			log_warn("session=%llu not listing name=%s in path=%s: "
+			         "not valid UTF-8 text",
 			    (unsigned long long)s->id,
-			    log_clean(shown, sizeof(shown), de->d_name), vpath);
+			    log_quote(shown, sizeof(shown), de->d_name),
+			    log_quote(shown_dir, sizeof(shown_dir), vpath));
 			continue;
 		}
 		if (n == cap) {
@@ -404,7 +406,7 @@ static int
 op_remove(struct session *s, uint32_t id, const Wharf__RemoveReq *req)
 {
 	char vpath[SANDBOX_VPATH_MAX], name[SANDBOX_NAME_MAX];
-	char rpath[SANDBOX_VPATH_MAX];
+	char rpath[SANDBOX_VPATH_MAX], shown[LOG_QUOTE_MAX];
 	struct stat st;
 	int dfd, r = 0;
 
@@ -432,8 +434,9 @@ op_remove(struct session *s, uint32_t id, const Wharf__RemoveReq *req)
 	close(dfd);
 	/* The file is gone, so is its protection. */
 	if (r == 0 && protect_clear(s->srv->protect, rpath) != 0)
-		log_warn("session=%llu cannot drop protection of %s",
-		    (unsigned long long)s->id, rpath);
+		log_warn("session=%llu cannot drop protection of path=%s",
+		    (unsigned long long)s->id,
+		    log_quote(shown, sizeof(shown), rpath));
 	if (r == 0)
 		return send_ok(s, id);
 	return r;
@@ -446,6 +449,7 @@ op_rename(struct session *s, uint32_t id, const Wharf__RenameReq *req)
 	char into[SANDBOX_VPATH_MAX];
 	char fname[SANDBOX_NAME_MAX], tname[SANDBOX_NAME_MAX];
 	char rfrom[SANDBOX_VPATH_MAX], rto[SANDBOX_VPATH_MAX];
+	char shown[LOG_QUOTE_MAX], shown_to[LOG_QUOTE_MAX];
 	struct stat st;
 	int ffd = -1, tfd = -1, probe, r;
 
@@ -490,8 +494,11 @@ op_rename(struct session *s, uint32_t id, const Wharf__RenameReq *req)
 	}
 	/* Protection follows the file to its new name. */
 	if (r == 0 && protect_rename(s->srv->protect, rfrom, rto) != 0)
-		log_error("session=%llu protection of %s not moved to %s",
-		    (unsigned long long)s->id, rfrom, rto);
+		log_error("session=%llu protection of path=%s not moved to "
+		          "to=%s",
+		    (unsigned long long)s->id,
+		    log_quote(shown, sizeof(shown), rfrom),
+		    log_quote(shown_to, sizeof(shown_to), rto));
 out:
 	if (ffd >= 0)
 		close(ffd);

@@ -32,6 +32,7 @@
 #include "wharf/netaddr.h"
 #include "wharf/server.h"
 #include "wharf/session.h"
+#include "wharf/startups.h"
 #include "wharf/strnum.h"
 
 #define SERVE_LISTEN_MAX 8
@@ -50,6 +51,14 @@
  * readable: pause accepting, from this long doubling to the most. */
 #define SERVE_ACCEPT_PAUSE_MS 100
 #define SERVE_ACCEPT_PAUSE_MAX_MS 1000
+/* Refusals logged one by one in a second; the rest are counted. */
+#define SERVE_REFUSE_LOG_BURST 10
+#define SERVE_BUSY_TEXT "server busy: too many clients, try again later"
+#define SERVE_SOURCE_TEXT \
+	"server busy: too many connections from your address are not " \
+	"logged in yet, try again later"
+#define SERVE_STARTUPS_TEXT \
+	"server busy: too many connections are logging in, try again later"
 
 static volatile sig_atomic_t stop_requested;
 static atomic_int rejecting;
@@ -125,6 +134,8 @@ serve_usage(FILE *f)
 	    "[--psk FILE]\n"
 	    "                   [--allow-plaintext] [--log FILE] [-v]\n"
 	    "                   [--max-file-size SIZE] [--stats FILE]\n"
+	    "                   [--max-startups START:RATE:FULL]\n"
+	    "                   [--per-source-max-startups N]\n"
 	    "\n"
 	    "  --root DIR         folder to serve (default %s)\n"
 	    "  --listen HOST:PORT address to listen on (default [::]:%d, "
@@ -143,9 +154,18 @@ serve_usage(FILE *f)
 	    "  --max-file-size SIZE  refuse uploads larger than SIZE "
 	    "(e.g. 10G)\n"
 	    "  --stats FILE       append one CSV row per transfer\n"
+	    "  --max-startups START:RATE:FULL\n"
+	    "                     connections not logged in yet: from START,\n"
+	    "                     refuse RATE%% of new ones, rising to all at\n"
+	    "                     FULL (default %d:%d:(3/4 of --max-clients))\n"
+	    "  --per-source-max-startups N\n"
+	    "                     of those, at most N from one address or\n"
+	    "                     IPv6 /64 (default %d)\n"
 	    "  -v                 debug logging\n",
 	    SERVER_ROOT_DEFAULT, WIRE_PORT_DEFAULT, SERVER_STATE_DEFAULT,
-	    SERVER_MAX_CLIENTS_DEFAULT, SERVER_IDLE_TIMEOUT_DEFAULT);
+	    SERVER_MAX_CLIENTS_DEFAULT, SERVER_IDLE_TIMEOUT_DEFAULT,
+	    STARTUPS_START_DEFAULT, STARTUPS_RATE_DEFAULT,
+	    STARTUPS_PER_SOURCE_DEFAULT);
 }
 
 /* Creates dir if needed and returns its canonical path in out. */
@@ -283,6 +303,8 @@ struct conn_job {
 	struct server *srv;
 	int fd;
 	char peer[SESSION_PEER_MAX];
+	struct startups_ticket ticket; /* handed to the session */
+	const char *refusal; /* the BUSY text, for reject_thread */
 };
 
 static void *
@@ -291,7 +313,7 @@ conn_thread(void *arg)
 	struct conn_job *job = arg;
 	struct server *srv = job->srv;
 
-	session_serve(srv, job->fd, job->peer);
+	session_serve(srv, job->fd, job->peer, &job->ticket);
 	free(job);
 	atomic_fetch_sub(&srv->nclients, 1);
 	return NULL;
@@ -309,8 +331,7 @@ reject_thread(void *arg)
 	char sink[4096];
 
 	if (out != NULL &&
-	    hs_server_refuse(out, WHARF__ERROR_CODE__BUSY,
-	        "server busy: too many clients, try again later") == 0 &&
+	    hs_server_refuse(out, WHARF__ERROR_CODE__BUSY, job->refusal) == 0 &&
 	    send(job->fd, buf_ptr(out), buf_len(out),
 	        MSG_NOSIGNAL | MSG_DONTWAIT) > 0) {
 		shutdown(job->fd, SHUT_WR);
@@ -340,12 +361,84 @@ spawn(void *(*fn)(void *), struct conn_job *job)
 	return r;
 }
 
+/*
+ * Logs a refusal: one line each for the first SERVE_REFUSE_LOG_BURST in a
+ * second, then one line with the count, so that a peer reconnecting in a
+ * loop cannot flood the log. Accept thread only.
+ */
+static void
+log_refusal(const char *peer, const char *why)
+{
+	static int64_t window;
+	static int logged, hidden;
+	struct timespec ts;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec;
+	if (now != window) {
+		if (hidden > 0)
+			log_warn("refused %d more connections in the last "
+			         "%lld s",
+			    hidden, (long long)(now - window));
+		window = now;
+		logged = hidden = 0;
+	}
+	if (logged++ < SERVE_REFUSE_LOG_BURST)
+		log_warn("peer=%s refused: %s", peer, why);
+	else
+		hidden++;
+}
+
+/* Turns job away with a BUSY (answered by a bounded number of lingering
+ * threads; beyond them the connection is just closed). */
+static void
+refuse(struct conn_job *job, const char *text)
+{
+	job->refusal = text;
+	if (atomic_fetch_add(&rejecting, 1) < SERVE_REJECT_MAX &&
+	    spawn(reject_thread, job) == 0)
+		return;
+	atomic_fetch_sub(&rejecting, 1);
+	close(job->fd);
+	free(job);
+}
+
+/* 0 if job may start logging in, else refuses it and returns -1. */
+static int
+admit_startup(
+    struct server *srv, struct conn_job *job, const struct sockaddr *sa)
+{
+	const struct startups_limits *l = &srv->startup_limits;
+	startups_verdict v = startups_admit(srv->startups, sa, &job->ticket);
+	char why[128];
+
+	if (v == STARTUPS_ADMIT)
+		return 0;
+	if (v == STARTUPS_PER_SOURCE) {
+		snprintf(why, sizeof(why),
+		    "%d connections from this address not logged in yet",
+		    l->per_source);
+		log_refusal(job->peer, why);
+		refuse(job, SERVE_SOURCE_TEXT);
+		return -1;
+	}
+	snprintf(why, sizeof(why),
+	    "%d connections not logged in yet (max-startups %d:%d:%d%s)",
+	    startups_count(srv->startups, sa, NULL), l->start, l->rate, l->full,
+	    v == STARTUPS_EARLY_DROP ? ", random early drop" : "");
+	log_refusal(job->peer, why);
+	refuse(job, SERVE_STARTUPS_TEXT);
+	return -1;
+}
+
 static void
 accept_one(struct server *srv, int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct conn_job *job;
+	char why[64];
 	int fd, one = 1;
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
@@ -365,18 +458,19 @@ accept_one(struct server *srv, int lfd)
 	    (struct sockaddr *)&ss, job->peer, sizeof(job->peer));
 	if (atomic_fetch_add(&srv->nclients, 1) >= srv->max_clients) {
 		atomic_fetch_sub(&srv->nclients, 1);
-		log_warn("peer=%s refused: server busy (%d clients)", job->peer,
+		snprintf(why, sizeof(why), "server busy (%d clients)",
 		    srv->max_clients);
-		if (atomic_fetch_add(&rejecting, 1) < SERVE_REJECT_MAX &&
-		    spawn(reject_thread, job) == 0)
-			return;
-		atomic_fetch_sub(&rejecting, 1);
-		close(fd);
-		free(job);
+		log_refusal(job->peer, why);
+		refuse(job, SERVE_BUSY_TEXT);
+		return;
+	}
+	if (admit_startup(srv, job, (struct sockaddr *)&ss) != 0) {
+		atomic_fetch_sub(&srv->nclients, 1);
 		return;
 	}
 	if (spawn(conn_thread, job) != 0) {
 		log_error("peer=%s: cannot start a thread", job->peer);
+		startups_release(srv->startups, &job->ticket);
 		atomic_fetch_sub(&srv->nclients, 1);
 		close(fd);
 		free(job);
@@ -433,6 +527,8 @@ serve_main(int argc, char **argv)
 		{ "log", required_argument, NULL, 'L' },
 		{ "max-file-size", required_argument, NULL, 'F' },
 		{ "stats", required_argument, NULL, 'S' },
+		{ "max-startups", required_argument, NULL, 'T' },
+		{ "per-source-max-startups", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -447,7 +543,9 @@ serve_main(int argc, char **argv)
 	int lfds[SERVE_LISTEN_MAX], nl = 0, i, c, r, verbose = 0, status = 1;
 	int bad;
 	long max_clients = SERVER_MAX_CLIENTS_DEFAULT;
-	long idle = SERVER_IDLE_TIMEOUT_DEFAULT;
+	long idle = SERVER_IDLE_TIMEOUT_DEFAULT, per_source = 0;
+	const char *startups_spec = NULL;
+	struct startups_limits lim;
 	char fp[KEYS_FINGERPRINT_LEN];
 	struct sigaction sa;
 	int64_t wait;
@@ -506,6 +604,18 @@ serve_main(int argc, char **argv)
 		case 'S':
 			srv->stats_path = optarg;
 			break;
+		case 'T':
+			startups_spec = optarg;
+			break;
+		case 'U':
+			if (strnum_long(optarg, 1, 100000, &per_source) != 0) {
+				fprintf(stderr,
+				    "wharf: --per-source-max-startups: "
+				    "expected a number from 1 to 100000\n");
+				status = 2;
+				goto out;
+			}
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -523,6 +633,22 @@ serve_main(int argc, char **argv)
 		fprintf(stderr, "wharf: serve: unexpected argument '%s'\n",
 		    argv[optind]);
 		serve_usage(stderr);
+		status = 2;
+		goto out;
+	}
+	/* Explicit limits are checked against the final --max-clients,
+	 * whatever the order of the options. */
+	startups_defaults((int)max_clients, &lim);
+	if (per_source > 0)
+		lim.per_source = (int)per_source;
+	if ((startups_spec != NULL &&
+	        startups_parse(startups_spec, &lim) != 0) ||
+	    startups_check(&lim, (int)max_clients) != 0) {
+		fprintf(stderr,
+		    "wharf: --max-startups: expected START:RATE:FULL (or N) "
+		    "with 1 <= START <= FULL <= --max-clients (%ld) and RATE "
+		    "from 0 to 100\n",
+		    max_clients);
 		status = 2;
 		goto out;
 	}
@@ -613,6 +739,13 @@ serve_main(int argc, char **argv)
 	srv->auth_timeout_ms = SERVER_AUTH_TIMEOUT_MS;
 	srv->max_clients = (int)max_clients;
 	fd_limit_raise(srv->max_clients);
+	srv->startup_limits = lim;
+	/* Never freed, like the_server: sessions may release into it while
+	 * the process exits. */
+	if ((srv->startups = startups_new(&lim)) == NULL) {
+		fprintf(stderr, "wharf: out of memory\n");
+		goto out;
+	}
 	sem_init(&srv->pwhash_slots, 0, SERVER_PWHASH_SLOTS);
 	sem_init(&srv->passcode_slots, 0, SERVER_PASSCODE_SLOTS);
 #ifdef __GLIBC__
@@ -638,6 +771,9 @@ serve_main(int argc, char **argv)
 	    WHARF_VERSION, root_real, state_real, fp,
 	    srv->have_psk ? " psk=on" : "",
 	    srv->allow_plaintext ? " plaintext=allowed" : "");
+	log_info("max-clients=%d max-startups=%d:%d:%d "
+	         "per-source-max-startups=%d",
+	    srv->max_clients, lim.start, lim.rate, lim.full, lim.per_source);
 	if (srv->sb.walk_only)
 		log_warn("openat2 unavailable: symlinks in the root will not "
 		         "be followed");

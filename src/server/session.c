@@ -96,15 +96,16 @@ peer_addr(const char *peer, char *out, size_t outlen)
 static int
 open_home(struct session *s)
 {
+	char shown[LOG_QUOTE_MAX];
 	int r;
 
 	if (s->home[0] == '\0')
 		s->sb = &s->srv->sb;
 	else if ((r = sandbox_mkdirs(&s->srv->sb, s->home)) != 0 ||
 	    (r = sandbox_open_sub(&s->srv->sb, s->home, &s->home_sb)) != 0) {
-		log_error("session=%llu user=%s home %s: %s",
-		    (unsigned long long)s->id, s->user, s->home,
-		    wh_strerror(r));
+		log_error("session=%llu user=%s home=%s: %s",
+		    (unsigned long long)s->id, s->user,
+		    log_quote(shown, sizeof(shown), s->home), wh_strerror(r));
 		return r;
 	} else
 		s->sb = &s->home_sb;
@@ -192,6 +193,14 @@ join_session(struct session *s, const Wharf__Envelope *req)
 		if (req->join->token.len == STRIPE_TOKEN_LEN &&
 		    sodium_memcmp(e->s->token, req->join->token.data,
 		        STRIPE_TOKEN_LEN) == 0) {
+			/* Each joined connection counts against its login,
+			 * so one password cannot hold every slot. */
+			if (atomic_fetch_add(&e->s->login->joins, 1) >=
+			    SESSION_JOINS_MAX) {
+				atomic_fetch_sub(&e->s->login->joins, 1);
+				r = WH_ERR_BUSY;
+				break;
+			}
 			memcpy(s->token, e->s->token, sizeof(s->token));
 			memcpy(s->user, e->s->user, sizeof(s->user));
 			memcpy(s->home, e->s->home, sizeof(s->home));
@@ -203,6 +212,14 @@ join_session(struct session *s, const Wharf__Envelope *req)
 			break;
 		}
 	pthread_mutex_unlock(&registry_mu);
+	if (r == WH_ERR_BUSY) {
+		log_info("session=%llu peer=%s op=join result=BUSY "
+		         "joins_max=%d",
+		    (unsigned long long)s->id, s->peer, SESSION_JOINS_MAX);
+		(void)session_send_error(s, req->id, WH_ERR_BUSY,
+		    "too many connections joined this session");
+		return r;
+	}
 	if (r != 0) {
 		(void)session_send_error(
 		    s, req->id, WH_ERR_AUTH, "authentication failed");
@@ -269,7 +286,7 @@ logged_in(struct session *s, uint32_t id, struct user *usr, const char *method)
 static int
 key_login(struct session *s, const Wharf__Envelope *req, const char *name)
 {
-	char addr[SESSION_PEER_MAX], shown[LOG_PEER_STR_MAX + 1];
+	char addr[SESSION_PEER_MAX], shown[LOG_QUOTE_MAX];
 	const char *why = "";
 	struct user usr;
 	int r;
@@ -293,10 +310,10 @@ key_login(struct session *s, const Wharf__Envelope *req, const char *name)
 		    "the server cannot check logins now; try again later");
 		return r;
 	}
-	log_info("session=%llu peer=%s user=\"%s\" op=login "
-	         "result=AUTH_FAILED method=key reason=\"%s\"",
+	log_info("session=%llu peer=%s user=%s op=login result=AUTH_FAILED "
+	         "method=key reason=\"%s\"",
 	    (unsigned long long)s->id, s->peer,
-	    log_clean(shown, sizeof(shown), name), why);
+	    log_quote(shown, sizeof(shown), name), why);
 	if (session_send_error(
 	        s, req->id, WH_ERR_AUTH, "authentication failed") != 0)
 		return WH_ERR_PROTOCOL;
@@ -311,7 +328,7 @@ authenticate(struct session *s, int64_t deadline)
 	int64_t answer_at;
 	int delay, cut;
 	Wharf__Envelope *req = NULL;
-	char name[USERS_NAME_MAX + 1], shown[LOG_PEER_STR_MAX + 1];
+	char name[USERS_NAME_MAX + 1], shown[LOG_QUOTE_MAX];
 	char password[USERS_PASSWORD_MAX + 1];
 	struct user usr;
 	int attempt, r = WH_ERR_AUTH, left, key_attempts = 0;
@@ -363,10 +380,10 @@ authenticate(struct session *s, int64_t deadline)
 		    peer_addr(s->peer, addr, sizeof(addr)), name, deadline);
 		if (r != 0) {
 			sodium_memzero(password, sizeof(password));
-			log_info("session=%llu peer=%s user=\"%s\" op=login "
+			log_info("session=%llu peer=%s user=%s op=login "
 			         "result=%s attempt=%d",
 			    (unsigned long long)s->id, s->peer,
-			    log_clean(shown, sizeof(shown), name),
+			    log_quote(shown, sizeof(shown), name),
 			    msg_code_name(msg_code_from_err(r)), attempt + 1);
 			(void)session_send_error(s, req->id, r,
 			    "too many failed logins; try again later");
@@ -411,10 +428,10 @@ authenticate(struct session *s, int64_t deadline)
 		cut = answer_at >= deadline;
 		delay = (int)((cut ? deadline : answer_at) - mono_ms());
 		delay = delay > 0 ? delay : 0;
-		log_info("session=%llu peer=%s user=\"%s\" op=login "
+		log_info("session=%llu peer=%s user=%s op=login "
 		         "result=AUTH_FAILED attempt=%d delay_ms=%d",
 		    (unsigned long long)s->id, s->peer,
-		    log_clean(shown, sizeof(shown), name), attempt + 1, delay);
+		    log_quote(shown, sizeof(shown), name), attempt + 1, delay);
 		sleep_ms(delay);
 		r = WH_ERR_PERMISSION;
 		if (session_send_error(
@@ -554,7 +571,7 @@ static void
 request_loop(struct session *s)
 {
 	Wharf__Envelope *req;
-	char shown[LOG_PEER_STR_MAX + 1];
+	char shown[LOG_QUOTE_MAX];
 	double t0;
 	int r;
 
@@ -614,11 +631,11 @@ request_loop(struct session *s)
 			msg_free(req);
 			continue;
 		}
-		log_info("session=%llu peer=%s user=%s op=%s path=\"%s\" "
+		log_info("session=%llu peer=%s user=%s op=%s path=%s "
 		         "result=%s ms=%.2f",
 		    (unsigned long long)s->id, s->peer, s->user,
 		    msg_body_name(req->body_case),
-		    log_clean(shown, sizeof(shown), s->logpath),
+		    log_quote(shown, sizeof(shown), s->logpath),
 		    r == 0 ? "ok" : msg_code_name(msg_code_from_err(r)),
 		    (mono_sec() - t0) * 1000.0);
 		msg_free(req);
@@ -649,13 +666,14 @@ session_serve_authenticated(struct server *srv, struct channel *ch,
 }
 
 void
-session_serve(struct server *srv, int fd, const char *peer)
+session_serve(struct server *srv, int fd, const char *peer,
+    const struct startups_ticket *ticket)
 {
 	struct hs_server_config cfg = { 0 };
 	struct hs_result res;
 	struct session s;
 	struct wire_io *io;
-	char why[HS_WHY_MAX];
+	char why[HS_WHY_MAX], shown[LOG_QUOTE_MAX];
 	double t0 = mono_sec();
 	int64_t deadline = mono_ms() + srv->auth_timeout_ms;
 	int r;
@@ -667,12 +685,16 @@ session_serve(struct server *srv, int fd, const char *peer)
 	snprintf(s.cwd, sizeof(s.cwd), "/");
 	snprintf(s.user, sizeof(s.user), "-");
 	s.home_sb.root_fd = -1;
+	if (ticket != NULL)
+		s.ticket = *ticket;
 	if ((io = wire_io_new(fd)) == NULL) {
 		close(fd);
+		startups_release(srv->startups, &s.ticket);
 		return;
 	}
 	if ((s.ch = channel_new(io)) == NULL) {
 		wire_io_free(io);
+		startups_release(srv->startups, &s.ticket);
 		return;
 	}
 	log_info(
@@ -692,10 +714,10 @@ session_serve(struct server *srv, int fd, const char *peer)
 	channel_start(s.ch, &res);
 	s.features = res.features;
 	memcpy(s.transcript, res.transcript, sizeof(s.transcript));
-	log_info("session=%llu peer=%s handshake ok version=%u %s "
-	         "client=\"%s\"",
+	log_info("session=%llu peer=%s handshake ok version=%u %s client=%s",
 	    (unsigned long long)s.id, s.peer, res.version,
-	    res.plaintext ? "PLAINTEXT" : "sealed", res.peer_software);
+	    res.plaintext ? "PLAINTEXT" : "sealed",
+	    log_quote(shown, sizeof(shown), res.peer_software));
 	hs_result_wipe(&res);
 	if ((r = authenticate(&s, deadline)) != 0) {
 		log_info("session=%llu peer=%s login aborted: %s",
@@ -707,15 +729,25 @@ session_serve(struct server *srv, int fd, const char *peer)
 		                              wh_strerror(r));
 		goto out;
 	}
+	/* Logged in (or joined): no longer one of the startups. */
+	startups_release(srv->startups, &s.ticket);
 	wire_io_set_deadline(io, -1);
 	channel_set_limit(s.ch, WIRE_FRAME_MAX);
 	request_loop(&s);
 	xfer_session_end(&s);
 	drop_pending(&s);
-	registry_remove(&s);
-	if (!s.owns_token)
-		login_put(s.login);
 out:
+	/* Also when the AuthOk could not be sent: the registry must not
+	 * keep a pointer to this frame. */
+	registry_remove(&s);
+	/* A joined connection, also one whose Join failed after the
+	 * lookup: its place in the login goes back. */
+	if (!s.owns_token && s.login != NULL) {
+		atomic_fetch_sub(&s.login->joins, 1);
+		login_put(s.login);
+		s.login = NULL;
+	}
+	startups_release(srv->startups, &s.ticket);
 	quota_account_put(s.account);
 	if (s.sb == &s.home_sb)
 		sandbox_close(&s.home_sb);

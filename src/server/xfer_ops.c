@@ -114,18 +114,18 @@ log_transfer(struct session *s, const char *dir, const char *vpath,
     enum hash_alg alg, const char *comp, int r)
 {
 	struct xfer_stats st;
-	char shown[LOG_PEER_STR_MAX + 1];
+	char shown[LOG_QUOTE_MAX];
 	/* A peer that vanished is not a server failure. */
 	const char *result = r == 0                  ? "ok" :
 	    r == WH_ERR_EOF || r == WH_ERR_TRUNCATED ? "DISCONNECTED" :
 	    r == WH_ERR_AUTH                         ? "BROKEN_FRAME" :
 	                       msg_code_name(msg_code_from_err(r));
 
-	log_info("session=%llu peer=%s user=%s op=%s path=\"%s\" result=%s "
+	log_info("session=%llu peer=%s user=%s op=%s path=%s result=%s "
 	         "bytes=%llu wire=%llu resumed=%llu secs=%.3f rate=%.2fMB/s "
 	         "hash=%s compress=%s",
 	    (unsigned long long)s->id, s->peer, s->user, dir,
-	    log_clean(shown, sizeof(shown), vpath), result,
+	    log_quote(shown, sizeof(shown), vpath), result,
 	    (unsigned long long)size, (unsigned long long)wire,
 	    (unsigned long long)resumed, secs, stats_rate(size - resumed, secs),
 	    hash_alg_name(alg), comp);
@@ -207,6 +207,7 @@ static int
 upload_fail(struct session *s, int r)
 {
 	struct upload *up = s->up;
+	char shown[LOG_QUOTE_MAX];
 
 	up->failed = 1;
 	log_transfer(s, "put", up->vpath, up->size, up->wire_bytes, up->resumed,
@@ -216,8 +217,10 @@ upload_fail(struct session *s, int r)
 	    ftruncate(up->fd,
 	        (off_t)(up->delta ? up->received :
 	                            up->next_index * up->chunk_size)) != 0)
-		log_warn("session=%llu truncating partial of %s: %s",
-		    (unsigned long long)s->id, up->vpath, strerror(errno));
+		log_warn("session=%llu truncating partial of path=%s: %s",
+		    (unsigned long long)s->id,
+		    log_quote(shown, sizeof(shown), up->vpath),
+		    strerror(errno));
 	return r;
 }
 
@@ -919,6 +922,7 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	struct upload *up = s->up;
 	struct timespec times[2];
 	uint8_t h[HASH_LEN];
+	char shown[LOG_QUOTE_MAX];
 	int r = 0;
 
 	if (up == NULL || up->id != id) {
@@ -1001,8 +1005,10 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		goto out;
 	/* The rename is durable only once the folder is. */
 	if (fsync(up->dirfd) != 0)
-		log_warn("session=%llu fsync of folder of %s: %s",
-		    (unsigned long long)s->id, up->vpath, strerror(errno));
+		log_warn("session=%llu fsync of folder of path=%s: %s",
+		    (unsigned long long)s->id,
+		    log_quote(shown, sizeof(shown), up->vpath),
+		    strerror(errno));
 	if (up->delta)
 		up->resumed = up->reused;
 	done.size = up->size;

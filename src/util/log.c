@@ -14,6 +14,12 @@
 #include "wharf/log.h"
 
 #define LOG_LINE_MAX 2048
+/* The longest escape, \xNN. */
+#define LOG_ESC_MAX 4
+/* Marks a peer string cut at LOG_PEER_STR_MAX (or at the buffer's end). */
+#define LOG_CUT_MARK "..."
+/* What log_quote adds around the text: two quotes, the mark and a NUL. */
+#define LOG_QUOTE_FRAME (2 + sizeof(LOG_CUT_MARK) - 1 + 1)
 
 static int log_fd = STDERR_FILENO;
 static enum log_level log_level = LOG_LVL_INFO;
@@ -93,19 +99,85 @@ log_msg(enum log_level level, const char *func, const char *fmt, ...)
 	errno = saved;
 }
 
+/*
+ * The one sanitiser of peer text: copies at most LOG_PEER_STR_MAX bytes of
+ * s into dst (room bytes, no NUL), bytes outside printable ASCII as \xNN,
+ * and with quoted set '"' and '\' as \" and \\, so that the value can
+ * neither end its quotes nor fake an escape. Never splits an escape; sets
+ * *cut when it had to stop early. Returns the bytes written.
+ */
+static size_t
+escape_into(char *dst, size_t room, const char *s, int quoted, int *cut)
+{
+	char esc[LOG_ESC_MAX + 1];
+	size_t i, n = 0, k;
+
+	*cut = 0;
+	for (i = 0; s != NULL && s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i == LOG_PEER_STR_MAX) {
+			*cut = 1;
+			break;
+		}
+		if (quoted && (c == '"' || c == '\\')) {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			k = 2;
+		} else if (c < 0x20 || c >= 0x7f) {
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+			k = LOG_ESC_MAX;
+		} else {
+			esc[0] = (char)c;
+			k = 1;
+		}
+		if (room - n < k) {
+			*cut = 1;
+			break;
+		}
+		memcpy(dst + n, esc, k);
+		n += k;
+	}
+	return n;
+}
+
+const char *
+log_quote(char *dst, size_t dstlen, const char *s)
+{
+	size_t n;
+	int cut;
+
+	if (dstlen < LOG_QUOTE_FRAME) {
+		if (dstlen > 0)
+			dst[0] = '\0';
+		return dst;
+	}
+	dst[0] = '"';
+	n = 1 + escape_into(dst + 1, dstlen - LOG_QUOTE_FRAME, s, 1, &cut);
+	dst[n++] = '"';
+	if (cut) {
+		memcpy(dst + n, LOG_CUT_MARK, sizeof(LOG_CUT_MARK) - 1);
+		n += sizeof(LOG_CUT_MARK) - 1;
+	}
+	dst[n] = '\0';
+	return dst;
+}
+
 const char *
 log_clean(char *dst, size_t dstlen, const char *s)
 {
-	size_t i, n = 0;
+	size_t n, room;
+	int cut;
 
 	if (dstlen == 0)
 		return dst;
-	for (i = 0; s != NULL && s[i] != '\0' && n + 1 < dstlen &&
-	     i < LOG_PEER_STR_MAX;
-	     i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		dst[n++] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : (char)c;
+	room = dstlen - 1;
+	if (room >= sizeof(LOG_CUT_MARK))
+		room -= sizeof(LOG_CUT_MARK) - 1;
+	n = escape_into(dst, room, s, 0, &cut);
+	if (cut && dstlen - 1 - n >= sizeof(LOG_CUT_MARK) - 1) {
+		memcpy(dst + n, LOG_CUT_MARK, sizeof(LOG_CUT_MARK) - 1);
+		n += sizeof(LOG_CUT_MARK) - 1;
 	}
 	dst[n] = '\0';
 	return dst;

@@ -91,3 +91,26 @@ netaddr_format_sockaddr(const struct sockaddr *sa, char *out, size_t outlen)
 	} else
 		snprintf(out, outlen, "unknown");
 }
+
+void
+netaddr_source_key(const struct sockaddr *sa, uint8_t key[NETADDR_KEY_LEN])
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
+	const struct sockaddr_in6 *s6;
+	const struct sockaddr_in *s4;
+
+	memset(key, 0, NETADDR_KEY_LEN);
+	if (sa->sa_family == AF_INET) {
+		s4 = (const struct sockaddr_in *)(const void *)sa;
+		memcpy(key, v4mapped, sizeof(v4mapped));
+		memcpy(key + sizeof(v4mapped), &s4->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			memcpy(key, s6->sin6_addr.s6_addr, NETADDR_KEY_LEN);
+		else
+			memcpy(key, s6->sin6_addr.s6_addr,
+			    NETADDR_V6_SOURCE_BITS / 8);
+	}
+}

@@ -173,7 +173,10 @@ def heavy_post(c):
 
 os.makedirs(ROOT)
 t.add_user(STATE, USER, PW)
-srv = t.start_server(ROOT, STATE, "--allow-plaintext")
+# Many connections from one address before login, on purpose: past the
+# default per-source limit (test_preauth.py tests that one).
+srv = t.start_server(ROOT, STATE, "--allow-plaintext", "--max-startups", "64",
+                     "--per-source-max-startups", "64")
 good_client("start", "ok1")
 
 with concurrent.futures.ThreadPoolExecutor(

@@ -82,7 +82,9 @@ def upload(rid, path, data):
 
 # ------------------------------------------------- A: a session's budget
 
-srv = t.start_server(ROOT, STATE, "--allow-plaintext", "--idle-timeout",
+srv = t.start_server(ROOT, STATE, "--allow-plaintext",
+                     "--max-startups", "64", "--per-source-max-startups", "64",
+                     "--idle-timeout",
                      "60")
 pid = srv.proc.pid
 base = nfds(pid)
@@ -130,7 +132,9 @@ srv.stop()
 
 # ------------------------------------------- B: a server at its limit
 
-srv = t.start_server(ROOT, STATE, "--allow-plaintext", "--idle-timeout",
+srv = t.start_server(ROOT, STATE, "--allow-plaintext",
+                     "--max-startups", "64", "--per-source-max-startups", "64",
+                     "--idle-timeout",
                      "120", "--max-clients", "500", nofile=LIMIT)
 pid = srv.proc.pid
 with open("/proc/%d/limits" % pid) as f:

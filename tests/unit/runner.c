@@ -156,6 +156,8 @@ main(void)
 	register_sshkey_tests();
 	register_quota_tests();
 	register_stripe_tests();
+	register_log_tests();
+	register_startups_tests();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "unit: registering tests: %s\n",
 		    CU_get_error_msg());

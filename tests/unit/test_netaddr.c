@@ -106,6 +106,55 @@ test_format(void)
 	CU_ASSERT_STRING_EQUAL(out, "[2001:db8::1]:4450");
 }
 
+static void
+key_of(const char *text, uint8_t key[NETADDR_KEY_LEN])
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(80);
+	} else if (inet_pton(AF_INET6, text, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(443);
+	} else
+		ss.ss_family = AF_UNIX;
+	netaddr_source_key((struct sockaddr *)&ss, key);
+}
+
+/* One source: an IPv4 address (mapped or not), an IPv6 /64. */
+static void
+test_source_key(void)
+{
+	static const struct {
+		const char *a, *b;
+		int same;
+	} cases[] = {
+		{ "192.0.2.1", "192.0.2.1", 1 },
+		{ "192.0.2.1", "::ffff:192.0.2.1", 1 },
+		{ "192.0.2.1", "192.0.2.2", 0 },
+		{ "192.0.2.1", "::192.0.2.1", 0 },
+		{ "2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", 1 },
+		{ "2001:db8:1:2::1", "2001:db8:1:3::1", 0 },
+		{ "::1", "::2", 1 },
+		{ "::ffff:10.0.0.1", "::ffff:10.0.0.2", 0 },
+		{ "unix", "unix", 1 },
+	};
+	uint8_t ka[NETADDR_KEY_LEN], kb[NETADDR_KEY_LEN];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		key_of(cases[i].a, ka);
+		key_of(cases[i].b, kb);
+		TU_CHECK((memcmp(ka, kb, sizeof(ka)) == 0) == cases[i].same,
+		    "%s and %s: same source %d, expected %d", cases[i].a,
+		    cases[i].b, memcmp(ka, kb, sizeof(ka)) == 0, cases[i].same);
+	}
+}
+
 void
 register_netaddr_tests(void)
 {
@@ -116,4 +165,5 @@ register_netaddr_tests(void)
 	CU_add_test(s, "split: good", test_split_good);
 	CU_add_test(s, "split: malformed", test_split_bad);
 	CU_add_test(s, "format", test_format);
+	CU_add_test(s, "source key", test_source_key);
 }
