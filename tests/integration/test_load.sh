@@ -348,7 +348,7 @@ else
 	SERVER_ERR=$T/server.vg.stderr
 	valgrind --leak-check=full --error-exitcode=99 --log-file="$VG_LOG" \
 		"$W" serve --root "$ROOT" --state "$STATE" --listen "$LISTEN" \
-		--log "$LOG" </dev/null 2>"$SERVER_ERR" &
+		--log "$LOG" "${SERVE_AS[@]}" </dev/null 2>"$SERVER_ERR" &
 	SERVER_PID=$!
 	BG_PIDS+=("$SERVER_PID")
 	PORT=
