@@ -63,6 +63,15 @@ int
 contain_landlock(const struct contain_paths *p, const char **why) WH_MUST_CHECK;
 
 /*
+ * Narrows the calling session thread (and threads it starts) to the home
+ * folder open at home_fd, the state folder and the stats file; the rest
+ * of the process keeps the root. A no-op where contain_landlock was not
+ * applied. Landlock holds a thread against a path mistake of its own,
+ * not against code run in it, which can reach the other threads' memory.
+ */
+int contain_thread_home(int home_fd) WH_MUST_CHECK;
+
+/*
  * Installs the system-call allowlist on every thread. 0 when installed,
  * WH_ERR_UNSUPPORTED (with *why set) when the kernel or the build lacks
  * seccomp.

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/landlock.h>
 #include <pwd.h>
@@ -212,6 +213,18 @@ ll_add_path(int rfd, const char *path, uint64_t rights, uint64_t handled)
 	return r;
 }
 
+/*
+ * What the process ruleset was built from, kept for the narrower ruleset
+ * of each session with a home. Written once by contain_server before any
+ * session thread exists, read-only after.
+ */
+static struct {
+	int on; /* the process is under Landlock */
+	uint64_t fs; /* the rights it handles */
+	char state[PATH_MAX];
+	char stats[PATH_MAX]; /* "" for none */
+} ll_applied;
+
 int
 contain_landlock(const struct contain_paths *p, const char **why)
 {
@@ -275,10 +288,57 @@ contain_landlock(const struct contain_paths *p, const char **why)
 		r = WH_ERR_SYSTEM;
 		goto out;
 	}
+	ll_applied.on = 1;
+	ll_applied.fs = fs;
+	snprintf(ll_applied.state, sizeof(ll_applied.state), "%s", p->state);
+	snprintf(ll_applied.stats, sizeof(ll_applied.stats), "%s",
+	    p->stats != NULL ? p->stats : "");
 	r = 0;
 out:
 	if (rfd >= 0)
 		close(rfd);
+	return r;
+}
+
+int
+contain_thread_home(int home_fd)
+{
+	struct landlock_path_beneath_attr pb;
+	struct contain_ll_attr attr;
+	int rfd, r;
+
+	if (!ll_applied.on)
+		return 0;
+	memset(&attr, 0, sizeof(attr));
+	attr.handled_access_fs = ll_applied.fs;
+	if ((rfd = ll_create_ruleset(&attr, sizeof(attr.handled_access_fs))) <
+	    0)
+		return WH_ERR_SYSTEM;
+	memset(&pb, 0, sizeof(pb));
+	pb.allowed_access = CONTAIN_LL_FS_TREE & ll_applied.fs;
+	pb.parent_fd = home_fd;
+	/* The state folder stays: the protection store and a changed
+	 * password are written there. */
+	if (syscall(SYS_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH, &pb,
+	        0) != 0 ||
+	    (r = ll_add_path(rfd, ll_applied.state, CONTAIN_LL_FS_TREE,
+	         ll_applied.fs)) != 0 ||
+	    (ll_applied.stats[0] != '\0' &&
+	        (r = ll_add_path(rfd, ll_applied.stats,
+	             LANDLOCK_ACCESS_FS_WRITE_FILE, ll_applied.fs)) != 0))
+		r = WH_ERR_SYSTEM;
+#ifdef CONTAIN_SANITIZER
+	else if ((r = ll_add_path(rfd, "/proc",
+	              LANDLOCK_ACCESS_FS_READ_FILE |
+	                  LANDLOCK_ACCESS_FS_READ_DIR,
+	              ll_applied.fs)) != 0)
+		r = WH_ERR_SYSTEM;
+#endif
+	else if (syscall(SYS_landlock_restrict_self, rfd, 0) != 0)
+		r = WH_ERR_SYSTEM;
+	else
+		r = 0;
+	close(rfd);
 	return r;
 }
 
@@ -309,6 +369,7 @@ static const char *const seccomp_allow[] = {
 	"openat",
 	"openat2",
 	"getdents64",
+	"getdents",
 	"readlink",
 	"readlinkat",
 	"mkdirat",
@@ -387,6 +448,10 @@ static const char *const seccomp_allow[] = {
 	"exit_group",
 	"uname",
 	"membarrier",
+	/* Only ever narrows: a home session confines its thread. */
+	"landlock_create_ruleset",
+	"landlock_add_rule",
+	"landlock_restrict_self",
 	"sysinfo",
 #ifdef CONTAIN_SANITIZER
 	/* The runtimes: shadow memory, /proc/self and the leak check. */
@@ -735,6 +800,10 @@ contain_server(const char *user, const struct contain_paths *p)
 #ifndef CONTAIN_SANITIZER
 	/* No other process of the user may read this one's memory. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#else
+	/* The uid change made the process undumpable, its /proc/self root's:
+	 * LeakSanitizer's tracer could no longer list the threads. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 #endif
 	if ((r = check_access(p, who)) != 0)
 		return r;

@@ -19,10 +19,16 @@ status_field() {
 		sed 's/ $//'
 }
 
-# inject PID EXPR: evaluates EXPR in process PID with gdb; prints what gdb
-# printed for it ("$1 = VALUE") and gdb's other output.
+# gdb_run PID COMMAND: runs one gdb command in process PID and detaches;
+# prints all gdb printed.
+gdb_run() {
+	timeout 60 gdb -p "$1" -batch -nx -ex "$2" 2>&1
+}
+
+# inject PID EXPR: evaluates EXPR in process PID (its main thread); gdb
+# prints "$1 = VALUE" for it.
 inject() {
-	timeout 60 gdb -p "$1" -batch -nx -ex "call $2" 2>&1
+	gdb_run "$1" "call $2"
 }
 
 # inject_value PID EXPR: the value EXPR gave, or "" if there was none.
@@ -115,6 +121,31 @@ else
 	pass
 	kill_wait "$PLAIN"
 	forget_pid "$PLAIN"
+
+	# A session of a user with a home confines its own thread to the
+	# home: a file of the root outside it is out of that thread's
+	# reach, and still in reach of the main thread.
+	add_user hanna 'hanna pw' --home homes/hanna
+	echo top >"$ROOT/top.txt"
+	hold_client hanna 'hanna pw'
+	echo pwd >&"$HELD_FD"
+	wait_log 'user=hanna op=login result=ok' ||
+		fail "hanna's session did not log in"
+	wait_log 'user=hanna op=pwd|user=hanna .*op=stat' 5 || true
+	gdb_run "$SERVER_PID" \
+		'thread apply all call (int)open("'"$ROOT"'/top.txt", 0)' |
+		awk '/^Thread .*\(LWP [0-9]+\)/ {
+			lwp = $0; sub(/.*\(LWP /, "", lwp); sub(/\).*/, "", lwp) }
+		/^\$[0-9]+ = / { print lwp, $3 }' >"$T/threads.txt"
+	main=$(awk -v p="$SERVER_PID" '$1 == p { print $2 }' "$T/threads.txt")
+	other=$(awk -v p="$SERVER_PID" '$1 != p { print $2 }' "$T/threads.txt")
+	[ -n "$main" ] && [ "$main" -ge 0 ] ||
+		fail "the main thread should open the root's top.txt:" \
+			"$(cat "$T/threads.txt")"
+	pass
+	assert_eq -1 "$other" "the home session's thread cannot open top.txt"
+	end_held
+	assert_exit 0 "the home session ends cleanly"
 fi
 
 # --- seccomp: unlisted calls fail, forbidden ones end the process
