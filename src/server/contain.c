@@ -18,6 +18,7 @@
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -135,6 +136,7 @@ caps_empty(void)
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 	int i;
 
+	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capget, &hdr, data) != 0)
 		return 0;
 	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
@@ -515,6 +517,13 @@ contain_seccomp(const char **why)
 		*why = "the kernel has no seccomp filters";
 		return WH_ERR_UNSUPPORTED;
 	}
+	/* Valgrind runs the server's calls through its own, which no list
+	 * of the server's could name; its core is always preloaded. */
+	if (getenv("LD_PRELOAD") != NULL &&
+	    strstr(getenv("LD_PRELOAD"), "vgpreload") != NULL) {
+		*why = "running under valgrind";
+		return WH_ERR_UNSUPPORTED;
+	}
 #ifdef CONTAIN_TSAN
 	/* ThreadSanitizer's runtime makes system calls of its own from a
 	 * thread the server never sees. */
@@ -538,8 +547,9 @@ contain_seccomp(const char **why)
 		*why = "libseccomp could not start a filter";
 		return WH_ERR_UNSUPPORTED;
 	}
-	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0)
-		goto out;
+	/* Every thread, should a runtime have started one; a kernel too old
+	 * for that has only this thread here, which gets the filter. */
+	(void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	for (i = 0; i < sizeof(seccomp_allow) / sizeof(seccomp_allow[0]); i++)
 		if ((r = scmp_add(
 		         ctx, SCMP_ACT_ALLOW, seccomp_allow[i], 0, NULL)) != 0)
@@ -573,8 +583,11 @@ contain_seccomp(const char **why)
 	a = SCMP_A1(SCMP_CMP_EQ, TIOCOUTQ);
 	if ((r = scmp_add(ctx, SCMP_ACT_ALLOW, "ioctl", 1, &a)) != 0)
 		goto out;
-	if (seccomp_load(ctx) != 0) {
-		r = WH_ERR_SYSTEM;
+	if ((r = seccomp_load(ctx)) != 0) {
+		/* E.g. a container's own filter forbids seccomp(2). */
+		*why = "the kernel refused the filter";
+		errno = -r;
+		r = WH_ERR_UNSUPPORTED;
 		goto out;
 	}
 	r = 0;

@@ -101,6 +101,8 @@ run_load() {
 	for i in $(seq 1 "$n"); do
 		mkdir -p "$ROOT/c$i"
 	done
+	# The clients run without run(): the server's user gets them here.
+	give_tree "$ROOT"
 	PEAK_SAMPLED_KB=0
 	t0=$(now_ms)
 	for i in $(seq 1 "$n"); do
