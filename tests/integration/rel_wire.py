@@ -59,6 +59,15 @@ def serve_as(tmp, *trees):
     return ["--user", SERVE_USER]
 
 
+def give_tree(*trees):
+    """Gives what the test made as root in a running server's root to the
+    account that server serves as (see serve_as)."""
+    if SERVE_USER is None:
+        return
+    for t in trees:
+        subprocess.run(["chown", "-R", "-h", SERVE_USER + ":", t], check=True)
+
+
 MAGIC = b"\x89WHARF\r\n"
 PREFACE = MAGIC + (1).to_bytes(2, "big") + (1).to_bytes(2, "big")
 FRAME_MAX_PREAUTH = 65536
