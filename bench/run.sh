@@ -168,6 +168,20 @@ HOST_ADDR=$NET.1
 NS_ADDR=$NET.2
 
 [ "$(id -u)" = 0 ] || die "run as root (namespaces, tc, sshd, apt-get)"
+
+# Started as root, wharf serves as an unprivileged user (docs/security.md):
+# the benchmark's servers serve as this account, which owns what they serve.
+BENCH_USER=${WHARF_TEST_USER:-wharf-test}
+id -u "$BENCH_USER" >/dev/null 2>&1 ||
+	useradd --system --no-create-home --shell /usr/sbin/nologin \
+		"$BENCH_USER" || die "cannot create the account $BENCH_USER"
+
+# give_srv: the served tree and wharf's state to that account, after root
+# put files there (the other tools run as root and need nothing).
+give_srv() {
+	chown -R -h "$BENCH_USER:" "$T/srv" "$T/wstate" 2>/dev/null
+	return 0
+}
 [ "$(uname -s)" = Linux ] || die "Linux only"
 [ "${BASH_VERSINFO[0]}" -ge 5 ] || die "bash 5 or later needed"
 
@@ -696,6 +710,7 @@ bench_one() {
 	[ "${STATUS[$key]}" = ok ] || return 0
 	rm -rf "$dst"
 	mkdir -p "$(dirname "$dst")"
+	give_srv
 	sync
 	RUN_LOG=$T/log/c$case-$dir-${tool//[^a-zA-Z0-9.-]/_}-$rep
 	srv=$(server_of "$@")
@@ -933,9 +948,10 @@ start_peers() {
 	start_bg "rsyncd_$where" "$ns" rsync --daemon --no-detach \
 		--config="$T/rsyncd_$where.conf"
 	RSYNCD_PID=$BG_PID
+	give_srv
 	start_bg "wharfd_$where" "$ns" "$WHARF" serve --root "$T/srv" \
 		--state "$T/wstate" --listen "$addr:$P_WHARF" \
-		--allow-plaintext --max-clients 128
+		--allow-plaintext --max-clients 128 --user "$BENCH_USER"
 	WHARFD_PID=$BG_PID
 	WHARFD_LOG=$T/log/wharfd_$where.log
 	wait_port "$addr" "$P_SSH" "$ns" ||
@@ -1359,8 +1375,9 @@ case_prim() {
 
 # start_wharfd NAME PORT: a fresh server (its own peak RSS); sets W_PID.
 start_wharfd() {
+	give_srv
 	start_bg "$1" "" "$WHARF" serve --root "$T/srv" --state "$T/wstate" \
-		--listen "127.0.0.1:$2" --max-clients 128
+		--listen "127.0.0.1:$2" --max-clients 128 --user "$BENCH_USER"
 	W_PID=$BG_PID
 	wait_port 127.0.0.1 "$2" || die "wharf ($1) did not start"
 }
@@ -1853,6 +1870,8 @@ main() {
 			die "mount tmpfs"
 		MOUNTED=1
 	fi
+	# The servers' account must reach $T/srv and $T/wstate.
+	chmod 711 "$T"
 	mkdir -p "$T/log" "$T/srv/pub" "$T/srv/recv" "$T/dl" "$T/home"
 	# wharf's known_hosts, and nothing from the caller's own setup.
 	export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config

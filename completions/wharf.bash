@@ -41,7 +41,7 @@ _wharf()
 	esac
 	case "$cmd" in
 	serve)
-		COMPREPLY=($(compgen -W "--root --listen --state --max-clients --max-startups --per-source-max-startups --idle-timeout --psk --allow-plaintext --max-file-size --stats --log -v --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--root --listen --state --max-clients --max-startups --per-source-max-startups --idle-timeout --psk --allow-plaintext --keys-only --max-file-size --stats --log --user -v --help" -- "$cur")) ;;
 	user)
 		if [ "$COMP_CWORD" -eq 2 ]; then
 			COMPREPLY=($(compgen -W "add del passwd list" -- "$cur"))

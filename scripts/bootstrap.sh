@@ -15,11 +15,13 @@ esac
 
 # Build and test dependencies, by Debian package name.
 pkgs=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
-      libsodium-dev libzstd-dev libcunit1-dev libedit-dev)
+      libsodium-dev libzstd-dev libcunit1-dev libedit-dev libseccomp-dev)
 if [ "$mode" = test ]; then
 	# clang + its runtime for the fuzz harnesses, python3 for the
-	# hostile-peer integration tests, iproute2 for namespaces.
-	pkgs+=(clang clang-format libclang-rt-dev python3 iproute2 procps
+	# hostile-peer integration tests, iproute2 for namespaces, gdb to
+	# inject system calls into a contained server (test_contain),
+	# openssh-client's ssh-agent and ssh-keygen for key login tests.
+	pkgs+=(clang clang-format libclang-rt-dev python3 iproute2 procps gdb
 	       openssh-client)
 fi
 
@@ -54,9 +56,25 @@ build)
 	;;
 serve)
 	build "$here/build"
+	if [ "$(id -u)" -eq 0 ]; then
+		# Started as root, the server serves as the 'wharf' system
+		# user (docs/security.md), which owns the data and state.
+		id -u wharf >/dev/null 2>&1 ||
+			useradd --system --no-create-home \
+				--shell /usr/sbin/nologin wharf
+		mkdir -p ./wharf-data ./wharf-state
+		chmod 700 ./wharf-state
+		chown wharf: ./wharf-data ./wharf-state
+	fi
 	exec "$here/build/wharf" serve --root ./wharf-data --state ./wharf-state
 	;;
 test)
+	# The account the tests' root-started servers serve as
+	# (tests/integration/lib.sh makes it too, if missing).
+	if [ "$(id -u)" -eq 0 ] && ! id -u wharf-test >/dev/null 2>&1; then
+		useradd --system --no-create-home --shell /usr/sbin/nologin \
+			wharf-test
+	fi
 	build "$here/build"
 	(cd "$here/build" && ctest --output-on-failure -j"$jobs")
 	# The whole suite again under AddressSanitizer and UBSan.

@@ -16,6 +16,8 @@
  * Replaces path with len bytes of data: written to a temporary file in the
  * same folder with the given mode, fsynced, renamed over path, and the
  * folder fsynced. Readers see the old or the new content, never a mix.
+ * Written by root into a folder another user owns, the file is that
+ * user's.
  */
 int file_write_atomic(
     const char *path, const void *data, size_t len, mode_t mode) WH_MUST_CHECK;

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/contain.h"
 #include "wharf/file.h"
 #include "wharf/handshake.h"
 #include "wharf/log.h"
@@ -133,9 +134,10 @@ serve_usage(FILE *f)
 	    "                   [--max-clients N] [--idle-timeout S] "
 	    "[--psk FILE]\n"
 	    "                   [--allow-plaintext] [--log FILE] [-v]\n"
-	    "                   [--max-file-size SIZE] [--stats FILE]\n"
+	    "                   [--max-file-size SIZE] [--stats FILE] "
+	    "[--user NAME]\n"
 	    "                   [--max-startups START:RATE:FULL]\n"
-	    "                   [--per-source-max-startups N]\n"
+	    "                   [--per-source-max-startups N] [--keys-only]\n"
 	    "\n"
 	    "  --root DIR         folder to serve (default %s)\n"
 	    "  --listen HOST:PORT address to listen on (default [::]:%d, "
@@ -161,11 +163,13 @@ serve_usage(FILE *f)
 	    "  --per-source-max-startups N\n"
 	    "                     of those, at most N from one address or\n"
 	    "                     IPv6 /64 (default %d)\n"
+	    "  --user NAME        started as root, serve as this user "
+	    "(default %s)\n"
 	    "  -v                 debug logging\n",
 	    SERVER_ROOT_DEFAULT, WIRE_PORT_DEFAULT, SERVER_STATE_DEFAULT,
 	    SERVER_MAX_CLIENTS_DEFAULT, SERVER_IDLE_TIMEOUT_DEFAULT,
 	    STARTUPS_START_DEFAULT, STARTUPS_RATE_DEFAULT,
-	    STARTUPS_PER_SOURCE_DEFAULT);
+	    STARTUPS_PER_SOURCE_DEFAULT, CONTAIN_USER_DEFAULT);
 }
 
 /* Creates dir if needed and returns its canonical path in out. */
@@ -528,12 +532,15 @@ serve_main(int argc, char **argv)
 		{ "max-file-size", required_argument, NULL, 'F' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "max-startups", required_argument, NULL, 'T' },
-		{ "per-source-max-startups", required_argument, NULL, 'U' },
+		{ "per-source-max-startups", required_argument, NULL, 'X' },
+		{ "user", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *root = SERVER_ROOT_DEFAULT, *state = SERVER_STATE_DEFAULT;
 	const char *listen_spec = NULL, *psk_file = NULL, *log_file = NULL;
+	const char *user = NULL;
+	struct contain_paths cp;
 	char root_real[PATH_MAX], state_real[PATH_MAX], path[PATH_MAX];
 	/* Static: sessions may outlive this function by a little while the
 	 * process exits. */
@@ -607,7 +614,7 @@ serve_main(int argc, char **argv)
 		case 'T':
 			startups_spec = optarg;
 			break;
-		case 'U':
+		case 'X':
 			if (strnum_long(optarg, 1, 100000, &per_source) != 0) {
 				fprintf(stderr,
 				    "wharf: --per-source-max-startups: "
@@ -615,6 +622,9 @@ serve_main(int argc, char **argv)
 				status = 2;
 				goto out;
 			}
+			break;
+		case 'U':
+			user = optarg;
 			break;
 		case 'v':
 			verbose = 1;
@@ -765,6 +775,13 @@ serve_main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	if (open_listeners(listen_spec, lfds, &nl) != 0)
+		goto out;
+	/* Everything that needs root or a file outside the root and state
+	 * is open: drop and confine before the first peer byte. */
+	cp = (struct contain_paths){
+		.root = root_real, .state = state_real, .stats = srv->stats_path
+	};
+	if (contain_server(user, &cp) != 0)
 		goto out;
 	keys_fingerprint(srv->host_key.pk, fp);
 	log_info("wharf %s serving %s (state %s) host key %s%s%s",

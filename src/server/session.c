@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "wharf/authkeys.h"
+#include "wharf/contain.h"
 #include "wharf/guard.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
@@ -107,8 +108,17 @@ open_home(struct session *s)
 		    (unsigned long long)s->id, s->user,
 		    log_quote(shown, sizeof(shown), s->home), wh_strerror(r));
 		return r;
-	} else
+	} else {
 		s->sb = &s->home_sb;
+		/* The thread serves this login only: it never needs the
+		 * rest of the root. */
+		if ((r = contain_thread_home(s->home_sb.root_fd)) != 0) {
+			log_error("session=%llu user=%s cannot confine to "
+			          "home: %s",
+			    (unsigned long long)s->id, s->user, wh_strerror(r));
+			return r;
+		}
+	}
 	if (s->quota > 0 &&
 	    (r = quota_account_get(s->sb->root_fd, &s->account)) != 0) {
 		log_error("session=%llu user=%s quota account: %s",

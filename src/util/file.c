@@ -49,6 +49,29 @@ fsync_parent(const char *path)
 	return r;
 }
 
+/*
+ * Root editing a folder that belongs to someone else (`wharf user add` on
+ * the state folder of a server that dropped to its service user) leaves
+ * the new file to the folder's owner: a root-owned 0600 users file would
+ * lock that server out of its own state.
+ */
+static int
+give_to_folder_owner(int fd, const char *path)
+{
+	char copy[PATH_MAX];
+	struct stat st;
+
+	if (geteuid() != 0)
+		return 0;
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return WH_ERR_TOO_LARGE;
+	if (stat(dirname(copy), &st) != 0)
+		return WH_ERR_SYSTEM;
+	if (st.st_uid == 0 || fchown(fd, st.st_uid, st.st_gid) == 0)
+		return 0;
+	return WH_ERR_SYSTEM;
+}
+
 int
 file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
@@ -60,6 +83,8 @@ file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 		return WH_ERR_TOO_LARGE;
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		return WH_ERR_SYSTEM;
+	if ((r = give_to_folder_owner(fd, path)) != 0)
+		goto fail;
 	if (fchmod(fd, mode) != 0 || (r = write_all(fd, data, len)) != 0 ||
 	    fsync(fd) != 0) {
 		r = WH_ERR_SYSTEM;

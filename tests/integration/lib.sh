@@ -44,6 +44,39 @@ HOST=127.0.0.1
 LISTEN=127.0.0.1:0
 mkdir -p "$ROOT"
 
+# A server started as root serves as an unprivileged user (docs/security.md).
+# The tests run as root in CI, so their servers serve as this test account:
+# it must reach the temp dir, and own what the test puts in the served root
+# (give_tree) as an administrator would chown it.
+SERVE_AS=()
+SERVE_USER=
+if [ "$(id -u)" = 0 ]; then
+	SERVE_USER=${WHARF_TEST_USER:-wharf-test}
+	n=0
+	# Tests start in parallel: one of them adds the account, the others
+	# may lose the race for the passwd lock and find it made.
+	until id -u "$SERVE_USER" >/dev/null 2>&1; do
+		useradd --system --no-create-home --shell /usr/sbin/nologin \
+			"$SERVE_USER" 2>/dev/null ||
+			[ $n -lt 50 ] || {
+			echo "FAIL: cannot create the test account $SERVE_USER"
+			exit 1
+		}
+		sleep 0.1
+		n=$((n + 1))
+	done
+	SERVE_AS=(--user "$SERVE_USER")
+	chmod 711 "$T"
+fi
+
+# give_tree PATH...: as root, gives PATH and everything beneath it (links
+# not followed) to the account the test servers run as.
+give_tree() {
+	[ -n "$SERVE_USER" ] || return 0
+	chown -R -h "$SERVE_USER:" "$@" 2>/dev/null
+	return 0
+}
+
 # How every server log line starts: an ISO-8601 time, then the level.
 LOG_LINE_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
 LOG_LINE_RE+='(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2}) (ERROR|WARN|INFO|DEBUG) '
@@ -224,8 +257,9 @@ start_server() {
 	off=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
 	SERVER_N=$((SERVER_N + 1))
 	SERVER_ERR=$T/server.$SERVER_N.stderr
+	give_tree "$ROOT"
 	"$W" serve --root "$ROOT" --state "$STATE" --listen "$LISTEN" \
-		--log "$LOG" "$@" </dev/null 2>"$SERVER_ERR" &
+		--log "$LOG" "${SERVE_AS[@]}" "$@" </dev/null 2>"$SERVER_ERR" &
 	SERVER_PID=$!
 	BG_PIDS+=("$SERVER_PID")
 	PORT=
@@ -332,6 +366,8 @@ add_user() {
 # A sanitizer report on stderr fails the test at once.
 run() {
 	LAST_CMD="$*"
+	# What the test made in the root since, the server must own.
+	give_tree "$ROOT"
 	timeout -k 5 "$CLIENT_TIMEOUT" "$@" </dev/null >"$T/run.out" \
 		2>"$T/run.err"
 	RC=$?
@@ -386,6 +422,7 @@ hold_client() {
 	fifo=$T/held.$HELD_N.fifo
 	HELD_OUT=$T/held.$HELD_N.out
 	HELD_ERR=$T/held.$HELD_N.err
+	give_tree "$ROOT"
 	mkfifo "$fifo" || fail "mkfifo $fifo"
 	# Read-write: opening never blocks, and closing it is the client's EOF.
 	exec {HELD_FD}<>"$fifo"

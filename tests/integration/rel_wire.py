@@ -27,6 +27,47 @@ import time
 WHARF = os.environ.get("WHARF_BIN") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "wharf")
 
+# A server started as root serves as an unprivileged user
+# (docs/security.md). The tests run as root in CI, so their servers serve
+# as this test account (lib.sh makes it too), which must reach the temp
+# dir and own what the test puts in the served root.
+SERVE_USER = (os.environ.get("WHARF_TEST_USER") or "wharf-test"
+              if os.geteuid() == 0 else None)
+
+
+def serve_as(tmp, *trees):
+    """The extra `wharf serve` arguments for a server run from this test,
+    after giving trees (files and folders the test made) to the account it
+    serves as, and letting that account reach into tmp."""
+    if SERVE_USER is None:
+        return []
+    deadline = time.monotonic() + 5
+    while subprocess.run(["id", "-u", SERVE_USER], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL).returncode != 0:
+        # Tests start in parallel: another one may be adding it.
+        subprocess.run(["useradd", "--system", "--no-create-home",
+                        "--shell", "/usr/sbin/nologin", SERVE_USER],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if time.monotonic() > deadline:
+            raise RuntimeError("cannot create the test account " + SERVE_USER)
+        time.sleep(0.1)
+    os.chmod(tmp, 0o711)
+    for t in trees:
+        if os.path.lexists(t):
+            subprocess.run(["chown", "-R", "-h", SERVE_USER + ":", t],
+                           check=True)
+    return ["--user", SERVE_USER]
+
+
+def give_tree(*trees):
+    """Gives what the test made as root in a running server's root to the
+    account that server serves as (see serve_as)."""
+    if SERVE_USER is None:
+        return
+    for t in trees:
+        subprocess.run(["chown", "-R", "-h", SERVE_USER + ":", t], check=True)
+
+
 MAGIC = b"\x89WHARF\r\n"
 PREFACE = MAGIC + (1).to_bytes(2, "big") + (1).to_bytes(2, "big")
 FRAME_MAX_PREAUTH = 65536
@@ -538,10 +579,11 @@ class Server:
         self.log = os.path.join(test.tmp, "server.%d.log" % Server.count)
         self.err = os.path.join(test.tmp, "server.%d.stderr" % Server.count)
         os.makedirs(root, exist_ok=True)
+        user = serve_as(test.tmp, root)
         with open(self.err, "wb") as ef:
             self.proc = subprocess.Popen(
                 [WHARF, "serve", "--root", root, "--state", state,
-                 "--listen", listen, "--log", self.log] + list(args),
+                 "--listen", listen, "--log", self.log] + user + list(args),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=ef, env=test.env,
                 preexec_fn=None if nofile is None else

@@ -28,7 +28,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rel_wire import (B, ERR, Closed, Conn, Test,  # noqa: E402
                       Timeout, blake, chunk_msg, envelope, fb, file_digest,
-                      frame, fv, session)
+                      frame, fv, give_tree, session)
 
 USER = "hal"
 PW = "hal pw 9"
@@ -94,6 +94,7 @@ files = {}
 for i in range(N):
     os.makedirs(os.path.join(ROOT, "d%02d" % i))
     files["d%02d/f" % i] = os.urandom(100 + i)
+give_tree(ROOT)
 peak = 0
 for i, (path, data) in enumerate(sorted(files.items())):
     c.send(upload(100 + i, path, data))

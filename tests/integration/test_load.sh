@@ -101,6 +101,8 @@ run_load() {
 	for i in $(seq 1 "$n"); do
 		mkdir -p "$ROOT/c$i"
 	done
+	# The clients run without run(): the server's user gets them here.
+	give_tree "$ROOT"
 	PEAK_SAMPLED_KB=0
 	t0=$(now_ms)
 	for i in $(seq 1 "$n"); do
@@ -353,7 +355,7 @@ else
 	SERVER_ERR=$T/server.vg.stderr
 	valgrind --leak-check=full --error-exitcode=99 --log-file="$VG_LOG" \
 		"$W" serve --root "$ROOT" --state "$STATE" --listen "$LISTEN" \
-		--log "$LOG" </dev/null 2>"$SERVER_ERR" &
+		--log "$LOG" "${SERVE_AS[@]}" </dev/null 2>"$SERVER_ERR" &
 	SERVER_PID=$!
 	BG_PIDS+=("$SERVER_PID")
 	PORT=

@@ -27,7 +27,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rel_wire import (B, ERR, Closed, Conn, Test, Timeout,  # noqa: E402
                       blake, chunk_msg, envelope, fb, field, file_digest,
-                      frame, fv, parse, session)
+                      frame, fv, give_tree, parse, session)
 
 MIB = 1 << 20
 QUOTA = 2 * MIB
@@ -218,6 +218,7 @@ def deep():
     os.makedirs(p)
     with open(os.path.join(p, "deep.bin"), "wb") as f:
         f.write(os.urandom(QUOTA))
+    give_tree(d)
     c = session(srv.port, "deep", PW)
     c.send(put_open(10, "top.bin", 1000, resume=True))
     e = c.read_env(20)

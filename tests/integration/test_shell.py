@@ -17,6 +17,10 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rel_wire import serve_as  # noqa: E402
+
 WHARF = os.environ.get("WHARF_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "wharf")
 PASSED = 0
@@ -40,10 +44,11 @@ class Server:
     def __init__(self, tmp, port=0):
         self.tmp = tmp
         self.log = os.path.join(tmp, f"server-{time.time_ns()}.log")
+        user = serve_as(tmp, os.path.join(tmp, "root"))
         self.proc = subprocess.Popen(
             [WHARF, "serve", "--root", os.path.join(tmp, "root"),
              "--state", os.path.join(tmp, "state"),
-             "--listen", f"127.0.0.1:{port}", "--log", self.log],
+             "--listen", f"127.0.0.1:{port}", "--log", self.log] + user,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
