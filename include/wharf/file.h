@@ -31,5 +31,9 @@ int file_read_all(const char *path, size_t max, struct buf **out) WH_MUST_CHECK;
 
 /* mkdir -p with the given mode for the folders it creates. */
 int file_mkdirs(const char *path, mode_t mode) WH_MUST_CHECK;
+/* One folder (made if missing) that, made by root inside someone else's
+ * folder, belongs to that folder's owner, as file_write_atomic's files
+ * do: a server that dropped root can still use it. */
+int file_mkdir_owned(const char *path, mode_t mode) WH_MUST_CHECK;
 
 #endif

@@ -137,7 +137,7 @@ authkeys_add(const char *state, const char *user, const char *line)
 	    (r = buf_put(out, "\n", 1)) != 0)
 		goto out;
 	snprintf(dir, sizeof(dir), "%s/%s", state, AUTHKEYS_DIR);
-	if ((r = file_mkdirs(dir, 0700)) != 0 ||
+	if ((r = file_mkdir_owned(dir, 0700)) != 0 ||
 	    (r = authkeys_path(state, user, path, sizeof(path))) != 0)
 		goto out;
 	r = file_write_atomic(path, buf_ptr(out), buf_len(out), 0600);

@@ -73,6 +73,20 @@ give_to_folder_owner(int fd, const char *path)
 }
 
 int
+file_mkdir_owned(const char *path, mode_t mode)
+{
+	int fd, r;
+
+	if (mkdir(path, mode) != 0 && errno != EEXIST)
+		return WH_ERR_SYSTEM;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return WH_ERR_SYSTEM;
+	r = give_to_folder_owner(fd, path);
+	close(fd);
+	return r;
+}
+
+int
 file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char tmp[PATH_MAX];
