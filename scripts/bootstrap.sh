@@ -14,9 +14,11 @@ serve|test|build) ;;
 esac
 
 # Build and test dependencies, by Debian package name.
+# The binary alone needs no CUnit or clang (BUILD_TESTING=OFF).
 pkgs=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
-      libsodium-dev libzstd-dev libcunit1-dev libedit-dev libseccomp-dev)
+      libsodium-dev libzstd-dev libedit-dev libseccomp-dev)
 if [ "$mode" = test ]; then
+	pkgs+=(libcunit1-dev)
 	# clang + its runtime for the fuzz harnesses, python3 for the
 	# hostile-peer integration tests, iproute2 for namespaces, gdb to
 	# inject system calls into a contained server (test_contain),
@@ -55,7 +57,17 @@ build)
 	build "$here/build"
 	;;
 serve)
-	build "$here/build"
+	build "$here/build" -DBUILD_TESTING=OFF
+	# Installed (binary, manual page, completion), so that the next
+	# commands in README work as written: /usr/local as root, else
+	# ~/.local (on the PATH of most shells).
+	if [ "$(id -u)" -eq 0 ]; then
+		prefix=/usr/local
+	else
+		prefix=$HOME/.local
+	fi
+	cmake --install "$here/build" --prefix "$prefix" >/dev/null
+	echo "bootstrap: installed $prefix/bin/wharf" >&2
 	if [ "$(id -u)" -eq 0 ]; then
 		# Started as root, the server serves as the 'wharf' system
 		# user (docs/security.md), which owns the data and state.
@@ -66,7 +78,7 @@ serve)
 		chmod 700 ./wharf-state
 		chown wharf: ./wharf-data ./wharf-state
 	fi
-	exec "$here/build/wharf" serve --root ./wharf-data --state ./wharf-state
+	exec "$prefix/bin/wharf" serve --root ./wharf-data --state ./wharf-state
 	;;
 test)
 	# The account the tests' root-started servers serve as
@@ -75,10 +87,10 @@ test)
 		useradd --system --no-create-home --shell /usr/sbin/nologin \
 			wharf-test
 	fi
-	build "$here/build"
+	build "$here/build" -DBUILD_TESTING=ON
 	(cd "$here/build" && ctest --output-on-failure -j"$jobs")
 	# The whole suite again under AddressSanitizer and UBSan.
-	build "$here/build-asan" -DWHARF_SANITIZE=ON
+	build "$here/build-asan" -DBUILD_TESTING=ON -DWHARF_SANITIZE=ON
 	(cd "$here/build-asan" && ctest --output-on-failure -j"$jobs")
 	;;
 esac

@@ -37,6 +37,7 @@
 #include "wharf/strnum.h"
 
 #define SERVE_LISTEN_MAX 8
+#define SERVE_ADMIN_PW_LEN 32
 #define SERVE_BACKLOG 128
 #define SERVE_THREAD_STACK (1024u * 1024u)
 #define SERVE_REJECT_MAX 16
@@ -203,14 +204,15 @@ path_within(const char *path, const char *dir)
 }
 
 /* A users file with nobody in it gets an admin with a random password,
- * shown once; only its hash is stored. */
+ * left in password (else "") to be shown once, after everything else the
+ * start prints; only its hash is stored. */
 static int
-ensure_admin(const char *users_path)
+ensure_admin(const char *users_path, char password[SERVE_ADMIN_PW_LEN])
 {
 	struct users u;
-	char password[32];
 	int r, bad;
 
+	password[0] = '\0';
 	if ((r = users_load(users_path, &u, &bad)) != 0) {
 		if (r == WH_ERR_CORRUPT)
 			fprintf(stderr,
@@ -223,18 +225,31 @@ ensure_admin(const char *users_path)
 		users_cleanup(&u);
 		return 0;
 	}
-	users_random_password(password, sizeof(password));
-	if ((r = users_add(&u, "admin", password, 0)) == 0 &&
-	    (r = users_save(users_path, &u)) == 0) {
-		fprintf(stderr,
-		    "wharf: created user 'admin' with password: %s\n"
-		    "wharf: it is shown only this once; change it with "
-		    "'wharf user passwd admin'\n",
-		    password);
-	}
-	sodium_memzero(password, sizeof(password));
+	users_random_password(password, SERVE_ADMIN_PW_LEN);
+	if ((r = users_add(&u, "admin", password, 0)) != 0 ||
+	    (r = users_save(users_path, &u)) != 0)
+		sodium_memzero(password, SERVE_ADMIN_PW_LEN);
 	users_cleanup(&u);
 	return r;
+}
+
+/* The new admin's password, alone between rules so that it stands out
+ * from the start-up lines above it. */
+static void
+show_admin_password(char password[SERVE_ADMIN_PW_LEN])
+{
+	if (password[0] == '\0')
+		return;
+	fprintf(stderr,
+	    "wharf: "
+	    "------------------------------------------------------------\n"
+	    "wharf: created user 'admin' with password: %s\n"
+	    "wharf: it is shown only this once; change it with "
+	    "'wharf user passwd admin'\n"
+	    "wharf: "
+	    "------------------------------------------------------------\n",
+	    password);
+	sodium_memzero(password, SERVE_ADMIN_PW_LEN);
 }
 
 static int
@@ -553,6 +568,7 @@ serve_main(int argc, char **argv)
 	long idle = SERVER_IDLE_TIMEOUT_DEFAULT, per_source = 0;
 	const char *startups_spec = NULL;
 	struct startups_limits lim;
+	char admin_pw[SERVE_ADMIN_PW_LEN] = "";
 	char fp[KEYS_FINGERPRINT_LEN];
 	struct sigaction sa;
 	int64_t wait;
@@ -695,7 +711,7 @@ serve_main(int argc, char **argv)
 	}
 	snprintf(srv->users_path, sizeof(srv->users_path), "%.*s/%s",
 	    PATH_MAX - 16, state_real, USERS_FILE_NAME);
-	if (ensure_admin(srv->users_path) != 0) {
+	if (ensure_admin(srv->users_path, admin_pw) != 0) {
 		fprintf(stderr, "wharf: cannot set up users in %s\n",
 		    srv->users_path);
 		goto out;
@@ -794,6 +810,7 @@ serve_main(int argc, char **argv)
 	if (srv->sb.walk_only)
 		log_warn("openat2 unavailable: symlinks in the root will not "
 		         "be followed");
+	show_admin_password(admin_pw);
 	for (i = 0; i < nl; i++) {
 		pfds[i].fd = lfds[i];
 		pfds[i].events = POLLIN;
@@ -814,6 +831,9 @@ serve_main(int argc, char **argv)
 	    "stopping (%d clients connected)", atomic_load(&srv->nclients));
 	status = 0;
 out:
+	/* Made but not shown (a later start-up step failed): shown now,
+	 * or the account could never be used. */
+	show_admin_password(admin_pw);
 	for (i = 0; i < nl; i++)
 		close(lfds[i]);
 	if (status != 0) {

@@ -252,8 +252,9 @@ host_port() {
 # PORT (exported), SERVER_PID, SERVER_ERR (its stderr) and
 # ADMIN_PASSWORD (if it created the first admin).
 start_server() {
-	local off n=0
+	local off n=0 fresh=0
 
+	[ -s "$STATE/users" ] || fresh=1
 	off=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
 	SERVER_N=$((SERVER_N + 1))
 	SERVER_ERR=$T/server.$SERVER_N.stderr
@@ -276,6 +277,13 @@ start_server() {
 	[ -n "$PORT" ] || fail "server did not start within 10 s" \
 		"(wharf serve $*): $(cat "$SERVER_ERR")"
 	export PORT
+	# A first start shows the admin's password last of all its lines.
+	n=0
+	while [ "$fresh" = 1 ] && [ $n -lt 50 ] &&
+		! grep -q "^wharf: created user 'admin'" "$SERVER_ERR"; do
+		sleep 0.1
+		n=$((n + 1))
+	done
 	ADMIN_PASSWORD=$(sed -n \
 		"s/^wharf: created user 'admin' with password: //p" \
 		"$SERVER_ERR")

@@ -10,6 +10,14 @@
 start_server
 assert_ne "" "$ADMIN_PASSWORD" "first start prints an admin password"
 assert_contains "$(cat "$SERVER_ERR")" "shown only this once"
+# The last thing the start prints, between rules, so that it is not
+# lost among other lines (README's serve command shows build output too).
+assert_match "$(tail -n 4 "$SERVER_ERR" | head -n 1)" '^wharf: -{20,}$' \
+	"a rule above the password"
+assert_match "$(tail -n 3 "$SERVER_ERR" | head -n 1)" \
+	"^wharf: created user 'admin' with password: " "the password, last"
+assert_match "$(tail -n 1 "$SERVER_ERR")" '^wharf: -{20,}$' \
+	"a rule below it"
 ADMIN_PW=$ADMIN_PASSWORD
 [ ${#ADMIN_PW} -ge 16 ] || fail "admin password too short: ${#ADMIN_PW}"
 pass
