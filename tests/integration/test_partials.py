@@ -34,8 +34,8 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rel_wire import (B, ERR, ERR_NAME, Test, blake, chunk_msg,  # noqa: E402
-                      envelope, fb, field, file_digest, frame, fv, parse,
-                      session)
+                      envelope, fb, field, file_digest, frame, fv,
+                      give_tree, parse, session)
 
 CS = 65536
 PW = {"owner": "po 1", "mallory": "pm 2", "viewer": "pv 3"}
@@ -62,10 +62,13 @@ def login(user):
 
 
 def write(rel, data):
+    """A file as a user of the share would leave it: the server's
+    account owns what is in its root (it serves as that account)."""
     p = os.path.join(ROOT, rel)
     os.makedirs(os.path.dirname(p), exist_ok=True)
     with open(p, "wb") as f:
         f.write(data)
+    give_tree(ROOT)
 
 
 def read(rel):
