@@ -1877,7 +1877,7 @@ main() {
 	export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config
 	PW=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 	export WHARF_PASSWORD=$PW
-	printf '%s\n' "$PW" | "$WHARF" user add bench --state "$T/wstate" \
+	printf '%s\n' "$PW" | "$WHARF" user add bench --init --state "$T/wstate" \
 		>/dev/null 2>&1 || die "wharf user add failed"
 
 	META+=("date=$(date -u +%Y-%m-%dT%H:%M:%SZ)")

@@ -34,6 +34,7 @@ user_usage(FILE *f)
 	    "       wharf user del NAME [--state DIR]\n"
 	    "       wharf user passwd NAME [--state DIR]\n"
 	    "       wharf user list [--state DIR]\n"
+	    "       (--init: start a new state folder where there is none)\n"
 	    "       wharf user key add NAME FILE|- | key list NAME | key del "
 	    "NAME ID\n"
 	    "\n"
@@ -105,6 +106,21 @@ print_user(const struct user *usr)
 	    usr->read_only ? "ro" : "rw", usr->home[0] ? usr->home : "/", q,
 	    usr->keys_only ? "\tkeys-only" : "", usr->extra[0] ? "\t" : "",
 	    usr->extra);
+}
+
+/* 1 if dir holds a server's state: its users file or host key. */
+static int
+state_present(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(
+	    path, sizeof(path), "%.*s/%s", PATH_MAX - 32, dir, USERS_FILE_NAME);
+	if (access(path, F_OK) == 0)
+		return 1;
+	snprintf(path, sizeof(path), "%.*s/%s", PATH_MAX - 32, dir,
+	    SERVER_HOST_KEY_FILE);
+	return access(path, F_OK) == 0;
 }
 
 /* Takes the users file's lock: key edits and user edits exclude each
@@ -246,6 +262,7 @@ user_main(int argc, char **argv)
 		{ "quota", required_argument, NULL, 'Q' },
 		{ "keys-only", no_argument, NULL, 'K' },
 		{ "password-ok", no_argument, NULL, 'W' },
+		{ "init", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -255,6 +272,7 @@ user_main(int argc, char **argv)
 	struct user_change ch = { -1, NULL, 0, 0, -1 };
 	struct users u = { 0 };
 	struct user *usr;
+	int init = 0;
 	int c, r, bad, lockfd = -1, status = 1, changed = 0;
 	size_t i;
 
@@ -275,6 +293,9 @@ user_main(int argc, char **argv)
 			break;
 		case 'N':
 			ch.home = "";
+			break;
+		case 'I':
+			init = 1;
 			break;
 		case 'K':
 			ch.keys_only = 1;
@@ -346,6 +367,17 @@ user_main(int argc, char **argv)
 	}
 	if (sodium_init() < 0)
 		return 1;
+	/* A mistyped or missing --state must not quietly start a second
+	 * users database that no server reads. */
+	if (!init && !state_present(state)) {
+		fprintf(stderr,
+		    "wharf: %s is not a server's state folder (no users file "
+		    "or host key in it).\n"
+		    "wharf: give the folder 'wharf serve --state' uses, or "
+		    "--init to start a new one there\n",
+		    state);
+		return 1;
+	}
 	if ((r = file_mkdirs(state, 0700)) != 0) {
 		fprintf(stderr, "wharf: state %s: %s\n", state, wh_strerror(r));
 		return 1;

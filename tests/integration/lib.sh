@@ -364,7 +364,7 @@ add_user() {
 
 	shift 2
 	out=$(printf '%s\n' "$password" | timeout 60 "$W" user add "$name" \
-		--state "$STATE" "$@" 2>&1) ||
+		--state "$STATE" --init "$@" 2>&1) ||
 		fail "wharf user add $name failed: $out"
 }
 

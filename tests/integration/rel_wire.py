@@ -533,8 +533,8 @@ class Test:
         sys.exit(1 if self.soft_fails else 0)
 
     def add_user(self, state, name, password, *extra):
-        r = subprocess.run([WHARF, "user", "add", name, "--state", state] +
-                           list(extra), input=(password + "\n").encode(),
+        r = subprocess.run([WHARF, "user", "add", name, "--state", state,
+                            "--init"] + list(extra), input=(password + "\n").encode(),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            timeout=60, env=self.env)
         if r.returncode != 0:

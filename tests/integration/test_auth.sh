@@ -6,6 +6,25 @@
 # users file and the log may (not) contain.
 . "$(dirname "$0")/lib.sh"
 
+# --- a state folder that is not one: refused, not started quietly
+run "$W" user list --state "$T/elsewhere"
+assert_exit 1 "user list on a folder with no state"
+assert_contains "$ERR" "not a server's state folder"
+LAST_CMD="wharf user add carol --state (no state there)"
+OUT=$(printf 'pw\n' | timeout 60 "$W" user add carol --state "$T/elsewhere" 2>&1)
+RC=$?
+assert_exit 1 "user add where there is no state, without --init"
+assert_contains "$OUT" "--init"
+assert_no_file "$T/elsewhere" "nothing was made there"
+OUT=$(printf 'pw\n' | timeout 60 "$W" user add carol --init \
+	--state "$T/elsewhere" 2>&1)
+RC=$?
+assert_exit 0 "user add --init starts a new state folder: $OUT"
+assert_file_exists "$T/elsewhere/users"
+run "$W" user list --state "$T/elsewhere"
+assert_exit 0 "user list of the new state"
+assert_contains "$OUT" "carol"
+
 # --- first start: an admin with a random password, shown once
 start_server
 assert_ne "" "$ADMIN_PASSWORD" "first start prints an admin password"

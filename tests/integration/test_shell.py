@@ -166,7 +166,7 @@ def main():
                 f.write(block)
         up = os.path.join(local, "up.bin")
         shutil.copy(big, up)
-        subprocess.run([WHARF, "user", "add", "alice", "--state",
+        subprocess.run([WHARF, "user", "add", "alice", "--init", "--state",
                         os.path.join(tmp, "state")], input=b"pw\n",
                        check=True, stderr=subprocess.DEVNULL)
         srv = Server(tmp)
