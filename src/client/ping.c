@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/clock.h"
 #include "wharf/cli.h"
 #include "wharf/client_config.h"
 #include "wharf/msg.h"
@@ -36,37 +37,19 @@ struct ping_result {
 	double up_mbs, down_mbs;
 };
 
-static double
-mono_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { 0, (long)ms * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* Waits for the answer to id; others (late answers) are dropped. A
  * timeout is a lost reply, not a lost connection. */
 static int
 await(struct client *c, uint32_t id, int timeout_ms, Wharf__Envelope **out)
 {
 	struct wire_io *io = channel_io(c->ch);
-	double deadline = mono_sec() + timeout_ms / 1000.0;
+	double deadline = clock_mono_sec() + timeout_ms / 1000.0;
 	Wharf__Envelope *env;
 	int r, left;
 
 	*out = NULL;
 	for (;;) {
-		left = (int)((deadline - mono_sec()) * 1000.0);
+		left = (int)((deadline - clock_mono_sec()) * 1000.0);
 		if (left <= 0)
 			return WH_ERR_TIMEOUT;
 		wire_io_set_timeout(io, left);
@@ -113,18 +96,18 @@ latency(struct client *c, int count, struct ping_result *res)
 	res->max_ms = 0;
 	for (i = 0; i < count && !client_interrupted(); i++) {
 		if (i > 0)
-			sleep_ms(PING_INTERVAL_MS);
+			clock_sleep_ms(PING_INTERVAL_MS);
 		memcpy(payload, &i, sizeof(i));
 		ping.payload.data = payload;
 		ping.payload.len = sizeof(payload);
 		env.body_case = WHARF__ENVELOPE__BODY_PING;
 		env.ping = &ping;
-		t0 = mono_sec();
+		t0 = clock_mono_sec();
 		if ((r = send_env(c, &env)) != 0)
 			return r;
 		res->sent++;
 		r = await(c, env.id, PING_TIMEOUT_MS, &reply);
-		ms = (mono_sec() - t0) * 1000.0;
+		ms = (clock_mono_sec() - t0) * 1000.0;
 		if (r == 0 && reply->body_case == WHARF__ENVELOPE__BODY_PONG &&
 		    reply->pong->payload.len == sizeof(payload) &&
 		    memcmp(reply->pong->payload.data, payload,
@@ -170,7 +153,7 @@ throughput(struct client *c, int up, double *mbs)
 	probe.payload.len = up ? PROBE_FRAME_BYTES : 0;
 	env.body_case = WHARF__ENVELOPE__BODY_PROBE;
 	env.probe = &probe;
-	t0 = mono_sec();
+	t0 = clock_mono_sec();
 	for (i = 0; i < PROBE_FRAMES && r == 0; i++) {
 		r = send_env(c, &env);
 		ids[i] = env.id;
@@ -182,7 +165,7 @@ throughput(struct client *c, int up, double *mbs)
 	free(payload);
 	if (r == 0)
 		*mbs = (double)PROBE_FRAMES * PROBE_FRAME_BYTES / 1e6 /
-		    (mono_sec() - t0);
+		    (clock_mono_sec() - t0);
 	return r;
 }
 

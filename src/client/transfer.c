@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/clock.h"
 #include "wharf/cli.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
@@ -92,15 +93,6 @@ struct tctx {
 	uint8_t *buf;
 	struct progress pr;
 };
-
-static double
-mono_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void
 transfer_opts_init(struct transfer_opts *o)
@@ -264,7 +256,7 @@ static void
 progress_draw(struct progress *p, int force)
 {
 	char done[32], total[32], eta[32] = "";
-	double now = mono_sec(), rate, left;
+	double now = clock_mono_sec(), rate, left;
 	uint64_t d, t;
 	char clean[64];
 
@@ -312,7 +304,7 @@ job_report(struct tctx *t, struct job *j, int r)
 {
 	char size[32], wire[32], res[48] = "", clean[LOG_PEER_STR_MAX + 1];
 	char comp[16];
-	double secs = mono_sec() - j->t0;
+	double secs = clock_mono_sec() - j->t0;
 	uint64_t sent = j->size - j->resumed;
 	struct xfer_stats st;
 
@@ -795,7 +787,7 @@ put_one(struct tctx *t, struct job *j)
 	double c0;
 	int r;
 
-	j->t0 = mono_sec();
+	j->t0 = clock_mono_sec();
 	if ((j->fd = open(j->local, O_RDONLY | O_CLOEXEC)) < 0 ||
 	    fstat(j->fd, &st) != 0) {
 		job_fail(t, j, wh_err_from_errno(errno), strerror(errno));
@@ -878,7 +870,7 @@ put_one(struct tctx *t, struct job *j)
 			    "partial is kept, repeat the put to resume");
 			break;
 		}
-		c0 = mono_sec();
+		c0 = clock_mono_sec();
 		b0 = wire_io_blocked_ns(io);
 		len = xfer_chunk_len(j->size, cs, i);
 		if ((r = xfer_pread_all(j->fd, t->buf, len, i * cs)) != 0) {
@@ -900,7 +892,7 @@ put_one(struct tctx *t, struct job *j)
 		t->pr.cur_done += len;
 		xfer_encoder_feedback(&t->enc, queued, (uint32_t)chunk.data.len,
 		    (double)(wire_io_blocked_ns(io) - b0) / 1e9 /
-		        (mono_sec() - c0 + 1e-9));
+		        (clock_mono_sec() - c0 + 1e-9));
 		progress_draw(&t->pr, 0);
 		/* An early Error (no space, bad hash) stops the stream. */
 		if ((r = put_pump(t, 0)) != 0)
@@ -1013,7 +1005,7 @@ tctx_init(struct tctx *t, struct client *c, const struct transfer_opts *o,
 	t->o = o;
 	t->dir = dir;
 	t->pr.enabled = o->progress;
-	t->pr.t0 = mono_sec();
+	t->pr.t0 = clock_mono_sec();
 	if ((t->buf = malloc(XFER_CHUNK_MAX)) == NULL)
 		return WH_ERR_NOMEM;
 	return 0;
@@ -1044,7 +1036,7 @@ put_striped(struct tctx *t, struct job *j)
 	struct stat st;
 	int fd, r;
 
-	j->t0 = mono_sec();
+	j->t0 = clock_mono_sec();
 	if ((fd = open(j->local, O_RDONLY | O_CLOEXEC)) < 0 ||
 	    fstat(fd, &st) != 0) {
 		job_fail(t, j, wh_err_from_errno(errno), strerror(errno));
@@ -1071,7 +1063,7 @@ get_striped(struct tctx *t, struct job *j)
 	struct striped_result res;
 	int r;
 
-	j->t0 = mono_sec();
+	j->t0 = clock_mono_sec();
 	if ((j->part = local_partial(j->local)) == NULL) {
 		job_fail(t, j, WH_ERR_INVALID_PATH, "name too long");
 		return;
@@ -1333,7 +1325,7 @@ get_request(struct tctx *t, struct job *j)
 	uint64_t have = 0;
 	int fd, r;
 
-	j->t0 = mono_sec();
+	j->t0 = clock_mono_sec();
 	if ((j->part = local_partial(j->local)) == NULL) {
 		job_fail(t, j, WH_ERR_INVALID_PATH, "name too long");
 		return 0;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/clock.h"
 #include "wharf/guard.h"
 #include "wharf/msg.h"
 #include "wharf/session.h"
@@ -85,7 +86,6 @@ session_check_passcode(
 	char pc[PROTECT_PASSCODE_MAX + 1];
 	int64_t deadline = guard_now_ms() + GUARD_PASSCODE_WAIT_MS, at;
 	struct guard_ticket tk;
-	struct timespec ts;
 	int r;
 
 	if (!protect_is(s->srv->protect, rpath))
@@ -122,12 +122,7 @@ session_check_passcode(
 		at = (at < deadline ? at : deadline) - guard_now_ms();
 	}
 	/* One answer for "none given" and "wrong". */
-	if (at > 0) {
-		ts.tv_sec = (time_t)(at / 1000);
-		ts.tv_nsec = (long)(at % 1000) * 1000000L;
-		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-			;
-	}
+	clock_sleep_ms(at);
 	return session_fail(
 	    s, WH_ERR_PERMISSION, "protected file: passcode missing or wrong");
 }

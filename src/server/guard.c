@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "wharf/clock.h"
 #include "wharf/guard.h"
 
 enum guard_kind {
@@ -75,10 +76,7 @@ static int guard_waits = 1;
 int64_t
 guard_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
 static void

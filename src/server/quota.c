@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/clock.h"
 #include "wharf/quota.h"
 #include "wharf/xfer.h"
 
@@ -48,15 +49,6 @@ struct quota_hold {
 
 static struct quota_account *table;
 static pthread_mutex_t table_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static double
-mono_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ------------------------------------------------------------ the walk */
 
@@ -341,7 +333,7 @@ done:
 	if (r == 0) {
 		a->used = w.total;
 		a->counted = 1;
-		a->counted_at = mono_sec();
+		a->counted_at = clock_mono_sec();
 		a->gen++;
 	}
 	/* A count that failed keeps the last one, if there is one: it has
@@ -500,7 +492,7 @@ quota_hold_reserve(struct quota_hold *h, int dirfd, const char *name,
 	a = h->a;
 	pthread_mutex_lock(&a->mu);
 	if ((a->counted_at == 0 ||
-	        mono_sec() - a->counted_at >= QUOTA_RECOUNT_SEC) &&
+	        clock_mono_sec() - a->counted_at >= QUOTA_RECOUNT_SEC) &&
 	    (r = account_recount(a)) != 0) {
 		pthread_mutex_unlock(&a->mu);
 		return r;

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/clock.h"
 #include "wharf/contain.h"
 #include "wharf/file.h"
 #include "wharf/handshake.h"
@@ -74,15 +75,6 @@ static struct {
 	int64_t since;
 } accept_pause;
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * After accept failed with e. Out of descriptors (EMFILE, ENFILE) or
  * memory (ENOBUFS, ENOMEM) the pending connection stays, the listener
@@ -96,14 +88,14 @@ accept_failed(struct server *srv, int e)
 	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
 		return;
 	if (accept_pause.failures++ == 0) {
-		accept_pause.since = mono_ms();
+		accept_pause.since = clock_mono_ms();
 		accept_pause.pause_ms = SERVE_ACCEPT_PAUSE_MS;
 		log_error("cannot accept connections: %s; pausing (%d clients "
 		          "connected)",
 		    strerror(e), atomic_load(&srv->nclients));
 	} else if ((accept_pause.pause_ms *= 2) > SERVE_ACCEPT_PAUSE_MAX_MS)
 		accept_pause.pause_ms = SERVE_ACCEPT_PAUSE_MAX_MS;
-	accept_pause.until = mono_ms() + accept_pause.pause_ms;
+	accept_pause.until = clock_mono_ms() + accept_pause.pause_ms;
 }
 
 /* A connection was accepted: an episode of failures is over. */
@@ -114,7 +106,8 @@ accept_recovered(void)
 		return;
 	log_info("accepting connections again after %lld ms (%d failed "
 	         "accepts)",
-	    (long long)(mono_ms() - accept_pause.since), accept_pause.failures);
+	    (long long)(clock_mono_ms() - accept_pause.since),
+	    accept_pause.failures);
 	accept_pause.failures = 0;
 	accept_pause.until = 0;
 }
@@ -390,11 +383,9 @@ log_refusal(const char *peer, const char *why)
 {
 	static int64_t window;
 	static int logged, hidden;
-	struct timespec ts;
 	int64_t now;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec;
+	now = clock_mono_ms() / 1000;
 	if (now != window) {
 		if (hidden > 0)
 			log_warn("refused %d more connections in the last "
@@ -817,7 +808,7 @@ serve_main(int argc, char **argv)
 	}
 	while (!stop_requested) {
 		/* Paused: the listeners would wake us at once. */
-		if ((wait = accept_pause.until - mono_ms()) > 0) {
+		if ((wait = accept_pause.until - clock_mono_ms()) > 0) {
 			poll(NULL, 0, (int)wait);
 			continue;
 		}

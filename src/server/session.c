@@ -13,39 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/clock.h"
 #include "wharf/authkeys.h"
 #include "wharf/contain.h"
 #include "wharf/guard.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
 #include "wharf/session.h"
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double
-mono_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 int
 session_send(struct session *s, uint32_t id, Wharf__Envelope *env)
@@ -344,7 +318,7 @@ authenticate(struct session *s, int64_t deadline)
 	int attempt, r = WH_ERR_AUTH, left, key_attempts = 0;
 
 	for (attempt = 0; attempt < SERVER_AUTH_ATTEMPTS; attempt++) {
-		if ((left = (int)(deadline - mono_ms())) <= 0) {
+		if ((left = (int)(deadline - clock_mono_ms())) <= 0) {
 			r = WH_ERR_TIMEOUT;
 			break;
 		}
@@ -436,13 +410,13 @@ authenticate(struct session *s, int64_t deadline)
 		 * penalty this failure earned (source, user), never after
 		 * the login deadline: then it is the last answer. */
 		cut = answer_at >= deadline;
-		delay = (int)((cut ? deadline : answer_at) - mono_ms());
+		delay = (int)((cut ? deadline : answer_at) - clock_mono_ms());
 		delay = delay > 0 ? delay : 0;
 		log_info("session=%llu peer=%s user=%s op=login "
 		         "result=AUTH_FAILED attempt=%d delay_ms=%d",
 		    (unsigned long long)s->id, s->peer,
 		    log_quote(shown, sizeof(shown), name), attempt + 1, delay);
-		sleep_ms(delay);
+		clock_sleep_ms(delay);
 		r = WH_ERR_PERMISSION;
 		if (session_send_error(
 		        s, req->id, WH_ERR_AUTH, "authentication failed") != 0)
@@ -568,7 +542,7 @@ static int
 batch_due(struct session *s)
 {
 	struct wire_io *io = channel_io(s->ch);
-	int64_t left = s->batch_since + SESSION_BATCH_AGE_MS - mono_ms();
+	int64_t left = s->batch_since + SESSION_BATCH_AGE_MS - clock_mono_ms();
 
 	if (left <= 0)
 		return 1;
@@ -630,7 +604,7 @@ request_loop(struct session *s)
 		    req->body_case != WHARF__ENVELOPE__BODY_CHUNK &&
 		    req->body_case != WHARF__ENVELOPE__BODY_PUT_END)
 			xfer_flush_commits(s);
-		t0 = mono_sec();
+		t0 = clock_mono_sec();
 		s->errmsg[0] = '\0';
 		s->logpath[0] = '\0';
 		r = ops_dispatch(s, req);
@@ -647,7 +621,7 @@ request_loop(struct session *s)
 		    msg_body_name(req->body_case),
 		    log_quote(shown, sizeof(shown), s->logpath),
 		    r == 0 ? "ok" : msg_code_name(msg_code_from_err(r)),
-		    (mono_sec() - t0) * 1000.0);
+		    (clock_mono_sec() - t0) * 1000.0);
 		msg_free(req);
 	}
 }
@@ -684,8 +658,8 @@ session_serve(struct server *srv, int fd, const char *peer,
 	struct session s;
 	struct wire_io *io;
 	char why[HS_WHY_MAX], shown[LOG_QUOTE_MAX];
-	double t0 = mono_sec();
-	int64_t deadline = mono_ms() + srv->auth_timeout_ms;
+	double t0 = clock_mono_sec();
+	int64_t deadline = clock_mono_ms() + srv->auth_timeout_ms;
 	int r;
 
 	memset(&s, 0, sizeof(s));
@@ -763,7 +737,7 @@ out:
 		sandbox_close(&s.home_sb);
 	log_info("session=%llu peer=%s user=%s disconnect secs=%.2f "
 	         "bytes_in=%llu bytes_out=%llu",
-	    (unsigned long long)s.id, s.peer, s.user, mono_sec() - t0,
+	    (unsigned long long)s.id, s.peer, s.user, clock_mono_sec() - t0,
 	    (unsigned long long)wire_io_bytes_in(io),
 	    (unsigned long long)wire_io_bytes_out(io));
 	channel_free(s.ch);

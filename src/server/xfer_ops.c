@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/clock.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
 #include "wharf/session.h"
@@ -74,21 +75,6 @@ struct upload {
 	uint64_t received; /* bytes written so far */
 	uint64_t reused; /* of which copied from old data */
 };
-
-static double
-mono_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t
-mono_ms(void)
-{
-	return (int64_t)(mono_sec() * 1000.0);
-}
 
 static int
 alg_from_wire(struct session *s, Wharf__HashAlg h, enum hash_alg *alg)
@@ -211,7 +197,7 @@ upload_fail(struct session *s, int r)
 
 	up->failed = 1;
 	log_transfer(s, "put", up->vpath, up->size, up->wire_bytes, up->resumed,
-	    mono_sec() - up->t0, up->alg, "-", r);
+	    clock_mono_sec() - up->t0, up->alg, "-", r);
 	/* Only whole, verified chunks stay in the partial. */
 	if (up->fd >= 0 &&
 	    ftruncate(up->fd,
@@ -481,7 +467,7 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	up->fd = up->dirfd = -1;
 	up->src[0] = up->src[1] = -1;
 	up->id = id;
-	up->t0 = mono_sec();
+	up->t0 = clock_mono_sec();
 	if ((r = session_resolve(s, &m->path, up->vpath)) != 0 ||
 	    (r = session_require_rw(s)) != 0 ||
 	    (r = alg_from_wire(s, m->hash, &up->alg)) != 0)
@@ -668,8 +654,8 @@ fail:
 		up->fd = -1;
 	}
 	s->up = up;
-	log_transfer(s, "put", up->vpath, m->size, 0, 0, mono_sec() - up->t0,
-	    up->alg, "-", r);
+	log_transfer(s, "put", up->vpath, m->size, 0, 0,
+	    clock_mono_sec() - up->t0, up->alg, "-", r);
 	return r;
 }
 
@@ -698,7 +684,7 @@ batch_add(struct session *s, struct upload *up)
 				break;
 			}
 	if (s->nbatch == 0)
-		s->batch_since = mono_ms();
+		s->batch_since = clock_mono_ms();
 	s->batch[s->nbatch++] = up;
 	s->batch_fds += up->dir_shared ? 1 : 2;
 	if (s->nbatch == SESSION_BATCH_MAX ||
@@ -909,7 +895,7 @@ range_end(
 		r = session_send(s, id, &env);
 	}
 	log_transfer(s, "put-range", up->vpath, up->digest.size, up->wire_bytes,
-	    0, mono_sec() - up->t0, up->alg, "-", r);
+	    0, clock_mono_sec() - up->t0, up->alg, "-", r);
 	upload_free(s, up);
 	return r;
 }
@@ -1019,7 +1005,7 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	r = session_send(s, id, &env);
 out:
 	log_transfer(s, "put", up->vpath, up->size, up->wire_bytes, up->resumed,
-	    mono_sec() - up->t0, up->alg, put_compression(up), r);
+	    clock_mono_sec() - up->t0, up->alg, put_compression(up), r);
 	upload_free(s, up);
 	return r;
 }
@@ -1100,7 +1086,7 @@ xfer_flush_commits(struct session *s)
 		} else
 			(void)session_send_error(s, up->id, r, s->errmsg);
 		log_transfer(s, "put", up->vpath, up->size, up->wire_bytes,
-		    up->resumed, mono_sec() - up->t0, up->alg,
+		    up->resumed, clock_mono_sec() - up->t0, up->alg,
 		    put_compression(up), r);
 	}
 	/* Last first: a shared folder fd is closed by the first upload
@@ -1277,7 +1263,7 @@ stream_chunks(struct session *s, uint32_t id, int fd, uint64_t size,
 
 	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
 	for (i = first; i < count; i++) {
-		t0 = mono_sec();
+		t0 = clock_mono_sec();
 		b0 = wire_io_blocked_ns(io);
 		len = xfer_chunk_len(size, cs, i);
 		if ((r = xfer_pread_all(fd, buf, len, i * cs)) != 0)
@@ -1294,7 +1280,7 @@ stream_chunks(struct session *s, uint32_t id, int fd, uint64_t size,
 			return r;
 		xfer_encoder_feedback(e, queued, (uint32_t)chunk.data.len,
 		    (double)(wire_io_blocked_ns(io) - b0) / 1e9 /
-		        (mono_sec() - t0 + 1e-9));
+		        (clock_mono_sec() - t0 + 1e-9));
 		if ((r = session_check_cancel(s, id)) != 0)
 			return r == WH_ERR_CANCELLED ?
 			    session_fail(s, r, "download cancelled") :
@@ -1319,7 +1305,7 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 	uint8_t *buf = NULL, h[HASH_LEN];
 	uint64_t offset = 0, have;
 	enum hash_alg alg = HASH_BLAKE2B;
-	double t0 = mono_sec();
+	double t0 = clock_mono_sec();
 	int fd = -1, stream_wlog = 0, r;
 
 	memset(&enc, 0, sizeof(enc));
@@ -1445,8 +1431,8 @@ out:
 	    stream_wlog > 0 ? "-stream" : "");
 	if (fd >= 0 && S_ISREG(st.st_mode))
 		log_transfer(s, "get", vpath, (uint64_t)st.st_size,
-		    enc.wire_bytes, offset + reused, mono_sec() - t0, alg, comp,
-		    r);
+		    enc.wire_bytes, offset + reused, clock_mono_sec() - t0, alg,
+		    comp, r);
 	xfer_encoder_cleanup(&enc);
 	stream_release(s, stream_wlog);
 	delta_index_cleanup(&idx);

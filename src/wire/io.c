@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/clock.h"
 #include "wharf/buf.h"
 #include "wharf/io.h"
 #include "wharf/wire.h"
@@ -100,15 +101,6 @@ wire_io_blocked_ns(const struct wire_io *io)
 	return io->blocked_ns;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for events until deadline (<0: none). */
 static int
 wait_fd(int fd, short events, int64_t deadline)
@@ -120,7 +112,7 @@ wait_fd(int fd, short events, int64_t deadline)
 	for (;;) {
 		/* A deadline already reached still polls once: a zero
 		 * timeout asks "is it ready now?". */
-		left = deadline < 0 ? -1 : deadline - now_ms();
+		left = deadline < 0 ? -1 : deadline - clock_mono_ms();
 		if (deadline >= 0 && left < 0)
 			left = 0;
 		n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
@@ -174,11 +166,11 @@ fill(struct wire_io *io, size_t want, int64_t deadline)
 			 * faulted in for the next chunk. Only a connection
 			 * that stays quiet returns its memory. */
 			r = wait_fd(io->fd, POLLIN,
-			    sooner(deadline, now_ms() + IO_IDLE_MS));
+			    sooner(deadline, clock_mono_ms() + IO_IDLE_MS));
 			if (r == 0)
 				continue;
 			if (r != WH_ERR_TIMEOUT ||
-			    (deadline >= 0 && now_ms() >= deadline))
+			    (deadline >= 0 && clock_mono_ms() >= deadline))
 				return r;
 			buf_shrink(io->in, IO_IDLE_KEEP);
 		}
@@ -205,13 +197,14 @@ deadline_from(const struct wire_io *io)
 {
 	/* The earlier of the per-call timeout and the absolute deadline. */
 	return sooner(
-	    io->timeout_ms < 0 ? -1 : now_ms() + io->timeout_ms, io->deadline);
+	    io->timeout_ms < 0 ? -1 : clock_mono_ms() + io->timeout_ms,
+	    io->deadline);
 }
 
 void
 wire_io_set_deadline(struct wire_io *io, int64_t ms_from_now)
 {
-	io->deadline = ms_from_now < 0 ? -1 : now_ms() + ms_from_now;
+	io->deadline = ms_from_now < 0 ? -1 : clock_mono_ms() + ms_from_now;
 }
 
 int
@@ -254,7 +247,7 @@ wire_io_read_frame(struct wire_io *io, uint8_t **payload, size_t *len)
 int
 wire_io_readable(struct wire_io *io, int timeout_ms)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : clock_mono_ms() + timeout_ms;
 
 	if (buf_len(io->in) > 0)
 		return 1;
@@ -264,7 +257,7 @@ wire_io_readable(struct wire_io *io, int timeout_ms)
 int
 wire_io_frame_ready(struct wire_io *io, int timeout_ms)
 {
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	uint32_t declared;
 	size_t want;
 
