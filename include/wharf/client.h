@@ -125,6 +125,11 @@ void client_interrupt_arm(void);
 void client_interrupt_disarm(void);
 int client_interrupted(void);
 
+/* $XDG_CONFIG_HOME/wharf/NAME (or ~/.config/wharf/NAME; the folder
+ * itself for NULL): where the client keeps its files. WH_ERR_NOT_FOUND
+ * with neither variable set. */
+int
+client_config_file(const char *name, char *out, size_t outlen) WH_MUST_CHECK;
 /* The known_hosts path: $XDG_CONFIG_HOME/wharf/known_hosts. */
 int client_known_hosts_path(char *out, size_t outlen) WH_MUST_CHECK;
 

@@ -243,16 +243,7 @@ read_file(const char *path, int required, const char *alias, struct found *f)
 int
 client_config_user_path(char *out, size_t outlen)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	int n;
-
-	if (xdg != NULL && xdg[0] == '/')
-		n = snprintf(out, outlen, "%s/wharf/config", xdg);
-	else if (home != NULL && home[0] != '\0')
-		n = snprintf(out, outlen, "%s/.config/wharf/config", home);
-	else
-		return WH_ERR_NOT_FOUND;
-	return n > 0 && (size_t)n < outlen ? 0 : WH_ERR_TOO_LARGE;
+	return client_config_file("config", out, outlen);
 }
 
 int

@@ -91,18 +91,26 @@ client_target_parse(const char *s, struct client_target *t)
 }
 
 int
-client_known_hosts_path(char *out, size_t outlen)
+client_config_file(const char *name, char *out, size_t outlen)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *sep = name != NULL ? "/" : "", *leaf = name ? name : "";
 	int n;
 
 	if (xdg != NULL && xdg[0] == '/')
-		n = snprintf(out, outlen, "%s/wharf/known_hosts", xdg);
+		n = snprintf(out, outlen, "%s/wharf%s%s", xdg, sep, leaf);
 	else if (home != NULL && home[0] != '\0')
-		n = snprintf(out, outlen, "%s/.config/wharf/known_hosts", home);
+		n = snprintf(
+		    out, outlen, "%s/.config/wharf%s%s", home, sep, leaf);
 	else
 		return WH_ERR_NOT_FOUND;
 	return n > 0 && (size_t)n < outlen ? 0 : WH_ERR_TOO_LARGE;
+}
+
+int
+client_known_hosts_path(char *out, size_t outlen)
+{
+	return client_config_file("known_hosts", out, outlen);
 }
 
 /* Connects to the first address of host that answers in time. */
@@ -397,7 +405,7 @@ static int
 key_login(struct client *c)
 {
 	char path[PATH_MAX];
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *home = getenv("HOME");
 	struct agent agent;
 	struct signer s = { &agent, NULL };
 	int i, r = WH_ERR_AUTH, tries = 0;
@@ -416,13 +424,7 @@ key_login(struct client *c)
 	}
 	if (c->opts.identity_file[0] != '\0')
 		return try_key_file(c, c->opts.identity_file, 1, &tries);
-	if (xdg != NULL && xdg[0] == '/')
-		snprintf(
-		    path, sizeof(path), "%s/wharf/%s", xdg, CLIENT_KEY_FILE);
-	else if (home != NULL)
-		snprintf(path, sizeof(path), "%s/.config/wharf/%s", home,
-		    CLIENT_KEY_FILE);
-	else
+	if (client_config_file(CLIENT_KEY_FILE, path, sizeof(path)) != 0)
 		return WH_ERR_AUTH;
 	if (tries < CLIENT_KEY_TRIES &&
 	    (r = try_key_file(c, path, 0, &tries)) != WH_ERR_AUTH)

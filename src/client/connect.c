@@ -277,7 +277,6 @@ keygen_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *psk = NULL, *file = NULL, *comment = NULL;
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	char path[PATH_MAX], dir[PATH_MAX], who[256], host[128];
 	char pub[PATH_MAX + 8];
 	int c, r;
@@ -329,11 +328,7 @@ keygen_main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (file == NULL) {
-		if (xdg != NULL && xdg[0] == '/')
-			snprintf(dir, sizeof(dir), "%s/wharf", xdg);
-		else if (home != NULL && home[0] != '\0')
-			snprintf(dir, sizeof(dir), "%s/.config/wharf", home);
-		else {
+		if (client_config_file(NULL, dir, sizeof(dir)) != 0) {
 			fprintf(stderr, "wharf: keygen: set HOME or use -f\n");
 			return EXIT_USAGE;
 		}
