@@ -20,6 +20,12 @@ struct contain_paths {
 	const char *root; /* canonical served root: read and write */
 	const char *state; /* canonical state folder: read and write */
 	const char *stats; /* --stats CSV (appended), or NULL */
+	/* Read again on SIGHUP: its folder stays readable (an editor
+	 * replaces the file). Canonical, or NULL. */
+	const char *config;
+	/* Opened again on SIGHUP (logrotate moved it): files may be made
+	 * and written in its folder. NULL: stderr. */
+	const char *log;
 };
 
 /* The user a root-started server runs as, resolved before any change. */

@@ -5,8 +5,6 @@
 #ifndef WHARF_SERVER_H
 #define WHARF_SERVER_H
 
-#define SERVER_ROOT_DEFAULT "./wharf-data"
-#define SERVER_STATE_DEFAULT "./wharf-state"
 #define SERVER_HOST_KEY_FILE "host_key"
 
 /* Exit status: 0, or 1 for a start-up failure, 2 for a usage error. */

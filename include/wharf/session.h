@@ -72,11 +72,12 @@ struct server {
 	struct host_key host_key;
 	uint8_t psk[KEYS_PSK_LEN];
 	int have_psk;
-	int allow_plaintext;
-	int keys_only; /* --keys-only: no password logins at all */
-	int idle_timeout_ms;
+	/* The atomic ones change on SIGHUP (serve.c) while sessions read. */
+	atomic_int allow_plaintext;
+	atomic_int keys_only; /* keys-only: no password logins at all */
+	atomic_int idle_timeout_ms;
 	int auth_timeout_ms;
-	int max_clients;
+	atomic_int max_clients;
 	atomic_int nclients;
 	atomic_uint_fast64_t next_session_id;
 	/* Transfers holding a zstd stream window (ZSTREAM), at most
@@ -84,7 +85,7 @@ struct server {
 	atomic_int streams_held;
 	sem_t pwhash_slots; /* Argon2id runs at once: bounds memory */
 	sem_t passcode_slots; /* the same for passcodes, apart */
-	uint64_t max_file_size; /* 0: unlimited */
+	_Atomic uint64_t max_file_size; /* 0: unlimited */
 	char root_real[PATH_MAX]; /* canonical path of the root */
 	struct protect_store *protect; /* passcode-protected files */
 	const char *stats_path; /* CSV of transfers, or NULL */

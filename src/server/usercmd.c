@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "wharf/authkeys.h"
+#include "wharf/conf.h"
 #include "wharf/file.h"
 #include "wharf/server.h"
 #include "wharf/strnum.h"
@@ -24,26 +25,58 @@ static void
 user_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: wharf user add NAME [--state DIR] [--read-only] "
-	    "[--home SUBDIR] [--quota SIZE]\n"
-	    "       wharf user mod NAME [--state DIR] [--read-only | "
-	    "--read-write]\n"
+	    "usage: wharf user add NAME [--read-only] [--home SUBDIR] "
+	    "[--quota SIZE]\n"
+	    "       wharf user mod NAME [--read-only | --read-write]\n"
 	    "                      [--home SUBDIR | --no-home] "
 	    "[--quota SIZE | --quota none]\n"
 	    "                      [--keys-only | --password-ok]\n"
-	    "       wharf user del NAME [--state DIR]\n"
-	    "       wharf user passwd NAME [--state DIR]\n"
-	    "       wharf user list [--state DIR]\n"
-	    "       (--init: start a new state folder where there is none)\n"
+	    "       wharf user del NAME\n"
+	    "       wharf user passwd NAME\n"
+	    "       wharf user list\n"
 	    "       wharf user key add NAME FILE|- | key list NAME | key del "
 	    "NAME ID\n"
+	    "       each with [--config FILE | --state DIR] [--init]\n"
 	    "\n"
 	    "The password is typed twice on a terminal, or read as one line "
 	    "from\nstandard input otherwise. A home confines the user to "
 	    "that folder of\nthe root (created at the first login); a quota "
-	    "(e.g. 10G) caps the bytes\nstored in it. State defaults to "
-	    "%s.\n",
-	    SERVER_STATE_DEFAULT);
+	    "(e.g. 10G) caps the bytes\nstored in it. The state folder is "
+	    "the one 'wharf serve' uses: --state,\nelse the state key of "
+	    "--config FILE or of the default configuration file,\nelse the "
+	    "default (as root %s, otherwise $XDG_STATE_HOME/wharf).\n"
+	    "--init starts a new state folder where there is none.\n",
+	    CONF_STATE_SYSTEM);
+}
+
+/*
+ * The state folder `wharf serve` would use, into out: the state key of
+ * the configuration file (config, or the default file if it exists),
+ * else the default. 0, or 1 after saying why on stderr.
+ */
+static int
+user_state(const char *config, char *out, size_t outlen)
+{
+	struct serve_conf c;
+	char file[PATH_MAX], err[CONF_ERR_MAX];
+	int r;
+
+	if (conf_init(&c, geteuid() == 0) != 0)
+		return 1;
+	if (config != NULL)
+		snprintf(file, sizeof(file), "%s", config);
+	else
+		conf_default_file(file, sizeof(file));
+	if (file[0] != '\0' &&
+	    (r = conf_load_file(&c, file, config != NULL, err, sizeof(err))) !=
+	        0) {
+		fprintf(stderr, "wharf: %s\n", err);
+		conf_cleanup(&c);
+		return 1;
+	}
+	snprintf(out, outlen, "%s", c.state);
+	conf_cleanup(&c);
+	return 0;
 }
 
 /* Reads a new password: twice on a terminal, else one stdin line. */
@@ -255,6 +288,7 @@ user_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "state", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "read-only", no_argument, NULL, 'r' },
 		{ "read-write", no_argument, NULL, 'w' },
 		{ "home", required_argument, NULL, 'H' },
@@ -266,8 +300,8 @@ user_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state = SERVER_STATE_DEFAULT, *verb, *name = NULL;
-	char path[PATH_MAX], lockpath[PATH_MAX];
+	const char *state = NULL, *config = NULL, *verb, *name = NULL;
+	char path[PATH_MAX], lockpath[PATH_MAX], state_buf[PATH_MAX];
 	char password[USERS_PASSWORD_MAX + 2];
 	struct user_change ch = { -1, NULL, 0, 0, -1 };
 	struct users u = { 0 };
@@ -281,6 +315,9 @@ user_main(int argc, char **argv)
 		switch (c) {
 		case 's':
 			state = optarg;
+			break;
+		case 'C':
+			config = optarg;
 			break;
 		case 'r':
 			ch.read_only = 1;
@@ -328,6 +365,17 @@ user_main(int argc, char **argv)
 		return 2;
 	}
 	verb = argv[optind++];
+	if (state != NULL && config != NULL) {
+		fprintf(stderr,
+		    "wharf: user: --state and --config exclude "
+		    "each other\n");
+		return 2;
+	}
+	if (state == NULL) {
+		if (user_state(config, state_buf, sizeof(state_buf)) != 0)
+			return 1;
+		state = state_buf;
+	}
 	if (strcmp(verb, "key") == 0)
 		return key_command(state, argc - optind, argv + optind);
 	if (strcmp(verb, "list") != 0) {
@@ -373,8 +421,8 @@ user_main(int argc, char **argv)
 		fprintf(stderr,
 		    "wharf: %s is not a server's state folder (no users file "
 		    "or host key in it).\n"
-		    "wharf: give the folder 'wharf serve --state' uses, or "
-		    "--init to start a new one there\n",
+		    "wharf: give the folder 'wharf serve' uses (--state DIR "
+		    "or --config FILE), or --init to start a new one there\n",
 		    state);
 		return 1;
 	}

@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,8 +25,42 @@
 
 static int log_fd = STDERR_FILENO;
 static enum log_level log_level = LOG_LVL_INFO;
+/* The file log_open opened, for log_reopen; "" for stderr. */
+static char log_path[4096];
+/* stderr is the journal's stream: "<N>" priorities, no timestamps. */
+static int log_journal;
+
+/* sd-daemon(3)'s prefixes, by level: SD_ERR, SD_WARNING, SD_INFO,
+ * SD_DEBUG. */
+static const char *const journal_prefix[] = { "<3>", "<4>", "<6>", "<7>" };
 
 static const char *const level_names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
+
+/*
+ * 1 if stderr is the stream systemd gave the service: $JOURNAL_STREAM
+ * names its device and inode (systemd.exec(5)), which a redirection of
+ * stderr (to a file, a pipe) no longer matches.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char *end;
+
+	if (v == NULL || fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	dev = strtoull(v, &end, 10);
+	if (end == v || *end != ':')
+		return 0;
+	v = end + 1;
+	ino = strtoull(v, &end, 10);
+	if (end == v || *end != '\0')
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 int
 log_open(const char *path, enum log_level level)
@@ -32,13 +68,41 @@ log_open(const char *path, enum log_level level)
 	int fd;
 
 	log_level = level;
-	if (path == NULL)
+	if (path == NULL) {
+		log_journal = stderr_is_journal();
 		return 0;
+	}
+	if (strlen(path) >= sizeof(log_path)) {
+		errno = ENAMETOOLONG;
+		return WH_ERR_SYSTEM;
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return WH_ERR_SYSTEM;
 	log_close();
 	log_fd = fd;
+	log_journal = 0;
+	memcpy(log_path, path, strlen(path) + 1);
+	return 0;
+}
+
+int
+log_reopen(void)
+{
+	int fd;
+
+	if (log_path[0] == '\0')
+		return 0;
+	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return WH_ERR_SYSTEM;
+	/* In place: a session writing a line at this moment writes it to
+	 * the old file or the new one, never to a closed descriptor. */
+	if (dup3(fd, log_fd, O_CLOEXEC) < 0) {
+		close(fd);
+		return WH_ERR_SYSTEM;
+	}
+	close(fd);
 	return 0;
 }
 
@@ -60,6 +124,7 @@ log_close(void)
 	if (log_fd != STDERR_FILENO)
 		close(log_fd);
 	log_fd = STDERR_FILENO;
+	log_path[0] = '\0';
 }
 
 void
@@ -74,12 +139,19 @@ log_msg(enum log_level level, const char *func, const char *fmt, ...)
 
 	if (level > log_level)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line + len, sizeof(line) - len, ".%03ldZ %s ",
-	    ts.tv_nsec / 1000000, level_names[level]);
-	len += n > 0 ? (size_t)n : 0;
+	if (log_journal) {
+		/* The journal stamps each line itself. */
+		n = snprintf(line, sizeof(line), "%s%s ", journal_prefix[level],
+		    level_names[level]);
+		len = n > 0 ? (size_t)n : 0;
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+		n = snprintf(line + len, sizeof(line) - len, ".%03ldZ %s ",
+		    ts.tv_nsec / 1000000, level_names[level]);
+		len += n > 0 ? (size_t)n : 0;
+	}
 	if (func != NULL && len < sizeof(line)) {
 		n = snprintf(line + len, sizeof(line) - len, "%s: ", func);
 		len += n > 0 ? (size_t)n : 0;

@@ -452,6 +452,18 @@ class Test:
         self.env = dict(os.environ, HOME=self.home, LC_ALL="C", TZ="UTC",
                         XDG_CONFIG_HOME=os.path.join(self.home, ".config"))
         self.env.pop("WHARF_PASSWORD", None)
+        # Not the machine's server configuration: this one, whose short
+        # drain-timeout keeps a test's open connections from holding the
+        # server's stop (lib.sh does the same).
+        etc = os.path.join(self.tmp, "etc")
+        os.makedirs(etc)
+        conf = os.path.join(etc, "wharf.conf")
+        with open(conf, "w") as f:
+            f.write("# written by tests/integration/rel_wire.py\n"
+                    "drain-timeout = 3\n")
+        os.chmod(etc, 0o755)
+        os.chmod(conf, 0o644)
+        self.env["WHARF_SERVE_CONFIG"] = conf
         self.server = None
         atexit.register(self.cleanup)
         signal.signal(signal.SIGTERM, self._on_signal)
