@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,8 @@
 #define LOG_QUOTE_FRAME (2 + sizeof(LOG_CUT_MARK) - 1 + 1)
 
 static int log_fd = STDERR_FILENO;
-static enum log_level log_level = LOG_LVL_INFO;
+/* Atomic: SIGHUP may change it while sessions log. */
+static atomic_int log_level = LOG_LVL_INFO;
 /* The file log_open opened, for log_reopen; "" for stderr. */
 static char log_path[4096];
 /* stderr is the journal's stream: "<N>" priorities, no timestamps. */
@@ -67,7 +69,7 @@ log_open(const char *path, enum log_level level)
 {
 	int fd;
 
-	log_level = level;
+	atomic_store(&log_level, (int)level);
 	if (path == NULL) {
 		log_journal = stderr_is_journal();
 		return 0;
@@ -109,13 +111,13 @@ log_reopen(void)
 void
 log_set_level(enum log_level level)
 {
-	log_level = level;
+	atomic_store(&log_level, (int)level);
 }
 
 int
 log_enabled(enum log_level level)
 {
-	return level <= log_level;
+	return (int)level <= atomic_load(&log_level);
 }
 
 void
@@ -137,7 +139,7 @@ log_msg(enum log_level level, const char *func, const char *fmt, ...)
 	va_list ap;
 	int n, saved = errno;
 
-	if (level > log_level)
+	if ((int)level > atomic_load(&log_level))
 		return;
 	if (log_journal) {
 		/* The journal stamps each line itself. */

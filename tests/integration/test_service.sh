@@ -27,7 +27,8 @@ write_conf() {
 		echo "listen = 127.0.0.1:0"
 		echo "root = ${CONF_ROOT:-$ROOT}"
 		echo "state = $STATE"
-		echo "log = $LOG"
+		# Relative: from the file's folder, not the working one.
+		echo "log = ../logs/wharf.log"
 		[ -z "$SERVE_USER" ] || echo "user = $SERVE_USER"
 		printf '%s\n' "$@"
 	} >"$CONF"
@@ -347,5 +348,34 @@ assert_match "$(cat "$LOG")" 'op=put path="/cut.bin" result=ok .*resumed=[1-9]'
 kill -TERM "$SERVER_PID"
 wait_exit
 assert_eq 0 "$RC"
+
+# --- stderr that is the journal's stream ($JOURNAL_STREAM names its
+# device and inode): sd-daemon priorities instead of timestamps; stderr
+# redirected elsewhere keeps the timestamps.
+unset NOTIFY_SOCKET
+journal_serve() { # STDERR_FILE JOURNAL_STREAM_OF
+	: >"$1"
+	JOURNAL_STREAM=$(stat -c '%d:%i' "$2") "$W" serve --listen 127.0.0.1:0 \
+		--root "$ROOT" --state "$STATE" "${SERVE_AS[@]}" \
+		</dev/null 2>>"$1" &
+	SERVER_PID=$!
+	BG_PIDS+=("$SERVER_PID")
+	SERVER_ERR=$1
+	n=0
+	until grep -q 'listening on' "$1" || [ $n -ge 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill -TERM "$SERVER_PID"
+	wait_exit
+	assert_eq 0 "$RC" "exit status of the server logging to stderr"
+}
+journal_serve "$T/journal.err" "$T/journal.err"
+assert_match "$(cat "$T/journal.err")" '^<6>INFO listening on 127\.0\.0\.1:'
+assert_match "$(cat "$T/journal.err")" '^<6>INFO stopped: every connection'
+assert_not_contains "$(cat "$T/journal.err")" "$(date -u +%Y-%m-)" \
+	"no timestamps: the journal has its own"
+journal_serve "$T/plain.err" "$T/journal.err"
+assert_match "$(cat "$T/plain.err")" "${LOG_LINE_RE}listening on"
 
 finish
