@@ -520,8 +520,9 @@ conf_finish(const struct serve_conf *c, struct startups_limits *lim, char *err,
 	        startups_parse(c->max_startups, lim) != 0) ||
 	    startups_check(lim, (int)c->max_clients) != 0) {
 		snprintf(err, errlen,
-		    "max-startups: expected START:RATE:FULL (or N) with 1 <= "
-		    "START <= FULL <= max-clients (%ld) and RATE from 0 to 100",
+		    "--max-startups: expected START:RATE:FULL (or N) with 1 <= "
+		    "START <= FULL <= --max-clients (%ld) and RATE from 0 to "
+		    "100",
 		    c->max_clients);
 		return WH_ERR_INVALID_ARG;
 	}

@@ -573,7 +573,12 @@ apply_conf(struct server *srv, const struct serve_conf *c)
 	log_set_level(c->verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 }
 
-/* The file (if any), then the command line over it, into c. */
+/* What load_conf says of a file that is wrong (a start-up failure, not
+ * a usage error). */
+#define CONF_BAD_FILE 1
+
+/* The file (if any), then the command line over it, into c. 0,
+ * CONF_BAD_FILE, or the error of the command line or of conf_finish. */
 static int
 load_conf(const struct serve_run *run, struct serve_conf *c, char *err,
     size_t errlen, struct startups_limits *lim)
@@ -585,10 +590,13 @@ load_conf(const struct serve_run *run, struct serve_conf *c, char *err,
 		snprintf(err, errlen, "out of memory");
 		return r;
 	}
-	if ((run->config[0] != '\0' &&
-	        (r = conf_load_file(c, run->config, run->config_explicit, err,
-	             errlen)) != 0) ||
-	    (r = conf_parse_args(c, &a, run->argc, run->argv, err, errlen)) !=
+	if (run->config[0] != '\0' &&
+	    conf_load_file(c, run->config, run->config_explicit, err, errlen) !=
+	        0) {
+		conf_cleanup(c);
+		return CONF_BAD_FILE;
+	}
+	if ((r = conf_parse_args(c, &a, run->argc, run->argv, err, errlen)) !=
 	        0 ||
 	    (r = conf_finish(c, lim, err, errlen)) != 0) {
 		conf_cleanup(c);
@@ -773,6 +781,7 @@ serve_configure(struct serve_run *run, struct startups_limits *lim)
 	struct serve_args a;
 	char err[CONF_ERR_MAX], real[PATH_MAX], dflt[PATH_MAX];
 	const char *file;
+	int r;
 
 	/* First pass: --config, --check-config and --help only. */
 	if (conf_parse_args(NULL, &a, run->argc, run->argv, err, sizeof(err)) !=
@@ -804,13 +813,11 @@ serve_configure(struct serve_run *run, struct startups_limits *lim)
 		    stderr, "wharf: --config %s: %s\n", file, strerror(errno));
 		return 1;
 	}
-	if (load_conf(run, &run->conf, err, sizeof(err), lim) != 0) {
+	if ((r = load_conf(run, &run->conf, err, sizeof(err), lim)) != 0) {
 		fprintf(stderr, "wharf: %s\n", err);
-		/* A bad option is a usage error; a bad file is not. */
-		return strncmp(err, "--", 2) == 0 ||
-		        strncmp(err, "unexpected", 10) == 0 ?
-		    2 :
-		    1;
+		/* A bad file (or none) stops the start; options that do not
+		 * fit are a usage error. */
+		return r == CONF_BAD_FILE || r == WH_ERR_SYSTEM ? 1 : 2;
 	}
 	if (a.check_config) {
 		char host[NETADDR_HOST_MAX];
