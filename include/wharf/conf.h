@@ -71,6 +71,11 @@ void conf_default_file(char *out, size_t outlen);
 int conf_load_file(struct serve_conf *c, const char *path, int must_exist,
     char *err, size_t errlen) WH_MUST_CHECK;
 
+/* conf_load_file's reader on an open stream: errors say name, relative
+ * paths are taken from base (a folder). */
+int conf_load_stream(struct serve_conf *c, FILE *f, const char *name,
+    const char *base, char *err, size_t errlen) WH_MUST_CHECK;
+
 /*
  * The command line of `wharf serve`. With c NULL, only fills a (a first
  * pass, to find --config before the file is read); else applies every

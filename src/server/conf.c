@@ -306,7 +306,7 @@ key_set(struct serve_conf *c, const struct conf_key *k, const char *value,
 struct conf_file {
 	FILE *f;
 	struct serve_conf *c;
-	const char *path;
+	const char *path; /* as errors name it */
 	char base[PATH_MAX]; /* the file's folder */
 	int line; /* the line last handed to inih */
 	char *buf; /* getline's */
@@ -390,17 +390,51 @@ file_handler(
 }
 
 int
-conf_load_file(struct serve_conf *c, const char *path, int must_exist,
-    char *err, size_t errlen)
+conf_load_stream(struct serve_conf *c, FILE *f, const char *name,
+    const char *base, char *err, size_t errlen)
 {
 	struct conf_file cf;
-	char real[PATH_MAX], *slash;
 	int r;
 
 	memset(&cf, 0, sizeof(cf));
+	cf.f = f;
 	cf.c = c;
-	cf.path = path;
-	if ((cf.f = fopen(path, "r")) == NULL) {
+	cf.path = name;
+	snprintf(cf.base, sizeof(cf.base), "%s", base);
+	r = ini_parse_stream(file_reader, &cf, file_handler, &cf);
+	if (r == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		r = WH_ERR_SYSTEM;
+	} else if (r == 0 && cf.err_line != 0) {
+		/* The error of a line cut short by the reader. */
+		snprintf(err, errlen, "%s:%d: %s", name, cf.err_line, cf.err);
+		r = WH_ERR_INVALID_ARG;
+	} else if (r > 0) {
+		/* inih's own: a line that is no KEY = VALUE nor [section]. */
+		if (cf.err_line == 0 || r < cf.err_line)
+			snprintf(err, errlen, "%s:%d: expected KEY = VALUE",
+			    name, r);
+		else
+			snprintf(err, errlen, "%s:%d: %s", name, cf.err_line,
+			    cf.err);
+		r = WH_ERR_INVALID_ARG;
+	} else if (r != 0) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		r = WH_ERR_NOMEM;
+	}
+	free(cf.buf);
+	return r;
+}
+
+int
+conf_load_file(struct serve_conf *c, const char *path, int must_exist,
+    char *err, size_t errlen)
+{
+	char real[PATH_MAX], *slash;
+	FILE *f;
+	int r;
+
+	if ((f = fopen(path, "r")) == NULL) {
 		if (!must_exist && errno == ENOENT)
 			return 0;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -408,35 +442,13 @@ conf_load_file(struct serve_conf *c, const char *path, int must_exist,
 	}
 	if (realpath(path, real) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		fclose(cf.f);
+		fclose(f);
 		return WH_ERR_SYSTEM;
 	}
 	if ((slash = strrchr(real, '/')) != NULL)
 		*(slash == real ? slash + 1 : slash) = '\0';
-	snprintf(cf.base, sizeof(cf.base), "%s", real);
-	r = ini_parse_stream(file_reader, &cf, file_handler, &cf);
-	if (r == 0 && ferror(cf.f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		r = WH_ERR_SYSTEM;
-	} else if (r == 0 && cf.err_line != 0) {
-		/* The error of a line cut short by the reader. */
-		snprintf(err, errlen, "%s:%d: %s", path, cf.err_line, cf.err);
-		r = WH_ERR_INVALID_ARG;
-	} else if (r > 0) {
-		/* inih's own: a line that is no KEY = VALUE nor [section]. */
-		if (cf.err_line == 0 || r < cf.err_line)
-			snprintf(err, errlen, "%s:%d: expected KEY = VALUE",
-			    path, r);
-		else
-			snprintf(err, errlen, "%s:%d: %s", path, cf.err_line,
-			    cf.err);
-		r = WH_ERR_INVALID_ARG;
-	} else if (r != 0) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		r = WH_ERR_NOMEM;
-	}
-	free(cf.buf);
-	fclose(cf.f);
+	r = conf_load_stream(c, f, path, real, err, errlen);
+	fclose(f);
 	return r;
 }
 
