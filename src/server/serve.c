@@ -668,6 +668,33 @@ serve_reload(struct serve_run *run)
 	notify_send("READY=1\nSTATUS=serving, configuration reloaded\n");
 }
 
+/*
+ * SIGHUP runs as the service user: says at start what it will not be
+ * able to do, rather than at the first reload.
+ */
+static void
+warn_reload_access(const struct serve_run *run)
+{
+	char dir[PATH_MAX], *slash;
+
+	if (run->config[0] != '\0' && access(run->config, R_OK) != 0)
+		log_warn("%s is not readable by this user (%s): SIGHUP will "
+		         "not reread it; make it 0644 or 0640 root:GROUP",
+		    run->config, strerror(errno));
+	if (run->conf.log == NULL)
+		return;
+	snprintf(dir, sizeof(dir), "%s", run->conf.log);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (access(dir, W_OK) != 0)
+		log_warn("the log's folder %s is not writable by this user: "
+		         "after a rotation SIGHUP reopens the log only if "
+		         "logrotate made the new file (create)",
+		    dir);
+}
+
 /* The signals waiting in the pipe, oldest first: HUP as 'h', a stop as
  * 's'; at most n. */
 static int
@@ -987,6 +1014,7 @@ serve_main(int argc, char **argv)
 		.log = conf->log };
 	if (contain_server(conf->user, &cp) != 0)
 		goto out;
+	warn_reload_access(run);
 	keys_fingerprint(srv->host_key.pk, fp);
 	log_info("wharf %s serving %s (state %s) host key %s%s%s",
 	    WHARF_VERSION, root_real, state_real, fp,

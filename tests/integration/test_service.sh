@@ -323,13 +323,20 @@ end_held
 # --- past drain-timeout (the command line's, over the file's), the cut
 # upload's partial stays, and the next server resumes it.
 serve_conf --drain-timeout 1
+# An idle session too, which never ends by itself: the deadline comes
+# even if a loaded machine slows the upload's connection to a stop.
+logins=$(count_log 'user=alice op=login result=ok')
+hold_client alice pw
+wait_count 'user=alice op=login result=ok' $((logins + 1)) ||
+	fail "the held client did not log in: $(cat "$HELD_ERR")"
 head -c $((4 * MiB)) /dev/urandom >"$T/cut.bin"
 slow_put "$T/cut.bin" cut.bin
 kill -TERM "$SERVER_PID"
 wait_exit
 assert_eq 0 "$RC" "exit status at the drain deadline"
 assert_match "$(cat "$LOG")" \
-	'stopped: drain-timeout \(1 s\) reached with 1 connections'
+	'stopped: drain-timeout \(1 s\) reached with [12] connections'
+end_held
 n=0
 while kill -0 "$BGP_PID" 2>/dev/null && [ $n -lt 100 ]; do
 	sleep 0.1
