@@ -51,18 +51,21 @@ struct xfer_commit {
 	 * through the quota's lock and the protection store. */
 	int (*install)(void *arg);
 	void *install_arg;
+	int installed; /* out: the rename happened (the folder may not be
+	                * durable yet if an error came after it) */
 };
 
 /* Cut (with XFER_COMMIT_CUT), mode, mtime, and fsync unless GROUP. */
 int xfer_commit_prepare(const struct xfer_commit *c) WH_MUST_CHECK;
 /*
  * The rename (c->install), then, unless GROUP, the fsync of the folder.
- * A failure of that fsync is returned (the file is in place but not yet
- * durable); a folder that cannot be fsynced at all (EINVAL) is not one.
+ * A failure of that fsync is returned with c->installed set (the file is
+ * in place, not yet durable): each caller says what that means to its
+ * user. A folder that cannot be fsynced at all (EINVAL) is no failure.
  */
-int xfer_commit_install(const struct xfer_commit *c) WH_MUST_CHECK;
+int xfer_commit_install(struct xfer_commit *c) WH_MUST_CHECK;
 /* Both: the whole commit of one file. */
-int xfer_commit(const struct xfer_commit *c) WH_MUST_CHECK;
+int xfer_commit(struct xfer_commit *c) WH_MUST_CHECK;
 
 /*
  * Opens the folder of path (".." of its last name; "." for a bare name)

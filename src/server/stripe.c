@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "wharf/commit.h"
 #include "wharf/stripe.h"
 #include "wharf/xfer.h"
 
@@ -273,13 +274,23 @@ stripe_write(struct stripe *st, uint64_t index, const uint8_t *raw,
 	return r;
 }
 
+/* The commit routine's rename: through the quota's lock. */
+static int
+install(void *arg)
+{
+	struct stripe *st = arg;
+
+	return quota_hold_commit(
+	    st->hold, st->dirfd, st->part, st->fd, st->name);
+}
+
 /* The commit proper, by the one caller that moved st to COMMITTING: no
  * range is open and none may open, so the data cannot change under it. */
 static int
 commit_run(struct stripe *st, const uint8_t file_hash[HASH_LEN])
 {
+	struct xfer_commit c;
 	struct xfer_digest d;
-	struct timespec times[2];
 	uint8_t h[HASH_LEN];
 	uint64_t i;
 	int r = 0;
@@ -299,19 +310,22 @@ commit_run(struct stripe *st, const uint8_t file_hash[HASH_LEN])
 	xfer_digest_peek(&d, h);
 	if (sodium_memcmp(h, file_hash, HASH_LEN) != 0)
 		return WH_ERR_BAD_HASH;
-	times[0].tv_sec = times[1].tv_sec = (time_t)st->mtime_sec;
-	times[0].tv_nsec = times[1].tv_nsec = (long)st->mtime_nsec;
-	if (fchmod(st->fd, st->mode) != 0 || futimens(st->fd, times) != 0 ||
-	    fsync(st->fd) != 0)
-		return wh_err_from_errno(errno);
-	/* The rename, under the quota's lock, settles the reservation. */
-	if ((r = quota_hold_commit(
-	         st->hold, st->dirfd, st->part, st->fd, st->name)) != 0)
-		return r;
-	st->renamed = 1;
-	if (fsync(st->dirfd) != 0)
-		return wh_err_from_errno(errno);
-	return 0;
+	/* The size is set at create: no cut. The rename, under the quota's
+	 * lock, settles the reservation. */
+	memset(&c, 0, sizeof(c));
+	c.dirfd = st->dirfd;
+	c.part = st->part;
+	c.name = st->name;
+	c.fd = st->fd;
+	c.size = st->size;
+	c.meta.mtime_sec = st->mtime_sec;
+	c.meta.mtime_nsec = st->mtime_nsec;
+	c.meta.mode = st->mode;
+	c.install = install;
+	c.install_arg = st;
+	r = xfer_commit(&c);
+	st->renamed = c.installed;
+	return r;
 }
 
 int

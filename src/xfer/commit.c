@@ -47,15 +47,17 @@ xfer_commit_prepare(const struct xfer_commit *c)
 }
 
 int
-xfer_commit_install(const struct xfer_commit *c)
+xfer_commit_install(struct xfer_commit *c)
 {
 	int r;
 
+	c->installed = 0;
 	r = c->install != NULL ?
 	    c->install(c->install_arg) :
 	    xfer_partial_install(c->dirfd, c->part, c->fd, c->name);
 	if (r != 0)
 		return r;
+	c->installed = 1;
 	/* The rename is durable only once the folder is. Some filesystems
 	 * cannot fsync a folder at all (EINVAL): nothing more to do there. */
 	if (!(c->flags & XFER_COMMIT_GROUP) && fsync(c->dirfd) != 0 &&
@@ -65,7 +67,7 @@ xfer_commit_install(const struct xfer_commit *c)
 }
 
 int
-xfer_commit(const struct xfer_commit *c)
+xfer_commit(struct xfer_commit *c)
 {
 	int r;
 

@@ -6,6 +6,9 @@
   target, and then the folder is fsynced, so that the rename survives a
   power cut (the client used to skip the folder). Seen with strace -y: an
   fsync of the folder's descriptor after the rename.
+- mtime_nsec out of range (docs/protocol.md 9.4): a PutOpen with 10^9 or
+  more nanoseconds is refused as PROTOCOL (the server used to take 0); a
+  value in range lands exactly.
 """
 
 import os
@@ -16,7 +19,8 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rel_wire import Test, give_tree  # noqa: E402
+from rel_wire import (B, ERR, Test, chunk_msg, envelope, fb,  # noqa: E402
+                      file_digest, blake, frame, fv, give_tree, session)
 
 CS = 65536
 PW = "commit pw"
@@ -27,6 +31,49 @@ STATE = os.path.join(t.tmp, "state")
 os.makedirs(ROOT)
 t.add_user(STATE, "cam", PW)
 srv = t.start_server(ROOT, STATE, "--allow-plaintext")
+RID = [10]
+
+
+def rid():
+    RID[0] += 1
+    return RID[0]
+
+
+# ------------------------------------------------------------ mtime_nsec
+
+def put_with_nsec(path, data, nsec):
+    c = session(srv.port, "cam", PW)
+    r = rid()
+    body = (fb(1, path) + fv(2, len(data)) + fv(3, 1500000000) +
+            fv(4, nsec) + fv(5, 0o640) + fv(6, CS))
+    c.send(frame(envelope(r, B["put_open"], body)))
+    hs = []
+    for i in range(0, len(data), CS):
+        raw = data[i:i + CS]
+        hs.append(blake(raw))
+        c.send(frame(envelope(r, B["chunk"], chunk_msg(i // CS, raw))))
+    c.send(frame(envelope(r, B["put_end"],
+                          fb(1, file_digest(hs, CS, len(data))))))
+    frames = c.until_final(r, 30)
+    c.close()
+    return frames[-1] if frames else None
+
+
+data = os.urandom(3 * CS + 17)
+e = put_with_nsec("/late.bin", data, 1000000005)
+t.expect(e is not None and e.code == ERR["PROTOCOL"],
+         "PutOpen with mtime_nsec 1000000005: wanted PROTOCOL, got %r" % e)
+t.expect(not os.path.exists(os.path.join(ROOT, "late.bin")),
+         "a refused PutOpen left a file")
+t.expect(not os.path.exists(os.path.join(ROOT, ".late.bin.wharf-part")),
+         "a refused PutOpen left a partial")
+e = put_with_nsec("/edge.bin", data, 999999999)
+t.expect(e is not None and e.body == B["put_done"],
+         "PutOpen with mtime_nsec 999999999: %r" % e)
+st = os.stat(os.path.join(ROOT, "edge.bin"))
+t.expect(st.st_mtime_ns == 1500000000 * 10**9 + 999999999,
+         "mtime of edge.bin: %d" % st.st_mtime_ns)
+t.ok("mtime_nsec: out of range refused, the edge kept")
 
 # ------------------------------------------------------------ durability
 
