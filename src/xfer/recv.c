@@ -133,11 +133,15 @@ xfer_recv_chunk(struct xfer_recv *r, const Wharf__Chunk *c)
 uint64_t
 xfer_recv_prefix(const struct xfer_recv *r)
 {
+	uint64_t off;
+
 	if (r->ranged)
 		return 0;
 	if (r->idx != NULL)
 		return r->written;
-	return r->next_index * r->chunk_size;
+	/* The short last chunk counts too: never past the file's end. */
+	off = r->next_index * r->chunk_size;
+	return off < r->size ? off : r->size;
 }
 
 int
