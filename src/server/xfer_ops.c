@@ -414,7 +414,7 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 }
 
 int
-xfer_op_stripe_commit(
+upload_stripe_commit(
     struct session *s, uint32_t id, const Wharf__StripeCommit *m)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
@@ -441,7 +441,7 @@ xfer_op_stripe_commit(
 }
 
 int
-xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
+upload_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 {
 	int i;
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
@@ -475,7 +475,7 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	/* The same file again: its waiting commit goes first. */
 	for (i = 0; i < s->nbatch; i++)
 		if (strcmp(s->batch[i]->vpath, up->vpath) == 0) {
-			xfer_flush_commits(s);
+			upload_flush_commits(s);
 			break;
 		}
 	if (!xfer_chunk_size_ok(m->chunk_size)) {
@@ -697,7 +697,7 @@ batch_add(struct session *s, struct upload *up)
 	s->batch_fds += up->dir_shared ? 1 : 2;
 	if (s->nbatch == SESSION_BATCH_MAX ||
 	    s->batch_fds + 2 > SESSION_BATCH_FDS)
-		xfer_flush_commits(s);
+		upload_flush_commits(s);
 }
 
 /* Why a chunk was refused, for the Error. */
@@ -733,7 +733,7 @@ chunk_fail(struct session *s, struct upload *up, const Wharf__Chunk *m, int r)
 }
 
 int
-xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m)
+upload_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m)
 {
 	struct upload *up = s->up;
 	int r;
@@ -856,7 +856,7 @@ range_end(
 }
 
 int
-xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
+upload_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
@@ -988,7 +988,7 @@ sync_filesystems(struct session *s, const int *pick, int n)
 }
 
 void
-xfer_flush_commits(struct session *s)
+upload_flush_commits(struct session *s)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
@@ -1045,10 +1045,10 @@ xfer_flush_commits(struct session *s)
 }
 
 void
-xfer_session_end(struct session *s)
+upload_session_end(struct session *s)
 {
 	/* Received and verified: committed even if the client is gone. */
-	xfer_flush_commits(s);
+	upload_flush_commits(s);
 	if (s->up == NULL)
 		return;
 	if (!s->up->failed)
@@ -1189,7 +1189,7 @@ send_chunks(struct session *s, uint32_t id, struct xfer_send *tx, uint8_t *buf)
 }
 
 int
-xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
+download_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 {
 	uint64_t last;
 	struct delta_index idx;
@@ -1338,7 +1338,7 @@ out:
 }
 
 int
-xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m)
+download_sum(struct session *s, uint32_t id, const Wharf__SumReq *m)
 {
 	char rpath[SANDBOX_VPATH_MAX];
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
@@ -1376,7 +1376,7 @@ xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m)
 }
 
 int
-xfer_op_probe(struct session *s, uint32_t id, const Wharf__Probe *m)
+download_probe(struct session *s, uint32_t id, const Wharf__Probe *m)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__ProbeReply reply = WHARF__PROBE_REPLY__INIT;
