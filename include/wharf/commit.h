@@ -32,6 +32,21 @@ struct xfer_meta {
 int xfer_meta_from_wire(struct xfer_meta *m, int64_t mtime_sec,
     uint32_t mtime_nsec, uint32_t mode) WH_MUST_CHECK;
 
+/* xfer_partial_open: only a new partial (after the old one's name was
+ * taken from it). */
+#define XFER_PARTIAL_NEW 0x1u
+
+/*
+ * Opens the partial part in dirfd for writing, creating it (mode 0600)
+ * if need be, never through a symbolic link, and locks it (flock, not
+ * waiting) so that two transfers of one file cannot mix their chunks.
+ * *fresh says it was created now, hence empty. WH_ERR_BUSY if another
+ * transfer holds the lock (nothing is left open); with XFER_PARTIAL_NEW,
+ * WH_ERR_EXISTS if it exists.
+ */
+int xfer_partial_open(int dirfd, const char *part, unsigned flags, int *fd,
+    int *fresh) WH_MUST_CHECK;
+
 /* Cut the partial to size first: it may hold more (a resumed partial). */
 #define XFER_COMMIT_CUT 0x1u
 /* Group commit: no fsync of the file here, none of the folder after the

@@ -360,28 +360,31 @@ striped_put(struct client *c, const struct transfer_opts *o, int fd,
 	return r;
 }
 
+/* The last name of a path. */
+static const char *
+base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
 /* Installs the whole file once every range is in: the engine's commit. */
 static int
-commit(int fd, const char *part, const char *local, uint64_t size,
+commit(int dirfd, int fd, const char *part, const char *name, uint64_t size,
     const struct xfer_meta *meta)
 {
 	struct xfer_commit c;
-	const char *name, *slash = strrchr(part, '/');
-	int dirfd, r;
 
-	if ((r = xfer_commit_dir(local, &dirfd, &name)) != 0)
-		return r;
 	memset(&c, 0, sizeof(c));
 	c.dirfd = dirfd;
-	c.part = slash != NULL ? slash + 1 : part;
+	c.part = part;
 	c.name = name;
 	c.fd = fd;
 	c.size = size;
 	c.meta = *meta;
 	c.flags = XFER_COMMIT_CUT;
-	r = xfer_commit(&c);
-	close(dirfd);
-	return r;
+	return xfer_commit(&c);
 }
 
 int
@@ -390,16 +393,27 @@ striped_get(struct client *c, const struct transfer_opts *o, const char *remote,
     struct striped_result *res)
 {
 	struct stream v[STRIPED_STREAMS_MAX];
-	int n, k, r, fd;
+	const char *name;
+	int n, k, r, fd = -1, dirfd = -1, fresh;
 
 	memset(res, 0, sizeof(*res));
 	memset(v, 0, sizeof(v));
 	res->size = size;
-	fd = open(
-	    part, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(res->why, sizeof(res->why), "%s", strerror(errno));
-		return res->err = wh_err_from_errno(errno);
+	/* The partial, locked (a plain download of the file may hold it),
+	 * and emptied: ranges fill it in any order. */
+	if ((r = xfer_commit_dir(local, &dirfd, &name)) != 0 ||
+	    (r = xfer_partial_open(dirfd, base_of(part), 0, &fd, &fresh)) !=
+	        0 ||
+	    (ftruncate(fd, 0) != 0 && (r = wh_err_from_errno(errno)) != 0)) {
+		snprintf(res->why, sizeof(res->why), "%s",
+		    r == WH_ERR_BUSY ? "another download of this file is in "
+		                       "progress" :
+		                       wh_strerror(r));
+		if (fd >= 0)
+			close(fd);
+		if (dirfd >= 0)
+			close(dirfd);
+		return res->err = r;
 	}
 	n = plan(v, o->streams, size, o->chunk_size);
 	for (k = 0; k < n; k++) {
@@ -409,13 +423,15 @@ striped_get(struct client *c, const struct transfer_opts *o, const char *remote,
 		v[k].size = size;
 	}
 	r = run_streams(c, v, n, get_range, res);
-	if (r == 0 && (r = commit(fd, part, local, size, &v[0].meta)) != 0)
+	if (r == 0 &&
+	    (r = commit(dirfd, fd, base_of(part), name, size, &v[0].meta)) != 0)
 		snprintf(res->why, sizeof(res->why), "%s", wh_strerror(r));
-	close(fd);
 	/* Ranges have holes until all arrive: such a partial is no prefix
-	 * to resume from. */
+	 * to resume from. Removed while still ours (locked). */
 	if (r != 0)
-		unlink(part);
+		(void)unlinkat(dirfd, base_of(part), 0);
+	close(fd);
+	close(dirfd);
 	res->err = r;
 	return r;
 }

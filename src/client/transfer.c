@@ -42,6 +42,7 @@ struct job {
 	uint64_t size;
 	uint32_t id;
 	int fd;
+	int dirfd; /* get: the target's folder, for the partial and commit */
 	int ready; /* put: PutReady seen */
 	int stream_wlog; /* the zstd stream window of this transfer; 0: none */
 	int failed;
@@ -395,7 +396,7 @@ job_add(struct tctx *t, const char *local, const char *remote)
 	}
 	j = &t->jobs[t->njobs];
 	memset(j, 0, sizeof(*j));
-	j->fd = -1;
+	j->fd = j->dirfd = -1;
 	j->src[0] = j->src[1] = -1;
 	delta_index_init(&j->idx);
 	if ((j->local = strdup(local)) == NULL ||
@@ -430,6 +431,8 @@ jobs_free(struct tctx *t)
 		job_release(&t->jobs[i]);
 		if (t->jobs[i].fd >= 0)
 			close(t->jobs[i].fd);
+		if (t->jobs[i].dirfd >= 0)
+			close(t->jobs[i].dirfd);
 		free(t->jobs[i].local);
 		free(t->jobs[i].remote);
 		free(t->jobs[i].part);
@@ -1325,6 +1328,8 @@ static int
 get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 {
 	uint32_t cs = t->o->chunk_size;
+	const char *name;
+	int fresh, r;
 
 	if (j->got_info || (gi->delta && !j->delta) ||
 	    (!gi->delta && gi->chunk_size != cs) ||
@@ -1346,9 +1351,14 @@ get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 	j->got_info = 1;
 	j->size = gi->size;
 	j->count = xfer_chunk_count(j->size, cs);
-	j->fd = open(j->part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (j->fd < 0) {
-		job_fail(t, j, wh_err_from_errno(errno), strerror(errno));
+	/* The partial, locked: two downloads of one file cannot mix. */
+	if ((r = xfer_commit_dir(j->local, &j->dirfd, &name)) != 0 ||
+	    (r = xfer_partial_open(
+	         j->dirfd, base_name(j->part), 0, &j->fd, &fresh)) != 0) {
+		job_fail(t, j, r,
+		    r == WH_ERR_BUSY ? "another download of this file is in "
+		                       "progress" :
+		                       wh_strerror(r));
 		return 0;
 	}
 	xfer_recv_init(&j->rx, j->fd, j->size, cs, t->o->alg, &t->dec);
@@ -1420,22 +1430,16 @@ static int
 get_commit(struct job *j)
 {
 	struct xfer_commit c;
-	const char *name;
-	int dirfd, r;
 
-	if ((r = xfer_commit_dir(j->local, &dirfd, &name)) != 0)
-		return r;
 	memset(&c, 0, sizeof(c));
-	c.dirfd = dirfd;
+	c.dirfd = j->dirfd;
 	c.part = base_name(j->part);
-	c.name = name;
+	c.name = base_name(j->local);
 	c.fd = j->fd;
 	c.size = j->size;
 	c.meta = j->meta;
 	c.flags = XFER_COMMIT_CUT;
-	r = xfer_commit(&c);
-	close(dirfd);
-	return r;
+	return xfer_commit(&c);
 }
 
 static int
@@ -1513,6 +1517,10 @@ get_pump(struct tctx *t)
 		if (j->fd >= 0) {
 			close(j->fd); /* a failed partial stays for resume */
 			j->fd = -1;
+		}
+		if (j->dirfd >= 0) {
+			close(j->dirfd);
+			j->dirfd = -1;
 		}
 		job_release(j);
 		inflight_remove(t, slot);

@@ -127,7 +127,7 @@ create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
 	struct stripe *st;
 	struct stat pst;
 	uint64_t in_use, need;
-	int r;
+	int fresh, r;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return WH_ERR_NOMEM;
@@ -155,16 +155,10 @@ create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
 		r = wh_err_from_errno(errno);
 		goto fail;
 	}
-	st->fd = openat(st->dirfd, st->part,
-	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (st->fd < 0) {
-		r = wh_err_from_errno(errno);
+	/* BUSY: another upload holds it; not ours, it stays. */
+	if ((r = xfer_partial_open(st->dirfd, st->part, 0, &st->fd, &fresh)) !=
+	    0)
 		goto fail;
-	}
-	if (flock(st->fd, LOCK_EX | LOCK_NB) != 0) {
-		r = WH_ERR_BUSY; /* not ours: it stays */
-		goto fail;
-	}
 	if ((r = quota_hold_new(
 	         f->quota, f->quota_limit, f->size, &st->hold)) != 0 ||
 	    (r = quota_hold_reserve(

@@ -256,7 +256,7 @@ static int
 delta_prepare(struct session *s, struct upload *up)
 {
 	struct stat st;
-	int fd, r;
+	int fd, fresh, r;
 
 	delta_index_init(&up->idx);
 	/* O_NONBLOCK: a FIFO in the target's place must not block us. */
@@ -283,14 +283,14 @@ delta_prepare(struct session *s, struct upload *up)
 		if (unlinkat(up->dirfd, up->part, 0) != 0)
 			return wh_err_from_errno(errno);
 		up->src[1] = up->fd;
-		up->fd = openat(up->dirfd, up->part,
-		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (up->fd < 0)
-			return wh_err_from_errno(errno);
-		if (flock(up->fd, LOCK_EX | LOCK_NB) != 0)
+		r = xfer_partial_open(
+		    up->dirfd, up->part, XFER_PARTIAL_NEW, &up->fd, &fresh);
+		if (r == WH_ERR_BUSY)
 			return session_fail(s, WH_ERR_BUSY,
 			    "another upload of "
 			    "this file is in progress");
+		if (r != 0)
+			return r;
 	}
 	if (up->idx.n == 0)
 		return 0;
@@ -560,26 +560,15 @@ upload_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		s->up = up;
 		return 0; /* the client streams its range at once */
 	}
-	/* O_EXCL tells for certain that the partial is new, hence empty:
-	 * the stat above is only a hint. */
-	fresh = 1;
-	up->fd = openat(up->dirfd, up->part,
-	    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (up->fd < 0 && errno == EEXIST) {
-		fresh = 0;
-		up->fd = openat(up->dirfd, up->part,
-		    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	}
-	if (up->fd < 0) {
-		r = wh_err_from_errno(errno);
-		goto fail;
-	}
-	if (flock(up->fd, LOCK_EX | LOCK_NB) != 0) {
+	if ((r = xfer_partial_open(up->dirfd, up->part, 0, &up->fd, &fresh)) ==
+	    WH_ERR_BUSY) {
 		r = session_fail(s, WH_ERR_BUSY,
 		    "another upload of this file "
 		    "is in progress");
 		goto fail;
 	}
+	if (r != 0)
+		goto fail;
 	if (fstat(up->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		r = session_fail(s, WH_ERR_PERMISSION,
 		    "the partial of this upload is not a regular file");

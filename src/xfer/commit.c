@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,32 @@ xfer_meta_from_wire(
 	m->mtime_sec = mtime_sec;
 	m->mtime_nsec = mtime_nsec;
 	m->mode = mode & 0777;
+	return 0;
+}
+
+int
+xfer_partial_open(
+    int dirfd, const char *part, unsigned flags, int *fdp, int *fresh)
+{
+	const int how = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+	int fd;
+
+	*fdp = -1;
+	/* O_EXCL tells for certain that the partial is new, hence empty: a
+	 * stat before would only be a hint. */
+	*fresh = 1;
+	fd = openat(dirfd, part, how | O_EXCL, 0600);
+	if (fd < 0 && errno == EEXIST && !(flags & XFER_PARTIAL_NEW)) {
+		*fresh = 0;
+		fd = openat(dirfd, part, how, 0600);
+	}
+	if (fd < 0)
+		return wh_err_from_errno(errno);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return WH_ERR_BUSY;
+	}
+	*fdp = fd;
 	return 0;
 }
 

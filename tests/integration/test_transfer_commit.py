@@ -6,11 +6,16 @@
   target, and then the folder is fsynced, so that the rename survives a
   power cut (the client used to skip the folder). Seen with strace -y: an
   fsync of the folder's descriptor after the rename.
+- The partial of a download is locked like an upload's: a second `wharf
+  get` of the same file into the same place while one runs fails with a
+  clear message and leaves the first one's partial alone (it used to
+  write into it).
 - mtime_nsec out of range (docs/protocol.md 9.4): a PutOpen with 10^9 or
   more nanoseconds is refused as PROTOCOL (the server used to take 0); a
   value in range lands exactly.
 """
 
+import fcntl
 import os
 import re
 import shutil
@@ -142,5 +147,41 @@ check_durable(traced_get("/big.bin", local, "--streams", "2"), local,
 with open(local, "rb") as f:
     t.check(f.read() == big, "striped download differs")
 t.ok("get --streams: the folder is fsynced after the rename")
+
+# ------------------------------------------------------------ the lock
+
+# Another download holds the partial (its flock, as wharf takes it).
+for extra in ((), ("--streams", "2")):
+    local = os.path.join(down, "held.bin")
+    part = os.path.join(down, ".held.bin.wharf-part")
+    with open(os.path.join(ROOT, "held.bin"), "wb") as f:
+        f.write(big if extra else data)
+    give_tree(ROOT)
+    with open(part, "wb") as f:
+        f.write(b"the other download's bytes")
+    holder = os.open(part, os.O_RDWR)
+    fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    rc, out, err = t.wharf("get", "-q", "cam@127.0.0.1:%d" % srv.port,
+                           "/held.bin", local, *extra, password=PW)
+    what = "get %s" % " ".join(extra)
+    t.expect(rc != 0 and "another download of this file" in err,
+             "%s of a file whose partial is locked: %d %r" % (what, rc, err))
+    t.expect(not os.path.exists(local), "%s installed a file" % what)
+    kept = None
+    if os.path.exists(part):
+        with open(part, "rb") as f:
+            kept = f.read()
+    t.expect(kept == b"the other download's bytes",
+             "%s wrote into a partial it did not hold" % what)
+    os.close(holder)
+    if os.path.exists(part):
+        os.unlink(part)
+    if os.path.exists(local):
+        os.unlink(local)
+    rc, out, err = t.wharf("get", "-q", "cam@127.0.0.1:%d" % srv.port,
+                           "/held.bin", local, *extra, password=PW)
+    t.check(rc == 0, "%s once the lock is gone: %r" % (what, err))
+    os.unlink(local)
+t.ok("get: a partial locked by another download is left alone")
 
 t.finish()

@@ -525,6 +525,36 @@ test_commit(void)
 	tu_rmtree(dir);
 }
 
+/* The partial: created fresh, reopened, locked against a second taker. */
+static void
+test_partial_open(void)
+{
+	int dfd, a, b, fresh;
+
+	CU_ASSERT_FATAL(tu_tempdir(dir, sizeof(dir)) == 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	CU_ASSERT_FATAL(dfd >= 0);
+	CU_ASSERT_EQUAL(
+	    xfer_partial_open(dfd, ".p.wharf-part", 0, &a, &fresh), 0);
+	CU_ASSERT(fresh);
+	CU_ASSERT_EQUAL(xfer_partial_open(dfd, ".p.wharf-part", 0, &b, &fresh),
+	    WH_ERR_BUSY);
+	CU_ASSERT_EQUAL(b, -1);
+	CU_ASSERT_EQUAL(xfer_partial_open(
+	                    dfd, ".p.wharf-part", XFER_PARTIAL_NEW, &b, &fresh),
+	    WH_ERR_EXISTS);
+	close(a);
+	CU_ASSERT_EQUAL(
+	    xfer_partial_open(dfd, ".p.wharf-part", 0, &b, &fresh), 0);
+	CU_ASSERT(!fresh);
+	close(b);
+	CU_ASSERT(symlinkat("/etc/passwd", dfd, ".l.wharf-part") == 0);
+	CU_ASSERT_NOT_EQUAL(
+	    xfer_partial_open(dfd, ".l.wharf-part", 0, &b, &fresh), 0);
+	close(dfd);
+	tu_rmtree(dir);
+}
+
 /* One rule for file times from a peer (protocol.md §9.4), used by the
  * server's PutOpen and the client's GetInfo alike. */
 static void
@@ -574,6 +604,7 @@ register_engine_tests(void)
 	CU_add_test(s, "delta references", test_delta);
 	CU_add_test(s, "a file that changes size", test_changed_size);
 	CU_add_test(s, "commit", test_commit);
+	CU_add_test(s, "partial open and lock", test_partial_open);
 	CU_add_test(s, "mtime_nsec rule", test_mtime_rule);
 	CU_add_test(s, "hash algorithms on the wire", test_hash_wire);
 }
