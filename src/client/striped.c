@@ -131,8 +131,8 @@ put_range(void *arg)
 			fail(s, r, "connection lost");
 			goto out;
 		}
+		s->wire = tx.wire;
 	}
-	s->wire = tx.wire;
 	if (client_interrupted())
 		fail(s, WH_ERR_CANCELLED, "cancelled");
 	xfer_send_digest(&tx, h);
