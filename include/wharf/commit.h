@@ -70,6 +70,11 @@ struct xfer_commit {
 	                * durable yet if an error came after it) */
 };
 
+/* Fills c for the partial part (open as fd) and the target name, both in
+ * dirfd, of size bytes with meta; install NULL. */
+void xfer_commit_init(struct xfer_commit *c, int dirfd, const char *part,
+    const char *name, int fd, uint64_t size, const struct xfer_meta *meta,
+    unsigned flags);
 /* Cut (with XFER_COMMIT_CUT), mode, mtime, and fsync unless GROUP. */
 int xfer_commit_prepare(const struct xfer_commit *c) WH_MUST_CHECK;
 /*

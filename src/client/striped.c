@@ -376,14 +376,8 @@ commit(int dirfd, int fd, const char *part, const char *name, uint64_t size,
 {
 	struct xfer_commit c;
 
-	memset(&c, 0, sizeof(c));
-	c.dirfd = dirfd;
-	c.part = part;
-	c.name = name;
-	c.fd = fd;
-	c.size = size;
-	c.meta = *meta;
-	c.flags = XFER_COMMIT_CUT;
+	xfer_commit_init(
+	    &c, dirfd, part, name, fd, size, meta, XFER_COMMIT_CUT);
 	return xfer_commit(&c);
 }
 

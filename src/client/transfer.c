@@ -1431,14 +1431,8 @@ get_commit(struct job *j)
 {
 	struct xfer_commit c;
 
-	memset(&c, 0, sizeof(c));
-	c.dirfd = j->dirfd;
-	c.part = base_name(j->part);
-	c.name = base_name(j->local);
-	c.fd = j->fd;
-	c.size = j->size;
-	c.meta = j->meta;
-	c.flags = XFER_COMMIT_CUT;
+	xfer_commit_init(&c, j->dirfd, base_name(j->part), base_name(j->local),
+	    j->fd, j->size, &j->meta, XFER_COMMIT_CUT);
 	return xfer_commit(&c);
 }
 

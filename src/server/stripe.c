@@ -284,6 +284,7 @@ static int
 commit_run(struct stripe *st, const uint8_t file_hash[HASH_LEN])
 {
 	struct xfer_commit c;
+	struct xfer_meta meta;
 	struct xfer_digest d;
 	uint8_t h[HASH_LEN];
 	uint64_t i;
@@ -306,15 +307,11 @@ commit_run(struct stripe *st, const uint8_t file_hash[HASH_LEN])
 		return WH_ERR_BAD_HASH;
 	/* The size is set at create: no cut. The rename, under the quota's
 	 * lock, settles the reservation. */
-	memset(&c, 0, sizeof(c));
-	c.dirfd = st->dirfd;
-	c.part = st->part;
-	c.name = st->name;
-	c.fd = st->fd;
-	c.size = st->size;
-	c.meta.mtime_sec = st->mtime_sec;
-	c.meta.mtime_nsec = st->mtime_nsec;
-	c.meta.mode = st->mode;
+	meta.mtime_sec = st->mtime_sec;
+	meta.mtime_nsec = st->mtime_nsec;
+	meta.mode = st->mode;
+	xfer_commit_init(
+	    &c, st->dirfd, st->part, st->name, st->fd, st->size, &meta, 0);
 	c.install = install;
 	c.install_arg = st;
 	r = xfer_commit(&c);

@@ -768,14 +768,8 @@ commit_init(struct upload *up, unsigned flags)
 {
 	struct xfer_commit *c = &up->commit;
 
-	memset(c, 0, sizeof(*c));
-	c->dirfd = up->dirfd;
-	c->part = up->part;
-	c->name = up->name;
-	c->fd = up->fd;
-	c->size = up->size;
-	c->meta = up->meta;
-	c->flags = flags;
+	xfer_commit_init(c, up->dirfd, up->part, up->name, up->fd, up->size,
+	    &up->meta, flags);
 	c->install = commit_install;
 	c->install_arg = up;
 }

@@ -54,6 +54,21 @@ xfer_partial_open(
 	return 0;
 }
 
+void
+xfer_commit_init(struct xfer_commit *c, int dirfd, const char *part,
+    const char *name, int fd, uint64_t size, const struct xfer_meta *meta,
+    unsigned flags)
+{
+	memset(c, 0, sizeof(*c));
+	c->dirfd = dirfd;
+	c->part = part;
+	c->name = name;
+	c->fd = fd;
+	c->size = size;
+	c->meta = *meta;
+	c->flags = flags;
+}
+
 int
 xfer_commit_prepare(const struct xfer_commit *c)
 {
