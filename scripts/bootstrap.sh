@@ -22,9 +22,10 @@ if [ "$mode" = test ]; then
 	# clang + its runtime for the fuzz harnesses, python3 for the
 	# hostile-peer integration tests, iproute2 for namespaces, gdb to
 	# inject system calls into a contained server (test_contain),
-	# openssh-client's ssh-agent and ssh-keygen for key login tests.
+	# openssh-client's ssh-agent and ssh-keygen for key login tests,
+	# strace to see a download's fsyncs (test_transfer_commit).
 	pkgs+=(clang clang-format libclang-rt-dev python3 iproute2 procps gdb
-	       openssh-client)
+	       openssh-client strace)
 fi
 
 missing=()

@@ -140,7 +140,7 @@ struct session {
 	struct login *login; /* shared by joined connections */
 	int peer_eof; /* the client half-closed */
 	/* Small uploads received and verified, waiting for one group
-	 * commit (see xfer_flush_commits). */
+	 * commit (see upload_flush_commits). */
 	struct upload *batch[SESSION_BATCH_MAX];
 	int nbatch;
 	int batch_fds; /* descriptors the batch holds */
@@ -177,14 +177,15 @@ int session_send_error(
  */
 int ops_dispatch(struct session *s, const Wharf__Envelope *req);
 
-/* Transfer requests (server/xfer_ops.c), same contract as ops_dispatch. */
-int xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m);
-int xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m);
-int xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m);
-int xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m);
-int xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m);
-int xfer_op_probe(struct session *s, uint32_t id, const Wharf__Probe *m);
-int xfer_op_stripe_commit(
+/* Transfer requests (server/xfer_ops.c: the adapters between the
+ * requests and the engine of src/xfer), same contract as ops_dispatch. */
+int upload_open(struct session *s, uint32_t id, const Wharf__PutOpen *m);
+int upload_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m);
+int upload_end(struct session *s, uint32_t id, const Wharf__PutEnd *m);
+int download_get(struct session *s, uint32_t id, const Wharf__GetReq *m);
+int download_sum(struct session *s, uint32_t id, const Wharf__SumReq *m);
+int download_probe(struct session *s, uint32_t id, const Wharf__Probe *m);
+int upload_stripe_commit(
     struct session *s, uint32_t id, const Wharf__StripeCommit *m);
 /*
  * Between chunks of a download: reads what the client has sent meanwhile
@@ -205,10 +206,10 @@ session_next_message(struct session *s, Wharf__Envelope **req) WH_MUST_CHECK;
  * (SESSION_BATCH_AGE_MS, SESSION_BATCH_FDS), and before any request that
  * could see those files.
  */
-void xfer_flush_commits(struct session *s);
+void upload_flush_commits(struct session *s);
 
 /* Closes an upload left open when the session ends (partial kept). */
-void xfer_session_end(struct session *s);
+void upload_session_end(struct session *s);
 
 /* Sets the text of the next Error (printf-like) and returns r. */
 int session_fail(struct session *s, int r, const char *fmt, ...)

@@ -28,7 +28,11 @@
 #include "wharf/striped.h"
 #include "wharf/transfer.h"
 #include "wharf/cdc.h"
+#include "wharf/commit.h"
 #include "wharf/delta.h"
+#include "wharf/recv.h"
+#include "wharf/resume.h"
+#include "wharf/send.h"
 #include "wharf/xfer.h"
 
 struct job {
@@ -36,11 +40,9 @@ struct job {
 	char *remote;
 	char *part; /* get: local partial path */
 	uint64_t size;
-	int64_t mtime_sec;
-	uint32_t mtime_nsec;
-	uint32_t mode;
 	uint32_t id;
 	int fd;
+	int dirfd; /* get: the target's folder, for the partial and commit */
 	int ready; /* put: PutReady seen */
 	int stream_wlog; /* the zstd stream window of this transfer; 0: none */
 	int failed;
@@ -48,17 +50,18 @@ struct job {
 	uint64_t offered; /* resume offset offered/asked */
 	uint64_t resumed;
 	uint64_t wire;
-	uint64_t next_index;
 	uint64_t count;
 	int got_info;
 	uint8_t theirs[HASH_LEN]; /* put: the server's prefix digest */
-	struct xfer_digest digest;
+	struct xfer_digest digest; /* get: of the prefix offered */
+	struct xfer_meta meta; /* get: what the server said */
+	struct xfer_send tx; /* put: the engine's sender */
+	struct xfer_recv rx; /* get: the engine's receiver */
 	double t0;
 	/* Delta: content-defined chunks against the peer's old blocks. */
 	int delta;
 	struct delta_index idx; /* put: the server's; get: ours */
 	int src[DELTA_SOURCES]; /* get: old target, old partial */
-	uint64_t recv_off; /* get: bytes written */
 	uint64_t reused;
 };
 
@@ -393,7 +396,7 @@ job_add(struct tctx *t, const char *local, const char *remote)
 	}
 	j = &t->jobs[t->njobs];
 	memset(j, 0, sizeof(*j));
-	j->fd = -1;
+	j->fd = j->dirfd = -1;
 	j->src[0] = j->src[1] = -1;
 	delta_index_init(&j->idx);
 	if ((j->local = strdup(local)) == NULL ||
@@ -428,6 +431,8 @@ jobs_free(struct tctx *t)
 		job_release(&t->jobs[i]);
 		if (t->jobs[i].fd >= 0)
 			close(t->jobs[i].fd);
+		if (t->jobs[i].dirfd >= 0)
+			close(t->jobs[i].dirfd);
 		free(t->jobs[i].local);
 		free(t->jobs[i].remote);
 		free(t->jobs[i].part);
@@ -697,78 +702,73 @@ put_pump(struct tctx *t, int block)
 /* ---- put ---- */
 
 /*
- * A delta upload: the file cut into content-defined chunks; a chunk the
- * server offered in its index goes as a reference, the rest as data.
+ * Streams the chunks of j's file (the engine's sender: fixed chunks from
+ * where the resume left off, or content-defined ones against the
+ * server's index), collecting answers as they come. An early Error (no
+ * space, bad hash) stops the stream.
  */
 static int
-put_delta(struct tctx *t, struct job *j)
+put_chunks(struct tctx *t, struct job *j)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
-	Wharf__Chunk chunk;
-	struct cdc_reader rd;
-	const uint8_t *p;
-	uint8_t h[HASH_LEN];
-	uint32_t index = 0;
-	uint64_t off, total = 0;
-	size_t len;
-	int r;
+	Wharf__Chunk *chunk;
+	struct wire_io *io = channel_io(t->c->ch);
+	uint64_t b0, queued;
+	double c0;
+	int r = 0;
 
-	xfer_digest_init(&j->digest, t->o->alg, 0);
-	if ((r = cdc_reader_init(&rd, j->fd, j->idx.shift)) != 0)
-		return r;
 	env.id = j->id;
 	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	if (j->delta && (r = xfer_send_delta(&j->tx, &j->idx)) != 0) {
+		job_fail(t, j, r, wh_strerror(r));
+		return 0;
+	}
 	/* References are small frames: whole packets of them. */
-	wire_io_cork(channel_io(t->c->ch), 1);
+	if (j->delta)
+		wire_io_cork(io, 1);
 	while (!j->failed) {
 		if (client_interrupted()) {
-			job_fail(t, j, WH_ERR_CANCELLED, "cancelled");
+			job_fail(t, j, WH_ERR_CANCELLED,
+			    j->delta ? "cancelled" :
+			               "cancelled; the partial is kept, "
+			               "repeat the put to resume");
 			break;
 		}
-		if ((r = cdc_reader_next(&rd, &p, &len, &off)) != 0) {
-			job_fail(t, j, r, wh_strerror(r));
+		c0 = clock_mono_sec();
+		b0 = wire_io_blocked_ns(io);
+		if ((r = xfer_send_next(&j->tx, t->buf, &chunk)) != 0) {
+			job_fail(t, j, r,
+			    r == WH_ERR_IO ? "file changed size while being "
+			                     "sent" :
+			                     wh_strerror(r));
 			r = 0;
 			break;
 		}
-		if (len == 0)
+		if (chunk == NULL)
 			break;
-		if (off + len > j->size) {
-			job_fail(t, j, WH_ERR_IO, "file grew while being sent");
-			break;
-		}
-		hash_buf(t->o->alg, p, len, h);
-		if (delta_index_find(&j->idx, h, (uint32_t)len) != NULL) {
-			wharf__chunk__init(&chunk);
-			chunk.index = index;
-			chunk.raw_len = (uint32_t)len;
-			chunk.hash.data = h;
-			chunk.hash.len = HASH_LEN;
-			chunk.ref = 1;
-			j->reused += len;
-		} else {
-			if ((r = xfer_encode_chunk(&t->enc, t->o->alg, index, p,
-			         (uint32_t)len, &chunk, h)) != 0)
-				break;
-			j->wire += chunk.data.len;
-		}
-		xfer_digest_add(&j->digest, h, (uint32_t)len);
-		env.chunk = &chunk;
+		queued = wire_io_queued(io);
+		env.chunk = chunk;
 		if ((r = channel_send(t->c->ch, &env)) != 0) {
 			r = connection_lost(t, r);
 			break;
 		}
-		index++;
-		total += len;
-		t->pr.cur_done += len;
+		t->pr.cur_done += chunk->raw_len;
+		if (!j->delta)
+			xfer_send_feedback(&j->tx, queued,
+			    (double)(wire_io_blocked_ns(io) - b0) / 1e9 /
+			        (clock_mono_sec() - c0 + 1e-9));
 		progress_draw(&t->pr, 0);
 		if ((r = put_pump(t, 0)) != 0)
 			break;
 	}
-	wire_io_cork(channel_io(t->c->ch), 0);
-	if (r == 0 && !j->failed && total != j->size)
-		job_fail(t, j, WH_ERR_IO, "file shrank while being sent");
-	cdc_reader_cleanup(&rd);
-	job_release(j);
+	if (j->delta)
+		wire_io_cork(io, 0);
+	j->wire = j->tx.wire;
+	if (j->delta)
+		j->reused = j->tx.reused;
+	xfer_send_cleanup(&j->tx);
+	if (j->delta)
+		job_release(j);
 	return r;
 }
 
@@ -778,13 +778,11 @@ put_one(struct tctx *t, struct job *j)
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutOpen po = WHARF__PUT_OPEN__INIT;
 	Wharf__PutEnd pe = WHARF__PUT_END__INIT;
-	Wharf__Chunk chunk;
-	struct wire_io *io = channel_io(t->c->ch);
-	uint32_t cs = t->o->chunk_size, len;
+	struct xfer_digest d;
+	uint32_t cs = t->o->chunk_size;
 	uint8_t h[HASH_LEN];
-	uint64_t i, have, b0, queued;
+	uint64_t have;
 	struct stat st;
-	double c0;
 	int r;
 
 	j->t0 = clock_mono_sec();
@@ -808,8 +806,7 @@ put_one(struct tctx *t, struct job *j)
 	po.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
 	po.mode = st.st_mode & 0777;
 	po.chunk_size = cs;
-	po.hash = t->o->alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
-	                                     WHARF__HASH_ALG__HASH_BLAKE2B;
+	po.hash = xfer_hash_to_wire(t->o->alg);
 	/* Only a file of a chunk or more can have a useful partial. */
 	po.resume = j->size >= cs;
 	/* Old data on the server can only help a file bigger than a block;
@@ -830,75 +827,31 @@ put_one(struct tctx *t, struct job *j)
 	if ((r = channel_send(t->c->ch, &env)) != 0)
 		return connection_lost(t, r);
 	t->inflight[t->ninflight++] = j;
-	xfer_digest_init(&j->digest, t->o->alg, cs);
-	i = 0;
+	xfer_send_init(&j->tx, j->fd, j->size, cs, t->o->alg, &t->enc);
 	if (po.resume) {
 		while (!j->ready)
 			if ((r = put_pump(t, 1)) != 0)
 				return r;
 		/* Trust the server's partial only if our own first bytes
 		 * have the same digest. */
-		if (!j->failed && !j->delta && j->offered > 0) {
-			r = xfer_prefix_digest(j->fd, j->offered, cs, t->o->alg,
-			    t->buf, &j->digest, &have);
-			xfer_digest_peek(&j->digest, h);
-			if (r == 0 && have == j->offered &&
-			    sodium_memcmp(h, j->theirs, HASH_LEN) == 0) {
-				i = have / cs;
-				j->resumed = have;
-			} else
-				xfer_digest_init(&j->digest, t->o->alg, cs);
+		if (!j->failed && !j->delta && j->offered > 0 &&
+		    xfer_resume_accept(j->fd, j->offered, j->theirs, HASH_LEN,
+		        cs, t->o->alg, t->buf, &d, &have) == 0 &&
+		    have > 0) {
+			xfer_send_resume(&j->tx, have, &d);
+			j->resumed = have;
 		}
 	}
 	t->pr.current = j->local;
 	t->pr.cur_size = j->size;
 	t->pr.cur_done = j->resumed;
-	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
 	/* A delta answer (an index) grants no stream. */
 	if ((r = xfer_encoder_begin(&t->enc, j->delta ? 0 : j->stream_wlog)) !=
 	    0)
 		return r;
-	if (j->delta && !j->failed) {
-		if ((r = put_delta(t, j)) != 0)
-			return r;
-		i = j->count; /* the fixed-size loop has nothing to do */
-	}
-	for (; i < j->count && !j->failed; i++) {
-		if (client_interrupted()) {
-			job_fail(t, j, WH_ERR_CANCELLED,
-			    "cancelled; the "
-			    "partial is kept, repeat the put to resume");
-			break;
-		}
-		c0 = clock_mono_sec();
-		b0 = wire_io_blocked_ns(io);
-		len = xfer_chunk_len(j->size, cs, i);
-		if ((r = xfer_pread_all(j->fd, t->buf, len, i * cs)) != 0) {
-			job_fail(t, j, r,
-			    r == WH_ERR_IO ? "file shrank while "
-			                     "being sent" :
-			                     wh_strerror(r));
-			break;
-		}
-		if ((r = xfer_encode_chunk(&t->enc, t->o->alg, (uint32_t)i,
-		         t->buf, len, &chunk, h)) != 0)
-			return r;
-		xfer_digest_add(&j->digest, h, len);
-		queued = wire_io_queued(io);
-		env.chunk = &chunk;
-		if ((r = channel_send(t->c->ch, &env)) != 0)
-			return connection_lost(t, r);
-		j->wire += chunk.data.len;
-		t->pr.cur_done += len;
-		xfer_encoder_feedback(&t->enc, queued, (uint32_t)chunk.data.len,
-		    (double)(wire_io_blocked_ns(io) - b0) / 1e9 /
-		        (clock_mono_sec() - c0 + 1e-9));
-		progress_draw(&t->pr, 0);
-		/* An early Error (no space, bad hash) stops the stream. */
-		if ((r = put_pump(t, 0)) != 0)
-			return r;
-	}
-	xfer_digest_peek(&j->digest, h);
+	if ((r = put_chunks(t, j)) != 0)
+		return r;
+	xfer_send_digest(&j->tx, h);
 	pe.file_hash.data = h;
 	pe.file_hash.len = HASH_LEN;
 	pe.abort = j->failed != 0;
@@ -1337,21 +1290,16 @@ get_request(struct tctx *t, struct job *j)
 	/* A partial from an earlier attempt: offer its whole chunks. */
 	if (!j->delta &&
 	    (fd = open(j->part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-		r = xfer_prefix_digest(
-		    fd, UINT64_MAX, cs, t->o->alg, t->buf, &j->digest, &have);
-		close(fd);
-		if (r != 0) {
+		if (xfer_resume_offer(fd, UINT64_MAX, cs, t->o->alg, t->buf,
+		        &j->digest, &have, h) != 0)
 			have = 0;
-			xfer_digest_init(&j->digest, t->o->alg, cs);
-		}
+		close(fd);
 	}
 	j->offered = have;
-	xfer_digest_peek(&j->digest, h);
 	j->id = ++t->c->next_id;
 	gr.path = msg_bytes(j->remote);
 	gr.chunk_size = cs;
-	gr.hash = t->o->alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
-	                                     WHARF__HASH_ALG__HASH_BLAKE2B;
+	gr.hash = xfer_hash_to_wire(t->o->alg);
 	gr.offset = have;
 	if (have > 0) {
 		gr.prefix_hash.data = h;
@@ -1380,13 +1328,17 @@ static int
 get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 {
 	uint32_t cs = t->o->chunk_size;
+	const char *name;
+	int fresh, r;
 
 	if (j->got_info || (gi->delta && !j->delta) ||
 	    (!gi->delta && gi->chunk_size != cs) ||
 	    (gi->offset != 0 && gi->offset != j->offered) ||
 	    gi->offset > gi->size ||
 	    (gi->delta && gi->stream_window_log != 0) ||
-	    !stream_window_ok(gi->stream_window_log, j->stream_wlog)) {
+	    !stream_window_ok(gi->stream_window_log, j->stream_wlog) ||
+	    xfer_meta_from_wire(
+	        &j->meta, gi->mtime_sec, gi->mtime_nsec, gi->mode) != 0) {
 		job_fail(t, j, WH_ERR_PROTOCOL, "server sent a bad GetInfo");
 		return 0;
 	}
@@ -1398,20 +1350,23 @@ get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 	}
 	j->got_info = 1;
 	j->size = gi->size;
-	j->mtime_sec = gi->mtime_sec;
-	j->mtime_nsec = gi->mtime_nsec < 1000000000u ? gi->mtime_nsec : 0;
-	j->mode = gi->mode & 0777;
 	j->count = xfer_chunk_count(j->size, cs);
-	j->fd = open(j->part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (j->fd < 0) {
-		job_fail(t, j, wh_err_from_errno(errno), strerror(errno));
+	/* The partial, locked: two downloads of one file cannot mix. */
+	if ((r = xfer_commit_dir(j->local, &j->dirfd, &name)) != 0 ||
+	    (r = xfer_partial_open(
+	         j->dirfd, base_name(j->part), 0, &j->fd, &fresh)) != 0) {
+		job_fail(t, j, r,
+		    r == WH_ERR_BUSY ? "another download of this file is in "
+		                       "progress" :
+		                       wh_strerror(r));
 		return 0;
 	}
+	xfer_recv_init(&j->rx, j->fd, j->size, cs, t->o->alg, &t->dec);
 	if (gi->delta) {
-		/* The server may also have answered without using our
-		 * index (an old server): then j->delta is dropped. */
-		xfer_digest_init(&j->digest, t->o->alg, 0);
+		xfer_recv_delta(&j->rx, &j->idx, j->src, t->buf);
 	} else if (j->delta) {
+		/* The server answered without using our index (an old
+		 * server): a plain download. */
 		job_release(j);
 		j->delta = 0;
 	}
@@ -1421,122 +1376,87 @@ get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 			    t, j, wh_err_from_errno(errno), strerror(errno));
 			return 0;
 		}
-		xfer_digest_init(&j->digest, t->o->alg, gi->delta ? 0 : cs);
-	}
+	} else
+		xfer_recv_resume(&j->rx, gi->offset, &j->digest, 0);
 	j->resumed = gi->offset;
-	j->next_index = gi->offset / cs;
 	t->pr.current = j->remote;
 	t->pr.cur_size = j->size;
 	t->pr.cur_done = j->resumed;
 	return 0;
 }
 
-/* A chunk of a delta download: data, or a block we hold already. */
-static int
-get_delta_chunk(struct tctx *t, struct job *j, const Wharf__Chunk *c)
-{
-	const uint8_t *raw;
-	uint8_t h[HASH_LEN];
-	uint32_t len = c->raw_len;
-	int r, reused;
-
-	r = delta_receive_chunk(&j->idx, j->src, &t->dec, t->o->alg, c,
-	    j->next_index, j->size - j->recv_off, t->buf, &raw, h, &reused);
-	if (r != 0) {
-		job_fail(t, j, r,
-		    r == WH_ERR_PROTOCOL ? "server sent a bad "
-		                           "chunk" :
-		        c->ref           ? "local old data changed during the "
-		                           "download; try again" :
-		                           "hash mismatch");
-		return 0;
-	}
-	if (reused)
-		j->reused += len;
-	else
-		j->wire += c->data.len;
-	if ((r = xfer_pwrite_all(j->fd, raw, len, j->recv_off)) != 0) {
-		job_fail(t, j, r, wh_strerror(r));
-		return 0;
-	}
-	xfer_digest_add(&j->digest, h, len);
-	j->recv_off += len;
-	j->next_index++;
-	t->pr.cur_done += len;
-	progress_draw(&t->pr, 0);
-	return 0;
-}
-
+/* A chunk of a download: the engine's receiver checks, decodes and
+ * writes it (or copies a block we hold already, in a delta). */
 static int
 get_chunk(struct tctx *t, struct job *j, const Wharf__Chunk *c)
 {
-	uint32_t cs = t->o->chunk_size, len;
-	const uint8_t *raw;
-	uint8_t h[HASH_LEN];
+	char why[96];
 	int r;
 
 	if (j->failed)
 		return 0; /* drain the rest of this file */
-	if (j->got_info && j->delta)
-		return get_delta_chunk(t, j, c);
-	if (!j->got_info || j->next_index >= j->count) {
+	if (!j->got_info) {
 		job_fail(t, j, WH_ERR_PROTOCOL, "chunk outside the file");
 		return 0;
 	}
-	len = xfer_chunk_len(j->size, cs, j->next_index);
-	r = xfer_decode_chunk(
-	    &t->dec, t->o->alg, c, (uint32_t)j->next_index, len, &raw, h);
-	if (r != 0) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "chunk %llu: %s",
-		    (unsigned long long)j->next_index,
-		    r == WH_ERR_BAD_HASH       ? "hash mismatch" :
-		        r == WH_ERR_DECOMPRESS ? "bad compressed data" :
-		                                 "malformed");
+	if ((r = xfer_recv_chunk(&j->rx, c)) != 0) {
+		if (j->rx.write_failed)
+			snprintf(why, sizeof(why), "%s", wh_strerror(r));
+		else if (j->delta)
+			snprintf(why, sizeof(why), "%s",
+			    r == WH_ERR_PROTOCOL ? "server sent a bad chunk" :
+			        c->ref ? "local old data changed during the "
+			                 "download; try again" :
+			                 "hash mismatch");
+		else
+			snprintf(why, sizeof(why), "chunk %llu: %s",
+			    (unsigned long long)j->rx.next_index,
+			    r == WH_ERR_BAD_HASH       ? "hash mismatch" :
+			        r == WH_ERR_DECOMPRESS ? "bad compressed data" :
+			                                 "malformed");
 		job_fail(t, j, r, why);
 		return 0;
 	}
-	if ((r = xfer_pwrite_all(j->fd, raw, len, j->next_index * cs)) != 0) {
-		job_fail(t, j, r, wh_strerror(r));
-		return 0;
-	}
-	xfer_digest_add(&j->digest, h, len);
-	j->wire += c->data.len;
-	j->next_index++;
-	t->pr.cur_done += len;
+	j->wire = j->rx.wire;
+	j->reused = j->rx.reused;
+	t->pr.cur_done += c->raw_len;
 	progress_draw(&t->pr, 0);
 	return 0;
+}
+
+/* Installs a verified download: the engine's commit (mode, mtime, fsync,
+ * rename, fsync of the folder). */
+static int
+get_commit(struct job *j)
+{
+	struct xfer_commit c;
+
+	xfer_commit_init(&c, j->dirfd, base_name(j->part), base_name(j->local),
+	    j->fd, j->size, &j->meta, XFER_COMMIT_CUT);
+	return xfer_commit(&c);
 }
 
 static int
 get_end(struct tctx *t, struct job *j, const Wharf__GetEnd *ge)
 {
-	struct timespec times[2];
-	uint8_t h[HASH_LEN];
+	int r;
 
 	if (j->failed)
 		return 0;
-	if (!j->got_info ||
-	    (j->delta ? j->recv_off != j->size : j->next_index != j->count)) {
+	r = j->got_info ?
+	    xfer_recv_finish(&j->rx, ge->file_hash.data, ge->file_hash.len) :
+	    WH_ERR_PROTOCOL;
+	if (r == WH_ERR_BAD_HASH) {
+		unlink(j->part);
+		job_fail(t, j, r, "file hash mismatch; partial discarded");
+		return 0;
+	}
+	if (r != 0) {
 		job_fail(t, j, WH_ERR_PROTOCOL, "file ended early");
 		return 0;
 	}
-	xfer_digest_peek(&j->digest, h);
-	if (ge->file_hash.len != HASH_LEN ||
-	    sodium_memcmp(h, ge->file_hash.data, HASH_LEN) != 0) {
-		unlink(j->part);
-		job_fail(t, j, WH_ERR_BAD_HASH,
-		    "file hash mismatch; partial "
-		    "discarded");
-		return 0;
-	}
-	times[0].tv_sec = times[1].tv_sec = (time_t)j->mtime_sec;
-	times[0].tv_nsec = times[1].tv_nsec = (long)j->mtime_nsec;
-	if (ftruncate(j->fd, (off_t)j->size) != 0 ||
-	    fchmod(j->fd, j->mode) != 0 || futimens(j->fd, times) != 0 ||
-	    fsync(j->fd) != 0 || rename(j->part, j->local) != 0) {
-		job_fail(t, j, wh_err_from_errno(errno), strerror(errno));
+	if ((r = get_commit(j)) != 0) {
+		job_fail(t, j, r, wh_strerror(r));
 		return 0;
 	}
 	close(j->fd);
@@ -1591,6 +1511,10 @@ get_pump(struct tctx *t)
 		if (j->fd >= 0) {
 			close(j->fd); /* a failed partial stays for resume */
 			j->fd = -1;
+		}
+		if (j->dirfd >= 0) {
+			close(j->dirfd);
+			j->dirfd = -1;
 		}
 		job_release(j);
 		inflight_remove(t, slot);
@@ -1914,8 +1838,7 @@ transfer_sum(struct client *c, enum hash_alg alg, const char *remote)
 
 	sr.path = msg_bytes(remote);
 	sr.passcode = client_passcode(c);
-	sr.hash = alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
-	                               WHARF__HASH_ALG__HASH_BLAKE2B;
+	sr.hash = xfer_hash_to_wire(alg);
 	req.body_case = WHARF__ENVELOPE__BODY_SUM;
 	req.sum = &sr;
 	if ((r = client_call(c, &req, &resp, NULL, NULL)) != 0) {

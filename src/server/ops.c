@@ -618,19 +618,19 @@ ops_dispatch(struct session *s, const Wharf__Envelope *req)
 	case WHARF__ENVELOPE__BODY_PING:
 		return op_ping(s, id, req->ping);
 	case WHARF__ENVELOPE__BODY_PUT_OPEN:
-		return xfer_op_put_open(s, id, req->put_open);
+		return upload_open(s, id, req->put_open);
 	case WHARF__ENVELOPE__BODY_CHUNK:
-		return xfer_op_chunk(s, id, req->chunk);
+		return upload_chunk(s, id, req->chunk);
 	case WHARF__ENVELOPE__BODY_PUT_END:
-		return xfer_op_put_end(s, id, req->put_end);
+		return upload_end(s, id, req->put_end);
 	case WHARF__ENVELOPE__BODY_GET:
-		return xfer_op_get(s, id, req->get);
+		return download_get(s, id, req->get);
 	case WHARF__ENVELOPE__BODY_SUM:
-		return xfer_op_sum(s, id, req->sum);
+		return download_sum(s, id, req->sum);
 	case WHARF__ENVELOPE__BODY_PROBE:
-		return xfer_op_probe(s, id, req->probe);
+		return download_probe(s, id, req->probe);
 	case WHARF__ENVELOPE__BODY_STRIPE_COMMIT:
-		return xfer_op_stripe_commit(s, id, req->stripe_commit);
+		return upload_stripe_commit(s, id, req->stripe_commit);
 	case WHARF__ENVELOPE__BODY_PROTECT:
 		return ops_protect(s, id, req->protect);
 	case WHARF__ENVELOPE__BODY_UNPROTECT:

@@ -562,7 +562,7 @@ request_loop(struct session *s)
 	wire_io_set_timeout(channel_io(s->ch), s->srv->idle_timeout_ms);
 	while (!s->closing) {
 		if (s->nbatch > 0 && batch_due(s))
-			xfer_flush_commits(s);
+			upload_flush_commits(s);
 		if ((r = session_next_message(s, &req)) != 0) {
 			if (r == WH_ERR_FORMAT) {
 				/* Authentic but undecodable: a client bug.
@@ -603,7 +603,7 @@ request_loop(struct session *s)
 		    req->body_case != WHARF__ENVELOPE__BODY_PUT_OPEN &&
 		    req->body_case != WHARF__ENVELOPE__BODY_CHUNK &&
 		    req->body_case != WHARF__ENVELOPE__BODY_PUT_END)
-			xfer_flush_commits(s);
+			upload_flush_commits(s);
 		t0 = clock_mono_sec();
 		s->errmsg[0] = '\0';
 		s->logpath[0] = '\0';
@@ -645,7 +645,7 @@ session_serve_authenticated(struct server *srv, struct channel *ch,
 	s.home_sb.root_fd = -1;
 	channel_set_limit(ch, WIRE_FRAME_MAX);
 	request_loop(&s);
-	xfer_session_end(&s);
+	upload_session_end(&s);
 	drop_pending(&s);
 }
 
@@ -718,7 +718,7 @@ session_serve(struct server *srv, int fd, const char *peer,
 	wire_io_set_deadline(io, -1);
 	channel_set_limit(s.ch, WIRE_FRAME_MAX);
 	request_loop(&s);
-	xfer_session_end(&s);
+	upload_session_end(&s);
 	drop_pending(&s);
 out:
 	/* Also when the AuthOk could not be sent: the registry must not

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "wharf/commit.h"
 #include "wharf/stripe.h"
 #include "wharf/xfer.h"
 
@@ -126,7 +127,7 @@ create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
 	struct stripe *st;
 	struct stat pst;
 	uint64_t in_use, need;
-	int r;
+	int fresh, r;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return WH_ERR_NOMEM;
@@ -154,16 +155,10 @@ create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
 		r = wh_err_from_errno(errno);
 		goto fail;
 	}
-	st->fd = openat(st->dirfd, st->part,
-	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (st->fd < 0) {
-		r = wh_err_from_errno(errno);
+	/* BUSY: another upload holds it; not ours, it stays. */
+	if ((r = xfer_partial_open(st->dirfd, st->part, 0, &st->fd, &fresh)) !=
+	    0)
 		goto fail;
-	}
-	if (flock(st->fd, LOCK_EX | LOCK_NB) != 0) {
-		r = WH_ERR_BUSY; /* not ours: it stays */
-		goto fail;
-	}
 	if ((r = quota_hold_new(
 	         f->quota, f->quota_limit, f->size, &st->hold)) != 0 ||
 	    (r = quota_hold_reserve(
@@ -273,13 +268,24 @@ stripe_write(struct stripe *st, uint64_t index, const uint8_t *raw,
 	return r;
 }
 
+/* The commit routine's rename: through the quota's lock. */
+static int
+install(void *arg)
+{
+	struct stripe *st = arg;
+
+	return quota_hold_commit(
+	    st->hold, st->dirfd, st->part, st->fd, st->name);
+}
+
 /* The commit proper, by the one caller that moved st to COMMITTING: no
  * range is open and none may open, so the data cannot change under it. */
 static int
 commit_run(struct stripe *st, const uint8_t file_hash[HASH_LEN])
 {
+	struct xfer_commit c;
+	struct xfer_meta meta;
 	struct xfer_digest d;
-	struct timespec times[2];
 	uint8_t h[HASH_LEN];
 	uint64_t i;
 	int r = 0;
@@ -299,19 +305,18 @@ commit_run(struct stripe *st, const uint8_t file_hash[HASH_LEN])
 	xfer_digest_peek(&d, h);
 	if (sodium_memcmp(h, file_hash, HASH_LEN) != 0)
 		return WH_ERR_BAD_HASH;
-	times[0].tv_sec = times[1].tv_sec = (time_t)st->mtime_sec;
-	times[0].tv_nsec = times[1].tv_nsec = (long)st->mtime_nsec;
-	if (fchmod(st->fd, st->mode) != 0 || futimens(st->fd, times) != 0 ||
-	    fsync(st->fd) != 0)
-		return wh_err_from_errno(errno);
-	/* The rename, under the quota's lock, settles the reservation. */
-	if ((r = quota_hold_commit(
-	         st->hold, st->dirfd, st->part, st->fd, st->name)) != 0)
-		return r;
-	st->renamed = 1;
-	if (fsync(st->dirfd) != 0)
-		return wh_err_from_errno(errno);
-	return 0;
+	/* The size is set at create: no cut. The rename, under the quota's
+	 * lock, settles the reservation. */
+	meta.mtime_sec = st->mtime_sec;
+	meta.mtime_nsec = st->mtime_nsec;
+	meta.mode = st->mode;
+	xfer_commit_init(
+	    &c, st->dirfd, st->part, st->name, st->fd, st->size, &meta, 0);
+	c.install = install;
+	c.install_arg = st;
+	r = xfer_commit(&c);
+	st->renamed = c.installed;
+	return r;
 }
 
 int

@@ -17,6 +17,27 @@
 
 #define XFER_DIGEST_LABEL "wharf-v1 file"
 
+Wharf__HashAlg
+xfer_hash_to_wire(enum hash_alg alg)
+{
+	return alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
+	                            WHARF__HASH_ALG__HASH_BLAKE2B;
+}
+
+int
+xfer_hash_from_wire(Wharf__HashAlg h, int sha256_ok, enum hash_alg *alg)
+{
+	if (h == WHARF__HASH_ALG__HASH_BLAKE2B) {
+		*alg = HASH_BLAKE2B;
+		return 0;
+	}
+	if (h == WHARF__HASH_ALG__HASH_SHA256 && sha256_ok) {
+		*alg = HASH_SHA256;
+		return 0;
+	}
+	return WH_ERR_UNSUPPORTED;
+}
+
 int
 xfer_chunk_size_ok(uint32_t cs)
 {

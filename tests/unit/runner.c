@@ -151,6 +151,7 @@ main(void)
 	register_cli_tests();
 	register_cdc_tests();
 	register_xfer_tests();
+	register_engine_tests();
 	register_vectors_tests();
 	register_address_tests();
 	register_sshkey_tests();

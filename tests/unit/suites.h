@@ -25,6 +25,7 @@ void register_netaddr_tests(void);
 void register_cli_tests(void);
 void register_cdc_tests(void);
 void register_xfer_tests(void);
+void register_engine_tests(void);
 void register_vectors_tests(void);
 void register_address_tests(void);
 void register_sshkey_tests(void);

@@ -516,7 +516,7 @@ test_prefix(void)
 	char dir[TU_PATH_MAX], path[TU_PATH_MAX];
 	struct xfer_digest d, full;
 	uint8_t *data = malloc(3 * XFER_CHUNK_MIN + 100), *buf, h[HASH_LEN];
-	uint8_t a[HASH_LEN], b[HASH_LEN];
+	uint8_t a[HASH_LEN], b[HASH_LEN], foreign;
 	uint64_t len;
 	int fd, i;
 
@@ -545,8 +545,11 @@ test_prefix(void)
 	}
 	xfer_digest_peek(&full, b);
 	CU_ASSERT_EQUAL(memcmp(a, b, HASH_LEN), 0);
-	/* ... and a partial with one foreign byte does not. */
-	CU_ASSERT_EQUAL(pwrite(fd, "X", 1, XFER_CHUNK_MIN + 3), 1);
+	/* ... and a partial with one foreign byte does not. The byte is
+	 * the one there with its bits flipped, never by chance the same
+	 * (an 'X' written over random data was, one run in 256). */
+	foreign = (uint8_t)~data[XFER_CHUNK_MIN + 3];
+	CU_ASSERT_EQUAL(pwrite(fd, &foreign, 1, XFER_CHUNK_MIN + 3), 1);
 	CU_ASSERT_EQUAL(xfer_prefix_digest(fd, UINT64_MAX, XFER_CHUNK_MIN,
 	                    HASH_BLAKE2B, buf, &d, &len),
 	    0);
