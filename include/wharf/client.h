@@ -61,6 +61,8 @@ struct client_opts {
 	const char *config_file; /* -F: instead of the user's and system's */
 	const char *overrides[CLIENT_OVERRIDES_MAX]; /* -o */
 	int noverrides;
+	uint64_t bwlimit; /* --bwlimit / BwLimit, bytes/s; 0: none */
+	int bwlimit_set; /* given on the command line: beats the config */
 };
 
 struct client {
@@ -80,6 +82,12 @@ struct client {
 	int have_token;
 	int need_passcode; /* the last refusal asked for one */
 	uint8_t transcript[32]; /* the handshake's TH: key logins sign it */
+	/* --bwlimit: one bucket each way for the whole session, shared by
+	 * the connections joined to it (a striped file gets the rate once,
+	 * not once per stream); owned by the first connection. */
+	struct ratelimit *bw_in;
+	struct ratelimit *bw_out;
+	int owns_bw;
 };
 
 /*

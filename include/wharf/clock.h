@@ -13,5 +13,7 @@ int64_t clock_mono_ms(void);
 double clock_mono_sec(void);
 /* Sleeps ms milliseconds (any length), resuming after EINTR; <= 0: none. */
 void clock_sleep_ms(int64_t ms);
+/* The same in nanoseconds (pacing a bandwidth limit needs less than a ms). */
+void clock_sleep_ns(uint64_t ns);
 
 #endif

@@ -39,6 +39,7 @@ struct serve_conf {
 	long per_source_max_startups; /* 0: the default */
 	long drain_timeout; /* seconds a stop waits for connections */
 	uint64_t max_file_size; /* 0: unlimited */
+	uint64_t bwlimit; /* bytes/s each way, all clients; 0: none */
 	int allow_plaintext;
 	int keys_only;
 	int verbose;

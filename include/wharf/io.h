@@ -28,6 +28,15 @@ void wire_io_set_timeout(struct wire_io *io, int timeout_ms);
  * or <0 for none (a login deadline that trickling bytes cannot extend). */
 void wire_io_set_deadline(struct wire_io *io, int64_t ms_from_now);
 
+struct ratelimit;
+/* Bandwidth limits a connection obeys (not owned; each may be shared).
+ * Up to WIRE_IO_LIMITS per direction (a server's global and per-user
+ * limits): every read and write then moves small slices, each charged to
+ * all of them. WH_ERR_TOO_LARGE when the slots are full. */
+#define WIRE_IO_LIMITS 2
+int wire_io_add_ratelimit(
+    struct wire_io *io, int inbound, struct ratelimit *rl) WH_MUST_CHECK;
+
 /* Reads exactly n raw bytes (the preface). */
 int wire_io_read_exact(struct wire_io *io, void *p, size_t n) WH_MUST_CHECK;
 

@@ -17,6 +17,7 @@
 #include "wharf/keys.h"
 #include "wharf/protect.h"
 #include "wharf/quota.h"
+#include "wharf/ratelimit.h"
 #include "wharf/stripe.h"
 #include "wharf/sandbox.h"
 #include "wharf/startups.h"
@@ -76,6 +77,10 @@ struct server {
 	atomic_int allow_plaintext;
 	atomic_int keys_only; /* keys-only: no password logins at all */
 	atomic_int idle_timeout_ms;
+	/* --bwlimit: every session's traffic together, each way; rate 0
+	 * (never initialised) when there is no limit. Set at start only. */
+	struct ratelimit bw_in;
+	struct ratelimit bw_out;
 	int auth_timeout_ms;
 	atomic_int max_clients;
 	atomic_int nclients;
@@ -109,6 +114,10 @@ struct login {
 	atomic_int alive;
 	atomic_int refs;
 	atomic_int joins; /* joined connections now, <= SESSION_JOINS_MAX */
+	/* The user's bandwidth limit (":bwlimit="), for this login and its
+	 * joined connections together; rate 0 when none. */
+	struct ratelimit bw_in;
+	struct ratelimit bw_out;
 };
 
 struct session {

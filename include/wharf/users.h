@@ -2,7 +2,9 @@
 /*
  * The users file: one user a line, "name:argon2id-hash:rw|ro", optionally
  * followed by ":home=/SUBDIR" (the user sees only that subtree of the
- * root), ":quota=BYTES" and ":auth=key" (key logins only); other
+ * root), ":quota=BYTES", ":auth=key" (key logins only) and
+ * ":bwlimit=BYTES" (bytes per second each way, for the login and the
+ * connections joined to it); other
  * ":key=value" fields are kept as read. Mode 0600,
  * always replaced atomically. Passwords exist in memory only long enough
  * to hash or verify them.
@@ -32,6 +34,7 @@ struct user {
 	char home[USERS_HOME_MAX]; /* "" or a normalised "/sub/dir" */
 	uint64_t quota; /* bytes over the home; 0: none */
 	int keys_only; /* ":auth=key": no password logins */
+	uint64_t bwlimit; /* ":bwlimit=": bytes/s each way; 0: none */
 	char extra[USERS_EXTRA_MAX]; /* unknown trailing fields, kept */
 };
 

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "wharf/client_config.h"
+#include "wharf/ratelimit.h"
 #include "wharf/strnum.h"
 #include "wharf/striped.h"
 #include "wharf/transfer.h"
@@ -30,6 +31,8 @@ const char CLIENT_CONN_OPTS_HELP[] =
     "  --host-key-policy ask|accept-new|strict\n"
     "                     an unknown server key: ask (on a terminal), "
     "pin it, or refuse\n"
+    "  --bwlimit RATE     limit the bandwidth, KiB/s or with K, M, G "
+    "(e.g. 500K, 2M)\n"
     "  --psk FILE         pre-shared key the server requires\n"
     "  --plaintext        ask for an unencrypted session\n";
 
@@ -43,6 +46,8 @@ struct found {
 	int policy;
 	char compress[32];
 	long streams;
+	uint64_t bwlimit;
+	int bwlimit_found;
 };
 
 static int
@@ -120,6 +125,15 @@ apply(struct found *f, const char *key, const char *v, const char *where)
 			goto bad;
 		if (f->compress[0] == '\0')
 			snprintf(f->compress, sizeof(f->compress), "%s", v);
+	} else if (strcasecmp(key, "BwLimit") == 0) {
+		uint64_t rate;
+
+		if (ratelimit_parse(v, &rate) != 0)
+			goto bad;
+		if (!f->bwlimit_found) {
+			f->bwlimit = rate;
+			f->bwlimit_found = 1;
+		}
 	} else if (strcasecmp(key, "Streams") == 0) {
 		if (strnum_long(v, 1, STRIPED_STREAMS_MAX, &n) != 0)
 			goto bad;
@@ -291,6 +305,8 @@ client_config_resolve(
 		    f.identity);
 	if (co->host_key_policy == HOST_KEY_DEFAULT)
 		co->host_key_policy = f.policy;
+	if (!co->bwlimit_set && f.bwlimit_found)
+		co->bwlimit = f.bwlimit;
 	if (xo != NULL) {
 		if (!xo->compress_set && f.compress[0] != '\0' &&
 		    (r = transfer_parse_compress(xo, f.compress)) != 0)
@@ -394,6 +410,19 @@ client_parse_conn_opt(struct client_opts *co, int argc, char **argv, int *i)
 			return WH_ERR_INVALID_ARG;
 		}
 		co->overrides[co->noverrides++] = v;
+		return 1;
+	}
+	if (is_opt(a, NULL, "--bwlimit")) {
+		if ((v = value_of(NULL, "--bwlimit", argc, argv, i)) == NULL)
+			goto missing;
+		if (ratelimit_parse(v, &co->bwlimit) != 0) {
+			fprintf(stderr,
+			    "wharf: --bwlimit: expected a rate such as 500K "
+			    "or 2M (KiB/s without a suffix; 0: none), at "
+			    "least 1K\n");
+			return WH_ERR_INVALID_ARG;
+		}
+		co->bwlimit_set = 1;
 		return 1;
 	}
 	if (is_opt(a, NULL, "--host-key-policy")) {

@@ -24,6 +24,7 @@
 #include "wharf/file.h"
 #include "wharf/keys.h"
 #include "wharf/log.h"
+#include "wharf/ratelimit.h"
 #include "wharf/msg.h"
 #include "wharf/sshkey.h"
 #include "wharf/tty.h"
@@ -496,6 +497,8 @@ join(struct client *c, const uint8_t *token)
 	return r;
 }
 
+static int
+bw_attach(struct client *c, struct ratelimit *in, struct ratelimit *out);
 static int open_as(const struct client_target *t, const struct client_opts *o,
     const uint8_t *token, struct client **out);
 
@@ -567,11 +570,59 @@ int
 client_join(const struct client *main, struct client **out)
 {
 	struct client_opts o = main->opts;
+	int r;
 
 	if (!main->have_token)
 		return WH_ERR_UNSUPPORTED;
 	o.quiet = 1;
-	return open_as(&main->target, &o, main->token, out);
+	if ((r = open_as(&main->target, &o, main->token, out)) != 0)
+		return r;
+	/* The session's limit, shared: streams split it between them. */
+	if (main->bw_out != NULL &&
+	    ((r = bw_attach(*out, main->bw_in, main->bw_out)) != 0)) {
+		client_close(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+/* Puts c's connection under the limits in and out (owned elsewhere). */
+static int
+bw_attach(struct client *c, struct ratelimit *in, struct ratelimit *out)
+{
+	struct wire_io *io = channel_io(c->ch);
+	int r;
+
+	c->bw_in = in;
+	c->bw_out = out;
+	if ((r = wire_io_add_ratelimit(io, 1, in)) != 0 ||
+	    (r = wire_io_add_ratelimit(io, 0, out)) != 0)
+		return r;
+	return 0;
+}
+
+/* The first connection's own buckets, at the rate of --bwlimit. */
+static int
+bw_start(struct client *c, uint64_t rate)
+{
+	struct ratelimit *in = calloc(1, sizeof(*in));
+	struct ratelimit *out = calloc(1, sizeof(*out));
+	int r;
+
+	if (in == NULL || out == NULL) {
+		free(in);
+		free(out);
+		return WH_ERR_NOMEM;
+	}
+	if ((r = ratelimit_init(in, rate)) != 0 ||
+	    (r = ratelimit_init(out, rate)) != 0) {
+		ratelimit_cleanup(in);
+		free(in);
+		free(out);
+		return r;
+	}
+	c->owns_bw = 1;
+	return bw_attach(c, in, out);
 }
 
 static int
@@ -641,6 +692,9 @@ open_as(const struct client_target *t, const struct client_opts *o,
 		goto out;
 	}
 	channel_set_limit(c->ch, WIRE_FRAME_MAX);
+	if (token == NULL && o->bwlimit > 0 &&
+	    (r = bw_start(c, o->bwlimit)) != 0)
+		goto out;
 	if (getenv("WHARF_PASSCODE") != NULL)
 		snprintf(c->passcode, sizeof(c->passcode), "%s",
 		    getenv("WHARF_PASSCODE"));
@@ -659,6 +713,14 @@ client_close(struct client *c)
 	if (c == NULL)
 		return;
 	channel_free(c->ch);
+	if (c->owns_bw) {
+		if (c->bw_in != NULL)
+			ratelimit_cleanup(c->bw_in);
+		if (c->bw_out != NULL)
+			ratelimit_cleanup(c->bw_out);
+		free(c->bw_in);
+		free(c->bw_out);
+	}
 	sodium_memzero(c->passcode, sizeof(c->passcode));
 	sodium_memzero(c->token, sizeof(c->token));
 	free(c);

@@ -27,6 +27,7 @@ enum conf_type {
 	CONF_INT, /* a number from min to max */
 	CONF_SIZE, /* bytes, with an optional K, M, G or T */
 	CONF_BOOL, /* yes or no */
+	CONF_RATE, /* bytes/s written as rsync's --bwlimit: KiB/s, K, M, G */
 };
 
 /* When a changed value takes effect. */
@@ -77,6 +78,9 @@ static const struct conf_key conf_keys[] = {
 	    NULL, "let clients ask for an unencrypted session" },
 	{ "keys-only", CONF_BOOL, F(keys_only), 0, 0, CONF_RELOAD, NULL,
 	    "key logins only (wharf user key add); no passwords" },
+	{ "bwlimit", CONF_RATE, F(bwlimit), 0, 0, CONF_RESTART, "RATE",
+	    "all clients together at most RATE each way (KiB/s, or 500K, 2M, "
+	    "1G; 0: none; per user: wharf user mod --bwlimit)" },
 	{ "max-startups", CONF_STR, F(max_startups), 0, 0, CONF_RESTART,
 	    "START:RATE:FULL",
 	    "connections not logged in yet: from START refuse RATE% of new "
@@ -297,6 +301,15 @@ key_set(struct serve_conf *c, const struct conf_key *k, const char *value,
 			return WH_ERR_INVALID_ARG;
 		}
 		*int_field(c, k) = b;
+		return 0;
+	case CONF_RATE:
+		if (ratelimit_parse(value, &size) != 0) {
+			snprintf(err, errlen,
+			    "expected a rate such as 500K or 2M (KiB/s without "
+			    "a suffix; 0: none), at least 1K");
+			return WH_ERR_INVALID_ARG;
+		}
+		*size_field(c, k) = size;
 		return 0;
 	}
 	return WH_ERR_INVALID_ARG;
@@ -597,6 +610,7 @@ key_differs(const struct serve_conf *x, const struct serve_conf *y,
 	case CONF_INT:
 		return *(const long *)px != *(const long *)py;
 	case CONF_SIZE:
+	case CONF_RATE:
 		return *(const uint64_t *)px != *(const uint64_t *)py;
 	case CONF_BOOL:
 		return *(const int *)px != *(const int *)py;

@@ -978,6 +978,13 @@ serve_main(int argc, char **argv)
 	}
 	srv->stats_path = conf->stats;
 	apply_conf(srv, conf);
+	/* One bucket each way for every session together (--bwlimit). */
+	if (conf->bwlimit > 0 &&
+	    (ratelimit_init(&srv->bw_in, conf->bwlimit) != 0 ||
+	        ratelimit_init(&srv->bw_out, conf->bwlimit) != 0)) {
+		fprintf(stderr, "wharf: --bwlimit: cannot set it up\n");
+		goto out;
+	}
 	srv->auth_timeout_ms = SERVER_AUTH_TIMEOUT_MS;
 	fd_limit_raise(srv->max_clients);
 	srv->startup_limits = lim;
@@ -1024,6 +1031,9 @@ serve_main(int argc, char **argv)
 	         "per-source-max-startups=%d config=%s",
 	    srv->max_clients, lim.start, lim.rate, lim.full, lim.per_source,
 	    run->config[0] != '\0' ? run->config : "none");
+	if (srv->bw_out.rate > 0)
+		log_info("bwlimit=%llu bytes/s each way, all clients together",
+		    (unsigned long long)srv->bw_out.rate);
 	if (srv->sb.walk_only)
 		log_warn("openat2 unavailable: symlinks in the root will not "
 		         "be followed");

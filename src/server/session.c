@@ -118,8 +118,42 @@ static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static void
 login_put(struct login *l)
 {
-	if (l != NULL && atomic_fetch_sub(&l->refs, 1) == 1)
+	if (l != NULL && atomic_fetch_sub(&l->refs, 1) == 1) {
+		ratelimit_cleanup(&l->bw_in);
+		ratelimit_cleanup(&l->bw_out);
 		free(l);
+	}
+}
+
+/* Puts this connection under a pair of limits (rate 0: none). */
+static int
+bw_attach(struct session *s, struct ratelimit *in, struct ratelimit *out)
+{
+	struct wire_io *io = channel_io(s->ch);
+	int r;
+
+	if (out->rate == 0)
+		return 0;
+	if ((r = wire_io_add_ratelimit(io, 1, in)) != 0 ||
+	    (r = wire_io_add_ratelimit(io, 0, out)) != 0)
+		return r;
+	return 0;
+}
+
+/* The user's own limit, for the login and whatever joins it. */
+static int
+bw_start_login(struct session *s, uint64_t rate)
+{
+	int r;
+
+	if (rate == 0)
+		return 0;
+	if (s->login == NULL)
+		return WH_ERR_NOMEM; /* registry_add could not make it */
+	if ((r = ratelimit_init(&s->login->bw_in, rate)) != 0 ||
+	    (r = ratelimit_init(&s->login->bw_out, rate)) != 0)
+		return r;
+	return bw_attach(s, &s->login->bw_in, &s->login->bw_out);
 }
 
 static void
@@ -192,7 +226,8 @@ join_session(struct session *s, const Wharf__Envelope *req)
 			s->quota = e->s->quota;
 			s->login = e->s->login;
 			atomic_fetch_add(&s->login->refs, 1);
-			r = 0;
+			/* A striped transfer shares the user's rate. */
+			r = bw_attach(s, &s->login->bw_in, &s->login->bw_out);
 			break;
 		}
 	pthread_mutex_unlock(&registry_mu);
@@ -232,6 +267,7 @@ logged_in(struct session *s, uint32_t id, struct user *usr, const char *method)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__AuthOk ok = WHARF__AUTH_OK__INIT;
+	uint64_t bwlimit = usr->bwlimit;
 	int r;
 
 	snprintf(s->user, sizeof(s->user), "%s", usr->name);
@@ -246,6 +282,11 @@ logged_in(struct session *s, uint32_t id, struct user *usr, const char *method)
 	}
 	randombytes_buf(s->token, sizeof(s->token));
 	registry_add(s);
+	if ((r = bw_start_login(s, bwlimit)) != 0) {
+		(void)session_send_error(
+		    s, id, r, "cannot set up your bandwidth limit");
+		return r;
+	}
 	ok.user = msg_bytes(s->user);
 	ok.read_only = s->read_only != 0;
 	ok.cwd = msg_bytes(s->cwd);
@@ -715,6 +756,8 @@ session_serve(struct server *srv, int fd, const char *peer,
 	}
 	/* Logged in (or joined): no longer one of the startups. */
 	startups_release(srv->startups, &s.ticket);
+	if (bw_attach(&s, &srv->bw_in, &srv->bw_out) != 0)
+		goto out;
 	wire_io_set_deadline(io, -1);
 	channel_set_limit(s.ch, WIRE_FRAME_MAX);
 	request_loop(&s);

@@ -16,6 +16,7 @@
 #include "wharf/authkeys.h"
 #include "wharf/conf.h"
 #include "wharf/file.h"
+#include "wharf/ratelimit.h"
 #include "wharf/server.h"
 #include "wharf/strnum.h"
 #include "wharf/tty.h"
@@ -30,7 +31,8 @@ user_usage(FILE *f)
 	    "       wharf user mod NAME [--read-only | --read-write]\n"
 	    "                      [--home SUBDIR | --no-home] "
 	    "[--quota SIZE | --quota none]\n"
-	    "                      [--keys-only | --password-ok]\n"
+	    "                      [--keys-only | --password-ok] "
+	    "[--bwlimit RATE | --bwlimit none]\n"
 	    "       wharf user del NAME\n"
 	    "       wharf user passwd NAME\n"
 	    "       wharf user list\n"
@@ -41,7 +43,9 @@ user_usage(FILE *f)
 	    "The password is typed twice on a terminal, or read as one line "
 	    "from\nstandard input otherwise. A home confines the user to "
 	    "that folder of\nthe root (created at the first login); a quota "
-	    "(e.g. 10G) caps the bytes\nstored in it. The state folder is "
+	    "(e.g. 10G) caps the bytes\nstored in it; --bwlimit (e.g. 500K, "
+	    "2M) caps the rate of all the user's\nsessions together, each "
+	    "way. The state folder is "
 	    "the one 'wharf serve' uses: --state,\nelse the state key of "
 	    "--config FILE or of the default configuration file,\nelse the "
 	    "default (as root %s, otherwise $XDG_STATE_HOME/wharf).\n"
@@ -107,6 +111,8 @@ struct user_change {
 	int set_quota;
 	uint64_t quota;
 	int keys_only; /* -1: unchanged */
+	int set_bwlimit;
+	uint64_t bwlimit; /* bytes/s; 0: none */
 };
 
 static int
@@ -125,19 +131,24 @@ apply_change(struct user *usr, const struct user_change *ch)
 		usr->quota = ch->quota;
 	if (ch->keys_only >= 0)
 		usr->keys_only = ch->keys_only;
+	if (ch->set_bwlimit)
+		usr->bwlimit = ch->bwlimit;
 	return 0;
 }
 
 static void
 print_user(const struct user *usr)
 {
-	char q[32] = "-";
+	char q[32] = "-", bw[40] = "";
 
 	if (usr->quota > 0)
 		snprintf(q, sizeof(q), "%llu", (unsigned long long)usr->quota);
-	printf("%s\t%s\thome=%s\tquota=%s%s%s%s\n", usr->name,
+	if (usr->bwlimit > 0)
+		snprintf(bw, sizeof(bw), "\tbwlimit=%llu",
+		    (unsigned long long)usr->bwlimit);
+	printf("%s\t%s\thome=%s\tquota=%s%s%s%s%s\n", usr->name,
 	    usr->read_only ? "ro" : "rw", usr->home[0] ? usr->home : "/", q,
-	    usr->keys_only ? "\tkeys-only" : "", usr->extra[0] ? "\t" : "",
+	    usr->keys_only ? "\tkeys-only" : "", bw, usr->extra[0] ? "\t" : "",
 	    usr->extra);
 }
 
@@ -296,6 +307,7 @@ user_main(int argc, char **argv)
 		{ "quota", required_argument, NULL, 'Q' },
 		{ "keys-only", no_argument, NULL, 'K' },
 		{ "password-ok", no_argument, NULL, 'W' },
+		{ "bwlimit", required_argument, NULL, 'B' },
 		{ "init", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -303,7 +315,7 @@ user_main(int argc, char **argv)
 	const char *state = NULL, *config = NULL, *verb, *name = NULL;
 	char path[PATH_MAX], lockpath[PATH_MAX], state_buf[PATH_MAX];
 	char password[USERS_PASSWORD_MAX + 2];
-	struct user_change ch = { -1, NULL, 0, 0, -1 };
+	struct user_change ch = { -1, NULL, 0, 0, -1, 0, 0 };
 	struct users u = { 0 };
 	struct user *usr;
 	int init = 0;
@@ -339,6 +351,18 @@ user_main(int argc, char **argv)
 			break;
 		case 'W':
 			ch.keys_only = 0;
+			break;
+		case 'B':
+			ch.set_bwlimit = 1;
+			if (strcmp(optarg, "none") == 0)
+				ch.bwlimit = 0;
+			else if (ratelimit_parse(optarg, &ch.bwlimit) != 0) {
+				fprintf(stderr,
+				    "wharf: --bwlimit: expected a rate such "
+				    "as 500K or 2M (KiB/s without a suffix), "
+				    "or 0 or none\n");
+				return 2;
+			}
 			break;
 		case 'Q':
 			ch.set_quota = 1;
@@ -398,7 +422,7 @@ user_main(int argc, char **argv)
 		return 2;
 	}
 	if ((ch.read_only >= 0 || ch.home != NULL || ch.set_quota ||
-	        ch.keys_only >= 0) &&
+	        ch.keys_only >= 0 || ch.set_bwlimit) &&
 	    strcmp(verb, "add") != 0 && strcmp(verb, "mod") != 0) {
 		fprintf(stderr,
 		    "wharf: user %s: --read-only, --home and "

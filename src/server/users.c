@@ -11,6 +11,7 @@
 
 #include "wharf/buf.h"
 #include "wharf/file.h"
+#include "wharf/ratelimit.h"
 #include "wharf/sandbox.h"
 #include "wharf/users.h"
 
@@ -67,6 +68,13 @@ parse_extra(struct user *usr, char *extra)
 				return WH_ERR_CORRUPT;
 		} else if (strcmp(field, "auth=key") == 0) {
 			usr->keys_only = 1;
+		} else if (strncmp(field, "bwlimit=", 8) == 0) {
+			errno = 0;
+			q = strtoull(field + 8, &end, 10);
+			if (errno != 0 || end == field + 8 || *end != '\0' ||
+			    field[8] == '-' || q > RATELIMIT_MAX)
+				return WH_ERR_CORRUPT;
+			usr->bwlimit = q;
 		} else if (strncmp(field, "quota=", 6) == 0) {
 			errno = 0;
 			q = strtoull(field + 6, &end, 10);
@@ -178,16 +186,19 @@ users_save(const char *path, const struct users *u)
 	for (i = 0; i < u->n && r == 0; i++) {
 		const struct user *usr = &u->v[i];
 
-		char quota[32] = "";
+		char quota[32] = "", bw[40] = "";
 
 		if (usr->quota > 0)
 			snprintf(quota, sizeof(quota), ":quota=%llu",
 			    (unsigned long long)usr->quota);
-		n = snprintf(line, sizeof(line), "%s:%s:%s%s%s%s%s%s%s\n",
+		if (usr->bwlimit > 0)
+			snprintf(bw, sizeof(bw), ":bwlimit=%llu",
+			    (unsigned long long)usr->bwlimit);
+		n = snprintf(line, sizeof(line), "%s:%s:%s%s%s%s%s%s%s%s\n",
 		    usr->name, usr->hash, usr->read_only ? "ro" : "rw",
 		    usr->home[0] ? ":home=" : "", usr->home, quota,
-		    usr->keys_only ? ":auth=key" : "", usr->extra[0] ? ":" : "",
-		    usr->extra);
+		    usr->keys_only ? ":auth=key" : "", bw,
+		    usr->extra[0] ? ":" : "", usr->extra);
 		if (n < 0 || (size_t)n >= sizeof(line))
 			r = WH_ERR_TOO_LARGE;
 		else

@@ -29,12 +29,19 @@ clock_mono_sec(void)
 void
 clock_sleep_ms(int64_t ms)
 {
+	if (ms > 0)
+		clock_sleep_ns((uint64_t)ms * 1000000u);
+}
+
+void
+clock_sleep_ns(uint64_t ns)
+{
 	struct timespec ts;
 
-	if (ms <= 0)
+	if (ns == 0)
 		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	ts.tv_sec = (time_t)(ns / 1000000000u);
+	ts.tv_nsec = (long)(ns % 1000000000u);
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }

@@ -18,6 +18,7 @@
 #include "wharf/clock.h"
 #include "wharf/buf.h"
 #include "wharf/io.h"
+#include "wharf/ratelimit.h"
 #include "wharf/wire.h"
 
 #define IO_READ_AHEAD (64u * 1024u)
@@ -33,6 +34,8 @@ struct wire_io {
 	uint64_t bytes_out;
 	uint64_t blocked_ns; /* time spent waiting to write */
 	int64_t deadline; /* absolute, monotonic ms; <0: none */
+	struct ratelimit *limit_in[WIRE_IO_LIMITS]; /* NULL: free slot */
+	struct ratelimit *limit_out[WIRE_IO_LIMITS];
 };
 
 struct wire_io *
@@ -101,6 +104,48 @@ wire_io_blocked_ns(const struct wire_io *io)
 	return io->blocked_ns;
 }
 
+int
+wire_io_add_ratelimit(struct wire_io *io, int inbound, struct ratelimit *rl)
+{
+	struct ratelimit **v = inbound ? io->limit_in : io->limit_out;
+	int i;
+
+	for (i = 0; i < WIRE_IO_LIMITS; i++)
+		if (v[i] == NULL) {
+			v[i] = rl;
+			return 0;
+		}
+	return WH_ERR_TOO_LARGE;
+}
+
+/* The largest slice the limits allow at once; (size_t)-1 without any. */
+static size_t
+limit_slice(struct ratelimit *const *v)
+{
+	size_t s = (size_t)-1, k;
+	int i;
+
+	for (i = 0; i < WIRE_IO_LIMITS && v[i] != NULL; i++)
+		if ((k = ratelimit_slice(v[i])) < s)
+			s = k;
+	return s;
+}
+
+/* Charges n bytes to every limit and sleeps off the longest wait;
+ * returns the ms slept, which no peer deadline should count. */
+static int64_t
+limit_charge(struct ratelimit *const *v, size_t n)
+{
+	uint64_t wait = 0, w;
+	int i;
+
+	for (i = 0; i < WIRE_IO_LIMITS && v[i] != NULL; i++)
+		if ((w = ratelimit_reserve(v[i], n)) > wait)
+			wait = w;
+	ratelimit_sleep(wait);
+	return (int64_t)(wait / 1000000u);
+}
+
 /* Waits for events until deadline (<0: none). */
 static int
 wait_fd(int fd, short events, int64_t deadline)
@@ -139,8 +184,10 @@ sooner(int64_t a, int64_t b)
 
 /* Reads what the socket has (at least one byte) into the buffer. */
 static int
-fill(struct wire_io *io, size_t want, int64_t deadline)
+fill(struct wire_io *io, size_t want, int64_t *deadlinep)
 {
+	size_t cap = limit_slice(io->limit_in);
+	int64_t deadline = *deadlinep, slept;
 	uint8_t *dst;
 	ssize_t n;
 	int r;
@@ -150,7 +197,9 @@ fill(struct wire_io *io, size_t want, int64_t deadline)
 	if ((r = buf_reserve(io->in, want, &dst)) != 0)
 		return r;
 	for (;;) {
-		n = recv(io->fd, dst, want, MSG_DONTWAIT);
+		/* Limited: read a slice at a time, so that the sender is
+		 * held back evenly by the socket's flow control. */
+		n = recv(io->fd, dst, want < cap ? want : cap, MSG_DONTWAIT);
 		if (n > 0)
 			break;
 		if (n == 0)
@@ -180,6 +229,12 @@ fill(struct wire_io *io, size_t want, int64_t deadline)
 	}
 	buf_commit(io->in, (size_t)n);
 	io->bytes_in += (uint64_t)n;
+	if (io->limit_in[0] != NULL) {
+		/* Our own pause: the caller's deadline moves with it. */
+		slept = limit_charge(io->limit_in, (size_t)n);
+		if (*deadlinep >= 0)
+			*deadlinep += slept;
+	}
 	return 0;
 }
 
@@ -214,7 +269,7 @@ wire_io_read_exact(struct wire_io *io, void *p, size_t n)
 	int r;
 
 	while (buf_len(io->in) < n) {
-		if ((r = fill(io, n - buf_len(io->in), deadline)) != 0)
+		if ((r = fill(io, n - buf_len(io->in), &deadline)) != 0)
 			return r == WH_ERR_EOF && buf_len(io->in) > 0 ?
 			    WH_ERR_TRUNCATED :
 			    r;
@@ -239,7 +294,7 @@ wire_io_read_frame(struct wire_io *io, uint8_t **payload, size_t *len)
 		if (buf_peek_u32(io->in, &declared) == 0)
 			want = WIRE_FRAME_HEADER + (size_t)declared -
 			    buf_len(io->in);
-		if ((r = fill(io, want, deadline)) != 0)
+		if ((r = fill(io, want, &deadline)) != 0)
 			return r;
 	}
 }
@@ -271,7 +326,7 @@ wire_io_frame_ready(struct wire_io *io, int timeout_ms)
 			want = WIRE_FRAME_HEADER + (size_t)declared -
 			    buf_len(io->in);
 		}
-		if (fill(io, want, deadline) != 0)
+		if (fill(io, want, &deadline) != 0)
 			return 0;
 	}
 }
@@ -297,16 +352,28 @@ int
 wire_io_write(struct wire_io *io, const void *p, size_t n)
 {
 	int64_t deadline = deadline_from(io);
+	size_t cap = limit_slice(io->limit_out), piece = 0;
 	const uint8_t *src = p;
 	uint64_t t0;
 	ssize_t k;
 	int r;
 
 	while (n > 0) {
-		k = send(io->fd, src, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (piece == 0 && io->limit_out[0] != NULL) {
+			/* Paced a slice at a time; the sleep is ours, not
+			 * the peer's, so it moves the deadline with it. */
+			piece = n < cap ? n : cap;
+			if (deadline >= 0)
+				deadline += limit_charge(io->limit_out, piece);
+			else
+				(void)limit_charge(io->limit_out, piece);
+		} else if (piece == 0)
+			piece = n;
+		k = send(io->fd, src, piece, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (k > 0) {
 			src += k;
 			n -= (size_t)k;
+			piece -= (size_t)k;
 			io->bytes_out += (uint64_t)k;
 			continue;
 		}
