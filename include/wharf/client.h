@@ -28,6 +28,9 @@
 #define EXIT_REMOTE 1
 #define EXIT_USAGE 2
 #define EXIT_CONNECT 3
+/* A tree transferred without error but with entries left out (symbolic
+ * links without -l or -L): rsync's "partial transfer" status. */
+#define EXIT_INCOMPLETE 23
 
 struct client_target {
 	char user[USERS_NAME_MAX + 1];

@@ -248,6 +248,15 @@ int session_rpath_at(struct session *s, int dirfd, const char *name,
 int session_check_passcode(struct session *s, const char *rpath,
     const ProtobufCBinaryData *passcode) WH_MUST_CHECK;
 int ops_protect(struct session *s, uint32_t id, const Wharf__ProtectReq *m);
+
+/* Trees (server/tree_ops.c, docs/protocol.md §8.2-8.3). */
+
+/* The target of the link name in dirfd (the folder dir_vpath), malloc'd,
+ * if it is safe to report: relative and inside the root; else NULL. */
+char *tree_link_target(int dirfd, const char *dir_vpath, const char *name);
+int tree_op_symlink(struct session *s, uint32_t id, const Wharf__SymlinkReq *m);
+int
+tree_op_set_attr(struct session *s, uint32_t id, const Wharf__SetAttrReq *m);
 int ops_unprotect(struct session *s, uint32_t id, const Wharf__UnprotectReq *m);
 
 #endif

@@ -36,6 +36,9 @@ struct transfer_opts {
 	int streams; /* connections for one large file (striping) */
 	int compress_set; /* given on the command line: beats the config */
 	int streams_set;
+	int links; /* enum tree_links: -l keeps links, -L follows them */
+	int no_perms; /* --no-perms: new files get default modes, folders
+	                 keep theirs; mtimes are kept either way */
 };
 
 void transfer_opts_init(struct transfer_opts *o);
@@ -45,7 +48,8 @@ transfer_parse_compress(struct transfer_opts *o, const char *v) WH_MUST_CHECK;
 
 /*
  * Parses one transfer option at argv[*i] (-r, -z[LEVEL], --compress=X,
- * --hash X, --exclude P, --stats F, --chunk-size N). Returns 1 if it was
+ * --hash X, --exclude P, --stats F, --chunk-size N, -l, -L, -p,
+ * --no-perms). Returns 1 if it was
  * one (advancing *i past its value), 0 if not, WH_ERR_INVALID_ARG with a
  * message on stderr if it was malformed.
  */

@@ -65,9 +65,12 @@
 #define WIRE_FEAT_DELTA (UINT64_C(1) << 2)
 #define WIRE_FEAT_ZSTREAM (UINT64_C(1) << 3)
 #define WIRE_FEAT_KEYAUTH (UINT64_C(1) << 4)
+#define WIRE_FEAT_LINKS (UINT64_C(1) << 5) /* SymlinkReq, link_target */
+#define WIRE_FEAT_SETATTR (UINT64_C(1) << 6) /* SetAttrReq */
 #define WIRE_FEATURES_ALL \
 	(WIRE_FEAT_ZSTD | WIRE_FEAT_SHA256 | WIRE_FEAT_DELTA | \
-	    WIRE_FEAT_ZSTREAM | WIRE_FEAT_KEYAUTH)
+	    WIRE_FEAT_ZSTREAM | WIRE_FEAT_KEYAUTH | WIRE_FEAT_LINKS | \
+	    WIRE_FEAT_SETATTR)
 
 struct wire_preface {
 	uint16_t min_version;

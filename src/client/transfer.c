@@ -27,6 +27,7 @@
 #include "wharf/strnum.h"
 #include "wharf/striped.h"
 #include "wharf/transfer.h"
+#include "wharf/treemeta.h"
 #include "wharf/cdc.h"
 #include "wharf/commit.h"
 #include "wharf/delta.h"
@@ -95,7 +96,12 @@ struct tctx {
 	struct xfer_decoder dec;
 	uint8_t *buf;
 	struct progress pr;
+	struct tree_meta tm; /* links and folder attributes, after files */
 };
+
+/* Modes of new files under --no-perms: what the destination would give
+ * a file it made (the server's 0644, or our umask here). */
+#define TRANSFER_NO_PERMS_MODE 0644
 
 void
 transfer_opts_init(struct transfer_opts *o)
@@ -218,6 +224,22 @@ transfer_parse_opt(struct transfer_opts *o, int argc, char **argv, int *i)
 			return WH_ERR_INVALID_ARG;
 		}
 		o->chunk_size = (uint32_t)n;
+		return 1;
+	}
+	if (strcmp(a, "-l") == 0 || strcmp(a, "--links") == 0) {
+		o->links = TREE_LINKS_KEEP;
+		return 1;
+	}
+	if (strcmp(a, "-L") == 0 || strcmp(a, "--copy-links") == 0) {
+		o->links = TREE_LINKS_FOLLOW;
+		return 1;
+	}
+	if (strcmp(a, "-p") == 0 || strcmp(a, "--perms") == 0) {
+		o->no_perms = 0;
+		return 1;
+	}
+	if (strcmp(a, "--no-perms") == 0) {
+		o->no_perms = 1;
 		return 1;
 	}
 	if (strcmp(a, "--no-progress") == 0) {
@@ -804,7 +826,7 @@ put_one(struct tctx *t, struct job *j)
 	po.size = j->size;
 	po.mtime_sec = st.st_mtim.tv_sec;
 	po.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
-	po.mode = st.st_mode & 0777;
+	po.mode = t->o->no_perms ? TRANSFER_NO_PERMS_MODE : st.st_mode & 0777;
 	po.chunk_size = cs;
 	po.hash = xfer_hash_to_wire(t->o->alg);
 	/* Only a file of a chunk or more can have a useful partial. */
@@ -864,6 +886,50 @@ put_one(struct tctx *t, struct job *j)
 	return 0;
 }
 
+/*
+ * A symbolic link met in a local tree: 1 if handled (recorded to make on
+ * the server with -l, or skipped and counted), 0 with *st now what it
+ * points to (-L), or an error.
+ */
+static int
+put_link(struct tctx *t, const char *lp, const char *rp, const char *rel,
+    struct stat *st)
+{
+	char target[PATH_MAX];
+	const char *s;
+	int depth = 0;
+	ssize_t n;
+
+	if (t->o->links == TREE_LINKS_FOLLOW) {
+		for (s = rel; *s != '\0'; s++)
+			depth += *s == '/';
+		if (stat(lp, st) != 0) {
+			tree_meta_skip(&t->tm, "put", lp,
+			    "it points to nothing (a broken link)");
+			return 1;
+		}
+		if (S_ISDIR(st->st_mode) && depth >= TREE_DEPTH_MAX) {
+			tree_meta_skip(&t->tm, "put", lp,
+			    "folders nest too deep (a link loop?)");
+			return 1;
+		}
+		return 0;
+	}
+	if (t->o->links == TREE_LINKS_KEEP) {
+		n = readlink(lp, target, sizeof(target) - 1);
+		if (n <= 0) {
+			tree_meta_skip(&t->tm, "put", lp, strerror(errno));
+			return 1;
+		}
+		target[n] = '\0';
+		return tree_meta_add_link(&t->tm, rp, target) == 0 ?
+		    1 :
+		    WH_ERR_NOMEM;
+	}
+	tree_meta_skip(&t->tm, "put", lp, "not followed without -L or -l");
+	return 1;
+}
+
 /* Walks a local tree into jobs (files) and remote folders to make. */
 static int
 put_walk(struct tctx *t, const char *local, const char *remote, const char *rel,
@@ -884,6 +950,10 @@ put_walk(struct tctx *t, const char *local, const char *remote, const char *rel,
 	if (((*dirs)[*ndirs] = strdup(remote)) == NULL)
 		return WH_ERR_NOMEM;
 	(*ndirs)++;
+	/* Its mode and mtime, set once its files are in. */
+	if (stat(local, &st) == 0 &&
+	    (r = tree_meta_add_dir_st(&t->tm, remote, &st)) != 0)
+		return r;
 	if ((d = opendir(local)) == NULL) {
 		fprintf(stderr, "wharf: put %s: %s\n", local, strerror(errno));
 		t->failures++;
@@ -912,6 +982,13 @@ put_walk(struct tctx *t, const char *local, const char *remote, const char *rel,
 			    stderr, "wharf: put %s: %s\n", lp, strerror(errno));
 			t->failures++;
 			continue;
+		}
+		if (S_ISLNK(st.st_mode) &&
+		    (r = put_link(t, lp, rp, relp, &st)) != 0) {
+			if (r < 0)
+				break;
+			r = 0;
+			continue; /* kept as a link, or skipped */
 		}
 		if (S_ISDIR(st.st_mode)) {
 			if ((r = put_walk(
@@ -946,7 +1023,8 @@ status_of(struct tctx *t)
 {
 	if (t->lost)
 		return EXIT_CONNECT;
-	return t->failures > 0 ? EXIT_REMOTE : EXIT_OK;
+	return tree_meta_status(
+	    &t->tm, t->failures > 0 ? EXIT_REMOTE : EXIT_OK);
 }
 
 static int
@@ -959,6 +1037,7 @@ tctx_init(struct tctx *t, struct client *c, const struct transfer_opts *o,
 	t->dir = dir;
 	t->pr.enabled = o->progress;
 	t->pr.t0 = clock_mono_sec();
+	tree_meta_init(&t->tm);
 	if ((t->buf = malloc(XFER_CHUNK_MAX)) == NULL)
 		return WH_ERR_NOMEM;
 	return 0;
@@ -972,6 +1051,7 @@ tctx_cleanup(struct tctx *t)
 	xfer_decoder_cleanup(&t->dec);
 	free(t->buf);
 	jobs_free(t);
+	tree_meta_cleanup(&t->tm);
 }
 
 static char *local_partial(const char *local);
@@ -1155,6 +1235,11 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 		}
 	}
 	run_puts(&t);
+	/* Links and folder attributes once every file is in. */
+	if (!t.lost && t.ninflight == 0 &&
+	    tree_meta_apply_remote(c, &t.tm, "put", !o->no_perms) != 0)
+		t.lost = 1;
+	tree_meta_summary(&t.tm, "put");
 	r = 0;
 out:
 	client_interrupt_disarm();
@@ -1165,8 +1250,9 @@ out:
 		fprintf(stderr, "wharf: put: %s\n", wh_strerror(r));
 		t.failures++;
 	}
+	r = status_of(&t);
 	tctx_cleanup(&t);
-	return status_of(&t);
+	return r;
 }
 
 /* ---- get ---- */
@@ -1436,6 +1522,16 @@ get_commit(struct job *j)
 	return xfer_commit(&c);
 }
 
+/* The mode open(2) would give a new file here: 0666 less the umask. */
+static mode_t
+new_file_mode(void)
+{
+	mode_t mask = umask(022);
+
+	umask(mask);
+	return 0666 & ~mask;
+}
+
 static int
 get_end(struct tctx *t, struct job *j, const Wharf__GetEnd *ge)
 {
@@ -1455,6 +1551,9 @@ get_end(struct tctx *t, struct job *j, const Wharf__GetEnd *ge)
 		job_fail(t, j, WH_ERR_PROTOCOL, "file ended early");
 		return 0;
 	}
+	/* --no-perms: the mode a new file gets here, not the server's. */
+	if (t->o->no_perms)
+		j->meta.mode = (uint32_t)new_file_mode();
 	if ((r = get_commit(j)) != 0) {
 		job_fail(t, j, r, wh_strerror(r));
 		return 0;
@@ -1549,6 +1648,8 @@ struct listing {
 	size_t *ndirs;
 	size_t *capdirs;
 	int err;
+	char **follow; /* -L: pairs remote, local of links to stat after */
+	size_t nfollow;
 };
 
 static int
@@ -1570,6 +1671,93 @@ push_dir(struct listing *l, const char *remote, const char *local)
 	}
 	*l->ndirs += 2;
 	return 0;
+}
+
+/* A link in a remote listing: made here (-l, where its target is safe
+ * inside the tree), followed once the listing is read (-L), or skipped. */
+static int
+get_link(struct listing *l, const Wharf__FileInfo *fi, const char *rp,
+    const char *lp)
+{
+	char target[WIRE_PATH_MAX + 1], **nf;
+	const char *rel = rp + l->toplen + (rp[l->toplen] == '/');
+
+	if (l->t->o->links == TREE_LINKS_FOLLOW) {
+		if ((nf = realloc(l->follow, (l->nfollow + 2) * sizeof(*nf))) ==
+		    NULL)
+			return WH_ERR_NOMEM;
+		l->follow = nf;
+		if ((nf[l->nfollow] = strdup(rp)) == NULL)
+			return WH_ERR_NOMEM;
+		if ((nf[l->nfollow + 1] = strdup(lp)) == NULL) {
+			free(nf[l->nfollow]);
+			return WH_ERR_NOMEM;
+		}
+		l->nfollow += 2;
+		return 0;
+	}
+	if (l->t->o->links != TREE_LINKS_KEEP) {
+		tree_meta_skip(
+		    &l->t->tm, "get", rp, "not followed without -L or -l");
+		return 0;
+	}
+	if (fi->link_target.len == 0 ||
+	    msg_text(&fi->link_target, target, sizeof(target)) != 0) {
+		tree_meta_skip(&l->t->tm, "get", rp,
+		    "unsafe: its target leads out of the server's tree");
+		return 0;
+	}
+	if (!tree_link_safe(rel, target)) {
+		tree_meta_skip(&l->t->tm, "get", rp,
+		    "unsafe: its target leads out of the tree");
+		return 0;
+	}
+	return tree_meta_add_link(&l->t->tm, lp, target);
+}
+
+/* -L: what the links of one listing point to, as files or folders. */
+static int
+get_follow(struct listing *l, int depth)
+{
+	Wharf__FileType type;
+	uint64_t size;
+	struct job *j;
+	size_t k;
+	int r = 0;
+
+	for (k = 0; k < l->nfollow && r == 0; k += 2) {
+		if ((r = remote_type(l->t->c, l->follow[k], &type, &size)) !=
+		    0) {
+			if (l->t->c->lost)
+				break;
+			tree_meta_skip(
+			    &l->t->tm, "get", l->follow[k], l->t->c->errmsg);
+			r = 0;
+		} else if (type == WHARF__FILE_TYPE__TYPE_DIR &&
+		    depth >= TREE_DEPTH_MAX) {
+			tree_meta_skip(&l->t->tm, "get", l->follow[k],
+			    "folders nest too deep (a link loop?)");
+		} else if (type == WHARF__FILE_TYPE__TYPE_DIR) {
+			r = push_dir(l, l->follow[k], l->follow[k + 1]);
+		} else if (type == WHARF__FILE_TYPE__TYPE_FILE) {
+			if ((j = job_add(
+			         l->t, l->follow[k + 1], l->follow[k])) == NULL)
+				r = WH_ERR_NOMEM;
+			else {
+				j->size = size;
+				l->t->pr.total_files++;
+				l->t->pr.total_bytes += size;
+			}
+		} else
+			tree_meta_skip(&l->t->tm, "get", l->follow[k],
+			    "not a file or folder");
+	}
+	for (k = 0; k < l->nfollow; k++)
+		free(l->follow[k]);
+	free(l->follow);
+	l->follow = NULL;
+	l->nfollow = 0;
+	return r;
 }
 
 static int
@@ -1601,7 +1789,11 @@ collect_entries(void *arg, const Wharf__Envelope *part)
 		               rp + l->toplen + (rp[l->toplen] == '/'))) {
 			;
 		} else if (fi->type == WHARF__FILE_TYPE__TYPE_DIR) {
-			r = push_dir(l, rp, lp);
+			if ((r = push_dir(l, rp, lp)) == 0)
+				r = tree_meta_add_dir(&l->t->tm, lp, fi->mode,
+				    fi->mtime_sec, fi->mtime_nsec);
+		} else if (fi->type == WHARF__FILE_TYPE__TYPE_SYMLINK) {
+			r = get_link(l, fi, rp, lp);
 		} else if (fi->type == WHARF__FILE_TYPE__TYPE_FILE) {
 			if ((j = job_add(l->t, lp, rp)) == NULL)
 				r = WH_ERR_NOMEM;
@@ -1628,15 +1820,33 @@ get_walk(struct tctx *t, const char *remote, const char *local, char ***dirs,
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
-	struct listing l = { t, 0, NULL, NULL, dirs, ndirs, capdirs, 0 };
+	struct listing l = { t, 0, NULL, NULL, dirs, ndirs, capdirs, 0, NULL,
+		0 };
+	Wharf__Envelope sreq = WHARF__ENVELOPE__INIT, *sresp = NULL;
+	Wharf__StatReq st = WHARF__STAT_REQ__INIT;
+	const Wharf__FileInfo *fi;
 	size_t k, first = *ndirs;
-	int r;
+	const char *s;
+	int r, depth;
 
 	l.toplen = strlen(remote);
 	while (l.toplen > 0 && remote[l.toplen - 1] == '/')
 		l.toplen--;
 	if ((r = push_dir(&l, remote, local)) != 0)
 		return r;
+	/* The top's own mode and mtime, set last of all. */
+	st.path = msg_bytes(remote);
+	sreq.body_case = WHARF__ENVELOPE__BODY_STAT;
+	sreq.stat = &st;
+	if (client_call(t->c, &sreq, &sresp, NULL, NULL) == 0 &&
+	    sresp->body_case == WHARF__ENVELOPE__BODY_STAT_REPLY) {
+		fi = sresp->stat_reply->info;
+		r = tree_meta_add_dir(
+		    &t->tm, local, fi->mode, fi->mtime_sec, fi->mtime_nsec);
+	}
+	msg_free(sresp);
+	if (r != 0 || t->c->lost)
+		return r != 0 ? r : WH_ERR_IO;
 	/* Only this tree's folders: earlier trees are listed already. */
 	for (k = first; k < *ndirs; k += 2) {
 		l.remote = (*dirs)[k];
@@ -1651,6 +1861,14 @@ get_walk(struct tctx *t, const char *remote, const char *local, char ***dirs,
 			r = collect_entries(&l, resp);
 		msg_free(resp);
 		resp = NULL;
+		/* Links to follow, now that the listing is read. */
+		for (depth = 0, s = l.remote + l.toplen; *s != '\0'; s++)
+			depth += *s == '/';
+		if (l.nfollow > 0) {
+			int fr = get_follow(&l, depth);
+
+			r = r != 0 ? r : fr;
+		}
 		if (r != 0) {
 			if (t->c->lost)
 				return r;
@@ -1730,8 +1948,9 @@ transfer_pairs(struct client *c, const struct transfer_opts *o, int put,
 		fprintf(stderr, "wharf: %s: %s\n", t.dir, wh_strerror(r));
 		t.failures++;
 	}
+	r = status_of(&t);
 	tctx_cleanup(&t);
-	return status_of(&t);
+	return r;
 }
 
 int
@@ -1814,6 +2033,10 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 		}
 	}
 	run_gets(&t);
+	/* Links and folder attributes once every file is in. */
+	if (!t.lost && t.ninflight == 0)
+		tree_meta_apply_local(&t.tm, "get", !o->no_perms);
+	tree_meta_summary(&t.tm, "get");
 	r = 0;
 out:
 	client_interrupt_disarm();
@@ -1824,8 +2047,9 @@ out:
 		fprintf(stderr, "wharf: get: %s\n", wh_strerror(r));
 		t.failures++;
 	}
+	r = status_of(&t);
 	tctx_cleanup(&t);
-	return status_of(&t);
+	return r;
 }
 
 int

@@ -400,6 +400,7 @@ static const char *const seccomp_allow[] = {
 	"readlink",
 	"readlinkat",
 	"mkdirat",
+	"symlinkat", /* -l: links made where they stay inside (tree_ops.c) */
 	"unlinkat",
 	"renameat",
 	"renameat2",

@@ -100,6 +100,7 @@ struct dir_entry {
 	char *name;
 	struct stat st;
 	int protected;
+	char *link; /* LINKS: a symlink's safe target, or NULL */
 };
 
 /* Marks entries of the folder dirfd that are passcode-protected. */
@@ -149,6 +150,8 @@ send_entries(struct session *s, uint32_t id, struct dir_entry *v, size_t n)
 		for (k = 0; k < WIRE_LIST_PART_ENTRIES && i < n; k++, i++) {
 			fill_info(&infos[k], v[i].name, &v[i].st);
 			infos[k].protected_ = v[i].protected != 0;
+			if (v[i].link != NULL)
+				infos[k].link_target = msg_bytes(v[i].link);
 			ptrs[k] = &infos[k];
 		}
 		part.n_entries = k;
@@ -196,6 +199,7 @@ op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 			return r;
 		}
 		r = protected_fd(s, fd, &one.protected);
+		one.link = NULL;
 		close(fd);
 		if (r != 0)
 			return r;
@@ -238,6 +242,10 @@ op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 			r = WH_ERR_NOMEM;
 			goto out;
 		}
+		v[n].link = S_ISLNK(v[n].st.st_mode) &&
+		        (s->features & WIRE_FEAT_LINKS) ?
+		    tree_link_target(dirfd(d), vpath, de->d_name) :
+		    NULL;
 		n++;
 	}
 	if (errno != 0) {
@@ -249,8 +257,10 @@ op_list(struct session *s, uint32_t id, const Wharf__ListReq *req)
 	mark_protected(s, dirfd(d), v, n);
 	r = send_entries(s, id, v, n);
 out:
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(v[i].name);
+		free(v[i].link);
+	}
 	free(v);
 	closedir(d);
 	return r;
@@ -635,6 +645,10 @@ ops_dispatch(struct session *s, const Wharf__Envelope *req)
 		return ops_protect(s, id, req->protect);
 	case WHARF__ENVELOPE__BODY_UNPROTECT:
 		return ops_unprotect(s, id, req->unprotect);
+	case WHARF__ENVELOPE__BODY_SYMLINK:
+		return tree_op_symlink(s, id, req->symlink);
+	case WHARF__ENVELOPE__BODY_SET_ATTR:
+		return tree_op_set_attr(s, id, req->set_attr);
 	case WHARF__ENVELOPE__BODY_CANCEL:
 		/* Nothing to cancel any more: no answer, by design. */
 		return 0;

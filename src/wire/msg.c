@@ -38,7 +38,11 @@ validate_file_info(const Wharf__FileInfo *fi)
 {
 	if (fi == NULL || fi->name.len > WIRE_NAME_MAX ||
 	    (fi->name.len > 0 &&
-	        memchr(fi->name.data, '\0', fi->name.len) != NULL))
+	        memchr(fi->name.data, '\0', fi->name.len) != NULL) ||
+	    fi->link_target.len > WIRE_PATH_MAX ||
+	    (fi->link_target.len > 0 &&
+	        memchr(fi->link_target.data, '\0', fi->link_target.len) !=
+	            NULL))
 		return WH_ERR_FORMAT;
 	return 0;
 }
