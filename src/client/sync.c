@@ -22,10 +22,17 @@
 #include "wharf/client_config.h"
 #include "wharf/msg.h"
 #include "wharf/stats.h"
+#include "wharf/syncopts.h"
 #include "wharf/transfer.h"
+#include "wharf/treemeta.h"
 #include "wharf/xfer.h"
 
 #define SYNC_DEPTH_MAX 128
+
+/* What --delete does with an entry the source lacks. */
+#define SYNC_DELETE_FILE 0
+#define SYNC_DELETE_DIR 1
+#define SYNC_DELETE_BACKUP 2 /* a file or link, with --backup */
 
 struct entry {
 	char *rel;
@@ -33,6 +40,8 @@ struct entry {
 	uint64_t size;
 	int64_t mtime_sec;
 	uint32_t mtime_nsec;
+	uint32_t mode;
+	char *target; /* a symbolic link's target ("" if unsafe), else NULL */
 };
 
 struct manifest {
@@ -46,6 +55,13 @@ struct sync_opts {
 	int delete;
 	int dry_run;
 	int checksum;
+	int itemize; /* -i: one line per change */
+	int json; /* changes and the summary as JSON objects */
+	int delete_excluded; /* excluded names at the destination go too */
+	int backup; /* what is overwritten or deleted moves aside */
+	const char *backup_dir; /* there (NULL: NAME~ beside it) */
+	struct sync_filter filter; /* --include, --exclude, --exclude-from */
+	struct tree_meta tm; /* links and attributes after the files */
 	struct transfer_opts xo;
 };
 
@@ -54,8 +70,10 @@ manifest_free(struct manifest *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->n; i++)
+	for (i = 0; i < m->n; i++) {
 		free(m->v[i].rel);
+		free(m->v[i].target);
+	}
 	free(m->v);
 	memset(m, 0, sizeof(*m));
 }
@@ -78,7 +96,21 @@ manifest_add(struct manifest *m, const char *rel, int dir, uint64_t size,
 	m->v[m->n].size = size;
 	m->v[m->n].mtime_sec = sec;
 	m->v[m->n].mtime_nsec = nsec;
+	m->v[m->n].mode = 0;
+	m->v[m->n].target = NULL;
 	m->n++;
+	return 0;
+}
+
+/* The last entry added gets its mode, and a link's target (copied). */
+static int
+manifest_last(struct manifest *m, uint32_t mode, const char *target)
+{
+	struct entry *e = &m->v[m->n - 1];
+
+	e->mode = mode & 0777;
+	if (target != NULL && (e->target = strdup(target)) == NULL)
+		return WH_ERR_NOMEM;
 	return 0;
 }
 
@@ -100,20 +132,37 @@ manifest_find(const struct manifest *m, const char *rel)
 	return bsearch(&key, m->v, m->n, sizeof(*m->v), entry_cmp);
 }
 
-/* Partials are transfer state, never content to sync. */
+/*
+ * Whether rel is left out: partials (transfer state, never content),
+ * the backups of --backup, and the filter rules (not at the destination
+ * with --delete-excluded, so that what they exclude there is deleted).
+ */
 static int
-skipped_name(const struct sync_opts *o, const char *name, const char *rel)
+skipped_name(const struct sync_opts *o, const char *name, const char *rel,
+    int is_dir, int dest)
 {
-	int i;
+	size_t n;
 
 	if (xfer_partial_is(name, strlen(name)))
 		return 1;
-	for (i = 0; i < o->xo.nexcludes; i++)
-		if (fnmatch(o->xo.excludes[i], rel, 0) == 0 ||
-		    (strchr(o->xo.excludes[i], '/') == NULL &&
-		        fnmatch(o->xo.excludes[i], name, 0) == 0))
+	if (o->backup && o->backup_dir == NULL && dest) {
+		n = strlen(name);
+		if (n >= strlen(SYNC_BACKUP_SUFFIX) &&
+		    strcmp(name + n - strlen(SYNC_BACKUP_SUFFIX),
+		        SYNC_BACKUP_SUFFIX) == 0)
 			return 1;
-	return 0;
+	}
+	if (o->backup_dir != NULL && o->backup_dir[0] != '/') {
+		n = strlen(o->backup_dir);
+		while (n > 0 && o->backup_dir[n - 1] == '/')
+			n--;
+		if (strncmp(rel, o->backup_dir, n) == 0 &&
+		    (rel[n] == '\0' || rel[n] == '/'))
+			return 1;
+	}
+	if (dest && o->delete_excluded)
+		return 0;
+	return sync_filter_excluded(&o->filter, rel, name, is_dir);
 }
 
 static char *
@@ -127,9 +176,45 @@ join(const char *a, const char *b)
 	return p;
 }
 
+/*
+ * A link in the local tree: for the source, made or skipped by -l, -L and
+ * the default (*st becomes what it points to for -L: returns 0); for the
+ * destination, an entry of its own. 1 when it was handled.
+ */
 static int
-walk_local(const struct sync_opts *o, const char *top, const char *rel,
-    struct manifest *m, int depth)
+local_link(struct sync_opts *o, const char *full, const char *rel,
+    struct manifest *m, struct stat *st, int source, int *r)
+{
+	char target[PATH_MAX];
+	ssize_t n;
+
+	*r = 0;
+	if (source && o->xo.links == TREE_LINKS_FOLLOW) {
+		if (stat(full, st) == 0)
+			return 0;
+		tree_meta_skip(&o->tm, "sync", full,
+		    "it points to nothing (a broken link)");
+		return 1;
+	}
+	if (source && o->xo.links != TREE_LINKS_KEEP) {
+		tree_meta_skip(
+		    &o->tm, "sync", full, "not followed without -L or -l");
+		return 1;
+	}
+	if ((n = readlink(full, target, sizeof(target) - 1)) < 0) {
+		tree_meta_skip(&o->tm, "sync", full, strerror(errno));
+		return 1;
+	}
+	target[n] = '\0';
+	if ((*r = manifest_add(m, rel, 0, 0, st->st_mtim.tv_sec,
+	         (uint32_t)st->st_mtim.tv_nsec)) == 0)
+		*r = manifest_last(m, 0777, target);
+	return 1;
+}
+
+static int
+walk_local(struct sync_opts *o, const char *top, const char *rel,
+    struct manifest *m, int depth, int source)
 {
 	char *dir = rel[0] ? join(top, rel) : strdup(top), *r2, *full;
 	struct dirent *de;
@@ -155,22 +240,33 @@ walk_local(const struct sync_opts *o, const char *top, const char *rel,
 			r = WH_ERR_NOMEM;
 			break;
 		}
-		if (!skipped_name(o, de->d_name, r2) && lstat(full, &st) == 0) {
-			if (S_ISDIR(st.st_mode)) {
-				r = manifest_add(m, r2, 1, 0, 0, 0);
-				if (r == 0)
-					r = walk_local(
-					    o, top, r2, m, depth + 1);
-			} else if (S_ISREG(st.st_mode))
-				r = manifest_add(m, r2, 0, (uint64_t)st.st_size,
-				    st.st_mtim.tv_sec,
-				    (uint32_t)st.st_mtim.tv_nsec);
-			else if (!o->xo.quiet)
-				fprintf(stderr,
-				    "wharf: sync: skipping %s: not "
-				    "a regular file or directory\n",
-				    full);
+		if (lstat(full, &st) != 0 ||
+		    skipped_name(
+		        o, de->d_name, r2, S_ISDIR(st.st_mode), !source) ||
+		    (S_ISLNK(st.st_mode) &&
+		        local_link(o, full, r2, m, &st, source, &r))) {
+			free(full);
+			free(r2);
+			continue;
 		}
+		if (S_ISDIR(st.st_mode)) {
+			r = manifest_add(m, r2, 1, 0, st.st_mtim.tv_sec,
+			    (uint32_t)st.st_mtim.tv_nsec);
+			if (r == 0)
+				r = manifest_last(m, st.st_mode, NULL);
+			if (r == 0)
+				r = walk_local(
+				    o, top, r2, m, depth + 1, source);
+		} else if (S_ISREG(st.st_mode)) {
+			r = manifest_add(m, r2, 0, (uint64_t)st.st_size,
+			    st.st_mtim.tv_sec, (uint32_t)st.st_mtim.tv_nsec);
+			if (r == 0)
+				r = manifest_last(m, st.st_mode, NULL);
+		} else if (!o->xo.quiet)
+			fprintf(stderr,
+			    "wharf: sync: skipping %s: not "
+			    "a regular file or directory\n",
+			    full);
 		free(full);
 		free(r2);
 	}
@@ -180,19 +276,74 @@ walk_local(const struct sync_opts *o, const char *top, const char *rel,
 }
 
 struct remote_walk {
-	const struct sync_opts *o;
+	struct sync_opts *o;
 	struct manifest *m;
 	const char *rel;
 	char **queue;
 	size_t nq;
 	size_t capq;
+	int source; /* this tree is the sync's source */
+	char **follow; /* -L: rel paths of links to stat after the listing */
+	size_t nfollow;
 };
+
+/* Queues a remote folder to list. */
+static int
+queue_dir(struct remote_walk *w, char *rel)
+{
+	char **nq;
+
+	if (w->nq == w->capq) {
+		w->capq = w->capq ? w->capq * 2 : 16;
+		if ((nq = realloc(w->queue, w->capq * sizeof(*nq))) == NULL)
+			return WH_ERR_NOMEM;
+		w->queue = nq;
+	}
+	w->queue[w->nq++] = rel;
+	return 0;
+}
+
+/* A link in the remote tree (see local_link). */
+static int
+remote_link(struct remote_walk *w, const Wharf__FileInfo *fi, char *rel)
+{
+	char target[WIRE_PATH_MAX + 1] = "", **nf;
+	int r;
+
+	if (w->source && w->o->xo.links == TREE_LINKS_FOLLOW) {
+		if ((nf = realloc(w->follow, (w->nfollow + 1) * sizeof(*nf))) ==
+		    NULL)
+			return WH_ERR_NOMEM;
+		w->follow = nf;
+		if ((nf[w->nfollow] = strdup(rel)) == NULL)
+			return WH_ERR_NOMEM;
+		w->nfollow++;
+		return 0;
+	}
+	if (w->source && w->o->xo.links != TREE_LINKS_KEEP) {
+		tree_meta_skip(
+		    &w->o->tm, "sync", rel, "not followed without -L or -l");
+		return 0;
+	}
+	if (fi->link_target.len > 0 &&
+	    msg_text(&fi->link_target, target, sizeof(target)) != 0)
+		target[0] = '\0';
+	if (w->source && (target[0] == '\0' || !tree_link_safe(rel, target))) {
+		tree_meta_skip(&w->o->tm, "sync", rel,
+		    "unsafe: its target leads out of the tree");
+		return 0;
+	}
+	if ((r = manifest_add(
+	         w->m, rel, 0, 0, fi->mtime_sec, fi->mtime_nsec)) != 0)
+		return r;
+	return manifest_last(w->m, 0777, target);
+}
 
 static int
 collect(void *arg, const Wharf__Envelope *part)
 {
 	struct remote_walk *w = arg;
-	char name[WIRE_NAME_MAX + 1], *rel, **nq, clean[WIRE_NAME_MAX + 1];
+	char name[WIRE_NAME_MAX + 1], *rel, clean[WIRE_NAME_MAX + 1];
 	const Wharf__FileInfo *fi;
 	size_t i, k;
 	int r = 0;
@@ -216,44 +367,106 @@ collect(void *arg, const Wharf__Envelope *part)
 		}
 		if ((rel = join(w->rel, name)) == NULL)
 			return WH_ERR_NOMEM;
-		if (skipped_name(w->o, name, rel)) {
+		if (skipped_name(w->o, name, rel,
+		        fi->type == WHARF__FILE_TYPE__TYPE_DIR, !w->source)) {
 			free(rel);
 			continue;
 		}
 		if (fi->type == WHARF__FILE_TYPE__TYPE_DIR) {
-			r = manifest_add(w->m, rel, 1, 0, 0, 0);
-			if (r == 0 && w->nq == w->capq) {
-				w->capq = w->capq ? w->capq * 2 : 16;
-				if ((nq = realloc(w->queue,
-				         w->capq * sizeof(*nq))) == NULL)
-					r = WH_ERR_NOMEM;
-				else
-					w->queue = nq;
-			}
-			if (r == 0) {
-				w->queue[w->nq++] = rel;
+			r = manifest_add(
+			    w->m, rel, 1, 0, fi->mtime_sec, fi->mtime_nsec);
+			if (r == 0)
+				r = manifest_last(w->m, fi->mode, NULL);
+			if (r == 0 && (r = queue_dir(w, rel)) == 0)
 				rel = NULL;
-			}
-		} else if (fi->type == WHARF__FILE_TYPE__TYPE_FILE)
+		} else if (fi->type == WHARF__FILE_TYPE__TYPE_FILE) {
 			r = manifest_add(w->m, rel, 0, fi->size, fi->mtime_sec,
 			    fi->mtime_nsec);
+			if (r == 0)
+				r = manifest_last(w->m, fi->mode, NULL);
+		} else if (fi->type == WHARF__FILE_TYPE__TYPE_SYMLINK)
+			r = remote_link(w, fi, rel);
 		free(rel);
 	}
+	return r;
+}
+
+/* -L: the links of one listing, as what they point to. */
+static int
+follow_links(struct client *c, struct remote_walk *w, const char *top)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
+	Wharf__StatReq st = WHARF__STAT_REQ__INIT;
+	const Wharf__FileInfo *fi;
+	size_t k;
+	char *path, *rel;
+	const char *s;
+	int r = 0, depth;
+
+	for (k = 0; k < w->nfollow && r == 0; k++) {
+		rel = w->follow[k];
+		for (depth = 0, s = rel; *s != '\0'; s++)
+			depth += *s == '/';
+		if ((path = join(top, rel)) == NULL) {
+			r = WH_ERR_NOMEM;
+			break;
+		}
+		st.path = msg_bytes(path);
+		req.body_case = WHARF__ENVELOPE__BODY_STAT;
+		req.stat = &st;
+		r = client_call(c, &req, &resp, NULL, NULL);
+		free(path);
+		if (r != 0) {
+			if (c->lost)
+				break;
+			tree_meta_skip(&w->o->tm, "sync", rel, c->errmsg);
+			r = 0;
+			continue;
+		}
+		fi = resp->body_case == WHARF__ENVELOPE__BODY_STAT_REPLY ?
+		    resp->stat_reply->info :
+		    NULL;
+		if (fi != NULL && fi->type == WHARF__FILE_TYPE__TYPE_DIR &&
+		    depth < TREE_DEPTH_MAX) {
+			if ((r = manifest_add(w->m, rel, 1, 0, fi->mtime_sec,
+			         fi->mtime_nsec)) == 0 &&
+			    (r = manifest_last(w->m, fi->mode, NULL)) == 0 &&
+			    (r = queue_dir(w, rel)) == 0)
+				w->follow[k] = NULL; /* the queue has it */
+		} else if (fi != NULL &&
+		    fi->type == WHARF__FILE_TYPE__TYPE_FILE) {
+			if ((r = manifest_add(w->m, rel, 0, fi->size,
+			         fi->mtime_sec, fi->mtime_nsec)) == 0)
+				r = manifest_last(w->m, fi->mode, NULL);
+		} else
+			tree_meta_skip(&w->o->tm, "sync", rel,
+			    fi != NULL &&
+			            fi->type == WHARF__FILE_TYPE__TYPE_DIR ?
+			        "folders nest too deep (a link loop?)" :
+			        "not a file or folder");
+		msg_free(resp);
+		resp = NULL;
+	}
+	for (k = 0; k < w->nfollow; k++)
+		free(w->follow[k]);
+	free(w->follow);
+	w->follow = NULL;
+	w->nfollow = 0;
 	return r;
 }
 
 /* Lists the remote tree under top (breadth first). WH_ERR_NOT_FOUND if
  * top itself does not exist. */
 static int
-walk_remote(struct client *c, const struct sync_opts *o, const char *top,
-    struct manifest *m)
+walk_remote(struct client *c, struct sync_opts *o, const char *top,
+    struct manifest *m, int source)
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
-	struct remote_walk w = { o, m, "", NULL, 0, 0 };
+	struct remote_walk w = { o, m, "", NULL, 0, 0, source, NULL, 0 };
 	size_t k;
 	char *path;
-	int r = 0;
+	int r = 0, fr;
 
 	for (k = 0; r == 0 && (k == 0 || k <= w.nq); k++) {
 		w.rel = k == 0 ? "" : w.queue[k - 1];
@@ -274,6 +487,10 @@ walk_remote(struct client *c, const struct sync_opts *o, const char *top,
 		msg_free(resp);
 		resp = NULL;
 		free(path);
+		if (w.nfollow > 0) {
+			fr = follow_links(c, &w, top);
+			r = r != 0 ? r : fr;
+		}
 	}
 	for (k = 0; k < w.nq; k++)
 		free(w.queue[k]);
@@ -334,6 +551,11 @@ struct plan {
 	char **deletes; /* in deletion order: files, then deepest folders */
 	int *delete_dir;
 	size_t ndelete;
+	char **backups; /* --backup: destination paths to move aside first */
+	char **backup_rels; /* ... and their paths below the top */
+	size_t nbackup;
+	char **unlinks; /* remote links a file or link replaces */
+	size_t nunlink;
 };
 
 static int
@@ -363,6 +585,15 @@ plan_free(struct plan *p)
 		free(p->mkdirs[i]);
 	for (i = 0; i < p->ndelete; i++)
 		free(p->deletes[i]);
+	for (i = 0; i < p->nbackup; i++) {
+		free(p->backups[i]);
+		free(p->backup_rels[i]);
+	}
+	for (i = 0; i < p->nunlink; i++)
+		free(p->unlinks[i]);
+	free(p->backups);
+	free(p->backup_rels);
+	free(p->unlinks);
 	free(p->locals);
 	free(p->remotes);
 	free(p->mkdirs);
@@ -388,9 +619,46 @@ depth_cmp(const void *a, const void *b)
 	return dx != dy ? (dx > dy ? -1 : 1) : strcmp(x->rel, y->rel);
 }
 
+/* Why file e differs from d (0: it does not). */
+static unsigned
+file_changes(struct client *c, const struct sync_opts *o, const struct entry *e,
+    const struct entry *d, const char *sp, const char *dp)
+{
+	unsigned why = 0;
+
+	if (d == NULL)
+		return SYNC_WHY_NEW;
+	if (d->target != NULL)
+		return SYNC_WHY_TYPE; /* a link becomes a file */
+	if (d->size != e->size)
+		why |= SYNC_WHY_SIZE;
+	if (d->mtime_sec != e->mtime_sec || d->mtime_nsec != e->mtime_nsec)
+		why |= SYNC_WHY_TIME;
+	/* --checksum: the content decides, as in rsync -c; a file equal
+	 * but for its mtime only gets the mtime. */
+	if (o->checksum && !(why & SYNC_WHY_SIZE) &&
+	    !same_content(
+	        c, o->download ? dp : sp, o->download ? sp : dp, o->xo.alg))
+		why |= SYNC_WHY_CONTENT;
+	return why;
+}
+
+static void
+plan_item(const struct sync_opts *o, char type, unsigned why, const char *rel,
+    const char *what)
+{
+	if (o->itemize || o->json)
+		sync_itemize(stdout, o->json, o->download, type, why, rel);
+	else if (o->dry_run && (why & SYNC_WHY_DELETED))
+		printf("delete %s%s\n", rel, type == 'd' ? "/" : "");
+	else if (o->dry_run && what != NULL)
+		printf("%s %s%s\n", what, rel,
+		    (why & SYNC_WHY_NEW) ? " (new)" : " (changed)");
+}
+
 /* Compares src (what should be) with dst (what is). */
 static int
-make_plan(struct client *c, const struct sync_opts *o, const char *ltop,
+make_plan(struct client *c, struct sync_opts *o, const char *ltop,
     const char *rtop, const struct manifest *src, struct manifest *dst,
     struct plan *p)
 {
@@ -400,7 +668,8 @@ make_plan(struct client *c, const struct sync_opts *o, const char *ltop,
 	struct manifest extra = { 0 };
 	char *sp = NULL, *dp = NULL;
 	size_t i;
-	int r = 0, changed;
+	int r = 0;
+	unsigned why;
 
 	for (i = 0; i < src->n && r == 0; i++) {
 		e = &src->v[i];
@@ -414,8 +683,14 @@ make_plan(struct client *c, const struct sync_opts *o, const char *ltop,
 			break;
 		}
 		if (e->dir) {
-			if (d == NULL || !d->dir)
+			if (d == NULL || !d->dir) {
+				plan_item(o, 'd', SYNC_WHY_NEW, e->rel, NULL);
 				r = push_str(&p->mkdirs, &p->nmkdir, dp);
+			}
+			/* Its mode and mtime, once its contents are in. */
+			if (r == 0)
+				r = tree_meta_add_dir(&o->tm, dp, e->mode,
+				    e->mtime_sec, e->mtime_nsec);
 			continue;
 		}
 		if (d != NULL && d->dir) {
@@ -426,20 +701,48 @@ make_plan(struct client *c, const struct sync_opts *o, const char *ltop,
 			r = WH_ERR_IS_DIR;
 			break;
 		}
-		changed = d == NULL || d->size != e->size;
-		if (!changed && o->checksum)
-			changed = !same_content(c, o->download ? dp : sp,
-			    o->download ? sp : dp, o->xo.alg);
-		else if (!changed)
-			changed = d->mtime_sec != e->mtime_sec ||
-			    d->mtime_nsec != e->mtime_nsec;
-		if (!changed) {
-			p->unchanged++;
+		if (e->target != NULL) {
+			/* -l: a link, made (or replaced) after the files. */
+			if (d != NULL && d->target != NULL &&
+			    strcmp(d->target, e->target) == 0) {
+				p->unchanged++;
+				continue;
+			}
+			plan_item(o, 'L',
+			    d == NULL ? SYNC_WHY_NEW : SYNC_WHY_TYPE, e->rel,
+			    "link");
+			if (d != NULL && o->backup &&
+			    ((r = push_str(&p->backups, &p->nbackup, dp)) !=
+			            0 ||
+			        (p->nbackup--,
+			            (r = push_str(&p->backup_rels, &p->nbackup,
+			                 e->rel)) != 0)))
+				break;
+			r = tree_meta_add_link(&o->tm, dp, e->target);
 			continue;
 		}
-		if (o->dry_run)
-			printf("%s %s%s\n", o->download ? "get" : "put", e->rel,
-			    d == NULL ? " (new)" : " (changed)");
+		why = file_changes(c, o, e, d, sp, dp);
+		if (why == 0 || why == SYNC_WHY_TIME * (o->checksum != 0)) {
+			p->unchanged++;
+			/* Same content, other mtime (--checksum): the
+			 * mtime alone is brought over. */
+			if (why != 0)
+				r = tree_meta_add_dir(&o->tm, dp, e->mode,
+				    e->mtime_sec, e->mtime_nsec);
+			continue;
+		}
+		plan_item(o, 'f', why, e->rel, o->download ? "get" : "put");
+		if (d != NULL && d->target != NULL && !o->download &&
+		    (r = push_str(&p->unlinks, &p->nunlink, dp)) != 0)
+			break;
+		if (d != NULL && o->backup && d->target == NULL) {
+			if ((r = push_str(&p->backups, &p->nbackup, dp)) != 0)
+				break;
+			p->nbackup--;
+			if ((r = push_str(
+			         &p->backup_rels, &p->nbackup, e->rel)) != 0)
+				break;
+		}
 		if ((r = push_str(
 		         &p->locals, &p->nxfer, o->download ? dp : sp)) != 0)
 			break;
@@ -454,9 +757,12 @@ make_plan(struct client *c, const struct sync_opts *o, const char *ltop,
 	if (r != 0 || !o->delete)
 		return r;
 	for (i = 0; i < dst->n && r == 0; i++)
-		if (manifest_find(src, dst->v[i].rel) == NULL)
+		if (manifest_find(src, dst->v[i].rel) == NULL) {
 			r = manifest_add(
 			    &extra, dst->v[i].rel, dst->v[i].dir, 0, 0, 0);
+			if (r == 0 && dst->v[i].target != NULL)
+				r = manifest_last(&extra, 0, "");
+		}
 	if (extra.n > 0)
 		qsort(extra.v, extra.n, sizeof(*extra.v), depth_cmp);
 	for (i = 0; i < extra.n && r == 0; i++) {
@@ -464,9 +770,11 @@ make_plan(struct client *c, const struct sync_opts *o, const char *ltop,
 			r = WH_ERR_NOMEM;
 			break;
 		}
-		if (o->dry_run)
-			printf("delete %s%s\n", extra.v[i].rel,
-			    extra.v[i].dir ? "/" : "");
+		plan_item(o,
+		    extra.v[i].dir        ? 'd' :
+		        extra.v[i].target ? 'L' :
+		                            'f',
+		    SYNC_WHY_DELETED, extra.v[i].rel, "delete");
 		r = push_str(&p->deletes, &p->ndelete, dp);
 		free(dp);
 		if (r == 0) {
@@ -477,7 +785,12 @@ make_plan(struct client *c, const struct sync_opts *o, const char *ltop,
 				r = WH_ERR_NOMEM;
 			else {
 				p->delete_dir = nd;
-				nd[p->ndelete - 1] = extra.v[i].dir;
+				/* --backup: files and links move aside
+				 * instead of going (SYNC_DELETE_BACKUP). */
+				nd[p->ndelete - 1] = extra.v[i].dir ?
+				    SYNC_DELETE_DIR :
+				    o->backup ? SYNC_DELETE_BACKUP :
+				                SYNC_DELETE_FILE;
 			}
 		}
 	}
@@ -485,21 +798,115 @@ make_plan(struct client *c, const struct sync_opts *o, const char *ltop,
 	return r;
 }
 
+/* mkdir -p of path's parent folder, here. */
 static int
-apply_deletes(struct client *c, const struct sync_opts *o, const struct plan *p)
+local_parents(const char *path)
+{
+	char *p = strdup(path), *slash;
+	int r = 0;
+
+	if (p == NULL)
+		return WH_ERR_NOMEM;
+	for (slash = strchr(p + 1, '/'); slash != NULL && r == 0;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			r = WH_ERR_SYSTEM;
+		*slash = '/';
+	}
+	free(p);
+	return r;
+}
+
+/*
+ * --backup: moves the destination's path (rel below its top) aside, into
+ * --backup-dir or to NAME~, replacing an older backup. On the server that
+ * is a rename inside the user's root.
+ */
+static int
+backup_one(struct client *c, const struct sync_opts *o, const char *dtop,
+    const char *path, const char *rel)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT;
+	Wharf__RenameReq mv = WHARF__RENAME_REQ__INIT;
+	Wharf__RemoveReq rm = WHARF__REMOVE_REQ__INIT;
+	Wharf__MkdirReq mk = WHARF__MKDIR_REQ__INIT;
+	char *bp = sync_backup_path(dtop, o->backup_dir, rel), *dir;
+	int r;
+
+	if (bp == NULL)
+		return WH_ERR_NOMEM;
+	if (o->download) {
+		r = local_parents(bp) == 0 && rename(path, bp) == 0 ?
+		    0 :
+		    WH_ERR_SYSTEM;
+		if (r != 0)
+			fprintf(stderr, "wharf: sync: backup %s to %s: %s\n",
+			    path, bp, strerror(errno));
+		free(bp);
+		return r;
+	}
+	if ((dir = strdup(bp)) == NULL) {
+		free(bp);
+		return WH_ERR_NOMEM;
+	}
+	*strrchr(dir, '/') = '\0'; /* bp has one: made by join */
+	mk.path = msg_bytes(dir[0] ? dir : "/");
+	mk.parents = 1;
+	req.body_case = WHARF__ENVELOPE__BODY_MKDIR;
+	req.mkdir = &mk;
+	r = remote_simple(c, &req);
+	free(dir);
+	mv.from = msg_bytes(path);
+	mv.to = msg_bytes(bp);
+	mv.passcode = client_passcode(c);
+	req.body_case = WHARF__ENVELOPE__BODY_RENAME;
+	req.rename = &mv;
+	if (r == 0 && (r = remote_simple(c, &req)) == WH_ERR_EXISTS) {
+		/* The server never replaces on rename: the older backup
+		 * goes first, as rsync overwrites it. */
+		rm.path = msg_bytes(bp);
+		rm.passcode = client_passcode(c);
+		req.body_case = WHARF__ENVELOPE__BODY_REMOVE;
+		req.remove = &rm;
+		if ((r = remote_simple(c, &req)) == 0) {
+			req.body_case = WHARF__ENVELOPE__BODY_RENAME;
+			req.rename = &mv;
+			r = remote_simple(c, &req);
+		}
+	}
+	if (r != 0)
+		fprintf(stderr, "wharf: sync: backup %s to %s: %s\n", path, bp,
+		    c->errmsg);
+	free(bp);
+	return r;
+}
+
+static int
+apply_deletes(struct client *c, const struct sync_opts *o, const char *dtop,
+    const struct plan *p)
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT;
 	Wharf__RemoveReq rm = WHARF__REMOVE_REQ__INIT;
 	Wharf__RmdirReq rd = WHARF__RMDIR_REQ__INIT;
 	size_t i;
-	int r, failures = 0;
+	int r, failures = 0, dir;
 
 	for (i = 0; i < p->ndelete; i++) {
+		dir = p->delete_dir[i] == SYNC_DELETE_DIR;
+		if (p->delete_dir[i] == SYNC_DELETE_BACKUP) {
+			if (backup_one(c, o, dtop, p->deletes[i],
+			        p->deletes[i] + strlen(dtop) + 1) != 0) {
+				failures++;
+				if (c->lost)
+					return EXIT_CONNECT;
+			}
+			continue;
+		}
 		if (o->download) {
-			r = p->delete_dir[i] ? rmdir(p->deletes[i]) :
-			                       unlink(p->deletes[i]);
+			r = dir ? rmdir(p->deletes[i]) : unlink(p->deletes[i]);
 			r = r == 0 ? 0 : WH_ERR_SYSTEM;
-		} else if (p->delete_dir[i]) {
+		} else if (dir) {
 			rd.path = msg_bytes(p->deletes[i]);
 			req.body_case = WHARF__ENVELOPE__BODY_RMDIR;
 			req.rmdir = &rd;
@@ -523,20 +930,83 @@ apply_deletes(struct client *c, const struct sync_opts *o, const struct plan *p)
 	return failures ? EXIT_REMOTE : EXIT_OK;
 }
 
+/* The top folder's own mode and mtime, from the source, set last. */
+static int
+top_attrs(
+    struct client *c, struct sync_opts *o, const char *ltop, const char *rtop)
+{
+	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
+	Wharf__StatReq st = WHARF__STAT_REQ__INIT;
+	const Wharf__FileInfo *fi;
+	struct stat lst;
+	int r = 0;
+
+	if (!o->download)
+		return stat(ltop, &lst) == 0 ?
+		    tree_meta_add_dir_st(&o->tm, rtop, &lst) :
+		    0;
+	st.path = msg_bytes(rtop);
+	req.body_case = WHARF__ENVELOPE__BODY_STAT;
+	req.stat = &st;
+	if (client_call(c, &req, &resp, NULL, NULL) == 0 &&
+	    resp->body_case == WHARF__ENVELOPE__BODY_STAT_REPLY) {
+		fi = resp->stat_reply->info;
+		r = tree_meta_add_dir(
+		    &o->tm, ltop, fi->mode, fi->mtime_sec, fi->mtime_nsec);
+	}
+	msg_free(resp);
+	return r;
+}
+
+static void
+summary(const struct sync_opts *o, const struct plan *p, const char *size,
+    int status)
+{
+	if (o->json) {
+		printf("{\"op\":\"sync\",\"transferred\":%zu,\"bytes\":%llu,"
+		       "\"unchanged\":%zu,\"deleted\":%zu,\"skipped\":%zu,"
+		       "\"dry_run\":%s,\"result\":\"%s\"}\n",
+		    p->nxfer, (unsigned long long)p->bytes, p->unchanged,
+		    status == EXIT_OK || o->dry_run ? p->ndelete : 0,
+		    o->tm.skipped, o->dry_run ? "true" : "false",
+		    status == EXIT_OK             ? "ok" :
+		        status == EXIT_INCOMPLETE ? "incomplete" :
+		                                    "failed");
+		return;
+	}
+	if (o->dry_run) {
+		printf("sync: would transfer %zu files (%s), %zu unchanged, "
+		       "delete %zu\n",
+		    p->nxfer, size, p->unchanged, p->ndelete);
+		return;
+	}
+	if (!o->xo.quiet)
+		printf("sync: %zu transferred (%s), %zu unchanged, %zu "
+		       "deleted%s\n",
+		    p->nxfer, size, p->unchanged,
+		    status == EXIT_OK || status == EXIT_INCOMPLETE ?
+		        p->ndelete :
+		        0,
+		    status == EXIT_OK ? "" : " (incomplete)");
+}
+
 static int
 sync_run(
     struct client *c, struct sync_opts *o, const char *ltop, const char *rtop)
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT;
 	Wharf__MkdirReq mk = WHARF__MKDIR_REQ__INIT;
+	Wharf__RemoveReq rm = WHARF__REMOVE_REQ__INIT;
 	struct manifest local = { 0 }, remote = { 0 };
+	const char *dtop = o->download ? ltop : rtop;
 	struct plan p;
 	struct stat st;
 	char size[32];
 	size_t i;
-	int r, status = EXIT_OK;
+	int r, status = EXIT_OK, planned = 0;
 
 	memset(&p, 0, sizeof(p));
+	size[0] = '\0';
 	if (stat(ltop, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		if (!o->download) {
 			fprintf(
@@ -548,9 +1018,12 @@ sync_run(
 			    strerror(errno));
 			return EXIT_REMOTE;
 		}
-	} else if ((r = walk_local(o, ltop, "", &local, 0)) != 0)
-		return r == WH_ERR_NOMEM ? EXIT_REMOTE : EXIT_REMOTE;
-	r = walk_remote(c, o, rtop, &remote);
+	} else if ((r = walk_local(o, ltop, "", &local, 0, !o->download)) !=
+	    0) {
+		status = EXIT_REMOTE;
+		goto out;
+	}
+	r = walk_remote(c, o, rtop, &remote, o->download);
 	if (r == WH_ERR_NOT_FOUND && !o->download) {
 		/* A new destination: everything is to be sent. */
 		if (!o->dry_run) {
@@ -577,18 +1050,34 @@ sync_run(
 		qsort(local.v, local.n, sizeof(*local.v), entry_cmp);
 	if (remote.n > 0)
 		qsort(remote.v, remote.n, sizeof(*remote.v), entry_cmp);
-	if ((r = make_plan(c, o, ltop, rtop, o->download ? &remote : &local,
+	if ((r = top_attrs(c, o, ltop, rtop)) != 0 ||
+	    (r = make_plan(c, o, ltop, rtop, o->download ? &remote : &local,
 	         o->download ? &local : &remote, &p)) != 0) {
-		status = r == WH_ERR_IS_DIR ? EXIT_REMOTE : EXIT_REMOTE;
+		status = EXIT_REMOTE;
 		goto out;
 	}
+	planned = 1;
 	stats_format_size(p.bytes, size, sizeof(size));
-	if (o->dry_run) {
-		printf("sync: would transfer %zu files (%s), %zu unchanged, "
-		       "delete %zu\n",
-		    p.nxfer, size, p.unchanged, p.ndelete);
+	if (o->dry_run)
 		goto out;
+	/* What would be overwritten moves aside first (so a changed file
+	 * goes whole: its old copy is no longer there to be a basis). */
+	for (i = 0; i < p.nbackup && status == EXIT_OK; i++)
+		if (backup_one(c, o, dtop, p.backups[i], p.backup_rels[i]) != 0)
+			status = c->lost ? EXIT_CONNECT : EXIT_REMOTE;
+	/* A link a file replaces on the server: an upload would follow it. */
+	for (i = 0; i < p.nunlink && status == EXIT_OK; i++) {
+		rm.path = msg_bytes(p.unlinks[i]);
+		req.body_case = WHARF__ENVELOPE__BODY_REMOVE;
+		req.remove = &rm;
+		if (remote_simple(c, &req) != 0) {
+			fprintf(stderr, "wharf: sync: remove link %s: %s\n",
+			    p.unlinks[i], c->errmsg);
+			status = c->lost ? EXIT_CONNECT : EXIT_REMOTE;
+		}
 	}
+	if (status != EXIT_OK)
+		goto out;
 	for (i = 0; i < p.nmkdir; i++) {
 		if (o->download)
 			r = mkdir(p.mkdirs[i], 0755) == 0 || errno == EEXIST ?
@@ -615,18 +1104,113 @@ sync_run(
 	/* Deleting only after everything arrived: a failed sync never
 	 * leaves the destination with less than it had. */
 	if (status == EXIT_OK && p.ndelete > 0)
-		status = apply_deletes(c, o, &p);
-	if (!o->xo.quiet)
-		printf("sync: %zu transferred (%s), %zu unchanged, %zu "
-		       "deleted%s\n",
-		    p.nxfer, size, p.unchanged,
-		    status == EXIT_OK ? p.ndelete : 0,
-		    status == EXIT_OK ? "" : " (incomplete)");
+		status = apply_deletes(c, o, dtop, &p);
+	/* Links, then folder modes and mtimes, deepest first. */
+	if (status == EXIT_OK || status == EXIT_REMOTE) {
+		if (o->download)
+			tree_meta_apply_local(&o->tm, "sync", !o->xo.no_perms);
+		else if (tree_meta_apply_remote(
+		             c, &o->tm, "sync", !o->xo.no_perms) != 0)
+			status = EXIT_CONNECT;
+	}
 out:
+	status = tree_meta_status(&o->tm, status);
+	if (planned)
+		summary(o, &p, size, status);
+	tree_meta_summary(&o->tm, "sync");
 	plan_free(&p);
 	manifest_free(&local);
 	manifest_free(&remote);
 	return status;
+}
+
+/* The value of "--opt V" or "--opt=V" at argv[*i], or NULL. */
+static const char *
+sync_value(const char *name, int argc, char **argv, int *i)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+/* Whether argv[*i] is "--opt" or "--opt=...". */
+static int
+is_sync_opt(const char *a, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
+}
+
+/*
+ * The options whose order matters (--include, --exclude and the files of
+ * patterns, first match wins) and --backup-dir. 1 if argv[*i] was one,
+ * 0 if not, -1 after a message.
+ */
+static int
+parse_sync_filter(struct sync_opts *o, int argc, char **argv, int *i)
+{
+	static const struct {
+		const char *name;
+		int include;
+		int file;
+	} rules[] = {
+		{ "--exclude-from", 0, 1 },
+		{ "--include-from", 1, 1 },
+		{ "--exclude", 0, 0 },
+		{ "--include", 1, 0 },
+	};
+	const char *a = argv[*i], *v;
+	size_t k;
+
+	for (k = 0; k < sizeof(rules) / sizeof(rules[0]); k++) {
+		if (!is_sync_opt(a, rules[k].name))
+			continue;
+		if ((v = sync_value(rules[k].name, argc, argv, i)) == NULL) {
+			fprintf(stderr, "wharf: sync: %s needs a value\n", a);
+			return -1;
+		}
+		if ((rules[k].file ?
+		            sync_filter_load(&o->filter, v, rules[k].include) :
+		            sync_filter_add(&o->filter, v, rules[k].include)) !=
+		    0)
+			return -1;
+		return 1;
+	}
+	if (is_sync_opt(a, "--backup-dir")) {
+		if ((v = sync_value("--backup-dir", argc, argv, i)) == NULL ||
+		    v[0] == '\0') {
+			fprintf(stderr,
+			    "wharf: sync: --backup-dir needs a "
+			    "folder\n");
+			return -1;
+		}
+		o->backup_dir = v;
+		o->backup = 1; /* as rsync: the folder implies --backup */
+		return 1;
+	}
+	return 0;
+}
+
+static void
+sync_opts_init(struct sync_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	transfer_opts_init(&o->xo);
+	tree_meta_init(&o->tm);
+}
+
+static void
+sync_opts_cleanup(struct sync_opts *o)
+{
+	sync_filter_cleanup(&o->filter);
+	tree_meta_cleanup(&o->tm);
 }
 
 /* Options of sync; returns the number of positional arguments in pos. */
@@ -639,7 +1223,10 @@ parse_sync(struct sync_opts *o, int argc, char **argv, int first, char **pos,
 	for (i = first; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (strcmp(a, "--download") == 0)
+		if ((r = parse_sync_filter(o, argc, argv, &i)) != 0) {
+			if (r < 0)
+				return -1;
+		} else if (strcmp(a, "--download") == 0)
 			o->download = 1;
 		else if (strcmp(a, "--delete") == 0)
 			o->delete = 1;
@@ -647,6 +1234,15 @@ parse_sync(struct sync_opts *o, int argc, char **argv, int first, char **pos,
 			o->dry_run = 1;
 		else if (strcmp(a, "--checksum") == 0 || strcmp(a, "-c") == 0)
 			o->checksum = 1;
+		else if (strcmp(a, "--itemize-changes") == 0 ||
+		    strcmp(a, "-i") == 0)
+			o->itemize = 1;
+		else if (strcmp(a, "--json") == 0)
+			o->json = o->xo.json = 1;
+		else if (strcmp(a, "--delete-excluded") == 0)
+			o->delete = o->delete_excluded = 1; /* as rsync */
+		else if (strcmp(a, "--backup") == 0 || strcmp(a, "-b") == 0)
+			o->backup = 1;
 		else if (co != NULL &&
 		    (r = client_parse_conn_opt(co, argc, argv, &i)) != 0) {
 			if (r < 0)
@@ -683,18 +1279,21 @@ cli_sync(struct cli *cli, int argc, char **argv)
 {
 	struct sync_opts o;
 	char *pos[2];
-	int n;
+	int n, status;
 
-	memset(&o, 0, sizeof(o));
-	transfer_opts_init(&o.xo);
-	o.xo.json = cli->json;
+	sync_opts_init(&o);
+	o.xo.json = o.json = cli->json;
 	if ((n = parse_sync(&o, argc, argv, 1, pos, 2, NULL, NULL)) != 2) {
 		fprintf(stderr,
 		    "wharf: usage: sync [--download] [--delete] "
-		    "[--dry-run] [--checksum] LOCAL_DIR REMOTE_DIR\n");
+		    "[--dry-run] [--checksum] [-i] [options] LOCAL_DIR "
+		    "REMOTE_DIR\n");
+		sync_opts_cleanup(&o);
 		return EXIT_USAGE;
 	}
-	return sync_run(cli->c, &o, pos[0], pos[1]);
+	status = sync_run(cli->c, &o, pos[0], pos[1]);
+	sync_opts_cleanup(&o);
+	return status;
 }
 
 #define SYNC_USAGE \
@@ -702,6 +1301,30 @@ cli_sync(struct cli *cli, int argc, char **argv)
 	"       wharf sync [USER@]HOST:REMOTE_DIR LOCAL_DIR [options]\n" \
 	"       wharf sync [USER@]HOST[:PORT] LOCAL_DIR REMOTE_DIR " \
 	"[--download] [options]\n"
+
+#define SYNC_OPTS_HELP \
+	"  --delete           remove what the source lacks (after all " \
+	"transfers)\n" \
+	"  --delete-excluded  also remove what the filters exclude " \
+	"(implies --delete)\n" \
+	"  -n, --dry-run      say what would change, change nothing\n" \
+	"  -c, --checksum     compare contents, not size and mtime\n" \
+	"  -i, --itemize-changes  one line per change, as rsync -i " \
+	"(see wharf(1))\n" \
+	"  --json             changes and the summary as JSON objects\n" \
+	"  --include PATTERN  keep what matches (first matching rule " \
+	"wins)\n" \
+	"  --exclude PATTERN  leave out what matches\n" \
+	"  --exclude-from FILE, --include-from FILE  one pattern a line\n" \
+	"  -b, --backup       move what is overwritten or deleted to " \
+	"NAME~\n" \
+	"  --backup-dir DIR   ... into DIR instead (below the destination " \
+	"if relative)\n" \
+	"  -l, --links        keep symbolic links as links (where safe)\n" \
+	"  -L, --copy-links   transfer what links point to\n" \
+	"  -p, --perms        keep modes (the default); --no-perms: do " \
+	"not\n" \
+	"  --bwlimit RATE     limit the bandwidth (KiB/s, or 500K, 2M)\n"
 
 int
 sync_main(int argc, char **argv)
@@ -711,58 +1334,60 @@ sync_main(int argc, char **argv)
 	struct sync_opts o;
 	struct client *c;
 	char rpath[SANDBOX_VPATH_MAX], *pos[3], *local, *remote;
-	int n, status;
+	int n, status = EXIT_USAGE;
 
-	memset(&o, 0, sizeof(o));
+	sync_opts_init(&o);
 	memset(&co, 0, sizeof(co));
-	transfer_opts_init(&o.xo);
 	if (argc > 1 &&
 	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		printf(SYNC_USAGE
-		    "                  [--delete] [--dry-run] [--checksum] "
-		    "[--exclude PATTERN]... [transfer options]\n\n"
+		    "\n"
 		    "Makes the destination equal to the source: with "
 		    "HOST:REMOTE_DIR last, or\nwithout --download, the remote "
 		    "folder; with HOST:REMOTE_DIR first, or\n--download, the "
 		    "local one. New and changed files are sent, with deltas\n"
 		    "against the old ones; unchanged files (same size and "
-		    "mtime, or same\ncontent with --checksum) are skipped. "
-		    "--delete removes files the source\nlacks, after all "
-		    "transfers succeeded. --dry-run lists what would "
-		    "change.\n\n%s",
-		    CLIENT_CONN_OPTS_HELP);
+		    "mtime, or same\ncontent with --checksum) are skipped; "
+		    "folder modes and mtimes follow.\nSkipped symbolic links "
+		    "are listed and the exit status is 23.\n\n%s"
+		    "  (and the transfer options of get and put)\n%s",
+		    SYNC_OPTS_HELP, CLIENT_CONN_OPTS_HELP);
+		sync_opts_cleanup(&o);
 		return EXIT_OK;
 	}
 	if ((n = parse_sync(&o, argc, argv, 1, pos, 3, &co, NULL)) < 0)
-		return EXIT_USAGE;
+		goto out;
 	if (n == 2 && address_classify(pos[1]) == ADDRESS_REMOTE_PATH) {
 		/* rsync's order: source first. */
 		if (address_parse(pos[1], &t, rpath, sizeof(rpath)) != 0)
-			return EXIT_USAGE;
+			goto out;
 		local = pos[0];
 		remote = rpath;
 	} else if (n == 2 && address_classify(pos[0]) == ADDRESS_REMOTE_PATH) {
 		if (address_parse(pos[0], &t, rpath, sizeof(rpath)) != 0)
-			return EXIT_USAGE;
+			goto out;
 		o.download = 1;
 		local = pos[1];
 		remote = rpath;
 	} else if (n == 3) {
 		if (client_target_parse(pos[0], &t) != 0)
-			return EXIT_USAGE;
+			goto out;
 		local = pos[1];
 		remote = pos[2];
 	} else {
 		fprintf(stderr, SYNC_USAGE);
-		return EXIT_USAGE;
+		goto out;
 	}
 	if (remote[0] == '\0')
 		remote = (char *)(uintptr_t) ".";
 	if (client_config_resolve(&t, &co, &o.xo) != 0)
-		return EXIT_USAGE;
+		goto out;
+	status = EXIT_CONNECT;
 	if (sodium_init() < 0 || client_open(&t, &co, &c) != 0)
-		return EXIT_CONNECT;
+		goto out;
 	status = sync_run(c, &o, local, remote);
 	client_close(c);
+out:
+	sync_opts_cleanup(&o);
 	return status;
 }
