@@ -160,6 +160,7 @@ main(void)
 	register_log_tests();
 	register_startups_tests();
 	register_ratelimit_tests();
+	register_treemeta_tests();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "unit: registering tests: %s\n",
 		    CU_get_error_msg());
