@@ -73,6 +73,14 @@ int transfer_get(struct client *c, const struct transfer_opts *o,
 int transfer_pairs(struct client *c, const struct transfer_opts *o, int put,
     char **locals, char **remotes, size_t n);
 
+/*
+ * The permission bits a file gets at its destination: its own (mode &
+ * 0777), or under --no-perms the destination's default: 0644 on the
+ * server (local = 0), 0666 less the umask here (local = 1).
+ */
+uint32_t
+transfer_file_mode(const struct transfer_opts *o, uint32_t mode, int local);
+
 /* Prints the plain digest of a remote file, as sha256sum/b2sum do. */
 int transfer_sum(struct client *c, enum hash_alg alg, const char *remote);
 

@@ -98,7 +98,7 @@ put_range(void *arg)
 	po.size = s->size;
 	po.mtime_sec = s->st->st_mtim.tv_sec;
 	po.mtime_nsec = (uint32_t)s->st->st_mtim.tv_nsec;
-	po.mode = s->st->st_mode & 0777;
+	po.mode = transfer_file_mode(s->o, s->st->st_mode, 0);
 	po.chunk_size = cs;
 	po.hash = xfer_hash_to_wire(s->o->alg);
 	po.passcode = client_passcode(s->c);
@@ -417,6 +417,7 @@ striped_get(struct client *c, const struct transfer_opts *o, const char *remote,
 		v[k].size = size;
 	}
 	r = run_streams(c, v, n, get_range, res);
+	v[0].meta.mode = transfer_file_mode(o, v[0].meta.mode, 1);
 	if (r == 0 &&
 	    (r = commit(dirfd, fd, base_of(part), name, size, &v[0].meta)) != 0)
 		snprintf(res->why, sizeof(res->why), "%s", wh_strerror(r));

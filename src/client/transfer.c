@@ -826,7 +826,7 @@ put_one(struct tctx *t, struct job *j)
 	po.size = j->size;
 	po.mtime_sec = st.st_mtim.tv_sec;
 	po.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
-	po.mode = t->o->no_perms ? TRANSFER_NO_PERMS_MODE : st.st_mode & 0777;
+	po.mode = transfer_file_mode(t->o, st.st_mode, 0);
 	po.chunk_size = cs;
 	po.hash = xfer_hash_to_wire(t->o->alg);
 	/* Only a file of a chunk or more can have a useful partial. */
@@ -1522,14 +1522,19 @@ get_commit(struct job *j)
 	return xfer_commit(&c);
 }
 
-/* The mode open(2) would give a new file here: 0666 less the umask. */
-static mode_t
-new_file_mode(void)
+uint32_t
+transfer_file_mode(const struct transfer_opts *o, uint32_t mode, int local)
 {
-	mode_t mask = umask(022);
+	mode_t mask;
 
+	if (!o->no_perms)
+		return mode & 0777;
+	if (!local)
+		return TRANSFER_NO_PERMS_MODE;
+	/* What open(2) would give a new file here. */
+	mask = umask(022);
 	umask(mask);
-	return 0666 & ~mask;
+	return 0666 & ~(uint32_t)mask;
 }
 
 static int
@@ -1552,8 +1557,7 @@ get_end(struct tctx *t, struct job *j, const Wharf__GetEnd *ge)
 		return 0;
 	}
 	/* --no-perms: the mode a new file gets here, not the server's. */
-	if (t->o->no_perms)
-		j->meta.mode = (uint32_t)new_file_mode();
+	j->meta.mode = transfer_file_mode(t->o, j->meta.mode, 1);
 	if ((r = get_commit(j)) != 0) {
 		job_fail(t, j, r, wh_strerror(r));
 		return 0;

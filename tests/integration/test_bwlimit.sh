@@ -148,4 +148,5 @@ assert_exit 0 "wharf user mod --bwlimit none"
 run "$W" user list --state "$STATE"
 assert_not_contains "$OUT" "bwlimit=" "the limit is gone"
 
+stop_server
 finish

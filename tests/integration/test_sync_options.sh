@@ -8,6 +8,7 @@
 # inside the user's root), symbolic links (default: listed, exit 23; -l),
 # and folder modes and mtimes kept.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/xfer_lib.sh"
 
 U=sia
 P='sia pw'
@@ -157,5 +158,17 @@ assert_contains "$OUT" "cL+++++++++ link" "a new link, itemized"
 wsync "$D" /m --download -l
 assert_exit 0 "download sync -l"
 assert_eq a.txt "$(readlink "$D/link")" "the link is made here"
+wsync "$T/down2" /m --download
+assert_exit 23 "download sync of a tree with a link, default"
+assert_contains "$ERR" "skipped symbolic link link" "named on download"
+assert_no_file "$T/down2/link" "no link made by default"
+wsync "$S" /copied -L
+assert_exit 0 "sync -L"
+assert_same "$S/a.txt" "$ROOT/copied/link" "-L sends what the link points to"
+[ -L "$ROOT/copied/link" ] && fail "sync -L made a link"
+wsync "$T/down3" /m --download -L
+assert_exit 0 "download sync -L"
+assert_same "$ROOT/m/a.txt" "$T/down3/link" "download -L: a file"
 
+stop_server
 finish

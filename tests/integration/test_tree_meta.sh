@@ -146,4 +146,5 @@ wput $U "$P" -r -L "$T/loop" /loop
 assert_exit 23 "put -r -L of a link loop"
 assert_contains "$ERR" "nest too deep" "the loop is reported"
 
+stop_server
 finish
