@@ -18,6 +18,7 @@
 #include "wharf/protect.h"
 #include "wharf/quota.h"
 #include "wharf/ratelimit.h"
+#include "wharf/userbw.h"
 #include "wharf/stripe.h"
 #include "wharf/sandbox.h"
 #include "wharf/startups.h"
@@ -114,10 +115,10 @@ struct login {
 	atomic_int alive;
 	atomic_int refs;
 	atomic_int joins; /* joined connections now, <= SESSION_JOINS_MAX */
-	/* The user's bandwidth limit (":bwlimit="), for this login and its
-	 * joined connections together; rate 0 when none. */
-	struct ratelimit bw_in;
-	struct ratelimit bw_out;
+	/* The user's bandwidth limit (":bwlimit="), shared with the user's
+	 * other sessions and with the connections joined to this one;
+	 * NULL when none. */
+	struct user_bw *bw;
 };
 
 struct session {

@@ -3,8 +3,8 @@
  * The users file: one user a line, "name:argon2id-hash:rw|ro", optionally
  * followed by ":home=/SUBDIR" (the user sees only that subtree of the
  * root), ":quota=BYTES", ":auth=key" (key logins only) and
- * ":bwlimit=BYTES" (bytes per second each way, for the login and the
- * connections joined to it); other
+ * ":bwlimit=BYTES" (bytes per second each way, for all the user's
+ * sessions together); other
  * ":key=value" fields are kept as read. Mode 0600,
  * always replaced atomically. Passwords exist in memory only long enough
  * to hash or verify them.

@@ -119,8 +119,7 @@ static void
 login_put(struct login *l)
 {
 	if (l != NULL && atomic_fetch_sub(&l->refs, 1) == 1) {
-		ratelimit_cleanup(&l->bw_in);
-		ratelimit_cleanup(&l->bw_out);
+		user_bw_put(l->bw);
 		free(l);
 	}
 }
@@ -140,20 +139,18 @@ bw_attach(struct session *s, struct ratelimit *in, struct ratelimit *out)
 	return 0;
 }
 
-/* The user's own limit, for the login and whatever joins it. */
+/* The user's own limit, for all the user's sessions and whatever joins
+ * them. */
 static int
 bw_start_login(struct session *s, uint64_t rate)
 {
-	int r;
-
 	if (rate == 0)
 		return 0;
-	if (s->login == NULL)
-		return WH_ERR_NOMEM; /* registry_add could not make it */
-	if ((r = ratelimit_init(&s->login->bw_in, rate)) != 0 ||
-	    (r = ratelimit_init(&s->login->bw_out, rate)) != 0)
-		return r;
-	return bw_attach(s, &s->login->bw_in, &s->login->bw_out);
+	/* No login record: registry_add could not make one. */
+	if (s->login == NULL ||
+	    (s->login->bw = user_bw_get(s->user, rate)) == NULL)
+		return WH_ERR_NOMEM;
+	return bw_attach(s, &s->login->bw->in, &s->login->bw->out);
 }
 
 static void
@@ -227,7 +224,9 @@ join_session(struct session *s, const Wharf__Envelope *req)
 			s->login = e->s->login;
 			atomic_fetch_add(&s->login->refs, 1);
 			/* A striped transfer shares the user's rate. */
-			r = bw_attach(s, &s->login->bw_in, &s->login->bw_out);
+			r = s->login->bw == NULL ?
+			    0 :
+			    bw_attach(s, &s->login->bw->in, &s->login->bw->out);
 			break;
 		}
 	pthread_mutex_unlock(&registry_mu);

@@ -6,7 +6,8 @@
 # machine can only be slower, so nothing here can flake; the shape of
 # the rate is measured in bench/). The same for the client configuration's
 # BwLimit, for a striped upload (the streams share one limit), for the
-# server's --bwlimit and for a per-user limit set with `wharf user mod`.
+# server's --bwlimit and for a per-user limit set with `wharf user mod`
+# (shared by the user's sessions).
 # Bad rates are refused before anything connects.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer_lib.sh"
@@ -143,6 +144,27 @@ END=$(now_ms)
 assert_exit 0 "get as a user limited to 512K"
 assert_same "$T/up/two.bin" "$T/down/user.bin" "the user's download"
 took_at_least $FLOOR "get of 2 MiB as a user limited to 512K"
+# Two sessions of the same user at once share the user's limit: 2 x 1 MiB
+# at 512 KiB/s is 4 s together (2 s each if every login had its own).
+head -c $((1 * MiB)) /dev/urandom >"$ROOT/one.bin"
+give_tree "$ROOT"
+START=$(now_ms)
+for i in 1 2; do
+	timeout -k 5 "$CLIENT_TIMEOUT" env WHARF_PASSWORD="$P" "$W" get \
+		"$U@$(host_port)" one.bin "$T/down/one.$i" --no-progress -q \
+		</dev/null >"$T/par.$i.out" 2>&1 &
+	PAR[$i]=$!
+	BG_PIDS+=("${PAR[$i]}")
+done
+for i in 1 2; do
+	wait "${PAR[$i]}" || fail "parallel get $i: $(cat "$T/par.$i.out")"
+	forget_pid "${PAR[$i]}"
+done
+END=$(now_ms)
+assert_same "$ROOT/one.bin" "$T/down/one.1" "parallel get 1"
+assert_same "$ROOT/one.bin" "$T/down/one.2" "parallel get 2"
+took_at_least $FLOOR "two sessions of one user share its 512K limit"
+
 run "$W" user mod $U --state "$STATE" --bwlimit none
 assert_exit 0 "wharf user mod --bwlimit none"
 run "$W" user list --state "$STATE"
