@@ -46,6 +46,7 @@ struct tree_meta {
 	size_t caplinks;
 	size_t skipped; /* links (and others) left out: the tree is partial */
 	size_t failed; /* links or attributes that could not be set */
+	int json; /* --json: each skipped link also as an object on stdout */
 };
 
 void tree_meta_init(struct tree_meta *tm);
@@ -61,7 +62,8 @@ int tree_meta_add_dir_st(struct tree_meta *tm, const char *path,
 int tree_meta_add_link(
     struct tree_meta *tm, const char *path, const char *target) WH_MUST_CHECK;
 /* Counts an entry left out and says so on stderr: "wharf: OP: skipped
- * symbolic link SHOWN: WHY". */
+ * symbolic link SHOWN: WHY" (and with json on stdout: {"op":OP,
+ * "path":SHOWN,"type":"link","result":"skipped","reason":WHY}). */
 void tree_meta_skip(
     struct tree_meta *tm, const char *op, const char *shown, const char *why);
 

@@ -1283,7 +1283,9 @@ cli_sync(struct cli *cli, int argc, char **argv)
 
 	sync_opts_init(&o);
 	o.xo.json = o.json = cli->json;
-	if ((n = parse_sync(&o, argc, argv, 1, pos, 2, NULL, NULL)) != 2) {
+	n = parse_sync(&o, argc, argv, 1, pos, 2, NULL, NULL);
+	o.tm.json = o.json;
+	if (n != 2) {
 		fprintf(stderr,
 		    "wharf: usage: sync [--download] [--delete] "
 		    "[--dry-run] [--checksum] [-i] [options] LOCAL_DIR "
@@ -1357,6 +1359,7 @@ sync_main(int argc, char **argv)
 	}
 	if ((n = parse_sync(&o, argc, argv, 1, pos, 3, &co, NULL)) < 0)
 		goto out;
+	o.tm.json = o.json;
 	if (n == 2 && address_classify(pos[1]) == ADDRESS_REMOTE_PATH) {
 		/* rsync's order: source first. */
 		if (address_parse(pos[1], &t, rpath, sizeof(rpath)) != 0)

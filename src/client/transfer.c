@@ -1038,6 +1038,7 @@ tctx_init(struct tctx *t, struct client *c, const struct transfer_opts *o,
 	t->pr.enabled = o->progress;
 	t->pr.t0 = clock_mono_sec();
 	tree_meta_init(&t->tm);
+	t->tm.json = o->json;
 	if ((t->buf = malloc(XFER_CHUNK_MAX)) == NULL)
 		return WH_ERR_NOMEM;
 	return 0;

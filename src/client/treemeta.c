@@ -102,6 +102,16 @@ tree_meta_skip(
 	tm->skipped++;
 	fprintf(stderr, "wharf: %s: skipped symbolic link %s: %s\n", op,
 	    cli_clean(clean, sizeof(clean), shown), why);
+	if (tm->json) {
+		printf("{\"op\":\"%s\",\"path\":", op);
+		cli_json_str(stdout, shown);
+		fputs(",\"type\":\"link\",\"result\":\"skipped\","
+		      "\"reason\":",
+		    stdout);
+		cli_json_str(stdout, why);
+		fputs("}\n", stdout);
+		fflush(stdout);
+	}
 }
 
 int

@@ -50,6 +50,20 @@ done
 assert_contains "$ERR" "5 symbolic links skipped" "the closing count"
 assert_same "$SRC/top.txt" "$ROOT/plain/top.txt" "files still arrive"
 
+# With --json, each skipped link is also an object on stdout.
+wput $U "$P" -r --json "$SRC" /plainjson
+assert_exit 23 "put -r --json with links"
+printf '%s\n' "$OUT" >"$T/json.out"
+python3 - "$T/json.out" "$SRC/good" <<'PY' || fail "put --json: $OUT"
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+sk = [o for o in objs if o.get("result") == "skipped"]
+assert len(sk) == 5, sk
+assert any(o["path"] == sys.argv[2] and o["type"] == "link" and
+           o["op"] == "put" for o in sk), sk
+PY
+pass
+
 # --- folder modes and mtimes on the server.
 assert_eq 700 "$(mode_of "$ROOT/plain/private")" "a 700 folder stays 700"
 assert_eq 750 "$(mode_of "$ROOT/plain/private/deep")" "750 stays 750"
