@@ -1342,6 +1342,65 @@ gen_session_stripe(void)
 }
 #endif
 
+#ifdef WHARF__SYMLINK_REQ__INIT
+/* Trees (protocol.md §8.2-8.3): safe and unsafe links, a listing that
+ * reports their targets, attributes set on a folder, a file, a link and
+ * with an mtime that is not one. */
+static void
+gen_session_tree(void)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__SymlinkReq sl = WHARF__SYMLINK_REQ__INIT;
+	Wharf__SetAttrReq sa = WHARF__SET_ATTR_REQ__INIT;
+	static const char *const links[][2] = {
+		{ "t/safe", "../readme.txt" }, { "t/sub/deep", "../../docs" },
+		{ "t/out", "../../etc/passwd" }, { "t/abs", "/etc/passwd" },
+		{ "t/part", ".x.wharf-part" },
+		{ "t/safe", "readme.txt" }, /* replaces the first */
+		{ "docs", "x" }, /* a folder of that name */
+	};
+	struct buf *b = gen_buf();
+	struct req r;
+	uint32_t id = 1;
+	size_t i;
+
+	put_frame(b, req_mkdir(&r, id++, str("t/sub"), 1));
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		sl.path = str(links[i][0]);
+		sl.target = str(links[i][1]);
+		env.id = id++;
+		env.body_case = WHARF__ENVELOPE__BODY_SYMLINK;
+		env.symlink = &sl;
+		put_frame(b, &env);
+	}
+	put_frame(b, req_list(&r, id++, str("t"), 1));
+	put_frame(b, req_list(&r, id++, str("t/safe"), 1));
+	sa.path = str("t/sub");
+	sa.set_mode = 1;
+	sa.mode = 0700;
+	sa.set_mtime = 1;
+	sa.mtime_sec = 981173106;
+	env.id = id++;
+	env.body_case = WHARF__ENVELOPE__BODY_SET_ATTR;
+	env.set_attr = &sa;
+	put_frame(b, &env);
+	sa.path = str("t/safe");
+	sa.mode = 07777;
+	env.id = id++;
+	put_frame(b, &env);
+	sa.mtime_nsec = 1000000000u;
+	env.id = id++;
+	put_frame(b, &env);
+	sa.path = str("../outside");
+	sa.mtime_nsec = 0;
+	env.id = id++;
+	put_frame(b, &env);
+	put_frame(b, req_stat(&r, id++, str("t/sub")));
+	write_buf("session", "tree", b);
+	buf_free(b);
+}
+#endif
+
 static void
 gen_session(void)
 {
@@ -1639,6 +1698,9 @@ gen_session(void)
 #endif
 #ifdef WHARF__STRIPE_COMMIT__INIT
 	gen_session_stripe();
+#endif
+#ifdef WHARF__SYMLINK_REQ__INIT
+	gen_session_tree();
 #endif
 #ifdef WHARF__PROBE__INIT
 	{
