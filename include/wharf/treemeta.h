@@ -44,7 +44,8 @@ struct tree_meta {
 	struct tree_link *links;
 	size_t nlinks;
 	size_t caplinks;
-	size_t skipped; /* links (and others) left out: the tree is partial */
+	size_t skipped; /* links left out: the tree is partial */
+	size_t skipped_special; /* FIFOs, sockets, devices left out */
 	size_t failed; /* links or attributes that could not be set */
 	int json; /* --json: each skipped link also as an object on stdout */
 };
@@ -66,6 +67,11 @@ int tree_meta_add_link(
  * "path":SHOWN,"type":"link","result":"skipped","reason":WHY}). */
 void tree_meta_skip(
     struct tree_meta *tm, const char *op, const char *shown, const char *why);
+
+/* The same for an entry that is not a file, folder or link ("wharf: OP:
+ * skipped SHOWN: not a regular file, folder or link"). */
+void
+tree_meta_skip_special(struct tree_meta *tm, const char *op, const char *shown);
 
 /*
  * 1 if a link at rel (a path relative to the tree's top) pointing to

@@ -262,11 +262,8 @@ walk_local(struct sync_opts *o, const char *top, const char *rel,
 			    st.st_mtim.tv_sec, (uint32_t)st.st_mtim.tv_nsec);
 			if (r == 0)
 				r = manifest_last(m, st.st_mode, NULL);
-		} else if (!o->xo.quiet)
-			fprintf(stderr,
-			    "wharf: sync: skipping %s: not "
-			    "a regular file or directory\n",
-			    full);
+		} else if (source)
+			tree_meta_skip_special(&o->tm, "sync", full);
 		free(full);
 		free(r2);
 	}
@@ -386,6 +383,8 @@ collect(void *arg, const Wharf__Envelope *part)
 				r = manifest_last(w->m, fi->mode, NULL);
 		} else if (fi->type == WHARF__FILE_TYPE__TYPE_SYMLINK)
 			r = remote_link(w, fi, rel);
+		else if (w->source)
+			tree_meta_skip_special(&w->o->tm, "sync", rel);
 		free(rel);
 	}
 	return r;

@@ -1004,12 +1004,8 @@ put_walk(struct tctx *t, const char *local, const char *remote, const char *rel,
 			j->size = (uint64_t)st.st_size;
 			t->pr.total_files++;
 			t->pr.total_bytes += j->size;
-		} else if (!t->o->quiet) {
-			fprintf(stderr,
-			    "wharf: skipping %s: not a regular "
-			    "file or directory\n",
-			    lp);
-		}
+		} else
+			tree_meta_skip_special(&t->tm, "put", lp);
 	}
 	free(lp);
 	free(rp);
@@ -1807,11 +1803,8 @@ collect_entries(void *arg, const Wharf__Envelope *part)
 				l->t->pr.total_files++;
 				l->t->pr.total_bytes += fi->size;
 			}
-		} else if (!l->t->o->quiet)
-			fprintf(stderr,
-			    "wharf: skipping %s: not a regular "
-			    "file or directory\n",
-			    cli_clean(clean, sizeof(clean), rp));
+		} else
+			tree_meta_skip_special(&l->t->tm, "get", rp);
 		free(rp);
 		free(lp);
 	}

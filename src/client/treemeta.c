@@ -114,6 +114,25 @@ tree_meta_skip(
 	}
 }
 
+void
+tree_meta_skip_special(struct tree_meta *tm, const char *op, const char *shown)
+{
+	char clean[LOG_PEER_STR_MAX + 1];
+
+	tm->skipped_special++;
+	fprintf(stderr,
+	    "wharf: %s: skipped %s: not a regular file, folder or link\n", op,
+	    cli_clean(clean, sizeof(clean), shown));
+	if (tm->json) {
+		printf("{\"op\":\"%s\",\"path\":", op);
+		cli_json_str(stdout, shown);
+		fputs(",\"type\":\"other\",\"result\":\"skipped\","
+		      "\"reason\":\"not a regular file, folder or link\"}\n",
+		    stdout);
+		fflush(stdout);
+	}
+}
+
 int
 tree_link_safe(const char *rel, const char *target)
 {
@@ -281,6 +300,12 @@ tree_meta_summary(const struct tree_meta *tm, const char *op)
 		    "wharf: %s: %zu symbolic link%s skipped (-l keeps links, "
 		    "-L follows them): the tree is incomplete\n",
 		    op, tm->skipped, tm->skipped == 1 ? "" : "s");
+	if (tm->skipped_special > 0)
+		fprintf(stderr,
+		    "wharf: %s: %zu special file%s (FIFOs, sockets, devices) "
+		    "skipped: the tree is incomplete\n",
+		    op, tm->skipped_special,
+		    tm->skipped_special == 1 ? "" : "s");
 }
 
 int
@@ -290,5 +315,6 @@ tree_meta_status(const struct tree_meta *tm, int status)
 		return status;
 	if (tm->failed > 0)
 		return EXIT_REMOTE;
-	return tm->skipped > 0 ? EXIT_INCOMPLETE : EXIT_OK;
+	return tm->skipped + tm->skipped_special > 0 ? EXIT_INCOMPLETE :
+	                                               EXIT_OK;
 }

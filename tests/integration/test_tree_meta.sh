@@ -8,7 +8,8 @@
 # root on upload, the downloaded tree on download) and reports the
 # others; -L copies what they point to. Folder modes (700 stays 700) and
 # old mtimes are kept on both sides, set after the files inside; with
-# --no-perms new files and folders get default modes.
+# --no-perms new files and folders get default modes. FIFOs and other
+# special files are skipped the same way, named and counted (exit 23).
 # Before this, links were skipped with exit 0 and folders became 755.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer_lib.sh"
@@ -152,6 +153,21 @@ assert_same "$SRC/pub/p.txt" "$T/dlL/private/pubdir/p.txt" \
 	"get -L: a folder link is a folder"
 assert_contains "$ERR" "skipped symbolic link /links/pub/escape" \
 	"get -L: the link out of the root is reported"
+
+# Special files are not silently missing either.
+mkdir -p "$T/spec"
+printf 'x\n' >"$T/spec/f"
+mkfifo "$T/spec/pipe"
+wput $U "$P" -r "$T/spec" /spec
+assert_exit 23 "put -r of a tree with a FIFO"
+assert_contains "$ERR" "skipped $T/spec/pipe: not a regular file" "named"
+assert_contains "$ERR" "1 special file" "counted"
+mkfifo "$ROOT/spec/rpipe"
+give_tree "$ROOT"
+wget1 $U "$P" -r /spec "$T/specdown"
+assert_exit 23 "get -r of a tree with a FIFO on the server"
+assert_contains "$ERR" "skipped /spec/rpipe: not a regular file" "named"
+assert_same "$T/spec/f" "$T/specdown/f" "the file still arrives"
 
 # A loop of links under -L ends, reported, instead of running forever.
 mkdir -p "$T/loop/a"
