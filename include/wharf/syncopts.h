@@ -2,7 +2,7 @@
 /*
  * What `wharf sync` adds to a tree transfer, in rsync's terms: filter
  * rules (--include, --exclude, --exclude-from; the first rule that
- * matches decides), the itemized change list (-i/--itemize-changes, or
+ * matches decides), the itemized change list (--itemize-changes, or
  * one JSON object per change), and backups of what a sync would
  * overwrite or delete (--backup, --backup-dir).
  */

@@ -1233,9 +1233,8 @@ parse_sync(struct sync_opts *o, int argc, char **argv, int first, char **pos,
 			o->dry_run = 1;
 		else if (strcmp(a, "--checksum") == 0 || strcmp(a, "-c") == 0)
 			o->checksum = 1;
-		else if (strcmp(a, "--itemize-changes") == 0 ||
-		    strcmp(a, "-i") == 0)
-			o->itemize = 1;
+		else if (strcmp(a, "--itemize-changes") == 0)
+			o->itemize = 1; /* -i stays the identity file */
 		else if (strcmp(a, "--json") == 0)
 			o->json = o->xo.json = 1;
 		else if (strcmp(a, "--delete-excluded") == 0)
@@ -1287,7 +1286,8 @@ cli_sync(struct cli *cli, int argc, char **argv)
 	if (n != 2) {
 		fprintf(stderr,
 		    "wharf: usage: sync [--download] [--delete] "
-		    "[--dry-run] [--checksum] [-i] [options] LOCAL_DIR "
+		    "[--dry-run] [--checksum] [--itemize-changes] [options] "
+		    "LOCAL_DIR "
 		    "REMOTE_DIR\n");
 		sync_opts_cleanup(&o);
 		return EXIT_USAGE;
@@ -1310,8 +1310,8 @@ cli_sync(struct cli *cli, int argc, char **argv)
 	"(implies --delete)\n" \
 	"  -n, --dry-run      say what would change, change nothing\n" \
 	"  -c, --checksum     compare contents, not size and mtime\n" \
-	"  -i, --itemize-changes  one line per change, as rsync -i " \
-	"(see wharf(1))\n" \
+	"  --itemize-changes  one line per change, as rsync -i (see " \
+	"wharf(1))\n" \
 	"  --json             changes and the summary as JSON objects\n" \
 	"  --include PATTERN  keep what matches (first matching rule " \
 	"wins)\n" \

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # sync's rsync-like options through the real binary, both directions:
-# -i/--itemize-changes (new, size, time, content, deleted), --json,
+# --itemize-changes (new, size, time, content, deleted), --json,
 # --checksum, --exclude-from, --include with rsync's first-match order,
 # --delete-excluded, --backup and --backup-dir (on the server: renames
 # inside the user's root), symbolic links (default: listed, exit 23; -l),
@@ -31,8 +31,8 @@ chmod 700 "$S/sub/private"
 touch -d "$OLD" "$S/sub/private" "$S/sub"
 
 # --- itemized first sync: everything new.
-wsync "$S" /m -i
-assert_exit 0 "first sync -i"
+wsync "$S" /m --itemize-changes
+assert_exit 0 "first sync --itemize-changes"
 assert_contains "$OUT" "<f+++++++++ a.txt" "a new file, itemized"
 assert_contains "$OUT" "cd+++++++++ sub/" "a new folder, itemized"
 assert_contains "$OUT" "<f+++++++++ sub/private/d.txt" "a nested new file"
@@ -45,8 +45,8 @@ assert_eq "$OLD_EPOCH" "$(stat -c %Y "$ROOT/m/sub")" "and its parent's"
 printf 'aaaa longer\n' >"$S/a.txt"
 touch -d '2010-01-01' "$S/b.txt"
 rm "$S/gone.txt"
-wsync "$S" /m -i --delete
-assert_exit 0 "sync -i --delete"
+wsync "$S" /m --itemize-changes --delete
+assert_exit 0 "sync --itemize-changes --delete"
 assert_match "$OUT" '^<f\.st\.\.\.\.\.\. a\.txt$' "size and time changed"
 assert_match "$OUT" '^<f\.\.t\.\.\.\.\.\. b\.txt$' "only the time changed"
 assert_match "$OUT" '^\*deleting   gone\.txt$' "a deletion"
@@ -56,10 +56,10 @@ assert_no_file "$ROOT/m/gone.txt" "deleted"
 # --- --checksum: same size and mtime, other content.
 printf 'CCCC\n' >"$S/c.txt"
 touch -r "$ROOT/m/c.txt" "$S/c.txt"
-wsync "$S" /m -i
+wsync "$S" /m --itemize-changes
 assert_not_contains "$OUT" "c.txt" "without -c the change is invisible"
-wsync "$S" /m -i --checksum
-assert_exit 0 "sync -i --checksum"
+wsync "$S" /m --itemize-changes --checksum
+assert_exit 0 "sync --itemize-changes --checksum"
 assert_match "$OUT" '^<fc\.\.\.\.\.\.\.\. c\.txt$' "content differs"
 assert_eq CCCC "$(cat "$ROOT/m/c.txt")" "and it was sent"
 
@@ -101,7 +101,7 @@ printf 'x\n' >"$ROOT/f/old.log"
 give_tree "$ROOT"
 wsync "$S" /f --exclude '*.log' --delete
 assert_file_exists "$ROOT/f/old.log" "--delete spares what is excluded"
-wsync "$S" /f --exclude '*.log' --delete-excluded -i
+wsync "$S" /f --exclude '*.log' --delete-excluded --itemize-changes
 assert_exit 0 "sync --delete-excluded"
 assert_no_file "$ROOT/f/old.log" "--delete-excluded deletes it"
 assert_contains "$OUT" "*deleting   old.log" "and says so"
@@ -136,7 +136,7 @@ D=$T/down
 wsync "$D" /m --download
 assert_exit 0 "download sync"
 printf 'local change\n' >"$D/a.txt"
-wsync "$D" /m --download --backup -i
+wsync "$D" /m --download --backup --itemize-changes
 assert_exit 0 "download sync --backup"
 assert_contains "$OUT" ">f" "a download is itemized with >"
 assert_eq "local change" "$(cat "$D/a.txt~")" "the local a.txt~"
@@ -151,10 +151,13 @@ assert_exit 23 "sync with a link, default"
 assert_contains "$ERR" "skipped symbolic link $S/link" "the link is named"
 assert_contains "$ERR" "1 symbolic link skipped" "the closing count"
 assert_no_file "$ROOT/m/link" "no link on the server"
-wsync "$S" /m -l -i
+wsync "$S" /m -l --itemize-changes
 assert_exit 0 "sync -l"
 assert_eq a.txt "$(readlink "$ROOT/m/link")" "the link is made"
 assert_contains "$OUT" "cL+++++++++ link" "a new link, itemized"
+# -i is still the identity file (as for every command that connects).
+wsync "$S" /m -i "$T/no-such-key"
+assert_contains "$ERR" "no-such-key" "sync -i FILE names a key file"
 wsync "$D" /m --download -l
 assert_exit 0 "download sync -l"
 assert_eq a.txt "$(readlink "$D/link")" "the link is made here"
