@@ -112,6 +112,15 @@ done
 assert_no_file "$ROOT/bad.bin" "nothing sent with a bad rate"
 run "$W" serve --root "$ROOT" --state "$STATE" --bwlimit nope
 assert_exit 2 "serve --bwlimit nope"
+# The configuration file's key, checked by the same parser.
+printf 'bwlimit = 512K\n' >"$T/good.conf"
+run "$W" serve --config "$T/good.conf" --root "$ROOT" --state "$STATE" \
+	--check-config
+assert_exit 0 "bwlimit = 512K in wharf.conf"
+printf 'bwlimit = fast\n' >"$T/bad-serve.conf"
+run "$W" serve --config "$T/bad-serve.conf" --check-config
+assert_exit 1 "bwlimit = fast in wharf.conf"
+assert_contains "$ERR" "bwlimit" "the bad key is named"
 
 # The server's global limit.
 stop_server
