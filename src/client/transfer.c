@@ -7,10 +7,8 @@
  * the server, which answers them in order. Every file lands through a
  * partial beside its target and a rename after the digest matches.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +25,7 @@
 #include "wharf/strnum.h"
 #include "wharf/striped.h"
 #include "wharf/transfer.h"
+#include "wharf/tree.h"
 #include "wharf/cdc.h"
 #include "wharf/delta.h"
 #include "wharf/xfer.h"
@@ -437,80 +436,6 @@ jobs_free(struct tctx *t)
 	t->njobs = t->cap = 0;
 }
 
-/* "dir" + "name", without doubling the slash. */
-static char *
-path_join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir);
-	char *p;
-
-	if ((p = malloc(n + strlen(name) + 2)) == NULL)
-		return NULL;
-	snprintf(p, n + strlen(name) + 2, "%s%s%s", dir,
-	    n > 0 && dir[n - 1] == '/' ? "" : "/", name);
-	return p;
-}
-
-static const char *
-base_name(const char *path)
-{
-	const char *end = path + strlen(path), *s;
-
-	while (end > path + 1 && end[-1] == '/')
-		end--;
-	for (s = end; s > path && s[-1] != '/'; s--)
-		;
-	return s;
-}
-
-/* base_name() copied without trailing slashes. */
-static int
-base_copy(const char *path, char *out, size_t outlen)
-{
-	const char *b = base_name(path);
-	size_t n = strcspn(b, "/");
-
-	if (n == 0 || n >= outlen)
-		return WH_ERR_INVALID_ARG;
-	memcpy(out, b, n);
-	out[n] = '\0';
-	return 0;
-}
-
-/* A name that came from the server, checked like any hostile path:
- * one component, not "." or "..", printable UTF-8 with no slash. */
-static int
-safe_name(const ProtobufCBinaryData *b, char *out, size_t outlen)
-{
-	size_t i;
-
-	if (msg_text(b, out, outlen) != 0 || out[0] == '\0' ||
-	    strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
-		return 0;
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f ||
-		    out[i] == '/')
-			return 0;
-	return 1;
-}
-
-static int
-excluded(const struct transfer_opts *o, const char *rel)
-{
-	int i;
-
-	for (i = 0; i < o->nexcludes; i++) {
-		if (fnmatch(o->excludes[i], rel, 0) == 0)
-			return 1;
-		/* A pattern without '/' also matches any base name, as
-		 * rsync's do. */
-		if (strchr(o->excludes[i], '/') == NULL &&
-		    fnmatch(o->excludes[i], base_name(rel), 0) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* ---- remote helpers ---- */
 
 /* 1 if remote is a directory, 0 if it does not exist or is not one. */
@@ -911,81 +836,52 @@ put_one(struct tctx *t, struct job *j)
 	return 0;
 }
 
-/* Walks a local tree into jobs (files) and remote folders to make. */
-static int
-put_walk(struct tctx *t, const char *local, const char *remote, const char *rel,
-    char ***dirs, size_t *ndirs, size_t *capdirs)
-{
-	struct dirent *de;
-	struct stat st;
-	char *lp = NULL, *rp = NULL, *relp = NULL, **nd;
-	DIR *d;
-	int r = 0;
+/* A tree to put: its files become jobs, its folders remote mkdirs. */
+struct put_tree {
+	struct tctx *t;
+	const char *remote; /* where the tree's top goes */
+	char **dirs;
+	size_t ndirs;
+	size_t capdirs;
+};
 
-	if (*ndirs == *capdirs) {
-		*capdirs = *capdirs ? *capdirs * 2 : 16;
-		if ((nd = realloc(*dirs, *capdirs * sizeof(*nd))) == NULL)
-			return WH_ERR_NOMEM;
-		*dirs = nd;
-	}
-	if (((*dirs)[*ndirs] = strdup(remote)) == NULL)
+/* top + "/" + rel, or top itself for the top. */
+static char *
+tree_path(const char *top, const char *rel)
+{
+	return rel[0] ? tree_join(top, rel) : strdup(top);
+}
+
+static int
+put_visit(void *arg, const struct tree_entry *e)
+{
+	struct put_tree *pt = arg;
+	struct job *j;
+	char *rp, **nd;
+
+	if ((rp = tree_path(pt->remote, e->rel)) == NULL)
 		return WH_ERR_NOMEM;
-	(*ndirs)++;
-	if ((d = opendir(local)) == NULL) {
-		fprintf(stderr, "wharf: put %s: %s\n", local, strerror(errno));
-		t->failures++;
+	if (e->dir) {
+		if (pt->ndirs == pt->capdirs) {
+			pt->capdirs = pt->capdirs ? pt->capdirs * 2 : 16;
+			if ((nd = realloc(pt->dirs,
+			         pt->capdirs * sizeof(*nd))) == NULL) {
+				free(rp);
+				return WH_ERR_NOMEM;
+			}
+			pt->dirs = nd;
+		}
+		pt->dirs[pt->ndirs++] = rp;
 		return 0;
 	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		free(lp);
-		free(rp);
-		free(relp);
-		lp = path_join(local, de->d_name);
-		rp = path_join(remote, de->d_name);
-		relp = rel[0] ? path_join(rel, de->d_name) : strdup(de->d_name);
-		if (lp == NULL || rp == NULL || relp == NULL) {
-			r = WH_ERR_NOMEM;
-			break;
-		}
-		/* Partials are transfer state, and reserved on the server. */
-		if (excluded(t->o, relp) ||
-		    xfer_partial_is(de->d_name, strlen(de->d_name)))
-			continue;
-		if (lstat(lp, &st) != 0) {
-			fprintf(
-			    stderr, "wharf: put %s: %s\n", lp, strerror(errno));
-			t->failures++;
-			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if ((r = put_walk(
-			         t, lp, rp, relp, dirs, ndirs, capdirs)) != 0)
-				break;
-		} else if (S_ISREG(st.st_mode)) {
-			struct job *j = job_add(t, lp, rp);
-
-			if (j == NULL) {
-				r = WH_ERR_NOMEM;
-				break;
-			}
-			j->size = (uint64_t)st.st_size;
-			t->pr.total_files++;
-			t->pr.total_bytes += j->size;
-		} else if (!t->o->quiet) {
-			fprintf(stderr,
-			    "wharf: skipping %s: not a regular "
-			    "file or directory\n",
-			    lp);
-		}
-	}
-	free(lp);
+	j = job_add(pt->t, e->path, rp);
 	free(rp);
-	free(relp);
-	closedir(d);
-	return r;
+	if (j == NULL)
+		return WH_ERR_NOMEM;
+	j->size = e->size;
+	pt->t->pr.total_files++;
+	pt->t->pr.total_bytes += j->size;
+	return 0;
 }
 
 static int
@@ -1117,11 +1013,13 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 {
 	struct tctx t;
 	Wharf__FileType type;
-	char name[NAME_MAX + 1], **dirs = NULL, *rp;
-	size_t ndirs = 0, capdirs = 0, k;
+	char name[NAME_MAX + 1], *rp;
+	struct put_tree pt = { &t, NULL, NULL, 0, 0 };
+	struct tree_walk w = { o, "put", put_visit, &pt, 0 };
 	const char *dest = remote != NULL ? remote : ".";
 	int i, r, dest_is_dir;
 	struct stat st;
+	size_t k;
 
 	if ((r = tctx_init(&t, c, o, "put")) != 0)
 		return EXIT_REMOTE;
@@ -1154,14 +1052,14 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 	/* Build the manifest first: totals for the progress line, and
 	 * nothing sent for a tree we cannot read. */
 	for (i = 0; i < nlocal; i++) {
-		if (base_copy(locals[i], name, sizeof(name)) != 0 ||
+		if (tree_base_copy(locals[i], name, sizeof(name)) != 0 ||
 		    stat(locals[i], &st) != 0) {
 			fprintf(stderr, "wharf: put %s: %s\n", locals[i],
 			    strerror(errno ? errno : EINVAL));
 			t.failures++;
 			continue;
 		}
-		rp = dest_is_dir ? path_join(dest, name) : strdup(dest);
+		rp = dest_is_dir ? tree_join(dest, name) : strdup(dest);
 		if (rp == NULL) {
 			r = WH_ERR_NOMEM;
 			goto out;
@@ -1173,9 +1071,10 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 				    "(use -r)\n",
 				    locals[i]);
 				t.failures++;
-			} else
-				r = put_walk(&t, locals[i], rp, "", &dirs,
-				    &ndirs, &capdirs);
+			} else {
+				pt.remote = rp;
+				r = tree_walk_local(&w, locals[i]);
+			}
 		} else {
 			struct job *j = job_add(&t, locals[i], rp);
 
@@ -1192,10 +1091,11 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 			goto out;
 	}
 	t.pr.tree = o->recursive;
-	for (k = 0; k < ndirs && !t.lost; k++) {
-		if ((r = remote_mkdir(c, dirs[k])) != 0) {
-			fprintf(stderr, "wharf: put: mkdir %s: %s\n", dirs[k],
-			    c->errmsg);
+	t.failures += w.failures;
+	for (k = 0; k < pt.ndirs && !t.lost; k++) {
+		if ((r = remote_mkdir(c, pt.dirs[k])) != 0) {
+			fprintf(stderr, "wharf: put: mkdir %s: %s\n",
+			    pt.dirs[k], c->errmsg);
 			t.failures++;
 			t.lost = c->lost;
 			r = 0;
@@ -1205,9 +1105,9 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 	r = 0;
 out:
 	client_interrupt_disarm();
-	for (k = 0; k < ndirs; k++)
-		free(dirs[k]);
-	free(dirs);
+	for (k = 0; k < pt.ndirs; k++)
+		free(pt.dirs[k]);
+	free(pt.dirs);
 	if (r != 0) {
 		fprintf(stderr, "wharf: put: %s\n", wh_strerror(r));
 		t.failures++;
@@ -1223,14 +1123,14 @@ static char *
 local_partial(const char *local)
 {
 	char part[NAME_MAX + 1], *dir, *p;
-	const char *b = base_name(local);
+	const char *b = tree_base(local);
 	size_t dlen = (size_t)(b - local);
 
 	if (xfer_partial_name(b, part, sizeof(part)) != 0)
 		return NULL;
 	if ((dir = strndup(local, dlen)) == NULL)
 		return NULL;
-	p = dlen > 0 ? path_join(dir, part) : strdup(part);
+	p = dlen > 0 ? tree_join(dir, part) : strdup(part);
 	free(dir);
 	return p;
 }
@@ -1616,125 +1516,44 @@ cancel_inflight(struct tctx *t)
 	return 0;
 }
 
-struct listing {
+/* A tree to get: its files become jobs, its folders local mkdirs. */
+struct get_tree {
 	struct tctx *t;
-	size_t toplen; /* the tree's top, without trailing slashes */
-	const char *remote;
-	const char *local;
-	char ***dirs; /* pairs: remote, local */
-	size_t *ndirs;
-	size_t *capdirs;
-	int err;
+	const char *local; /* where the tree's top goes */
+	char **dirs;
+	size_t ndirs;
+	size_t capdirs;
 };
 
 static int
-push_dir(struct listing *l, const char *remote, const char *local)
+get_visit(void *arg, const struct tree_entry *e)
 {
-	char **nd;
-
-	if (*l->ndirs + 2 > *l->capdirs) {
-		*l->capdirs = *l->capdirs ? *l->capdirs * 2 : 16;
-		if ((nd = realloc(*l->dirs, *l->capdirs * sizeof(*nd))) == NULL)
-			return WH_ERR_NOMEM;
-		*l->dirs = nd;
-	}
-	if (((*l->dirs)[*l->ndirs] = strdup(remote)) == NULL)
-		return WH_ERR_NOMEM;
-	if (((*l->dirs)[*l->ndirs + 1] = strdup(local)) == NULL) {
-		free((*l->dirs)[*l->ndirs]);
-		return WH_ERR_NOMEM;
-	}
-	*l->ndirs += 2;
-	return 0;
-}
-
-static int
-collect_entries(void *arg, const Wharf__Envelope *part)
-{
-	struct listing *l = arg;
-	char name[WIRE_NAME_MAX + 1], *rp, *lp, clean[LOG_PEER_STR_MAX + 1];
-	const Wharf__FileInfo *fi;
+	struct get_tree *gt = arg;
 	struct job *j;
-	size_t i;
-	int r = 0;
+	char *lp, **nd;
 
-	for (i = 0; i < part->list_part->n_entries && r == 0; i++) {
-		fi = part->list_part->entries[i];
-		if (!safe_name(&fi->name, name, sizeof(name))) {
-			/* Never let the server pick a path of ours. */
-			fprintf(stderr,
-			    "wharf: get: refusing unsafe name from "
-			    "server in %s\n",
-			    cli_clean(clean, sizeof(clean), l->remote));
-			l->t->failures++;
-			continue;
-		}
-		rp = path_join(l->remote, name);
-		lp = path_join(l->local, name);
-		if (rp == NULL || lp == NULL) {
-			r = WH_ERR_NOMEM;
-		} else if (excluded(l->t->o,
-		               rp + l->toplen + (rp[l->toplen] == '/'))) {
-			;
-		} else if (fi->type == WHARF__FILE_TYPE__TYPE_DIR) {
-			r = push_dir(l, rp, lp);
-		} else if (fi->type == WHARF__FILE_TYPE__TYPE_FILE) {
-			if ((j = job_add(l->t, lp, rp)) == NULL)
-				r = WH_ERR_NOMEM;
-			else {
-				j->size = fi->size;
-				l->t->pr.total_files++;
-				l->t->pr.total_bytes += fi->size;
+	if ((lp = tree_path(gt->local, e->rel)) == NULL)
+		return WH_ERR_NOMEM;
+	if (e->dir) {
+		if (gt->ndirs == gt->capdirs) {
+			gt->capdirs = gt->capdirs ? gt->capdirs * 2 : 16;
+			if ((nd = realloc(gt->dirs,
+			         gt->capdirs * sizeof(*nd))) == NULL) {
+				free(lp);
+				return WH_ERR_NOMEM;
 			}
-		} else if (!l->t->o->quiet)
-			fprintf(stderr,
-			    "wharf: skipping %s: not a regular "
-			    "file or directory\n",
-			    cli_clean(clean, sizeof(clean), rp));
-		free(rp);
-		free(lp);
-	}
-	return r;
-}
-
-/* Lists a remote tree breadth first into jobs and local folders. */
-static int
-get_walk(struct tctx *t, const char *remote, const char *local, char ***dirs,
-    size_t *ndirs, size_t *capdirs)
-{
-	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
-	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
-	struct listing l = { t, 0, NULL, NULL, dirs, ndirs, capdirs, 0 };
-	size_t k, first = *ndirs;
-	int r;
-
-	l.toplen = strlen(remote);
-	while (l.toplen > 0 && remote[l.toplen - 1] == '/')
-		l.toplen--;
-	if ((r = push_dir(&l, remote, local)) != 0)
-		return r;
-	/* Only this tree's folders: earlier trees are listed already. */
-	for (k = first; k < *ndirs; k += 2) {
-		l.remote = (*dirs)[k];
-		l.local = (*dirs)[k + 1];
-		lr.path = msg_bytes(l.remote);
-		lr.all = 1;
-		req.body_case = WHARF__ENVELOPE__BODY_LIST;
-		req.list = &lr;
-		r = client_call(t->c, &req, &resp, collect_entries, &l);
-		if (r == 0 &&
-		    resp->body_case == WHARF__ENVELOPE__BODY_LIST_PART)
-			r = collect_entries(&l, resp);
-		msg_free(resp);
-		resp = NULL;
-		if (r != 0) {
-			if (t->c->lost)
-				return r;
-			fprintf(stderr, "wharf: get: %s: %s\n", l.remote,
-			    t->c->errmsg[0] ? t->c->errmsg : wh_strerror(r));
-			t->failures++;
+			gt->dirs = nd;
 		}
+		gt->dirs[gt->ndirs++] = lp;
+		return 0;
 	}
+	j = job_add(gt->t, lp, e->path);
+	free(lp);
+	if (j == NULL)
+		return WH_ERR_NOMEM;
+	j->size = e->size;
+	gt->t->pr.total_files++;
+	gt->t->pr.total_bytes += e->size;
 	return 0;
 }
 
@@ -1818,8 +1637,10 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 	struct job *j;
 	struct tctx t;
 	Wharf__FileType type;
-	char name[WIRE_NAME_MAX + 1], **dirs = NULL, *lp;
-	size_t ndirs = 0, capdirs = 0, k;
+	char name[WIRE_NAME_MAX + 1], *lp;
+	struct get_tree gt = { &t, NULL, NULL, 0, 0 };
+	struct tree_walk w = { o, "get", get_visit, &gt, 0 };
+	size_t k;
 	const char *dest = local != NULL ? local : ".";
 	struct stat st;
 	int i, r, dest_is_dir;
@@ -1850,13 +1671,13 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 			r = 0;
 			continue;
 		}
-		if (base_copy(remotes[i], name, sizeof(name)) != 0 ||
+		if (tree_base_copy(remotes[i], name, sizeof(name)) != 0 ||
 		    strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
 			snprintf(name, sizeof(name), "%s",
 			    type == WHARF__FILE_TYPE__TYPE_DIR ?
 			        "download" :
 			        "download.bin");
-		lp = dest_is_dir ? path_join(dest, name) : strdup(dest);
+		lp = dest_is_dir ? tree_join(dest, name) : strdup(dest);
 		if (lp == NULL) {
 			r = WH_ERR_NOMEM;
 			goto out;
@@ -1868,9 +1689,18 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 				    "(use -r)\n",
 				    remotes[i]);
 				t.failures++;
-			} else
-				r = get_walk(&t, remotes[i], lp, &dirs, &ndirs,
-				    &capdirs);
+			} else {
+				gt.local = lp;
+				r = tree_walk_remote(&w, c, remotes[i]);
+				if (r != 0 && !c->lost && r != WH_ERR_NOMEM) {
+					fprintf(stderr, "wharf: get: %s: %s\n",
+					    remotes[i],
+					    c->errmsg[0] ? c->errmsg :
+					                   wh_strerror(r));
+					t.failures++;
+					r = 0;
+				}
+			}
 		} else if ((j = job_add(&t, lp, remotes[i])) == NULL)
 			r = WH_ERR_NOMEM;
 		else {
@@ -1882,10 +1712,11 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 			goto out;
 	}
 	t.pr.tree = o->recursive;
-	for (k = 1; k < ndirs; k += 2) {
-		if (mkdir(dirs[k], 0755) != 0 && errno != EEXIST) {
-			fprintf(stderr, "wharf: get: mkdir %s: %s\n", dirs[k],
-			    strerror(errno));
+	t.failures += w.failures;
+	for (k = 0; k < gt.ndirs; k++) {
+		if (mkdir(gt.dirs[k], 0755) != 0 && errno != EEXIST) {
+			fprintf(stderr, "wharf: get: mkdir %s: %s\n",
+			    gt.dirs[k], strerror(errno));
 			t.failures++;
 		}
 	}
@@ -1893,9 +1724,9 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 	r = 0;
 out:
 	client_interrupt_disarm();
-	for (k = 0; k < ndirs; k++)
-		free(dirs[k]);
-	free(dirs);
+	for (k = 0; k < gt.ndirs; k++)
+		free(gt.dirs[k]);
+	free(gt.dirs);
 	if (r != 0) {
 		fprintf(stderr, "wharf: get: %s\n", wh_strerror(r));
 		t.failures++;
