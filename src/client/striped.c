@@ -237,7 +237,6 @@ get_range(void *arg)
 			xfer_digest_peek(&d, h);
 			if (s->err == 0 &&
 			    (next != s->last ||
-			        in->get_end->file_hash.len != HASH_LEN ||
 			        sodium_memcmp(h, in->get_end->file_hash.data,
 			            HASH_LEN) != 0))
 				fail(s, WH_ERR_BAD_HASH,

@@ -1423,8 +1423,7 @@ get_end(struct tctx *t, struct job *j, const Wharf__GetEnd *ge)
 		return 0;
 	}
 	xfer_digest_peek(&j->digest, h);
-	if (ge->file_hash.len != HASH_LEN ||
-	    sodium_memcmp(h, ge->file_hash.data, HASH_LEN) != 0) {
+	if (sodium_memcmp(h, ge->file_hash.data, HASH_LEN) != 0) {
 		unlink(j->part);
 		job_fail(t, j, WH_ERR_BAD_HASH,
 		    "file hash mismatch; partial "
@@ -1754,8 +1753,7 @@ transfer_sum(struct client *c, enum hash_alg alg, const char *remote)
 		    cli_clean(clean, sizeof(clean), remote), c->errmsg);
 		return c->lost ? EXIT_CONNECT : EXIT_REMOTE;
 	}
-	if (resp->body_case != WHARF__ENVELOPE__BODY_SUM_REPLY ||
-	    resp->sum_reply->hash.len != HASH_LEN) {
+	if (resp->body_case != WHARF__ENVELOPE__BODY_SUM_REPLY) {
 		msg_free(resp);
 		fprintf(stderr, "wharf: sum: unexpected answer\n");
 		return EXIT_REMOTE;

@@ -371,8 +371,8 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 		return session_fail(s, WH_ERR_UNSUPPORTED,
 		    "striping needs a "
 		    "logged-in session");
-	if (m->stripe.len != STRIPE_ID_LEN || m->range_len == 0 ||
-	    m->range_offset % cs != 0 || m->range_offset > up->size ||
+	if (m->range_len == 0 || m->range_offset % cs != 0 ||
+	    m->range_offset > up->size ||
 	    m->range_len > up->size - m->range_offset ||
 	    ((m->range_offset + m->range_len) % cs != 0 &&
 	        m->range_offset + m->range_len != up->size) ||
@@ -423,8 +423,6 @@ xfer_op_stripe_commit(
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
 	int r;
 
-	if (m->stripe.len != STRIPE_ID_LEN || m->file_hash.len != HASH_LEN)
-		return session_fail(s, WH_ERR_PROTOCOL, "bad StripeCommit");
 	/* Found, checked and ended in one step: the stripe module decides
 	 * which of racing commits wins (stripe.h). */
 	r = stripe_commit(
@@ -878,8 +876,7 @@ range_end(
 	xfer_digest_peek(&up->digest, h);
 	if (up->next_index != up->range_end)
 		r = session_fail(s, WH_ERR_PROTOCOL, "range ended early");
-	else if (m->file_hash.len != HASH_LEN ||
-	    sodium_memcmp(h, m->file_hash.data, HASH_LEN) != 0)
+	else if (sodium_memcmp(h, m->file_hash.data, HASH_LEN) != 0)
 		r = session_fail(s, WH_ERR_BAD_HASH,
 		    "range digest of %.200s "
 		    "does not match",
@@ -958,8 +955,7 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		return r;
 	}
 	xfer_digest_peek(&up->digest, h);
-	if (m->file_hash.len != HASH_LEN ||
-	    sodium_memcmp(h, m->file_hash.data, HASH_LEN) != 0) {
+	if (sodium_memcmp(h, m->file_hash.data, HASH_LEN) != 0) {
 		/* Every chunk verified but the whole does not: nothing of
 		 * this partial can be trusted. */
 		r = session_fail(s, WH_ERR_BAD_HASH,
@@ -1364,8 +1360,7 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 		last = (rend + m->chunk_size - 1) / m->chunk_size;
 	} else if (m->offset > 0) {
 		/* Resume only from a prefix proven to be ours. */
-		if (m->offset % m->chunk_size != 0 ||
-		    m->prefix_hash.len != HASH_LEN) {
+		if (m->offset % m->chunk_size != 0) {
 			r = session_fail(
 			    s, WH_ERR_PROTOCOL, "bad resume offset");
 			goto out;
