@@ -551,7 +551,7 @@ sync_main(int argc, char **argv)
 	struct client_opts co;
 	struct sync_opts o;
 	struct client *c;
-	char rpath[SANDBOX_VPATH_MAX], *pos[3], *local, *remote;
+	char rpath[CLIENT_PATH_MAX], *pos[3], *local, *remote;
 	int n, status;
 
 	memset(&o, 0, sizeof(o));

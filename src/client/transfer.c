@@ -29,6 +29,7 @@
 #include "wharf/cdc.h"
 #include "wharf/delta.h"
 #include "wharf/xfer.h"
+#include "wharf/text.h"
 
 struct job {
 	char *local;
@@ -281,7 +282,7 @@ progress_draw(struct progress *p, int force)
 		    t ? (int)(d * 100 / t) : 100, rate, eta);
 	else
 		fprintf(stderr, "\r\033[K%-24.24s %3d%%  %s / %s  %.1f MB/s%s",
-		    cli_clean(clean, sizeof(clean), p->current),
+		    text_clean(clean, sizeof(clean), p->current),
 		    t ? (int)(d * 100 / t) : 100, done, total, rate, eta);
 	fflush(stderr);
 }
@@ -333,7 +334,7 @@ job_report(struct tctx *t, struct job *j, int r)
 		}
 		printf("%s %s  %s in %.2f s, %.1f MB/s, wire %s (%.2fx)%s\n",
 		    t->dir,
-		    cli_clean(clean, sizeof(clean),
+		    text_clean(clean, sizeof(clean),
 		        strcmp(t->dir, "put") == 0 ? j->local : j->remote),
 		    size, secs,
 		    stats_rate(j->reused > 0 ? j->size : sent, secs), wire,
@@ -372,7 +373,7 @@ job_fail(struct tctx *t, struct job *j, int r, const char *why)
 	t->failures++;
 	job_report(t, j, r);
 	fprintf(stderr, "wharf: %s %s: %s\n", t->dir,
-	    cli_clean(clean, sizeof(clean),
+	    text_clean(clean, sizeof(clean),
 	        strcmp(t->dir, "put") == 0 ? j->local : j->remote),
 	    why != NULL && why[0] ? why : wh_strerror(r));
 }
@@ -526,7 +527,7 @@ recv_one(struct tctx *t, Wharf__Envelope **env)
 	if ((*env)->id == 0 &&
 	    (*env)->body_case == WHARF__ENVELOPE__BODY_ERROR) {
 		fprintf(stderr, "wharf: server: %s\n",
-		    cli_clean(clean, sizeof(clean), (*env)->error->message));
+		    text_clean(clean, sizeof(clean), (*env)->error->message));
 		msg_free(*env);
 		*env = NULL;
 		return connection_lost(t, WH_ERR_REMOTE);
@@ -584,7 +585,7 @@ put_response(struct tctx *t, Wharf__Envelope *env)
 		inflight_remove(t, slot);
 		return 0;
 	case WHARF__ENVELOPE__BODY_ERROR:
-		cli_clean(why, sizeof(why), env->error->message);
+		text_clean(why, sizeof(why), env->error->message);
 		client_note_error(t->c, env->error);
 		/* The final answer: put_one, if still streaming, stops and
 		 * ends the upload with an abort that gets no reply. */
@@ -1474,7 +1475,7 @@ get_pump(struct tctx *t)
 		j->done = 1;
 		break;
 	case WHARF__ENVELOPE__BODY_ERROR:
-		cli_clean(why, sizeof(why), env->error->message);
+		text_clean(why, sizeof(why), env->error->message);
 		client_note_error(t->c, env->error);
 		if (env->error->code == WHARF__ERROR_CODE__CANCELLED)
 			t->cancelled++;
@@ -1750,7 +1751,7 @@ transfer_sum(struct client *c, enum hash_alg alg, const char *remote)
 	req.sum = &sr;
 	if ((r = client_call(c, &req, &resp, NULL, NULL)) != 0) {
 		fprintf(stderr, "wharf: sum %s: %s\n",
-		    cli_clean(clean, sizeof(clean), remote), c->errmsg);
+		    text_clean(clean, sizeof(clean), remote), c->errmsg);
 		return c->lost ? EXIT_CONNECT : EXIT_REMOTE;
 	}
 	if (resp->body_case != WHARF__ENVELOPE__BODY_SUM_REPLY) {
@@ -1760,7 +1761,7 @@ transfer_sum(struct client *c, enum hash_alg alg, const char *remote)
 	}
 	hash_hex(resp->sum_reply->hash.data, hex);
 	/* The format of sha256sum and b2sum, so the outputs compare. */
-	printf("%s  %s\n", hex, cli_clean(clean, sizeof(clean), remote));
+	printf("%s  %s\n", hex, text_clean(clean, sizeof(clean), remote));
 	msg_free(resp);
 	return EXIT_OK;
 }

@@ -17,6 +17,7 @@
 #include "wharf/msg.h"
 #include "wharf/tree.h"
 #include "wharf/xfer.h"
+#include "wharf/text.h"
 
 char *
 tree_join(const char *dir, const char *name)
@@ -96,7 +97,7 @@ walk_failed(struct tree_walk *w, const char *path, const char *why)
 	char clean[LOG_PEER_STR_MAX + 1];
 
 	fprintf(stderr, "wharf: %s %s: %s\n", w->what,
-	    cli_clean(clean, sizeof(clean), path), why);
+	    text_clean(clean, sizeof(clean), path), why);
 	w->failures++;
 }
 
@@ -109,7 +110,7 @@ not_regular(const struct tree_walk *w, const char *path)
 		fprintf(stderr,
 		    "wharf: %s: skipping %s: not a regular file or "
 		    "directory\n",
-		    w->what, cli_clean(clean, sizeof(clean), path));
+		    w->what, text_clean(clean, sizeof(clean), path));
 }
 
 static int
@@ -232,8 +233,8 @@ collect(void *arg, const Wharf__Envelope *part)
 			fprintf(stderr,
 			    "wharf: %s: refusing unsafe name \"%s\" from the "
 			    "server in %s\n",
-			    w->what, cli_clean(clean, sizeof(clean), name),
-			    cli_clean(dirclean, sizeof(dirclean), rw->dir));
+			    w->what, text_clean(clean, sizeof(clean), name),
+			    text_clean(dirclean, sizeof(dirclean), rw->dir));
 			w->failures++;
 			continue;
 		}

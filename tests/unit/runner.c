@@ -147,6 +147,7 @@ static const struct {
 	{ "stripe", register_stripe_tests },
 	{ "log", register_log_tests },
 	{ "startups", register_startups_tests },
+	{ "text", register_text_tests },
 };
 
 static int
