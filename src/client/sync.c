@@ -19,7 +19,7 @@
 #include "wharf/cli.h"
 #include "wharf/client_config.h"
 #include "wharf/msg.h"
-#include "wharf/stats.h"
+#include "wharf/report.h"
 #include "wharf/transfer.h"
 #include "wharf/tree.h"
 #include "wharf/xfer.h"
@@ -359,7 +359,6 @@ sync_run(
 	struct tree_walk rw = { &o->xo, "sync", manifest_visit, &remote, 0 };
 	struct plan p;
 	struct stat st;
-	char size[32];
 	size_t i;
 	int r, status = EXIT_OK;
 
@@ -412,11 +411,9 @@ sync_run(
 		status = r == WH_ERR_IS_DIR ? EXIT_REMOTE : EXIT_REMOTE;
 		goto out;
 	}
-	stats_format_size(p.bytes, size, sizeof(size));
 	if (o->dry_run) {
-		printf("sync: would transfer %zu files (%s), %zu unchanged, "
-		       "delete %zu\n",
-		    p.nxfer, size, p.unchanged, p.ndelete);
+		report_sync(
+		    &o->xo, 1, p.nxfer, p.bytes, p.unchanged, p.ndelete, 1);
 		goto out;
 	}
 	for (i = 0; i < p.nmkdir; i++) {
@@ -457,12 +454,8 @@ sync_run(
 	 * leaves the destination with less than it had. */
 	if (status == EXIT_OK && p.ndelete > 0)
 		status = apply_deletes(c, o, &p);
-	if (!o->xo.quiet)
-		printf("sync: %zu transferred (%s), %zu unchanged, %zu "
-		       "deleted%s\n",
-		    p.nxfer, size, p.unchanged,
-		    status == EXIT_OK ? p.ndelete : 0,
-		    status == EXIT_OK ? "" : " (incomplete)");
+	report_sync(&o->xo, 0, p.nxfer, p.bytes, p.unchanged, p.ndelete,
+	    status == EXIT_OK);
 out:
 	plan_free(&p);
 	manifest_free(&local);

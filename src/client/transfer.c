@@ -21,7 +21,7 @@
 #include "wharf/cli.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
-#include "wharf/stats.h"
+#include "wharf/report.h"
 #include "wharf/strnum.h"
 #include "wharf/striped.h"
 #include "wharf/transfer.h"
@@ -60,20 +60,6 @@ struct job {
 	int src[DELTA_SOURCES]; /* get: old target, old partial */
 	uint64_t recv_off; /* get: bytes written */
 	uint64_t reused;
-};
-
-struct progress {
-	int enabled;
-	int tree;
-	uint64_t total_files;
-	uint64_t total_bytes;
-	uint64_t done_files;
-	uint64_t done_bytes;
-	double t0;
-	double last;
-	const char *current;
-	uint64_t cur_done;
-	uint64_t cur_size;
 };
 
 struct tctx {
@@ -243,138 +229,37 @@ missing:
 	return WH_ERR_INVALID_ARG;
 }
 
-/* ---- progress and summaries ---- */
+/* ---- summaries ---- */
 
-static void
-progress_clear(struct progress *p)
-{
-	if (p->enabled)
-		fputs("\r\033[K", stderr);
-}
-
-static void
-progress_draw(struct progress *p, int force)
-{
-	char done[32], total[32], eta[32] = "";
-	double now = clock_mono_sec(), rate, left;
-	uint64_t d, t;
-	char clean[64];
-
-	if (!p->enabled || (!force && now - p->last < 1.0 / TRANSFER_REDRAW_HZ))
-		return;
-	p->last = now;
-	d = p->tree ? p->done_bytes + p->cur_done : p->cur_done;
-	t = p->tree ? p->total_bytes : p->cur_size;
-	rate = stats_rate(d, now - p->t0);
-	stats_format_size(d, done, sizeof(done));
-	stats_format_size(t, total, sizeof(total));
-	if (rate > 0 && t > d) {
-		left = (double)(t - d) / (rate * 1e6);
-		snprintf(eta, sizeof(eta), " ETA %d:%02d", (int)left / 60,
-		    (int)left % 60);
-	}
-	if (p->tree)
-		fprintf(stderr,
-		    "\r\033[Kfiles %llu/%llu  %s / %s  %3d%%  "
-		    "%.1f MB/s%s",
-		    (unsigned long long)p->done_files,
-		    (unsigned long long)p->total_files, done, total,
-		    t ? (int)(d * 100 / t) : 100, rate, eta);
-	else
-		fprintf(stderr, "\r\033[K%-24.24s %3d%%  %s / %s  %.1f MB/s%s",
-		    text_clean(clean, sizeof(clean), p->current),
-		    t ? (int)(d * 100 / t) : 100, done, total, rate, eta);
-	fflush(stderr);
-}
-
-static const char *
-compression_name(const struct transfer_opts *o, char *buf, size_t len)
-{
-	if (o->compress == WHARF__COMPRESS_MODE__COMPRESS_AUTO)
-		return "auto";
-	if (o->compress == WHARF__COMPRESS_MODE__COMPRESS_OFF)
-		return "off";
-	snprintf(buf, len, "zstd-%d", o->level);
-	return buf;
-}
-
-/* One summary line and one CSV row for a finished file. */
+/* One summary line, JSON object and CSV row for a finished file. */
 static void
 job_report(struct tctx *t, struct job *j, int r)
 {
-	char size[32], wire[32], res[48] = "", clean[LOG_PEER_STR_MAX + 1];
-	char comp[16];
-	double secs = clock_mono_sec() - j->t0;
-	uint64_t sent = j->size - j->resumed;
-	struct xfer_stats st;
+	struct report_file f;
 
-	progress_clear(&t->pr);
-	if (t->o->json) {
-		printf("{\"op\":\"%s\",\"path\":", t->dir);
-		cli_json_str(
-		    stdout, strcmp(t->dir, "put") == 0 ? j->local : j->remote);
-		printf(",\"bytes\":%llu,\"wire_bytes\":%llu,"
-		       "\"resumed_bytes\":%llu,\"seconds\":%.3f,"
-		       "\"mb_per_s\":%.2f,\"hash\":\"%s\",\"result\":\"%s\"}\n",
-		    (unsigned long long)j->size, (unsigned long long)j->wire,
-		    (unsigned long long)j->resumed, secs,
-		    stats_rate(sent, secs), hash_alg_name(t->o->alg),
-		    r == 0 ? "ok" : msg_code_name(msg_code_from_err(r)));
-		fflush(stdout);
-	} else if (r == 0 && !t->o->quiet) {
-		stats_format_size(j->size, size, sizeof(size));
-		stats_format_size(j->wire, wire, sizeof(wire));
-		if (j->resumed > 0) {
-			char rs[32];
-
-			stats_format_size(j->resumed, rs, sizeof(rs));
-			/* Reused blocks (delta) versus a resumed prefix. */
-			snprintf(res, sizeof(res), ", %s %s",
-			    j->reused > 0 ? "reused" : "resumed", rs);
-		}
-		printf("%s %s  %s in %.2f s, %.1f MB/s, wire %s (%.2fx)%s\n",
-		    t->dir,
-		    text_clean(clean, sizeof(clean),
-		        strcmp(t->dir, "put") == 0 ? j->local : j->remote),
-		    size, secs,
-		    stats_rate(j->reused > 0 ? j->size : sent, secs), wire,
-		    j->wire > 0 ? (double)sent / (double)j->wire : 1.0, res);
-		fflush(stdout);
-	}
-	if (t->o->stats_path != NULL) {
-		st.peer = t->c->hostport;
-		st.user = t->c->target.user;
-		st.direction = t->dir;
-		st.path = j->remote;
-		st.hash = hash_alg_name(t->o->alg);
-		st.compression = compression_name(t->o, comp, sizeof(comp));
-		st.result = r == 0 ? "ok" : msg_code_name(msg_code_from_err(r));
-		st.bytes = j->size;
-		st.wire_bytes = j->wire;
-		st.resumed = j->resumed;
-		st.seconds = secs;
-		if (stats_append_csv(t->o->stats_path, &st) != 0)
-			fprintf(stderr, "wharf: --stats %s: %s\n",
-			    t->o->stats_path, strerror(errno));
-	}
-	t->pr.done_files++;
-	t->pr.done_bytes += j->size;
-	t->pr.cur_done = 0;
+	memset(&f, 0, sizeof(f));
+	f.op = t->dir;
+	f.shown = strcmp(t->dir, "put") == 0 ? j->local : j->remote;
+	f.remote = j->remote;
+	f.size = j->size;
+	f.wire = j->wire;
+	f.resumed = j->resumed;
+	f.reused = j->reused;
+	f.seconds = clock_mono_sec() - j->t0;
+	f.result = r;
+	report_file(t->o, t->c, &t->pr, &f);
 }
 
 static void
 job_fail(struct tctx *t, struct job *j, int r, const char *why)
 {
-	char clean[LOG_PEER_STR_MAX + 1];
-
 	if (j->failed)
 		return;
 	j->failed = 1;
 	t->failures++;
 	job_report(t, j, r);
-	fprintf(stderr, "wharf: %s %s: %s\n", t->dir,
-	    text_clean(clean, sizeof(clean),
-	        strcmp(t->dir, "put") == 0 ? j->local : j->remote),
+	report_failure(t->dir,
+	    strcmp(t->dir, "put") == 0 ? j->local : j->remote,
 	    why != NULL && why[0] ? why : wh_strerror(r));
 }
 
@@ -901,8 +786,7 @@ tctx_init(struct tctx *t, struct client *c, const struct transfer_opts *o,
 	t->c = c;
 	t->o = o;
 	t->dir = dir;
-	t->pr.enabled = o->progress;
-	t->pr.t0 = clock_mono_sec();
+	progress_init(&t->pr, o->progress);
 	if ((t->buf = malloc(XFER_CHUNK_MAX)) == NULL)
 		return WH_ERR_NOMEM;
 	return 0;
