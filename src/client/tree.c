@@ -174,17 +174,25 @@ walk_local_dir(struct tree_walk *w, const char *dir, const char *rel, int depth)
 	return r;
 }
 
-int
-tree_walk_local(struct tree_walk *w, const char *top)
+/* Every walk visits its top first, as a folder with rel "". */
+static int
+visit_top(struct tree_walk *w, const char *top)
 {
 	struct tree_entry e;
-	int r;
 
 	memset(&e, 0, sizeof(e));
 	e.rel = "";
 	e.path = top;
 	e.dir = 1;
-	if ((r = w->visit(w->arg, &e)) != 0)
+	return w->visit(w->arg, &e);
+}
+
+int
+tree_walk_local(struct tree_walk *w, const char *top)
+{
+	int r;
+
+	if ((r = visit_top(w, top)) != 0)
 		return r;
 	return walk_local_dir(w, top, "", 0);
 }
@@ -274,16 +282,11 @@ tree_walk_remote(struct tree_walk *w, struct client *c, const char *top)
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
 	struct remote_walk rw = { w, top, "", NULL, 0, 0, 0 };
-	struct tree_entry e;
 	char *dir = NULL;
 	size_t k;
 	int r;
 
-	memset(&e, 0, sizeof(e));
-	e.rel = "";
-	e.path = top;
-	e.dir = 1;
-	if ((r = w->visit(w->arg, &e)) != 0)
+	if ((r = visit_top(w, top)) != 0)
 		return r;
 	/* The queue grows while it is read: parents are listed (and
 	 * visited) before their children. */

@@ -375,7 +375,7 @@ msg_body_name(Wharf__Envelope__BodyCase c)
 	                                                          "unknown";
 }
 
-static const struct {
+static const struct code_row {
 	Wharf__ErrorCode code;
 	int err;
 	const char *name;
@@ -442,35 +442,38 @@ msg_code_from_err(int r)
 	return WHARF__ERROR_CODE__INTERNAL;
 }
 
-int
-msg_err_from_code(Wharf__ErrorCode code)
+/* The table's row for a wire code, or NULL for a code it lacks. */
+static const struct code_row *
+code_row_of(Wharf__ErrorCode code)
 {
 	size_t i;
 
 	for (i = 0; i < CODE_TABLE_LEN; i++)
 		if (code_table[i].code == code)
-			return code_table[i].err;
-	return WH_ERR_REMOTE;
+			return &code_table[i];
+	return NULL;
+}
+
+int
+msg_err_from_code(Wharf__ErrorCode code)
+{
+	const struct code_row *row = code_row_of(code);
+
+	return row != NULL ? row->err : WH_ERR_REMOTE;
 }
 
 const char *
 msg_code_text(Wharf__ErrorCode code)
 {
-	size_t i;
+	const struct code_row *row = code_row_of(code);
 
-	for (i = 0; i < CODE_TABLE_LEN; i++)
-		if (code_table[i].code == code)
-			return code_table[i].text;
-	return "unknown error";
+	return row != NULL ? row->text : "unknown error";
 }
 
 const char *
 msg_code_name(Wharf__ErrorCode code)
 {
-	size_t i;
+	const struct code_row *row = code_row_of(code);
 
-	for (i = 0; i < CODE_TABLE_LEN; i++)
-		if (code_table[i].code == code)
-			return code_table[i].name;
-	return "UNKNOWN";
+	return row != NULL ? row->name : "UNKNOWN";
 }
