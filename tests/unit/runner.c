@@ -148,6 +148,7 @@ static const struct {
 	{ "log", register_log_tests },
 	{ "startups", register_startups_tests },
 	{ "text", register_text_tests },
+	{ "tree", register_tree_tests },
 };
 
 static int

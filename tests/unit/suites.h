@@ -36,6 +36,7 @@ void register_stripe_tests(void);
 void register_log_tests(void);
 void register_startups_tests(void);
 void register_text_tests(void);
+void register_tree_tests(void);
 
 /* One fixed, valid example of each message body (msg_examples.c), in
  * the order of tests/vectors/msgs.txt. Valid for the whole run. */
