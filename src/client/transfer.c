@@ -722,52 +722,59 @@ put_one(struct tctx *t, struct job *j)
 	return 0;
 }
 
-/* A tree to put: its files become jobs, its folders remote mkdirs. */
-struct put_tree {
+/* A tree to move: its files become jobs and its folders are made first,
+ * at the server for a put, here for a get. */
+struct tree_plan {
 	struct tctx *t;
-	const char *remote; /* where the tree's top goes */
-	char **dirs;
+	int put;
+	const char *dest; /* where the tree's top goes */
+	char **dirs; /* the folders to make, parents first */
 	size_t ndirs;
 	size_t capdirs;
 };
 
-/* top + "/" + rel, or top itself for the top. */
-static char *
-tree_path(const char *top, const char *rel)
-{
-	return rel[0] ? tree_join(top, rel) : strdup(top);
-}
-
 static int
-put_visit(void *arg, const struct tree_entry *e)
+plan_visit(void *arg, const struct tree_entry *e)
 {
-	struct put_tree *pt = arg;
+	struct tree_plan *tp = arg;
 	struct job *j;
-	char *rp, **nd;
+	char *dp, **nd;
 
-	if ((rp = tree_path(pt->remote, e->rel)) == NULL)
+	/* The top itself goes to dest. */
+	dp = e->rel[0] ? tree_join(tp->dest, e->rel) : strdup(tp->dest);
+	if (dp == NULL)
 		return WH_ERR_NOMEM;
 	if (e->dir) {
-		if (pt->ndirs == pt->capdirs) {
-			pt->capdirs = pt->capdirs ? pt->capdirs * 2 : 16;
-			if ((nd = realloc(pt->dirs,
-			         pt->capdirs * sizeof(*nd))) == NULL) {
-				free(rp);
+		if (tp->ndirs == tp->capdirs) {
+			tp->capdirs = tp->capdirs ? tp->capdirs * 2 : 16;
+			if ((nd = realloc(tp->dirs,
+			         tp->capdirs * sizeof(*nd))) == NULL) {
+				free(dp);
 				return WH_ERR_NOMEM;
 			}
-			pt->dirs = nd;
+			tp->dirs = nd;
 		}
-		pt->dirs[pt->ndirs++] = rp;
+		tp->dirs[tp->ndirs++] = dp;
 		return 0;
 	}
-	j = job_add(pt->t, e->path, rp);
-	free(rp);
+	j = tp->put ? job_add(tp->t, e->path, dp) : job_add(tp->t, dp, e->path);
+	free(dp);
 	if (j == NULL)
 		return WH_ERR_NOMEM;
 	j->size = e->size;
-	pt->t->pr.total_files++;
-	pt->t->pr.total_bytes += j->size;
+	tp->t->pr.total_files++;
+	tp->t->pr.total_bytes += e->size;
 	return 0;
+}
+
+static void
+plan_cleanup(struct tree_plan *tp)
+{
+	size_t k;
+
+	for (k = 0; k < tp->ndirs; k++)
+		free(tp->dirs[k]);
+	free(tp->dirs);
 }
 
 static int
@@ -899,8 +906,8 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 	struct tctx t;
 	Wharf__FileType type;
 	char name[NAME_MAX + 1], *rp;
-	struct put_tree pt = { &t, NULL, NULL, 0, 0 };
-	struct tree_walk w = { o, "put", put_visit, &pt, 0 };
+	struct tree_plan pt = { &t, 1, NULL, NULL, 0, 0 };
+	struct tree_walk w = { o, "put", plan_visit, &pt, 0 };
 	const char *dest = remote != NULL ? remote : ".";
 	int i, r, dest_is_dir;
 	struct stat st;
@@ -957,7 +964,7 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 				    locals[i]);
 				t.failures++;
 			} else {
-				pt.remote = rp;
+				pt.dest = rp;
 				r = tree_walk_local(&w, locals[i]);
 			}
 		} else {
@@ -990,9 +997,7 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 	r = 0;
 out:
 	client_interrupt_disarm();
-	for (k = 0; k < pt.ndirs; k++)
-		free(pt.dirs[k]);
-	free(pt.dirs);
+	plan_cleanup(&pt);
 	if (r != 0) {
 		fprintf(stderr, "wharf: put: %s\n", wh_strerror(r));
 		t.failures++;
@@ -1400,47 +1405,6 @@ cancel_inflight(struct tctx *t)
 	return 0;
 }
 
-/* A tree to get: its files become jobs, its folders local mkdirs. */
-struct get_tree {
-	struct tctx *t;
-	const char *local; /* where the tree's top goes */
-	char **dirs;
-	size_t ndirs;
-	size_t capdirs;
-};
-
-static int
-get_visit(void *arg, const struct tree_entry *e)
-{
-	struct get_tree *gt = arg;
-	struct job *j;
-	char *lp, **nd;
-
-	if ((lp = tree_path(gt->local, e->rel)) == NULL)
-		return WH_ERR_NOMEM;
-	if (e->dir) {
-		if (gt->ndirs == gt->capdirs) {
-			gt->capdirs = gt->capdirs ? gt->capdirs * 2 : 16;
-			if ((nd = realloc(gt->dirs,
-			         gt->capdirs * sizeof(*nd))) == NULL) {
-				free(lp);
-				return WH_ERR_NOMEM;
-			}
-			gt->dirs = nd;
-		}
-		gt->dirs[gt->ndirs++] = lp;
-		return 0;
-	}
-	j = job_add(gt->t, lp, e->path);
-	free(lp);
-	if (j == NULL)
-		return WH_ERR_NOMEM;
-	j->size = e->size;
-	gt->t->pr.total_files++;
-	gt->t->pr.total_bytes += e->size;
-	return 0;
-}
-
 /* Fetches every job with TRANSFER_WINDOW requests queued at the server. */
 static void
 run_gets(struct tctx *t)
@@ -1522,8 +1486,8 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 	struct tctx t;
 	Wharf__FileType type;
 	char name[WIRE_NAME_MAX + 1], *lp;
-	struct get_tree gt = { &t, NULL, NULL, 0, 0 };
-	struct tree_walk w = { o, "get", get_visit, &gt, 0 };
+	struct tree_plan gt = { &t, 0, NULL, NULL, 0, 0 };
+	struct tree_walk w = { o, "get", plan_visit, &gt, 0 };
 	size_t k;
 	const char *dest = local != NULL ? local : ".";
 	struct stat st;
@@ -1574,7 +1538,7 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 				    remotes[i]);
 				t.failures++;
 			} else {
-				gt.local = lp;
+				gt.dest = lp;
 				r = tree_walk_remote(&w, c, remotes[i]);
 				if (r != 0 && !c->lost && r != WH_ERR_NOMEM) {
 					fprintf(stderr, "wharf: get: %s: %s\n",
@@ -1608,9 +1572,7 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 	r = 0;
 out:
 	client_interrupt_disarm();
-	for (k = 0; k < gt.ndirs; k++)
-		free(gt.dirs[k]);
-	free(gt.dirs);
+	plan_cleanup(&gt);
 	if (r != 0) {
 		fprintf(stderr, "wharf: get: %s\n", wh_strerror(r));
 		t.failures++;
