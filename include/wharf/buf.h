@@ -14,21 +14,21 @@
 
 #include "wharf/err.h"
 
-struct buf {
-	uint8_t *data;
-	size_t off; /* first unread byte */
-	size_t size; /* end of valid bytes */
-	size_t alloc; /* bytes allocated (0 for a view) */
-	size_t max; /* growth cap */
-	int readonly; /* a view over memory the buffer does not own */
-};
+/* Opaque: only buf.c touches the bytes, so every read is bounds-checked. */
+struct buf;
 
 /* A growable buffer that never holds more than max bytes. NULL on ENOMEM. */
 struct buf *buf_new(size_t max);
 void buf_free(struct buf *b);
 
-/* A read-only view over len bytes at p (not copied, not freed). */
-void buf_init_view(struct buf *b, const void *p, size_t len);
+/*
+ * A read-only buffer over len bytes at p (not copied; buf_free frees the
+ * buffer, never p), for parsing bytes that are already in memory. NULL on
+ * ENOMEM.
+ */
+struct buf *buf_view_new(const void *p, size_t len);
+/* Bytes the buffer holds allocated (0 for a view): what shrinking saves. */
+size_t buf_allocated(const struct buf *b);
 
 /* Unread bytes and a pointer to the first of them. */
 size_t buf_len(const struct buf *b);

@@ -44,12 +44,6 @@ int cli_command_is_remote_path(const char *name);
 
 /* Colour allowed on f: a terminal, and NO_COLOR unset. */
 int cli_color(FILE *f);
-/*
- * Copies text from the server for display: control characters become '?',
- * so a name cannot move the cursor or retitle the terminal. Truncated to
- * dstlen - 1 bytes. Returns dst.
- */
-const char *cli_clean(char *dst, size_t dstlen, const char *s);
 
 /* Writes s as a JSON string (quoted, escaped). */
 void cli_json_str(FILE *f, const char *s);

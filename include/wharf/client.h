@@ -15,13 +15,14 @@
 #include "wharf/channel.h"
 #include "wharf/err.h"
 #include "wharf/netaddr.h"
-#include "wharf/sandbox.h"
-#include "wharf/users.h"
+#include "wharf/wire.h"
 
 #define CLIENT_CONNECT_TIMEOUT_MS 10000
 #define CLIENT_REPLY_TIMEOUT_MS 120000
 #define CLIENT_ERRMSG_MAX 512
 #define CLIENT_PASSCODE_MAX 1024
+/* Room for a remote path and its NUL. */
+#define CLIENT_PATH_MAX (WIRE_PATH_MAX + 1)
 
 /* Exit statuses of the client commands. */
 #define EXIT_OK 0
@@ -30,7 +31,7 @@
 #define EXIT_CONNECT 3
 
 struct client_target {
-	char user[USERS_NAME_MAX + 1];
+	char user[WIRE_USER_MAX + 1];
 	char host[NETADDR_HOST_MAX]; /* to connect to: after HostName */
 	uint16_t port;
 	char alias[NETADDR_HOST_MAX]; /* as typed: what Host blocks match */
@@ -71,12 +72,12 @@ struct client {
 	int read_only;
 	int plaintext;
 	uint64_t features; /* negotiated feature bits */
-	char cwd[SANDBOX_VPATH_MAX];
+	char cwd[CLIENT_PATH_MAX];
 	char errmsg[CLIENT_ERRMSG_MAX];
 	int lost; /* the connection is gone */
 	char passcode[CLIENT_PASSCODE_MAX + 1]; /* for protected files */
 	struct client_opts opts; /* as opened: for joining */
-	uint8_t token[32]; /* the session's, from AuthOk */
+	uint8_t token[WIRE_TOKEN_LEN]; /* the session's, from AuthOk */
 	int have_token;
 	int need_passcode; /* the last refusal asked for one */
 	uint8_t transcript[32]; /* the handshake's TH: key logins sign it */

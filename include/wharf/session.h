@@ -135,7 +135,7 @@ struct session {
 	struct quota_account *account;
 	Wharf__Envelope *pending[SESSION_PENDING_MAX];
 	int npending; /* requests read ahead, in order */
-	uint8_t token[STRIPE_TOKEN_LEN]; /* lets more connections Join */
+	uint8_t token[WIRE_TOKEN_LEN]; /* lets more connections Join */
 	int owns_token; /* this is the session's first */
 	struct login *login; /* shared by joined connections */
 	int peer_eof; /* the client half-closed */

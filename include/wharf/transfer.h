@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Client side of get and put: destination rules in the manner of scp and
- * sftp, recursive trees from a manifest made up front, pipelining (many
- * files in flight, chunks streamed without waiting), resume from a
- * verified partial, progress and summary lines, and CSV records.
+ * sftp, recursive trees from a manifest made up front (walked by tree.h),
+ * pipelining (many files in flight, chunks streamed without waiting) and
+ * resume from a verified partial. What the user sees is report.h's.
  */
 #ifndef WHARF_TRANSFER_H
 #define WHARF_TRANSFER_H

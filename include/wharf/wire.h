@@ -55,6 +55,10 @@
 #define WIRE_CONFIRM_LEN 32
 /* Chunk and file digests (BLAKE2b-256, SHA-256). */
 #define WIRE_DIGEST_LEN 32
+/* AuthOk.session_token and Join.token: lets more connections join. */
+#define WIRE_TOKEN_LEN 32
+/* PutOpen.stripe and StripeCommit.stripe: names a striped upload. */
+#define WIRE_STRIPE_ID_LEN 16
 /* DeltaIndex.cdc_shift: log2 of the average content-defined chunk. */
 #define WIRE_CDC_SHIFT_MIN 13
 #define WIRE_CDC_SHIFT_MAX 18

@@ -24,6 +24,7 @@
 #include "wharf/strnum.h"
 #include "wharf/transfer.h"
 #include "wharf/tty.h"
+#include "wharf/text.h"
 
 struct cli_cmd {
 	const char *name;
@@ -79,7 +80,7 @@ remote_fail(struct cli *cli, const char *cmd, const char *arg, int r)
 	char clean[LOG_PEER_STR_MAX + 1];
 
 	fprintf(stderr, "wharf: %s%s%s: %s\n", cmd, arg ? " " : "",
-	    arg ? cli_clean(clean, sizeof(clean), arg) : "",
+	    arg ? text_clean(clean, sizeof(clean), arg) : "",
 	    cli->c->errmsg[0] ? cli->c->errmsg : wh_strerror(r));
 	return cli->c->lost ? EXIT_CONNECT : EXIT_REMOTE;
 }
@@ -153,22 +154,6 @@ cli_color(FILE *f)
 	return isatty(fileno(f)) && (nc == NULL || nc[0] == '\0');
 }
 
-const char *
-cli_clean(char *dst, size_t dstlen, const char *s)
-{
-	size_t i;
-
-	if (dstlen == 0)
-		return dst;
-	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < dstlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	dst[i] = '\0';
-	return dst;
-}
-
 void
 cli_json_str(FILE *f, const char *s)
 {
@@ -222,7 +207,7 @@ print_entry(struct ls_ctx *l, const Wharf__FileInfo *fi)
 		return;
 	l->matched++;
 	/* Names come from the server: never let them drive the terminal. */
-	cli_clean(clean, sizeof(clean), name);
+	text_clean(clean, sizeof(clean), name);
 	if (l->json) {
 		print_entry_json(fi, name);
 		return;
@@ -333,7 +318,7 @@ cli_remote_glob(struct cli *cli, const char *arg, char ***out, int *n)
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
 	struct glob_ctx g;
-	char dir[SANDBOX_VPATH_MAX];
+	char dir[CLIENT_PATH_MAX];
 	int r;
 
 	memset(&g, 0, sizeof(g));
@@ -369,7 +354,7 @@ ls_one(struct cli *cli, struct ls_ctx *l, const char *path, int all)
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
-	char dir[SANDBOX_VPATH_MAX];
+	char dir[CLIENT_PATH_MAX];
 	int r;
 
 	l->pattern = NULL;
@@ -470,7 +455,7 @@ cmd_pwd(struct cli *cli, int argc, char **argv)
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__PwdReq pwd = WHARF__PWD_REQ__INIT;
-	char clean[SANDBOX_VPATH_MAX];
+	char clean[CLIENT_PATH_MAX];
 	int r;
 
 	(void)argv;
@@ -482,7 +467,7 @@ cmd_pwd(struct cli *cli, int argc, char **argv)
 		return remote_fail(cli, "pwd", NULL, r);
 	if (resp->body_case == WHARF__ENVELOPE__BODY_CWD &&
 	    msg_text(&resp->cwd->cwd, cli->c->cwd, sizeof(cli->c->cwd)) == 0)
-		printf("%s\n", cli_clean(clean, sizeof(clean), cli->c->cwd));
+		printf("%s\n", text_clean(clean, sizeof(clean), cli->c->cwd));
 	msg_free(resp);
 	return EXIT_OK;
 }
@@ -585,7 +570,7 @@ cmd_stat(struct cli *cli, int argc, char **argv)
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__StatReq st = WHARF__STAT_REQ__INIT;
-	char path[SANDBOX_VPATH_MAX], clean[SANDBOX_VPATH_MAX], mode[11];
+	char path[CLIENT_PATH_MAX], clean[CLIENT_PATH_MAX], mode[11];
 	char when[64];
 	const Wharf__FileInfo *fi;
 	struct tm tm;
@@ -622,7 +607,7 @@ cmd_stat(struct cli *cli, int argc, char **argv)
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
 	printf("    Path: %s\n    Type: %s\n    Size: %llu\n"
 	       "    Mode: %04o (%s)\nModified: %s\n",
-	    cli_clean(clean, sizeof(clean), path), type_name(fi->type),
+	    text_clean(clean, sizeof(clean), path), type_name(fi->type),
 	    (unsigned long long)fi->size, fi->mode & 07777, mode, when);
 	msg_free(resp);
 	return EXIT_OK;

@@ -37,7 +37,7 @@ const char CLIENT_CONN_OPTS_HELP[] =
 struct found {
 	char hostname[NETADDR_HOST_MAX];
 	long port;
-	char user[USERS_NAME_MAX + 1];
+	char user[WIRE_USER_MAX + 1];
 	char identity[PATH_MAX];
 	char psk[PATH_MAX];
 	int policy;

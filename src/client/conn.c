@@ -27,6 +27,7 @@
 #include "wharf/msg.h"
 #include "wharf/sshkey.h"
 #include "wharf/tty.h"
+#include "wharf/text.h"
 
 #define CLIENT_PASSWORD_TRIES 3
 /* Keys offered before the password; the server allows as many
@@ -287,7 +288,7 @@ static int
 get_password(char *out, size_t outlen, const struct client *c, int attempt)
 {
 	const char *env = getenv("WHARF_PASSWORD");
-	char prompt[NETADDR_STR_MAX + USERS_NAME_MAX + 32];
+	char prompt[NETADDR_STR_MAX + WIRE_USER_MAX + 32];
 	int r;
 
 	if (env != NULL) {
@@ -313,7 +314,8 @@ static void
 logged_in(struct client *c, const Wharf__AuthOk *ok)
 {
 	c->read_only = ok->read_only;
-	if (ok->session_token.len == sizeof(c->token)) {
+	/* msg_validate: no token, or WIRE_TOKEN_LEN bytes. */
+	if (ok->session_token.len > 0) {
 		memcpy(c->token, ok->session_token.data, sizeof(c->token));
 		c->have_token = 1;
 	}
@@ -441,7 +443,7 @@ login(struct client *c)
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__Auth auth = WHARF__AUTH__INIT;
-	char password[USERS_PASSWORD_MAX + 1];
+	char password[WIRE_PASSWORD_MAX + 1];
 	int attempt, r = WH_ERR_AUTH;
 
 	if ((r = key_login(c)) != WH_ERR_AUTH)
@@ -669,7 +671,7 @@ client_note_error(struct client *c, const Wharf__Error *e)
 {
 	char clean[CLIENT_ERRMSG_MAX];
 
-	log_clean(clean, sizeof(clean), e->message);
+	text_clean(clean, sizeof(clean), e->message);
 	snprintf(c->errmsg, sizeof(c->errmsg), "%s",
 	    clean[0] ? clean : msg_code_text(e->code));
 	if (e->code == WHARF__ERROR_CODE__PERMISSION &&

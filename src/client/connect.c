@@ -125,7 +125,7 @@ int
 connect_main(int argc, char **argv)
 {
 	const char *cmds = NULL, *batch = NULL, *target_arg = NULL;
-	char start_dir[SANDBOX_VPATH_MAX] = "";
+	char start_dir[CLIENT_PATH_MAX] = "";
 	struct client_target target;
 	struct cli cli;
 	FILE *bf = NULL;

@@ -59,7 +59,7 @@ struct oneshot_args {
 	char *locals[ONESHOT_ARGS_MAX];
 	char *remotes[ONESHOT_ARGS_MAX];
 	int nlocal, nremote;
-	char rpaths[ONESHOT_ARGS_MAX][SANDBOX_VPATH_MAX];
+	char rpaths[ONESHOT_ARGS_MAX][CLIENT_PATH_MAX];
 };
 
 /* A "HOST:PATH" or URL argument: its server must be the command's. */
@@ -69,7 +69,7 @@ add_remote(struct oneshot_args *a, const char *arg, int first)
 	struct client_target t;
 	char *path = a->rpaths[a->nremote];
 
-	if (address_parse(arg, &t, path, SANDBOX_VPATH_MAX) != 0)
+	if (address_parse(arg, &t, path, CLIENT_PATH_MAX) != 0)
 		return -1;
 	if (first)
 		a->target = t;
@@ -82,7 +82,7 @@ add_remote(struct oneshot_args *a, const char *arg, int first)
 	}
 	/* "HOST:" is the remote working folder. */
 	if (path[0] == '\0')
-		snprintf(path, SANDBOX_VPATH_MAX, ".");
+		snprintf(path, CLIENT_PATH_MAX, ".");
 	a->remotes[a->nremote++] = path;
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "wharf/file.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
+#include "wharf/text.h"
 
 #define SHELL_HISTORY_MAX 1000
 #define SHELL_CACHE_SECS 5
@@ -31,7 +32,7 @@ static struct cli *shell_cli;
 
 /* One remote folder's listing, kept briefly for completion. */
 static struct {
-	char dir[SANDBOX_VPATH_MAX];
+	char dir[CLIENT_PATH_MAX];
 	char **names; /* directories end with '/' */
 	int n;
 	time_t when;
@@ -120,7 +121,7 @@ static char *
 remote_generator(const char *text, int state)
 {
 	static int i;
-	static char dir[SANDBOX_VPATH_MAX];
+	static char dir[CLIENT_PATH_MAX];
 	static const char *base;
 	static size_t dirlen;
 	const char *slash;
@@ -210,13 +211,13 @@ history_path(char *out, size_t outlen)
 static void
 make_prompt(struct cli *cli, char *out, size_t outlen)
 {
-	char cwd[SANDBOX_VPATH_MAX];
+	char cwd[CLIENT_PATH_MAX];
 
 	if (cli->c == NULL || cli->c->lost) {
 		snprintf(out, outlen, "wharf (not connected)> ");
 		return;
 	}
-	cli_clean(cwd, sizeof(cwd), cli->c->cwd);
+	text_clean(cwd, sizeof(cwd), cli->c->cwd);
 	/* No colour here: libedit counts escape bytes as columns. */
 	snprintf(out, outlen, "%s@%.256s:%.300s> ", cli->c->target.user,
 	    cli->c->target.host, cwd);

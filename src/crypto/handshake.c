@@ -13,6 +13,7 @@
 #include "wharf/handshake.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
+#include "wharf/text.h"
 
 #define HS_LABEL_TRANSCRIPT "wharf-v1 transcript"
 #define HS_LABEL_SIGNATURE "wharf-v1 server signature"
@@ -188,7 +189,7 @@ hs_client_finish(struct hs_client *c, const uint8_t *server_preface,
 	if (env->body_case == WHARF__ENVELOPE__BODY_ERROR) {
 		char text[256];
 
-		log_clean(text, sizeof(text), env->error->message);
+		text_clean(text, sizeof(text), env->error->message);
 		snprintf(why, whylen, "%s",
 		    text[0] ? text : msg_code_text(env->error->code));
 		r = env->error->code == WHARF__ERROR_CODE__BUSY ? WH_ERR_BUSY :

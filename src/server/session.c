@@ -174,9 +174,8 @@ join_session(struct session *s, const Wharf__Envelope *req)
 
 	pthread_mutex_lock(&registry_mu);
 	for (e = registry; e != NULL; e = e->next)
-		if (req->join->token.len == STRIPE_TOKEN_LEN &&
-		    sodium_memcmp(e->s->token, req->join->token.data,
-		        STRIPE_TOKEN_LEN) == 0) {
+		if (sodium_memcmp(e->s->token, req->join->token.data,
+		        WIRE_TOKEN_LEN) == 0) {
 			/* Each joined connection counts against its login,
 			 * so one password cannot hold every slot. */
 			if (atomic_fetch_add(&e->s->login->joins, 1) >=

@@ -365,8 +365,8 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 		return session_fail(s, WH_ERR_UNSUPPORTED,
 		    "striping needs a "
 		    "logged-in session");
-	if (m->stripe.len != STRIPE_ID_LEN || m->range_len == 0 ||
-	    m->range_offset % cs != 0 || m->range_offset > up->size ||
+	if (m->range_len == 0 || m->range_offset % cs != 0 ||
+	    m->range_offset > up->size ||
 	    m->range_len > up->size - m->range_offset ||
 	    ((m->range_offset + m->range_len) % cs != 0 &&
 	        m->range_offset + m->range_len != up->size) ||
@@ -421,8 +421,6 @@ upload_stripe_commit(
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
 	int r;
 
-	if (m->stripe.len != STRIPE_ID_LEN || m->file_hash.len != HASH_LEN)
-		return session_fail(s, WH_ERR_PROTOCOL, "bad StripeCommit");
 	/* Found, checked and ended in one step: the stripe module decides
 	 * which of racing commits wins (stripe.h). */
 	r = stripe_commit(

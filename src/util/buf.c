@@ -8,6 +8,15 @@
 
 #include "wharf/buf.h"
 
+struct buf {
+	uint8_t *data;
+	size_t off; /* first unread byte */
+	size_t size; /* end of valid bytes */
+	size_t alloc; /* bytes allocated (0 for a view) */
+	size_t max; /* growth cap */
+	int readonly; /* a view over memory the buffer does not own */
+};
+
 #define BUF_INITIAL 256
 
 struct buf *
@@ -31,15 +40,25 @@ buf_free(struct buf *b)
 	free(b);
 }
 
-void
-buf_init_view(struct buf *b, const void *p, size_t len)
+struct buf *
+buf_view_new(const void *p, size_t len)
 {
-	memset(b, 0, sizeof(*b));
+	struct buf *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
 	/* The cast is confined here: a view is never written through. */
 	b->data = (uint8_t *)(uintptr_t)p;
 	b->size = len;
 	b->max = len;
 	b->readonly = 1;
+	return b;
+}
+
+size_t
+buf_allocated(const struct buf *b)
+{
+	return b->alloc;
 }
 
 size_t

@@ -160,7 +160,8 @@ fill(struct wire_io *io, size_t want, int64_t deadline)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return WH_ERR_SYSTEM;
-		if (buf_len(io->in) == 0 && io->in->alloc > IO_IDLE_KEEP) {
+		if (buf_len(io->in) == 0 &&
+		    buf_allocated(io->in) > IO_IDLE_KEEP) {
 			/* A peer in full flow is back within moments, and a
 			 * buffer given back now would be reallocated and
 			 * faulted in for the next chunk. Only a connection

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wharf/msg.h"
 #include "wharf/xfer.h"
 
 #define XFER_DIGEST_LABEL "wharf-v1 file"
@@ -477,7 +478,8 @@ xfer_decode_chunk(struct xfer_decoder *d, enum hash_alg alg,
 
 	*raw = NULL;
 	if (c->ref || c->index != expect_index || c->raw_len != expect_len ||
-	    expect_len == 0 || expect_len > d->cap || c->hash.len != HASH_LEN)
+	    expect_len == 0 || expect_len > d->cap ||
+	    msg_chunk_validate(c) != 0)
 		return WH_ERR_PROTOCOL;
 	/* Compression is a feature like the others (protocol.md §4.4): a
 	 * peer that did not negotiate it does not get to make us inflate. */

@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "wharf/hash.h"
+#include "wharf/wire.h"
+
+/* Digests on the wire are checked by msg_validate against WIRE_DIGEST_LEN. */
+_Static_assert(HASH_LEN == WIRE_DIGEST_LEN, "digest lengths differ");
 
 void
 hash_init(struct hash_ctx *h, enum hash_alg alg)
