@@ -52,36 +52,6 @@ user_usage(FILE *f)
 	    CONF_STATE_SYSTEM);
 }
 
-/*
- * The state folder `wharf serve` would use, into out: the state key of
- * the configuration file (config, or the default file if it exists),
- * else the default. 0, or 1 after saying why on stderr.
- */
-static int
-user_state(const char *config, char *out, size_t outlen)
-{
-	struct serve_conf c;
-	char file[PATH_MAX], err[CONF_ERR_MAX];
-	int r;
-
-	if (conf_init(&c, geteuid() == 0) != 0)
-		return 1;
-	if (config != NULL)
-		snprintf(file, sizeof(file), "%s", config);
-	else
-		conf_default_file(file, sizeof(file));
-	if (file[0] != '\0' &&
-	    (r = conf_load_file(&c, file, config != NULL, err, sizeof(err))) !=
-	        0) {
-		fprintf(stderr, "wharf: %s\n", err);
-		conf_cleanup(&c);
-		return 1;
-	}
-	snprintf(out, outlen, "%s", c.state);
-	conf_cleanup(&c);
-	return 0;
-}
-
 /* Reads a new password: twice on a terminal, else one stdin line. */
 static int
 read_new_password(char *out, size_t outlen)
@@ -391,7 +361,8 @@ user_main(int argc, char **argv)
 		return 2;
 	}
 	if (state == NULL) {
-		if (user_state(config, state_buf, sizeof(state_buf)) != 0)
+		if (conf_state_folder(config, state_buf, sizeof(state_buf)) !=
+		    0)
 			return 1;
 		state = state_buf;
 	}

@@ -94,9 +94,24 @@ alg_from_wire(struct session *s, Wharf__HashAlg h, enum hash_alg *alg)
 	    (int)h);
 }
 
+/* Bytes of an upload's content that came over the wire this time: what
+ * it holds, less the resumed prefix and the blocks reused (delta). */
+static uint64_t
+upload_moved(const struct upload *up)
+{
+	uint64_t skip = up->offered + up->reused;
+
+	return up->digest.size > skip ? up->digest.size - skip : 0;
+}
+
+/*
+ * One line per file, and the --stats row. bytes= and the rate are what
+ * moved (not the file's size, which is size=): a cancelled or failed
+ * transfer says how far it got.
+ */
 static void
 log_transfer(struct session *s, const char *dir, const char *vpath,
-    uint64_t size, uint64_t wire, uint64_t resumed, double secs,
+    uint64_t size, uint64_t moved, uint64_t wire, uint64_t resumed, double secs,
     enum hash_alg alg, const char *comp, int r)
 {
 	struct xfer_stats st;
@@ -107,14 +122,16 @@ log_transfer(struct session *s, const char *dir, const char *vpath,
 	    r == WH_ERR_AUTH                         ? "BROKEN_FRAME" :
 	                       msg_code_name(msg_code_from_err(r));
 
+	if (strcmp(dir, "put") == 0 || strcmp(dir, "get") == 0)
+		watch_count_transfer(dir, r);
 	log_info("session=%llu peer=%s user=%s op=%s path=%s result=%s "
 	         "bytes=%llu wire=%llu resumed=%llu secs=%.3f rate=%.2fMB/s "
-	         "hash=%s compress=%s",
+	         "hash=%s compress=%s size=%llu",
 	    (unsigned long long)s->id, s->peer, s->user, dir,
 	    log_quote(shown, sizeof(shown), vpath), result,
-	    (unsigned long long)size, (unsigned long long)wire,
-	    (unsigned long long)resumed, secs, stats_rate(size - resumed, secs),
-	    hash_alg_name(alg), comp);
+	    (unsigned long long)moved, (unsigned long long)wire,
+	    (unsigned long long)resumed, secs, stats_rate(moved, secs),
+	    hash_alg_name(alg), comp, (unsigned long long)size);
 	if (s->srv->stats_path == NULL)
 		return;
 	st.peer = s->peer;
@@ -196,8 +213,9 @@ upload_fail(struct session *s, int r)
 	char shown[LOG_QUOTE_MAX];
 
 	up->failed = 1;
-	log_transfer(s, "put", up->vpath, up->size, up->wire_bytes, up->resumed,
-	    clock_mono_sec() - up->t0, up->alg, "-", r);
+	log_transfer(s, "put", up->vpath, up->size, upload_moved(up),
+	    up->wire_bytes, up->resumed, clock_mono_sec() - up->t0, up->alg,
+	    "-", r);
 	/* Only whole, verified chunks stay in the partial. */
 	if (up->fd >= 0 &&
 	    ftruncate(up->fd,
@@ -654,7 +672,7 @@ fail:
 		up->fd = -1;
 	}
 	s->up = up;
-	log_transfer(s, "put", up->vpath, m->size, 0, 0,
+	log_transfer(s, "put", up->vpath, m->size, 0, 0, 0,
 	    clock_mono_sec() - up->t0, up->alg, "-", r);
 	return r;
 }
@@ -894,8 +912,9 @@ range_end(
 		env.put_done = &done;
 		r = session_send(s, id, &env);
 	}
-	log_transfer(s, "put-range", up->vpath, up->digest.size, up->wire_bytes,
-	    0, clock_mono_sec() - up->t0, up->alg, "-", r);
+	log_transfer(s, "put-range", up->vpath, up->digest.size,
+	    upload_moved(up), up->wire_bytes, 0, clock_mono_sec() - up->t0,
+	    up->alg, "-", r);
 	upload_free(s, up);
 	return r;
 }
@@ -909,6 +928,7 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	struct timespec times[2];
 	uint8_t h[HASH_LEN];
 	char shown[LOG_QUOTE_MAX];
+	double c0;
 	int r = 0;
 
 	if (up == NULL || up->id != id) {
@@ -979,6 +999,7 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		batch_add(s, up);
 		return 0;
 	}
+	c0 = clock_mono_sec();
 	if (ftruncate(up->fd, (off_t)up->size) != 0 ||
 	    fchmod(up->fd, up->mode) != 0 || futimens(up->fd, times) != 0 ||
 	    fsync(up->fd) != 0) {
@@ -995,6 +1016,7 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		    (unsigned long long)s->id,
 		    log_quote(shown, sizeof(shown), up->vpath),
 		    strerror(errno));
+	watch_count_commit(clock_mono_sec() - c0);
 	if (up->delta)
 		up->resumed = up->reused;
 	done.size = up->size;
@@ -1004,8 +1026,9 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	env.put_done = &done;
 	r = session_send(s, id, &env);
 out:
-	log_transfer(s, "put", up->vpath, up->size, up->wire_bytes, up->resumed,
-	    clock_mono_sec() - up->t0, up->alg, put_compression(up), r);
+	log_transfer(s, "put", up->vpath, up->size, upload_moved(up),
+	    up->wire_bytes, up->resumed, clock_mono_sec() - up->t0, up->alg,
+	    put_compression(up), r);
 	upload_free(s, up);
 	return r;
 }
@@ -1050,6 +1073,7 @@ xfer_flush_commits(struct session *s)
 	struct upload *up;
 	int pick[SESSION_BATCH_MAX];
 	int i, r, sr, nfs;
+	double c0 = clock_mono_sec();
 
 	if (s->nbatch == 0)
 		return;
@@ -1072,6 +1096,8 @@ xfer_flush_commits(struct session *s)
 	if (sr == 0 && sync_filesystems(s, pick, nfs) != 0)
 		log_warn("session=%llu syncing folders: %s",
 		    (unsigned long long)s->id, strerror(errno));
+	if (sr == 0)
+		watch_count_commit(clock_mono_sec() - c0);
 	/* The answers go out together: one write, not one per file. */
 	channel_gather(s->ch);
 	for (i = 0; i < s->nbatch; i++) {
@@ -1085,9 +1111,9 @@ xfer_flush_commits(struct session *s)
 			r = session_send(s, up->id, &env);
 		} else
 			(void)session_send_error(s, up->id, r, s->errmsg);
-		log_transfer(s, "put", up->vpath, up->size, up->wire_bytes,
-		    up->resumed, clock_mono_sec() - up->t0, up->alg,
-		    put_compression(up), r);
+		log_transfer(s, "put", up->vpath, up->size, upload_moved(up),
+		    up->wire_bytes, up->resumed, clock_mono_sec() - up->t0,
+		    up->alg, put_compression(up), r);
 	}
 	/* Last first: a shared folder fd is closed by the first upload
 	 * that used it, after the others. */
@@ -1306,7 +1332,8 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 	uint64_t offset = 0, have;
 	enum hash_alg alg = HASH_BLAKE2B;
 	double t0 = clock_mono_sec();
-	int fd = -1, stream_wlog = 0, r;
+	int fd = -1, stream_wlog = 0, r, streaming = 0;
+	uint64_t d_start = 0; /* d.size when the chunks began: for the log */
 
 	memset(&enc, 0, sizeof(enc));
 	delta_index_init(&idx);
@@ -1390,6 +1417,7 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 	if (m->delta && (s->features & WIRE_FEAT_DELTA)) {
 		xfer_digest_init(&d, alg, 0);
 		offset = 0;
+		streaming = 1;
 		if ((r = send_get_info(s, id, &st, 0, 0, 0)) != 0 ||
 		    (r = stream_delta(
 		         s, id, fd, alg, &enc, &idx, &d, &reused)) != 0)
@@ -1402,6 +1430,8 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 		    (stream_wlog = stream_take(s, m->stream_window_log)) > 0 &&
 		    (r = xfer_encoder_begin(&enc, stream_wlog)) != 0)
 			goto out;
+		d_start = d.size;
+		streaming = 1;
 		if ((r = send_get_info(s, id, &st, offset, m->chunk_size,
 		         stream_wlog)) != 0 ||
 		    (r = stream_chunks(s, id, fd, (uint64_t)st.st_size,
@@ -1431,6 +1461,9 @@ out:
 	    stream_wlog > 0 ? "-stream" : "");
 	if (fd >= 0 && S_ISREG(st.st_mode))
 		log_transfer(s, "get", vpath, (uint64_t)st.st_size,
+		    streaming && d.size > d_start + reused ?
+		        d.size - d_start - reused :
+		        0,
 		    enc.wire_bytes, offset + reused, clock_mono_sec() - t0, alg,
 		    comp, r);
 	xfer_encoder_cleanup(&enc);
