@@ -53,8 +53,10 @@ def wharf(*args, stdin=None, timeout=30):
     r = subprocess.run([WHARF] + list(args), env=t.env, input=stdin,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=timeout)
-    return (r.returncode, r.stdout.decode("utf-8", "replace"),
-            r.stderr.decode("utf-8", "replace"))
+    err = r.stderr.decode("utf-8", "replace")
+    if re.search(r"Sanitizer|runtime error:", err):
+        t.fail("sanitizer report from wharf %s: %s" % (args[0], err[:3000]))
+    return r.returncode, r.stdout.decode("utf-8", "replace"), err
 
 
 def status_json():
