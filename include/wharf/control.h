@@ -10,8 +10,9 @@
 #include "wharf/err.h"
 
 /* In the state folder. A second server on the same state folder, while
- * the first still answers there, takes control.PID.sock instead. */
+ * the first holds control.lock, takes control.HOST-PID.sock instead. */
 #define CONTROL_SOCKET_NAME "control.sock"
+#define CONTROL_LOCK_NAME "control.lock"
 #define CONTROL_SOCKET_PREFIX "control."
 #define CONTROL_SOCKET_SUFFIX ".sock"
 /* A request line, and a metrics request's head, at most. */
@@ -33,7 +34,9 @@
  * Binds the control socket in state (mode 0600) and, for a non-NULL
  * metrics_spec ("HOST[:PORT]"), the metrics listener. Before the server
  * drops privileges and confines itself: seccomp forbids bind and listen
- * afterwards. Errors are printed; the server should not start.
+ * afterwards. A control socket that cannot be made is logged and done
+ * without; a metrics listener that cannot is an error (printed): the
+ * server should not start.
  */
 int control_open(const char *state, const char *metrics_spec) WH_MUST_CHECK;
 

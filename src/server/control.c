@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -58,24 +59,7 @@ static struct {
 	struct slot slots[CONTROL_CLIENTS_MAX];
 } ctl = { .ctl_fd = -1 };
 
-/* 1 if a server answers on the socket at path. */
-static int
-socket_alive(const char *path)
-{
-	struct sockaddr_un sa;
-	int fd, alive;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return 0;
-	alive = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return alive;
-}
-
-/* Binds path (which must not be a live server's) as a 0600 socket. */
+/* Binds path (which no live server uses) as a 0600 socket. */
 static int
 bind_control(const char *path)
 {
@@ -113,34 +97,79 @@ bind_control(const char *path)
 	return 0;
 }
 
+/* This host's name as a file name's part: [A-Za-z0-9.-], at most 64. */
+static void
+host_part(char *out, size_t n)
+{
+	char host[256] = "";
+	size_t i;
+
+	if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "host");
+	for (i = 0; host[i] != '\0' && i + 1 < n && i < 64; i++)
+		out[i] = (host[i] >= 'a' && host[i] <= 'z') ||
+		        (host[i] >= 'A' && host[i] <= 'Z') ||
+		        (host[i] >= '0' && host[i] <= '9') || host[i] == '.' ||
+		        host[i] == '-' ?
+		    host[i] :
+		    '_';
+	out[i] = '\0';
+}
+
+/*
+ * Which name this server takes: control.sock for the server that holds
+ * STATE/control.lock (held until it exits, so a socket left by one that
+ * died is known stale and replaced), else control.HOST-PID.sock, which
+ * no other live server can have, on this host or another sharing the
+ * folder (a UNIX socket reaches only its own host's server).
+ */
 static int
+control_name(const char *state, char *path, size_t n)
+{
+	char lock[PATH_MAX], host[72];
+	int fd, k;
+
+	k = snprintf(lock, sizeof(lock), "%s/%s", state, CONTROL_LOCK_NAME);
+	if (k > 0 && (size_t)k < sizeof(lock) &&
+	    (fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			/* Never closed: the lock lasts as long as we do. */
+			k = snprintf(
+			    path, n, "%s/%s", state, CONTROL_SOCKET_NAME);
+			return k > 0 && (size_t)k < n ? 0 : WH_ERR_TOO_LARGE;
+		}
+		close(fd);
+	}
+	host_part(host, sizeof(host));
+	k = snprintf(path, n, "%s/%s%s-%ld%s", state, CONTROL_SOCKET_PREFIX,
+	    host, (long)getpid(), CONTROL_SOCKET_SUFFIX);
+	return k > 0 && (size_t)k < n ? 0 : WH_ERR_TOO_LARGE;
+}
+
+/* Without a control socket the server still serves; status and kick do
+ * not reach it, which the log says. */
+static void
 open_control(const char *state)
 {
 	char path[sizeof(ctl.ctl_path)];
-	int n, r;
+	int r;
 
-	n = snprintf(path, sizeof(path), "%s/%s", state, CONTROL_SOCKET_NAME);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		fprintf(stderr,
-		    "wharf: the state folder's path is too long for a "
-		    "control socket (%zu bytes at most)\n",
+	if (control_name(state, path, sizeof(path)) != 0) {
+		log_warn("no control socket: the state folder's path is too "
+		         "long for one (%zu bytes at most); wharf status and "
+		         "kick will not reach this server",
 		    sizeof(path) - sizeof(CONTROL_SOCKET_NAME) - 1);
-		return WH_ERR_TOO_LARGE;
+		return;
 	}
-	/* Another server on this state folder: each has its own socket,
-	 * and `wharf status` asks them all. */
-	if (socket_alive(path))
-		snprintf(path, sizeof(path), "%s/%s%ld%s", state,
-		    CONTROL_SOCKET_PREFIX, (long)getpid(),
-		    CONTROL_SOCKET_SUFFIX);
 	if ((r = bind_control(path)) != 0) {
-		fprintf(stderr, "wharf: control socket %s: %s\n", path,
+		log_warn("no control socket %s: %s; wharf status and kick "
+		         "will not reach this server",
+		    path,
 		    r == WH_ERR_EXISTS ? "exists and is not a socket" :
 		                         strerror(errno));
-		return r;
+		return;
 	}
 	snprintf(ctl.ctl_path, sizeof(ctl.ctl_path), "%s", path);
-	return 0;
 }
 
 static int
@@ -206,8 +235,7 @@ control_open(const char *state, const char *metrics_spec)
 {
 	int r;
 
-	if ((r = open_control(state)) != 0)
-		return r;
+	open_control(state);
 	if (metrics_spec != NULL && (r = open_metrics(metrics_spec)) != 0) {
 		control_close();
 		return r;

@@ -20,8 +20,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rel_wire import (B, ERR, WHARF, Closed, Test, Timeout,  # noqa: E402
-                      blake, chunk_msg, envelope, fb, field, file_digest,
+from rel_wire import (B, ERR, WHARF, Closed, Server, Test,  # noqa: E402
+                      Timeout, blake, chunk_msg, envelope, fb, field, file_digest,
                       frame, fv, parse, session)
 
 CS = 65536
@@ -59,15 +59,16 @@ def wharf(*args, stdin=None, timeout=30):
     return r.returncode, r.stdout.decode("utf-8", "replace"), err
 
 
-def status_json():
+def status_json(servers=1):
     rc, out, err = wharf("status", "--state", STATE, "--json")
     t.check(rc == 0, "wharf status --json exit %d: %s" % (rc, err))
     try:
         doc = json.loads(out)
     except ValueError as e:
         t.fail("status --json is not JSON (%s): %r" % (e, out[:500]))
-    t.check(len(doc["servers"]) == 1, "one server: %r" % doc)
-    return doc["servers"][0]
+    t.check(len(doc["servers"]) == servers, "%d servers: %r" %
+            (servers, doc))
+    return doc["servers"][0] if servers == 1 else doc["servers"]
 
 
 def session_of(srv_doc, port):
@@ -492,7 +493,23 @@ for _ in range(40):
     time.sleep(0.25)
 t.check(ok, "no scrape served after the slow ones")
 
-d.close()
+# A second server on the same state folder has a socket of its own;
+# status asks both, and each keeps its own sessions.
+srv2 = Server(t, ROOT, STATE, "127.0.0.1:0", ("--allow-plaintext",))
+e2 = session(srv2.port, "dave", "pd 4")
+both = status_json(servers=2)
+pids = sorted(x["pid"] for x in both)
+t.check(pids == sorted([srv.proc.pid, srv2.proc.pid]),
+        "status of two servers: %r" % pids)
+t.check(sum(1 for x in both for y in x["sessions"]
+            if y["user"] == "dave") == 2, "dave's two sessions, one each")
+rc, out, err = wharf("kick", "--state", STATE, "dave")
+t.check(rc == 0 and "ended 2 sessions" in err, "kick on both: %r" % err)
+ended(e2, "kick on the second server", "administrator")
+ended(d, "kick on the first server", "administrator")
+srv2.stop()
+status_json(servers=1)
+
 srv.check_alive("after everything")
 srv.stop()
 t.check(not os.path.exists(sock), "control.sock left after the stop")
