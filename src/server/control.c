@@ -57,7 +57,12 @@ static struct {
 	int nmetrics;
 	char users_path[PATH_MAX];
 	struct slot slots[CONTROL_CLIENTS_MAX];
+	pthread_t thread;
+	int running; /* main thread only */
 } ctl = { .ctl_fd = -1 };
+
+/* Set by control_close; the thread sees it within CONTROL_TICK_MS. */
+static atomic_int stopping;
 
 /* Binds path (which no live server uses) as a 0600 socket. */
 static int
@@ -246,11 +251,16 @@ control_open(const char *state, const char *metrics_spec)
 void
 control_close(void)
 {
-	/* The socket itself stays open for the thread, until the process
-	 * exits; only its name goes. unlinkat: the call the server's
-	 * seccomp allowlist has. */
+	/* unlinkat: the call the server's seccomp allowlist has. */
 	if (ctl.ctl_path[0] != '\0')
 		unlinkat(AT_FDCWD, ctl.ctl_path, 0);
+	ctl.ctl_path[0] = '\0';
+	if (!ctl.running)
+		return;
+	/* Joined, not left running: nothing of it outlives the server. */
+	atomic_store(&stopping, 1);
+	pthread_join(ctl.thread, NULL);
+	ctl.running = 0;
 }
 
 static void
@@ -501,7 +511,7 @@ control_thread(void *arg)
 	int i, n, nl, nc;
 
 	(void)arg;
-	for (;;) {
+	while (!atomic_load(&stopping)) {
 		now = clock_mono_ms();
 		if (now >= next_tick) {
 			watch_tick(ctl.users_path);
@@ -553,23 +563,22 @@ control_thread(void *arg)
 				    pfd[i].fd == ctl.ctl_fd ? SLOT_CONTROL :
 				                              SLOT_METRICS);
 	}
+	for (i = 0; i < CONTROL_CLIENTS_MAX; i++)
+		if (ctl.slots[i].kind != SLOT_FREE)
+			slot_close(&ctl.slots[i]);
 	return NULL;
 }
 
 int
 control_start(const char *users_path)
 {
-	pthread_attr_t attr;
-	pthread_t t;
 	int r;
 
 	snprintf(ctl.users_path, sizeof(ctl.users_path), "%s", users_path);
 	if (ctl.ctl_fd >= 0)
 		log_info("control socket %s", ctl.ctl_path);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	r = pthread_create(&t, &attr, control_thread, NULL);
-	pthread_attr_destroy(&attr);
+	r = pthread_create(&ctl.thread, NULL, control_thread, NULL);
+	ctl.running = r == 0;
 	if (r != 0) {
 		log_error("cannot start the control thread: %s", strerror(r));
 		return WH_ERR_SYSTEM;
