@@ -17,6 +17,8 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "serve", serve_main, "run a server" },
 	{ "user", user_main, "add, delete, list users; change passwords" },
+	{ "status", status_main, "show a running server's sessions" },
+	{ "kick", kick_main, "end sessions of a running server" },
 	{ "connect", connect_main, "open a session (prompt, -c or -b)" },
 	{ "get", get_main, "download files or trees, then exit" },
 	{ "put", put_main, "upload files or trees, then exit" },

@@ -71,5 +71,8 @@ int buf_put_string(struct buf *b, const void *p, size_t n) WH_MUST_CHECK;
 int buf_get_string(struct buf *b, const uint8_t **pp, size_t *np) WH_MUST_CHECK;
 /* WH_ERR_FORMAT if any unread bytes remain. */
 int buf_get_end(const struct buf *b) WH_MUST_CHECK;
+/* Appends printf-formatted text (no NUL); WH_ERR_TOO_LARGE past the cap. */
+int buf_putf(struct buf *b, const char *fmt, ...) WH_MUST_CHECK
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -21,6 +21,7 @@
 #include "wharf/sandbox.h"
 #include "wharf/startups.h"
 #include "wharf/users.h"
+#include "wharf/watch.h"
 
 #define SERVER_AUTH_TIMEOUT_MS 10000
 #define SERVER_AUTH_ATTEMPTS 3
@@ -149,6 +150,10 @@ struct session {
 	/* Its place among the connections before login, given back at
 	 * login or at the end (whichever comes first). */
 	struct startups_ticket ticket;
+	/* Its entry in the table `wharf status` shows (NULL: unwatched),
+	 * and the user's logout generation at login (users.h). */
+	struct watch_entry *watch;
+	uint64_t logout_gen;
 };
 
 /* Runs one connection to its end and closes fd. ticket (or NULL) is the

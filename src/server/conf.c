@@ -88,6 +88,10 @@ static const struct conf_key conf_keys[] = {
 	{ "drain-timeout", CONF_INT, F(drain_timeout), 0, 86400, CONF_RELOAD,
 	    "SECONDS",
 	    "on SIGTERM, wait this long for connections to end (default 30)" },
+	{ "metrics-listen", CONF_STR, F(metrics_listen), 0, 0, CONF_RESTART,
+	    "HOST:PORT",
+	    "serve Prometheus metrics at http://HOST:PORT/metrics (keep it "
+	    "on loopback, e.g. 127.0.0.1:9750)" },
 	{ "verbose", CONF_BOOL, F(verbose), 0, 0, CONF_RELOAD, NULL,
 	    "debug logging (-v)" },
 };
@@ -622,4 +626,34 @@ conf_restart_keys(const struct serve_conf *running,
 			return;
 		len += (size_t)n;
 	}
+}
+
+/*
+ * The state folder `wharf serve` would use, into out: the state key of
+ * the configuration file (config, or the default file if it exists),
+ * else the default. 0, or 1 after saying why on stderr.
+ */
+int
+conf_state_folder(const char *config, char *out, size_t outlen)
+{
+	struct serve_conf c;
+	char file[PATH_MAX], err[CONF_ERR_MAX];
+	int r;
+
+	if (conf_init(&c, geteuid() == 0) != 0)
+		return 1;
+	if (config != NULL)
+		snprintf(file, sizeof(file), "%s", config);
+	else
+		conf_default_file(file, sizeof(file));
+	if (file[0] != '\0' &&
+	    (r = conf_load_file(&c, file, config != NULL, err, sizeof(err))) !=
+	        0) {
+		fprintf(stderr, "wharf: %s\n", err);
+		conf_cleanup(&c);
+		return 1;
+	}
+	snprintf(out, outlen, "%s", c.state);
+	conf_cleanup(&c);
+	return 0;
 }

@@ -28,6 +28,7 @@
 #include "wharf/clock.h"
 #include "wharf/conf.h"
 #include "wharf/contain.h"
+#include "wharf/control.h"
 #include "wharf/file.h"
 #include "wharf/handshake.h"
 #include "wharf/log.h"
@@ -1005,6 +1006,10 @@ serve_main(int argc, char **argv)
 		goto out;
 	if (open_listeners(conf->listen, run->lfds, &run->nl) != 0)
 		goto out;
+	/* Bound now: the containment forbids bind and listen. */
+	watch_start();
+	if (control_open(state_real, conf->metrics_listen) != 0)
+		goto out;
 	/* Everything that needs root or a file outside the root and state
 	 * is open: drop and confine before the first peer byte. */
 	cp = (struct contain_paths){ .root = root_real,
@@ -1015,6 +1020,8 @@ serve_main(int argc, char **argv)
 	if (contain_server(conf->user, &cp) != 0)
 		goto out;
 	warn_reload_access(run);
+	if (control_start(srv->users_path) != 0)
+		goto out;
 	keys_fingerprint(srv->host_key.pk, fp);
 	log_info("wharf %s serving %s (state %s) host key %s%s%s",
 	    WHARF_VERSION, root_real, state_real, fp,
@@ -1035,6 +1042,7 @@ out:
 	/* Made but not shown (a later start-up step failed): shown now,
 	 * or the account could never be used. */
 	show_admin_password(admin_pw);
+	control_close();
 	for (i = 0; i < run->nl; i++)
 		close(run->lfds[i]);
 	run->nl = 0;

@@ -84,9 +84,24 @@ alg_from_wire(struct session *s, Wharf__HashAlg h, enum hash_alg *alg)
 	    (int)h);
 }
 
+/* Bytes of an upload's content that came over the wire this time: what
+ * it holds, less the resumed prefix and the blocks reused (delta). */
+static uint64_t
+upload_moved(const struct upload *up)
+{
+	uint64_t skip = up->rx.resumed + up->rx.reused;
+
+	return up->rx.digest.size > skip ? up->rx.digest.size - skip : 0;
+}
+
+/*
+ * One line per file, and the --stats row. bytes= and the rate are what
+ * moved (not the file's size, which is size=): a cancelled or failed
+ * transfer says how far it got.
+ */
 static void
 log_transfer(struct session *s, const char *dir, const char *vpath,
-    uint64_t size, uint64_t wire, uint64_t resumed, double secs,
+    uint64_t size, uint64_t moved, uint64_t wire, uint64_t resumed, double secs,
     enum hash_alg alg, const char *comp, int r)
 {
 	struct xfer_stats st;
@@ -97,14 +112,16 @@ log_transfer(struct session *s, const char *dir, const char *vpath,
 	    r == WH_ERR_AUTH                         ? "BROKEN_FRAME" :
 	                       msg_code_name(msg_code_from_err(r));
 
+	if (strcmp(dir, "put") == 0 || strcmp(dir, "get") == 0)
+		watch_count_transfer(dir, r);
 	log_info("session=%llu peer=%s user=%s op=%s path=%s result=%s "
 	         "bytes=%llu wire=%llu resumed=%llu secs=%.3f rate=%.2fMB/s "
-	         "hash=%s compress=%s",
+	         "hash=%s compress=%s size=%llu",
 	    (unsigned long long)s->id, s->peer, s->user, dir,
 	    log_quote(shown, sizeof(shown), vpath), result,
-	    (unsigned long long)size, (unsigned long long)wire,
-	    (unsigned long long)resumed, secs, stats_rate(size - resumed, secs),
-	    hash_alg_name(alg), comp);
+	    (unsigned long long)moved, (unsigned long long)wire,
+	    (unsigned long long)resumed, secs, stats_rate(moved, secs),
+	    hash_alg_name(alg), comp, (unsigned long long)size);
 	if (s->srv->stats_path == NULL)
 		return;
 	st.peer = s->peer;
@@ -186,8 +203,9 @@ upload_fail(struct session *s, int r)
 	char shown[LOG_QUOTE_MAX];
 
 	up->failed = 1;
-	log_transfer(s, "put", up->vpath, up->size, up->rx.wire, up->rx.resumed,
-	    clock_mono_sec() - up->t0, up->alg, "-", r);
+	log_transfer(s, "put", up->vpath, up->size, upload_moved(up),
+	    up->rx.wire, up->rx.resumed, clock_mono_sec() - up->t0, up->alg,
+	    "-", r);
 	/* Only whole, verified chunks stay in the partial. */
 	if (up->fd >= 0 &&
 	    ftruncate(up->fd, (off_t)xfer_recv_prefix(&up->rx)) != 0)
@@ -648,7 +666,7 @@ fail:
 		up->fd = -1;
 	}
 	s->up = up;
-	log_transfer(s, "put", up->vpath, m->size, 0, 0,
+	log_transfer(s, "put", up->vpath, m->size, 0, 0, 0,
 	    clock_mono_sec() - up->t0, up->alg, "-", r);
 	return r;
 }
@@ -830,8 +848,9 @@ range_end(
 		env.put_done = &done;
 		r = session_send(s, id, &env);
 	}
-	log_transfer(s, "put-range", up->vpath, up->rx.digest.size, up->rx.wire,
-	    0, clock_mono_sec() - up->t0, up->alg, "-", r);
+	log_transfer(s, "put-range", up->vpath, up->rx.digest.size,
+	    upload_moved(up), up->rx.wire, 0, clock_mono_sec() - up->t0,
+	    up->alg, "-", r);
 	upload_free(s, up);
 	return r;
 }
@@ -843,6 +862,7 @@ upload_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
 	struct upload *up = s->up;
 	char shown[LOG_QUOTE_MAX];
+	double c0;
 	int r = 0;
 
 	if (up == NULL || up->id != id) {
@@ -906,6 +926,7 @@ upload_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		batch_add(s, up);
 		return 0;
 	}
+	c0 = clock_mono_sec();
 	commit_init(up, XFER_COMMIT_CUT);
 	if ((r = xfer_commit_prepare(&up->commit)) != 0) {
 		session_fail(
@@ -922,6 +943,7 @@ upload_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		    (unsigned long long)s->id,
 		    log_quote(shown, sizeof(shown), up->vpath), wh_strerror(r));
 	}
+	watch_count_commit(clock_mono_sec() - c0);
 	done.size = up->size;
 	done.resumed = up->delta ? up->rx.reused : up->rx.resumed;
 	done.reused = up->rx.reused;
@@ -929,8 +951,8 @@ upload_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	env.put_done = &done;
 	r = session_send(s, id, &env);
 out:
-	log_transfer(s, "put", up->vpath, up->size, up->rx.wire,
-	    up->delta ? up->rx.reused : up->rx.resumed,
+	log_transfer(s, "put", up->vpath, up->size, upload_moved(up),
+	    up->rx.wire, up->delta ? up->rx.reused : up->rx.resumed,
 	    clock_mono_sec() - up->t0, up->alg, put_compression(up), r);
 	upload_free(s, up);
 	return r;
@@ -976,6 +998,7 @@ upload_flush_commits(struct session *s)
 	struct upload *up;
 	int pick[SESSION_BATCH_MAX];
 	int i, r, sr, nfs;
+	double c0 = clock_mono_sec();
 
 	if (s->nbatch == 0)
 		return;
@@ -998,6 +1021,8 @@ upload_flush_commits(struct session *s)
 	if (sr == 0 && sync_filesystems(s, pick, nfs) != 0)
 		log_warn("session=%llu syncing folders: %s",
 		    (unsigned long long)s->id, strerror(errno));
+	if (sr == 0)
+		watch_count_commit(clock_mono_sec() - c0);
 	/* The answers go out together: one write, not one per file. */
 	channel_gather(s->ch);
 	for (i = 0; i < s->nbatch; i++) {
@@ -1011,9 +1036,9 @@ upload_flush_commits(struct session *s)
 			r = session_send(s, up->id, &env);
 		} else
 			(void)session_send_error(s, up->id, r, s->errmsg);
-		log_transfer(s, "put", up->vpath, up->size, up->rx.wire,
-		    up->rx.resumed, clock_mono_sec() - up->t0, up->alg,
-		    put_compression(up), r);
+		log_transfer(s, "put", up->vpath, up->size, upload_moved(up),
+		    up->rx.wire, up->rx.resumed, clock_mono_sec() - up->t0,
+		    up->alg, put_compression(up), r);
 	}
 	/* Last first: a shared folder fd is closed by the first upload
 	 * that used it, after the others. */
@@ -1306,6 +1331,7 @@ out:
 	    stream_wlog > 0 ? "-stream" : "");
 	if (fd >= 0 && S_ISREG(st.st_mode))
 		log_transfer(s, "get", vpath, (uint64_t)st.st_size,
+		    tx.sent > tx.reused ? tx.sent - tx.reused : 0,
 		    enc.wire_bytes, offset + tx.reused, clock_mono_sec() - t0,
 		    alg, comp, r);
 	xfer_send_cleanup(&tx);

@@ -3,6 +3,8 @@
  * The bounds-checked buffer. Lengths are always compared with what remains
  * (buf_len(b) < n), never by adding to an offset that could wrap.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -334,4 +336,26 @@ int
 buf_get_end(const struct buf *b)
 {
 	return buf_len(b) == 0 ? 0 : WH_ERR_FORMAT;
+}
+
+int
+buf_putf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	uint8_t *dst;
+	int n, r;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return WH_ERR_INVALID_ARG;
+	/* One more for vsnprintf's NUL, which is not committed. */
+	if ((r = buf_reserve(b, (size_t)n + 1, &dst)) != 0)
+		return r;
+	va_start(ap, fmt);
+	vsnprintf((char *)dst, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	buf_commit(b, (size_t)n);
+	return 0;
 }

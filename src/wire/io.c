@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -29,11 +30,22 @@ struct wire_io {
 	struct buf *in;
 	size_t limit;
 	int timeout_ms;
-	uint64_t bytes_in;
-	uint64_t bytes_out;
+	/* Written by the connection's thread only, read by others (the
+	 * server's status and metrics): relaxed atomics, no lock. */
+	_Atomic uint64_t bytes_in;
+	_Atomic uint64_t bytes_out;
 	uint64_t blocked_ns; /* time spent waiting to write */
 	int64_t deadline; /* absolute, monotonic ms; <0: none */
 };
+
+/* One writer: a load and a store, not a locked read-modify-write. */
+static void
+counter_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c,
+	    atomic_load_explicit(c, memory_order_relaxed) + n,
+	    memory_order_relaxed);
+}
 
 struct wire_io *
 wire_io_new(int fd)
@@ -86,13 +98,13 @@ wire_io_set_timeout(struct wire_io *io, int timeout_ms)
 uint64_t
 wire_io_bytes_in(const struct wire_io *io)
 {
-	return io->bytes_in;
+	return atomic_load_explicit(&io->bytes_in, memory_order_relaxed);
 }
 
 uint64_t
 wire_io_bytes_out(const struct wire_io *io)
 {
-	return io->bytes_out;
+	return atomic_load_explicit(&io->bytes_out, memory_order_relaxed);
 }
 
 uint64_t
@@ -180,7 +192,7 @@ fill(struct wire_io *io, size_t want, int64_t deadline)
 			return r;
 	}
 	buf_commit(io->in, (size_t)n);
-	io->bytes_in += (uint64_t)n;
+	counter_add(&io->bytes_in, (uint64_t)n);
 	return 0;
 }
 
@@ -308,7 +320,7 @@ wire_io_write(struct wire_io *io, const void *p, size_t n)
 		if (k > 0) {
 			src += k;
 			n -= (size_t)k;
-			io->bytes_out += (uint64_t)k;
+			counter_add(&io->bytes_out, (uint64_t)k);
 			continue;
 		}
 		if (k < 0 && errno == EINTR)
