@@ -313,6 +313,7 @@ static void
 logged_in(struct client *c, const Wharf__AuthOk *ok)
 {
 	c->read_only = ok->read_only;
+	c->idle_timeout = ok->idle_timeout;
 	if (ok->session_token.len == sizeof(c->token)) {
 		memcpy(c->token, ok->session_token.data, sizeof(c->token));
 		c->have_token = 1;

@@ -200,9 +200,12 @@ connect_main(int argc, char **argv)
 	}
 	if (cmds != NULL)
 		status = run_commands(&cli, cmds);
-	else if (bf != NULL)
+	else if (bf != NULL) {
+		/* As sftp -b: each command is echoed (on stderr, so that
+		 * --json output stays parseable) unless it starts with '@'. */
+		cli.batch = 1;
 		status = run_file(&cli, bf, 0);
-	else if (isatty(STDIN_FILENO)) {
+	} else if (isatty(STDIN_FILENO)) {
 		cli.interactive = 1;
 		status = shell_run(&cli);
 	} else
