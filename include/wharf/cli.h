@@ -26,6 +26,7 @@ struct cli {
 	int quit; /* bye/exit/quit was given */
 	int batch; /* -b: echo each command unless it starts with '@' */
 	int no_progress; /* the shell's `progress` turned the bar off */
+	char resume_cwd[SANDBOX_VPATH_MAX]; /* where `close` left */
 	/* The running command's patterns, aligned with its argv (cmdline.h):
 	 * NULL for a literal word, or for no patterns at all. */
 	char **pat;

@@ -592,6 +592,7 @@ static int
 cmd_open(struct cli *cli, int argc, char **argv)
 {
 	struct client_target target;
+	int r;
 
 	if (argc > 2 || (argc == 1 && !cli->have_target))
 		return cli_usage_fail("open", "[USER@]HOST[:PORT]");
@@ -599,7 +600,14 @@ cmd_open(struct cli *cli, int argc, char **argv)
 		target = cli->target;
 	else if (client_target_parse(argv[1], &target) != 0)
 		return EXIT_USAGE;
-	return cli_open(cli, &target);
+	if ((r = cli_open(cli, &target)) != EXIT_OK)
+		return r;
+	/* "open" alone goes back where "close" left, as a reconnect does. */
+	if (argc == 1 && cli->resume_cwd[0] != '\0' &&
+	    strcmp(cli->resume_cwd, "/") != 0 &&
+	    cli_cd(cli, cli->resume_cwd) != EXIT_OK)
+		fprintf(stderr, "wharf: staying in %s\n", cli->c->cwd);
+	return EXIT_OK;
 }
 
 static int
@@ -612,6 +620,7 @@ cmd_close(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "wharf: close: not connected\n");
 		return EXIT_REMOTE;
 	}
+	snprintf(cli->resume_cwd, sizeof(cli->resume_cwd), "%s", cli->c->cwd);
 	client_close(cli->c);
 	cli->c = NULL;
 	return EXIT_OK;
