@@ -25,6 +25,9 @@ if [ "$mode" = test ]; then
 	# openssh-client's ssh-agent and ssh-keygen for key login tests.
 	pkgs+=(clang clang-format libclang-rt-dev python3 iproute2 procps gdb
 	       openssh-client)
+	# The manual page lint (tests/man_lint.sh) and the zsh completion
+	# test (test_completion.sh).
+	pkgs+=(mandoc groff-base zsh)
 fi
 
 missing=()
