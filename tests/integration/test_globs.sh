@@ -78,6 +78,52 @@ assert_contains "$OUT" "$(printf 'two\n' | sha256sum | cut -d' ' -f1)"
 run "$W" sum -P "$PORT" "$U@$HOST:/proj/*.none"
 assert_exit 1 "one-shot sum: no match"
 
+# --- ls options, as sftp's: -1 -a -d -h -l -r -S -t, sizes aligned
+mkdir -p "$ROOT/lsd"
+head -c 5 /dev/zero >"$ROOT/lsd/b"
+head -c 3000 /dev/zero >"$ROOT/lsd/a"
+head -c 70 /dev/zero >"$ROOT/lsd/c"
+: >"$ROOT/lsd/.dot"
+touch -d '2020-01-01' "$ROOT/lsd/a"
+touch -d '2021-01-01' "$ROOT/lsd/c"
+touch -d '2022-01-01' "$ROOT/lsd/b"
+give_tree "$ROOT"
+run "$W" ls "$U@$HP" -1 /lsd
+assert_eq "a b c" "$(echo $OUT)" "ls -1: by name, no dot names"
+run "$W" ls "$U@$HP" -1a /lsd
+assert_eq ".dot a b c" "$(echo $OUT)" "ls -a"
+run "$W" ls "$U@$HP" -1S /lsd
+assert_eq "a c b" "$(echo $OUT)" "ls -S: largest first"
+run "$W" ls "$U@$HP" -1t /lsd
+assert_eq "b c a" "$(echo $OUT)" "ls -t: newest first"
+run "$W" ls "$U@$HP" -1tr /lsd
+assert_eq "a c b" "$(echo $OUT)" "ls -tr"
+run "$W" ls "$U@$HP" -1r /lsd
+assert_eq "c b a" "$(echo $OUT)" "ls -r"
+run "$W" ls "$U@$HP" -ld /lsd
+assert_exit 0 "ls -ld"
+assert_match "$OUT" '^drwx.* /lsd/$' "ls -d: the folder itself"
+assert_eq 1 "$(wc -l <<<"$OUT")" "ls -d: one line"
+run "$W" ls "$U@$HP" -l /lsd
+# The size column is right-aligned: every name starts at one column.
+assert_eq 1 "$(awk '{ print index($0, $NF) }' <<<"$OUT" | sort -u | wc -l)" \
+	"ls -l: sizes aligned"
+assert_match "$OUT" '^-rw.* 3000 2020-01-01 [0-9:]+ a$'
+assert_match "$OUT" '^-rw.*    5 2022-01-01 [0-9:]+ b$'
+run "$W" ls "$U@$HP" -lh /lsd
+assert_match "$OUT" '^-rw.* 2\.9K 2020-01-01 [0-9:]+ a$' "ls -lh"
+run "$W" ls "$U@$HP" -x /lsd
+assert_exit 2 "ls: unknown option"
+
+# --- lls with options, and ! for a local command
+: >"$T/.lls-dot"
+wharf_c $U "$P" "lls -a $T"
+assert_exit 0 "lls -a"
+assert_contains "$OUT" ".lls-dot" "lls passes its options to ls"
+wharf_c $U "$P" "!echo bang \$((6*7)); !false"
+assert_contains "$OUT" "bang 42" "!cmd runs through the shell"
+assert_exit 1 "a failing !cmd fails the batch"
+
 # --- -c and -b: quoting decides, as in sftp
 wharf_c $U "$P" "ls -1 /proj/logs/*.log"
 assert_exit 0 "-c ls with a pattern"
