@@ -27,6 +27,10 @@ struct cli {
 	int batch; /* -b: echo each command unless it starts with '@' */
 	int no_progress; /* the shell's `progress` turned the bar off */
 	char resume_cwd[SANDBOX_VPATH_MAX]; /* where `close` left */
+	/* Called with 1 before and 0 after a wait that does not use the
+	 * connection (a local command run by "!"), so that the shell can
+	 * keep the session alive meanwhile; NULL outside the shell. */
+	void (*idle_hook)(int begin);
 	/* The running command's patterns, aligned with its argv (cmdline.h):
 	 * NULL for a literal word, or for no patterns at all. */
 	char **pat;

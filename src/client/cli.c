@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -850,10 +851,11 @@ cmd_help(struct cli *cli, int argc, char **argv)
 /* "!" alone starts the user's shell, "!CMD" runs CMD through it, as in
  * sftp; the exit status is the command's success or failure. */
 static int
-run_local(const char *cmd)
+run_local(struct cli *cli, const char *cmd)
 {
 	const char *sh = getenv("SHELL");
-	pid_t pid;
+	struct sigaction ign, oint, oquit;
+	pid_t pid, r;
 	int st;
 
 	if (sh == NULL || sh[0] == '\0')
@@ -872,9 +874,22 @@ run_local(const char *cmd)
 		    strerror(errno));
 		_exit(127);
 	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return EXIT_REMOTE;
+	/* Ctrl-C is the command's, as with system(3): wharf stays. */
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &oint);
+	sigaction(SIGQUIT, &ign, &oquit);
+	if (cli->idle_hook != NULL)
+		cli->idle_hook(1);
+	while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	if (cli->idle_hook != NULL)
+		cli->idle_hook(0);
+	sigaction(SIGINT, &oint, NULL);
+	sigaction(SIGQUIT, &oquit, NULL);
+	if (r < 0)
+		return EXIT_REMOTE;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? EXIT_OK : EXIT_REMOTE;
 }
 
@@ -945,7 +960,7 @@ cli_run_line(struct cli *cli, const char *line)
 
 		if (cmd == NULL)
 			return EXIT_REMOTE;
-		status = run_local(cmd);
+		status = run_local(cli, cmd);
 		free(cmd);
 		return ignore && status != EXIT_CONNECT ? EXIT_OK : status;
 	}

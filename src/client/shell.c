@@ -468,6 +468,17 @@ keepalive_end(pthread_t tid)
 	pthread_cond_destroy(&keepalive_cv);
 }
 
+/* A local command ("!") does not use the connection: the keepalive may. */
+static void
+shell_idle(int begin)
+{
+	if (begin) {
+		last_used_ms = clock_mono_ms();
+		pthread_mutex_unlock(&client_mu);
+	} else
+		pthread_mutex_lock(&client_mu);
+}
+
 static sigjmp_buf prompt_jmp;
 static volatile sig_atomic_t at_prompt;
 
@@ -536,6 +547,7 @@ shell_run(struct cli *cli)
 		read_history(hist);
 	pthread_mutex_lock(&client_mu);
 	have_thread = keepalive_start(&tid) == 0;
+	cli->idle_hook = have_thread ? shell_idle : NULL;
 	while (!cli->quit) {
 		make_prompt(cli, prompt, sizeof(prompt));
 		if ((line = read_line(prompt)) == NULL) {
@@ -552,6 +564,7 @@ shell_run(struct cli *cli)
 		free(line);
 		offer_reconnect(cli);
 	}
+	cli->idle_hook = NULL;
 	if (have_thread)
 		keepalive_end(tid);
 	pthread_mutex_unlock(&client_mu);

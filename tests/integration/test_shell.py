@@ -431,6 +431,15 @@ def main():
         t3.read(3)
         t3.send("tes.txt\r")
         t3.expect(r"\r\nnotes\.txt\r\n", since=m)
+        # A local command longer than the timeout: the session lives on.
+        m = t3.mark()
+        t3.send("!sleep 4; echo slept\r")
+        t3.expect(r"\r\nslept\r\n", since=m)
+        t3.send("pwd\r")
+        t3.expect(r"\r\n/projects\r\n", since=m)
+        if "lost" in t3.screen[m:]:
+            fail("a long local command lost the connection", t3.screen)
+        ok()
         t3.send("bye\r")
         if t3.wait_exit() != 0:
             fail("bye after keepalives did not exit 0", t3.screen)
