@@ -383,6 +383,8 @@ def main():
         code = term.wait_exit()
         if code != 0:
             fail(f"Ctrl-D: exit status {code}", term.screen)
+        if re.search(r"Sanitizer|runtime error:", term.screen):
+            fail("sanitizer report from the shell", term.screen)
         term = None
         ok()
 
@@ -443,6 +445,9 @@ def main():
         t3.send("bye\r")
         if t3.wait_exit() != 0:
             fail("bye after keepalives did not exit 0", t3.screen)
+        # The keepalive thread under the sanitizers (TSan in CI).
+        if re.search(r"Sanitizer|runtime error:", t3.screen):
+            fail("sanitizer report from the shell", t3.screen)
         ok()
 
         # History was kept.
