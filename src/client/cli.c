@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -420,22 +421,92 @@ cmd_lcd(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* lls runs the local ls(1), as sftp does: every ls option works. */
+/*
+ * Local patterns (put's sources, lls's operands), expanded with glob(3)
+ * as sftp does; the pattern carries cmdline.c's escapes, which glob
+ * honours. No match is an error. *v gets n new strings (cli_free_list).
+ */
+static int
+expand_local(const char *cmd, char *const *words, char *const *pats, int nwords,
+    char ***v, int *n)
+{
+	glob_t g;
+	char **nv;
+	int i, k, r;
+
+	*v = NULL;
+	*n = 0;
+	for (i = 0; i < nwords; i++) {
+		memset(&g, 0, sizeof(g));
+		if (pats != NULL && pats[i] != NULL) {
+			if ((r = glob(pats[i], 0, NULL, &g)) != 0) {
+				fprintf(stderr, "wharf: %s %s: %s\n", cmd,
+				    words[i],
+				    r == GLOB_NOMATCH ? "no match" :
+				                        "cannot expand");
+				globfree(&g);
+				cli_free_list(*v, *n);
+				*v = NULL;
+				*n = 0;
+				return EXIT_REMOTE;
+			}
+		}
+		k = g.gl_pathc > 0 ? (int)g.gl_pathc : 1;
+		if ((nv = realloc(*v, (size_t)(*n + k) * sizeof(*nv))) ==
+		    NULL) {
+			globfree(&g);
+			cli_free_list(*v, *n);
+			*v = NULL;
+			*n = 0;
+			return EXIT_REMOTE;
+		}
+		*v = nv;
+		for (k = 0; k < (g.gl_pathc > 0 ? (int)g.gl_pathc : 1); k++) {
+			const char *w =
+			    g.gl_pathc > 0 ? g.gl_pathv[k] : words[i];
+
+			if (((*v)[*n] = strdup(w)) == NULL) {
+				globfree(&g);
+				cli_free_list(*v, *n);
+				*v = NULL;
+				*n = 0;
+				return EXIT_REMOTE;
+			}
+			(*n)++;
+		}
+		globfree(&g);
+	}
+	return EXIT_OK;
+}
+
+/* lls runs the local ls(1), as sftp does: every ls option works, and
+ * patterns are expanded here, as sftp's shell would. */
 static int
 cmd_lls(struct cli *cli, int argc, char **argv)
 {
-	char *args[CLI_ARGS_MAX + 2];
+	char *args[CLI_ARGS_MAX + 2], **v = NULL;
 	pid_t pid;
-	int i, st;
+	int i, k, n = 0, st, r, status;
 
-	(void)cli;
 	args[0] = (char *)(uintptr_t) "ls";
-	for (i = 1; i < argc && i <= CLI_ARGS_MAX; i++)
-		args[i] = argv[i];
-	args[i] = NULL;
+	if (argc > 1 &&
+	    (r = expand_local("lls", argv + 1,
+	         cli->pat != NULL ? cli->pat + 1 : NULL, argc - 1, &v, &n)) !=
+	        EXIT_OK)
+		return r;
+	if (n > CLI_ARGS_MAX) {
+		fprintf(
+		    stderr, "wharf: lls: more than %d names\n", CLI_ARGS_MAX);
+		cli_free_list(v, n);
+		return EXIT_USAGE;
+	}
+	for (k = 0; k < n; k++)
+		args[k + 1] = v[k];
+	args[n + 1] = NULL;
 	fflush(stdout);
 	if ((pid = fork()) < 0) {
 		fprintf(stderr, "wharf: lls: %s\n", strerror(errno));
+		cli_free_list(v, n);
 		return EXIT_REMOTE;
 	}
 	if (pid == 0) {
@@ -444,9 +515,12 @@ cmd_lls(struct cli *cli, int argc, char **argv)
 		    stderr, "wharf: lls: cannot run ls: %s\n", strerror(errno));
 		_exit(127);
 	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	while ((i = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 		;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? EXIT_OK : EXIT_REMOTE;
+	status = i >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? EXIT_OK :
+	                                                           EXIT_REMOTE;
+	cli_free_list(v, n);
+	return status;
 }
 
 /* get/put: options first or mixed in, then paths; the last of two or
@@ -488,8 +562,16 @@ cmd_transfer(struct cli *cli, int argc, char **argv, int put)
 		          "[--hash ALG] REMOTE... [LOCAL]");
 	nsrc = n > 1 ? n - 1 : 1;
 	dest = n > 1 ? paths[n - 1] : NULL;
-	if (put)
-		return transfer_put(cli->c, &o, paths, nsrc, dest);
+	if (put) {
+		if ((r = expand_local("put", paths, pats, nsrc, &all, &nall)) !=
+		    EXIT_OK)
+			return r;
+		if (nall > 1 && dest == NULL)
+			dest = ".";
+		status = transfer_put(cli->c, &o, all, nall, dest);
+		cli_free_list(all, nall);
+		return status;
+	}
 	if ((r = cli_expand_args(cli, paths, pats, nsrc, &all, &nall, &bad)) !=
 	    0)
 		return cli_remote_fail(

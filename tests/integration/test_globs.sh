@@ -124,6 +124,28 @@ wharf_c $U "$P" "!echo bang \$((6*7)); !false"
 assert_contains "$OUT" "bang 42" "!cmd runs through the shell"
 assert_exit 1 "a failing !cmd fails the batch"
 
+# --- local patterns: put's sources and lls's operands (glob(3), sftp's
+# rules: quoting makes them literal, no match is an error)
+mkdir -p "$T/loc" "$ROOT/upl"
+give_tree "$ROOT"
+printf 'p\n' >"$T/loc/p1.dat"
+printf 'q\n' >"$T/loc/p2.dat"
+printf 's\n' >"$T/loc/p*.dat"
+wharf_c $U "$P" "put $T/loc/p[12].dat /upl/"
+assert_exit 0 "put with a local pattern"
+assert_file_exists "$ROOT/upl/p1.dat"
+assert_file_exists "$ROOT/upl/p2.dat"
+assert_no_file "$ROOT/upl/p*.dat"
+wharf_c $U "$P" "put '$T/loc/p*.dat' /upl/"
+assert_exit 0 "put of a quoted (literal) star"
+assert_file_exists "$ROOT/upl/p*.dat"
+wharf_c $U "$P" "put $T/loc/*.none /upl/"
+assert_exit 1 "put: a local pattern that matches nothing"
+assert_contains "$ERR" "no match"
+wharf_c $U "$P" "lls -1 $T/loc/p[12].dat"
+assert_exit 0 "lls with a pattern"
+assert_eq "$T/loc/p1.dat $T/loc/p2.dat" "$(echo $OUT)"
+
 # --- -c and -b: quoting decides, as in sftp
 wharf_c $U "$P" "ls -1 /proj/logs/*.log"
 assert_exit 0 "-c ls with a pattern"
