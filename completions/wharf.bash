@@ -81,7 +81,7 @@ _wharf()
 		return
 	fi
 	case "$prev" in
-	--root|--state|--log|--stats|--psk|-b|--csv|-i|-F|-f)
+	--root|--state|--log|--stats|--psk|-b|--csv|-i|-F|-f|--config)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--hash)
@@ -95,7 +95,7 @@ _wharf()
 		return ;;
 	--home|--quota|--listen|--max-clients|--idle-timeout|--max-file-size|\
 	--max-startups|--per-source-max-startups|-n|-c|-P|--port|-o|-C|\
-	--chunk-size|--streams|--exclude|--user)
+	--chunk-size|--streams|--exclude|--user|--drain-timeout)
 		return ;;
 	esac
 	word=$(_wharf_cur)
@@ -104,7 +104,8 @@ _wharf()
 		COMPREPLY=($(compgen -W "--root --listen --state --max-clients
 			--max-startups --per-source-max-startups --idle-timeout
 			--psk --allow-plaintext --keys-only --max-file-size --stats
-			--log --user -v --help" -- "$cur")) ;;
+			--log --user --config --check-config --drain-timeout -v
+			--verbose --help" -- "$cur")) ;;
 	user)
 		if [ "$COMP_CWORD" -eq 2 ]; then
 			COMPREPLY=($(compgen -W "add mod del passwd list key" -- "$cur"))
@@ -114,7 +115,7 @@ _wharf()
 			[ "$COMP_CWORD" -eq 5 ]; then
 			COMPREPLY=($(compgen -f -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "--state --init --read-only
+			COMPREPLY=($(compgen -W "--state --config --init --read-only
 				--read-write --home --no-home --quota --keys-only
 				--password-ok --help" -- "$cur"))
 		fi ;;

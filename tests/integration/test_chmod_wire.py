@@ -6,11 +6,9 @@ read-only users, applies permission bits, and answers StatFsReq with the
 numbers statfs gives; a path out of the tree is refused."""
 
 import os
-import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True
@@ -24,7 +22,7 @@ WHARF = os.environ.get("WHARF_BIN") or os.path.join(
 
 def main():
     t = Test("test_chmod_wire", 120)
-    tmp = tempfile.mkdtemp(prefix="wharf-test_chmod_wire.")
+    tmp = t.tmp
     proc = None
     try:
         root = os.path.join(tmp, "root")
@@ -41,8 +39,9 @@ def main():
         proc = subprocess.Popen(
             [WHARF, "serve", "--root", root, "--state", state, "--listen",
              "127.0.0.1:0", "--log", log, "--allow-plaintext"] +
-            serve_as(tmp, root), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            serve_as(tmp, root), stdin=subprocess.DEVNULL, env=t.env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(tmp, "stderr"), "w"))
         port = None
         for _ in range(100):
             time.sleep(0.1)
@@ -52,8 +51,14 @@ def main():
                         port = int(line.rsplit(":", 1)[1])
             if port:
                 break
-        t.check(port is not None, "server started")
-        c = session(port, b"alice", b"pw")
+        t.check(port is not None, "server started: " +
+                open(os.path.join(tmp, "stderr")).read()[-2000:])
+        try:
+            c = session(port, b"alice", b"pw")
+        except OSError as e:
+            t.fail(f"cannot connect ({e}): " +
+                   open(os.path.join(tmp, "stderr")).read()[-2000:] +
+                   open(log).read()[-2000:])
 
         def chmod(rid, path, mode, conn=c):
             return conn.request(rid, B["chmod"],
@@ -113,7 +118,6 @@ def main():
         if proc is not None:
             proc.terminate()
             proc.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
     print(f"{t.passed} passed, 0 failed")
 
 

@@ -49,6 +49,7 @@ done
 assert_contains "$(comp "wharf ls -")" "-S" "ls options"
 assert_contains "$(comp "wharf df -")" "-h" "df options"
 assert_contains "$(comp "wharf sync --")" "--checksum" "sync options"
+assert_contains "$(comp "wharf serve --")" "--check-config" "serve options"
 assert_contains "$(comp "wharf user k")" "key" "user key"
 assert_contains "$(comp "wharf user key ")" "add" "user key verbs"
 assert_contains "$(comp "wharf get --host-key-policy ")" "accept-new"
