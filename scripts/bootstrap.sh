@@ -26,6 +26,9 @@ if [ "$mode" = test ]; then
 	# strace to see a download's fsyncs (test_transfer_commit).
 	pkgs+=(clang clang-format libclang-rt-dev python3 iproute2 procps gdb
 	       openssh-client strace)
+	# The manual page lint (tests/man_lint.sh) and the zsh completion
+	# test (test_completion.sh).
+	pkgs+=(mandoc groff-base zsh)
 fi
 
 missing=()

@@ -71,6 +71,7 @@ struct client {
 	char hostport[NETADDR_STR_MAX];
 	int read_only;
 	int plaintext;
+	uint32_t idle_timeout; /* seconds, from AuthOk; 0: not announced */
 	uint64_t features; /* negotiated feature bits */
 	char cwd[CLIENT_PATH_MAX];
 	char errmsg[CLIENT_ERRMSG_MAX];

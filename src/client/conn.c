@@ -314,6 +314,7 @@ static void
 logged_in(struct client *c, const Wharf__AuthOk *ok)
 {
 	c->read_only = ok->read_only;
+	c->idle_timeout = ok->idle_timeout;
 	/* msg_validate: no token, or WIRE_TOKEN_LEN bytes. */
 	if (ok->session_token.len > 0) {
 		memcpy(c->token, ok->session_token.data, sizeof(c->token));

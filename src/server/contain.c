@@ -404,6 +404,9 @@ static const char *const seccomp_allow[] = {
 	"renameat",
 	"renameat2",
 	"fchmod",
+	/* chmod of a file its owner made unreadable (ops.c op_chmod): by
+	 * name in a folder fd, never through a link. */
+	"fchmodat",
 	"utimensat",
 	"fsync",
 	"fdatasync",

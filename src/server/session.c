@@ -254,6 +254,7 @@ logged_in(struct session *s, uint32_t id, struct user *usr, const char *method)
 	ok.read_only = s->read_only != 0;
 	ok.cwd = msg_bytes(s->cwd);
 	ok.max_frame = WIRE_FRAME_MAX;
+	ok.idle_timeout = (uint32_t)(s->srv->idle_timeout_ms / 1000);
 	ok.session_token.data = s->token;
 	ok.session_token.len = sizeof(s->token);
 	env.body_case = WHARF__ENVELOPE__BODY_AUTH_OK;

@@ -182,6 +182,8 @@ msg_validate(const Wharf__Envelope *env)
 	case WHARF__ENVELOPE__BODY_PROTECT:
 	case WHARF__ENVELOPE__BODY_UNPROTECT:
 	case WHARF__ENVELOPE__BODY_SUM:
+	case WHARF__ENVELOPE__BODY_STATFS:
+	case WHARF__ENVELOPE__BODY_CHMOD:
 		/* Paths and passcodes: the sandbox and the protection
 		 * store check them, so that the answer is INVALID_PATH or
 		 * PERMISSION rather than a framing error. */
@@ -193,6 +195,7 @@ msg_validate(const Wharf__Envelope *env)
 	case WHARF__ENVELOPE__BODY_CANCEL:
 	case WHARF__ENVELOPE__BODY_PROBE:
 	case WHARF__ENVELOPE__BODY_PROBE_REPLY:
+	case WHARF__ENVELOPE__BODY_STATFS_REPLY:
 		/* Numbers and payloads, bounded by the frame; their meaning
 		 * depends on the transfer's state (session, xfer). */
 		break;
