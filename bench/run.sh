@@ -1353,6 +1353,9 @@ case_prim() {
 	if [ -f /usr/include/openssl/evp.h ]; then
 		cflags=(-DWITH_OPENSSL -lcrypto)
 	fi
+	if [ -f /usr/include/xxhash.h ]; then
+		cflags+=(-DWITH_XXHASH -lxxhash)
+	fi
 	if ! cc -O2 -o "$T/primitives" "$HERE/primitives.c" -lsodium -lzstd \
 		"${cflags[@]}" 2>"$T/log/primitives.build"; then
 		log "  could not build bench/primitives.c: $(head -c 300 "$T/log/primitives.build")"

@@ -16,7 +16,8 @@ esac
 # Build and test dependencies, by Debian package name.
 # The binary alone needs no CUnit or clang (BUILD_TESTING=OFF).
 pkgs=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
-      libsodium-dev libzstd-dev libedit-dev libseccomp-dev libinih-dev)
+      libsodium-dev libzstd-dev libedit-dev libseccomp-dev libinih-dev
+      libssl-dev libxxhash-dev)
 if [ "$mode" = test ]; then
 	pkgs+=(libcunit1-dev)
 	# clang + its runtime for the fuzz harnesses, python3 for the

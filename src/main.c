@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "wharf/accel.h"
 #include "wharf/cli.h"
 #include "wharf/server.h"
 
@@ -72,6 +73,9 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	/* Before any sandbox: OpenSSL reads its configuration on the first
+	 * fetch of an algorithm. */
+	accel_init();
 	/* Hidden: shell completion's question for remote names. */
 	if (strcmp(argv[1], "complete-remote") == 0)
 		return complete_remote_main(argc - 1, argv + 1);

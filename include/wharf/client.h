@@ -14,6 +14,7 @@
 #include "wharf.pb-c.h"
 #include "wharf/channel.h"
 #include "wharf/err.h"
+#include "wharf/hash.h"
 #include "wharf/netaddr.h"
 #include "wharf/wire.h"
 
@@ -56,6 +57,7 @@ struct client_opts {
 	char psk_file[PATH_MAX]; /* "" for none */
 	char identity_file[PATH_MAX]; /* -i / IdentityFile, "" for none */
 	int plaintext;
+	int cipher; /* enum seal_cipher asked for (--cipher) */
 	int quiet; /* no notices (pinning, plaintext warning) */
 	uint16_t port; /* -P, 0: none */
 	int host_key_policy; /* enum host_key_policy */
@@ -73,6 +75,8 @@ struct client {
 	int plaintext;
 	uint32_t idle_timeout; /* seconds, from AuthOk; 0: not announced */
 	uint64_t features; /* negotiated feature bits */
+	int cipher; /* enum seal_cipher of a sealed session */
+	enum hash_alg server_hash; /* what the server prefers to send */
 	char cwd[CLIENT_PATH_MAX];
 	char errmsg[CLIENT_ERRMSG_MAX];
 	int lost; /* the connection is gone */

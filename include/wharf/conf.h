@@ -35,6 +35,7 @@ struct serve_conf {
 	char *user; /* NULL: CONTAIN_USER_DEFAULT when started as root */
 	char *max_startups; /* NULL: the defaults for max_clients */
 	char *metrics_listen; /* NULL: no metrics listener */
+	char *ciphers; /* NULL: aes256gcm,secretbox */
 	long max_clients;
 	long idle_timeout; /* seconds */
 	long per_source_max_startups; /* 0: the default */

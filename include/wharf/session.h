@@ -75,6 +75,7 @@ struct server {
 	int have_psk;
 	/* The atomic ones change on SIGHUP (serve.c) while sessions read. */
 	atomic_int allow_plaintext;
+	atomic_uint ciphers; /* --ciphers: HS_CIPHER_BIT()s allowed */
 	atomic_int keys_only; /* keys-only: no password logins at all */
 	atomic_int idle_timeout_ms;
 	int auth_timeout_ms;

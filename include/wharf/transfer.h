@@ -24,7 +24,8 @@ struct transfer_opts {
 	int recursive;
 	Wharf__CompressMode compress;
 	int level;
-	enum hash_alg alg;
+	enum hash_alg alg; /* as resolved for the session when hash_set is 0 */
+	int hash_set; /* --hash given: forced; else the sender's choice */
 	uint32_t chunk_size;
 	const char *excludes[TRANSFER_EXCLUDES_MAX];
 	int nexcludes;

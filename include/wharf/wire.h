@@ -69,9 +69,15 @@
 #define WIRE_FEAT_DELTA (UINT64_C(1) << 2)
 #define WIRE_FEAT_ZSTREAM (UINT64_C(1) << 3)
 #define WIRE_FEAT_KEYAUTH (UINT64_C(1) << 4)
+/* HASH_XXH128 transfers; a server grants it in plaintext sessions only. */
+#define WIRE_FEAT_XXH128 (UINT64_C(1) << 5)
+/* Frames sealed with AES-256-GCM instead of secretbox (protocol.md §5.1);
+ * the client offers it, the server's answer decides. */
+#define WIRE_FEAT_AES256GCM (UINT64_C(1) << 6)
+/* Every feature but the cipher, which is offered only on request. */
 #define WIRE_FEATURES_ALL \
 	(WIRE_FEAT_ZSTD | WIRE_FEAT_SHA256 | WIRE_FEAT_DELTA | \
-	    WIRE_FEAT_ZSTREAM | WIRE_FEAT_KEYAUTH)
+	    WIRE_FEAT_ZSTREAM | WIRE_FEAT_KEYAUTH | WIRE_FEAT_XXH128)
 
 struct wire_preface {
 	uint16_t min_version;

@@ -589,7 +589,9 @@ cmd_sum(struct cli *cli, int argc, char **argv)
 	int i = 1, k, n, r, status = EXIT_OK;
 
 	if (argc >= 3 && strcmp(argv[1], "--hash") == 0) {
-		if (hash_alg_parse(argv[2], &alg) != 0)
+		/* A sum is compared with b2sum and sha256sum: xxh128's
+		 * padded digest has no such tool. */
+		if (hash_alg_parse(argv[2], &alg) != 0 || alg == HASH_XXH128)
 			return cli_usage_fail(
 			    "sum", "[--hash blake2b|sha256] PATH...");
 		i = 3;

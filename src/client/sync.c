@@ -135,8 +135,7 @@ same_content(
 	if (r != 0)
 		return 0;
 	sr.path = msg_bytes(remote);
-	sr.hash = alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
-	                               WHARF__HASH_ALG__HASH_BLAKE2B;
+	sr.hash = hash_alg_to_wire(alg);
 	sr.passcode = client_passcode(c);
 	req.body_case = WHARF__ENVELOPE__BODY_SUM;
 	req.sum = &sr;

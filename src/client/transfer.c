@@ -67,7 +67,8 @@ struct job {
 
 struct tctx {
 	struct client *c;
-	const struct transfer_opts *o;
+	const struct transfer_opts *o; /* ro */
+	struct transfer_opts ro; /* the caller's, with the hash resolved */
 	const char *dir; /* "put" or "get" */
 	struct job *jobs;
 	size_t njobs;
@@ -166,12 +167,18 @@ transfer_parse_opt(struct transfer_opts *o, int argc, char **argv, int *i)
 	if (strncmp(a, "--hash", 6) == 0 && (a[6] == '=' || a[6] == '\0')) {
 		if ((v = opt_value("--hash", argc, argv, i)) == NULL)
 			goto missing;
+		if (strcmp(v, "auto") == 0) {
+			o->hash_set = 0;
+			o->alg = HASH_BLAKE2B;
+			return 1;
+		}
 		if (hash_alg_parse(v, &o->alg) != 0) {
 			fprintf(stderr,
-			    "wharf: --hash: expected blake2b or "
-			    "sha256\n");
+			    "wharf: --hash: expected auto, blake2b, sha256 "
+			    "or xxh128\n");
 			return WH_ERR_INVALID_ARG;
 		}
+		o->hash_set = 1;
 		return 1;
 	}
 	if (strncmp(a, "--exclude", 9) == 0 && (a[9] == '=' || a[9] == '\0')) {
@@ -738,13 +745,45 @@ status_of(struct tctx *t)
 	return t->failures > 0 ? EXIT_REMOTE : EXIT_OK;
 }
 
+/*
+ * The hash of this session's transfers: the one --hash forced, if the
+ * session allows it; else the sender's choice (protocol.md §9.1): this
+ * CPU's for uploads, the one the server named in its hello for downloads.
+ */
+static int
+transfer_hash(struct client *c, const struct transfer_opts *o, int put,
+    enum hash_alg *alg)
+{
+	if (!o->hash_set) {
+		*alg = put ? hash_alg_preferred(c->features) : c->server_hash;
+		return 0;
+	}
+	*alg = o->alg;
+	if (hash_alg_allowed(o->alg, c->features))
+		return 0;
+	if (o->alg == HASH_XXH128 && !c->plaintext)
+		fprintf(stderr,
+		    "wharf: --hash xxh128 is for plaintext sessions only "
+		    "(--plaintext): it is no cryptographic digest\n");
+	else
+		fprintf(stderr,
+		    "wharf: %s: the server does not offer --hash %s\n",
+		    c->hostport, hash_alg_name(o->alg));
+	return WH_ERR_UNSUPPORTED;
+}
+
 static int
 tctx_init(struct tctx *t, struct client *c, const struct transfer_opts *o,
     const char *dir)
 {
+	int r;
+
 	memset(t, 0, sizeof(*t));
 	t->c = c;
-	t->o = o;
+	t->ro = *o;
+	if ((r = transfer_hash(c, o, strcmp(dir, "put") == 0, &t->ro.alg)) != 0)
+		return r;
+	t->o = &t->ro;
 	t->dir = dir;
 	progress_init(&t->pr, o->progress);
 	if ((t->buf = malloc(XFER_CHUNK_MAX)) == NULL)
@@ -867,7 +906,7 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 	size_t k;
 
 	if ((r = tctx_init(&t, c, o, "put")) != 0)
-		return EXIT_REMOTE;
+		return r == WH_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_REMOTE;
 	if ((r = xfer_encoder_init(&t.enc, o->compress, o->level)) != 0)
 		goto out;
 	r = remote_type(c, dest, &type, NULL);
@@ -1378,7 +1417,7 @@ transfer_pairs(struct client *c, const struct transfer_opts *o, int put,
 	int r;
 
 	if ((r = tctx_init(&t, c, o, put ? "put" : "get")) != 0)
-		return EXIT_REMOTE;
+		return r == WH_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_REMOTE;
 	r = put ?
 	    xfer_encoder_init(&t.enc, o->compress, o->level) :
 	    xfer_decoder_init(&t.dec, (c->features & WIRE_FEAT_ZSTD) != 0);
@@ -1419,7 +1458,7 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 	int i, r, dest_is_dir;
 
 	if ((r = tctx_init(&t, c, o, "get")) != 0)
-		return EXIT_REMOTE;
+		return r == WH_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_REMOTE;
 	if ((r = xfer_decoder_init(
 	         &t.dec, (c->features & WIRE_FEAT_ZSTD) != 0)) != 0)
 		goto out;

@@ -85,6 +85,9 @@ static const struct conf_key conf_keys[] = {
 	{ "per-source-max-startups", CONF_INT, F(per_source_max_startups), 1,
 	    100000, CONF_RESTART, "N",
 	    "of those, at most N from one address or IPv6 /64 (default 10)" },
+	{ "ciphers", CONF_STR, F(ciphers), 0, 0, CONF_RESTART, "LIST",
+	    "ciphers a client may seal with, of aes256gcm,secretbox (default "
+	    "both; aes256gcm only where this CPU has AES-NI)" },
 	{ "drain-timeout", CONF_INT, F(drain_timeout), 0, 86400, CONF_RELOAD,
 	    "SECONDS",
 	    "on SIGTERM, wait this long for connections to end (default 30)" },
@@ -527,6 +530,15 @@ int
 conf_finish(const struct serve_conf *c, struct startups_limits *lim, char *err,
     size_t errlen)
 {
+	unsigned ciphers;
+
+	if (c->ciphers != NULL &&
+	    seal_ciphers_parse(c->ciphers, &ciphers) != 0) {
+		snprintf(err, errlen,
+		    "--ciphers: expected a list of aes256gcm and secretbox, "
+		    "comma-separated");
+		return WH_ERR_INVALID_ARG;
+	}
 	/* Explicit limits are checked against the final max-clients,
 	 * whatever the order of the options. */
 	startups_defaults((int)c->max_clients, lim);

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/accel.h"
 #include "wharf/clock.h"
 #include "wharf/conf.h"
 #include "wharf/contain.h"
@@ -566,9 +567,15 @@ struct serve_run {
 static void
 apply_conf(struct server *srv, const struct serve_conf *c)
 {
+	unsigned ciphers;
+
 	srv->idle_timeout_ms = (int)c->idle_timeout * 1000;
 	srv->max_clients = (int)c->max_clients;
 	srv->allow_plaintext = c->allow_plaintext;
+	if (c->ciphers == NULL ||
+	    seal_ciphers_parse(c->ciphers, &ciphers) != 0) /* checked before */
+		ciphers = HS_CIPHERS_DEFAULT;
+	srv->ciphers = ciphers;
 	srv->keys_only = c->keys_only;
 	srv->max_file_size = c->max_file_size;
 	log_set_level(c->verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
@@ -1027,6 +1034,17 @@ serve_main(int argc, char **argv)
 	    WHARF_VERSION, root_real, state_real, fp,
 	    srv->have_psk ? " psk=on" : "",
 	    srv->allow_plaintext ? " plaintext=allowed" : "");
+	if (srv->ciphers == 0)
+		srv->ciphers = HS_CIPHERS_DEFAULT;
+	log_info("ciphers=%s%s%s cpu: aes=%s sha=%s",
+	    (srv->ciphers & HS_CIPHER_BIT(SEAL_AES256GCM)) ? "aes256gcm" : "",
+	    (srv->ciphers & HS_CIPHER_BIT(SEAL_AES256GCM)) &&
+	            (srv->ciphers & HS_CIPHER_BIT(SEAL_SECRETBOX)) ?
+	        "," :
+	        "",
+	    (srv->ciphers & HS_CIPHER_BIT(SEAL_SECRETBOX)) ? "secretbox" : "",
+	    accel_have_aes() ? "yes" : "no",
+	    accel_have_sha256() ? "yes" : "no");
 	log_info("max-clients=%d max-startups=%d:%d:%d "
 	         "per-source-max-startups=%d config=%s",
 	    srv->max_clients, lim.start, lim.rate, lim.full, lim.per_source,

@@ -17,6 +17,7 @@
 #include "wharf/authkeys.h"
 #include "wharf/contain.h"
 #include "wharf/guard.h"
+#include "wharf/hash.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
 #include "wharf/session.h"
@@ -774,7 +775,9 @@ session_serve(struct server *srv, int fd, const char *peer,
 	cfg.host_key = &srv->host_key;
 	cfg.psk = srv->have_psk ? srv->psk : NULL;
 	cfg.allow_plaintext = srv->allow_plaintext;
-	cfg.features = WIRE_FEATURES_ALL;
+	cfg.features = WIRE_FEATURES_ALL | WIRE_FEAT_AES256GCM;
+	cfg.ciphers = srv->ciphers;
+	cfg.send_hash = hash_alg_to_wire(hash_alg_preferred(cfg.features));
 	wire_io_set_timeout(io, srv->auth_timeout_ms);
 	/* One deadline for handshake and login together. */
 	wire_io_set_deadline(io, srv->auth_timeout_ms);
@@ -783,12 +786,19 @@ session_serve(struct server *srv, int fd, const char *peer,
 		    s.peer, why);
 		goto out;
 	}
-	channel_start(s.ch, &res);
+	if ((r = channel_start(s.ch, &res)) != 0) {
+		log_error("session=%llu peer=%s cannot seal with %s: %s",
+		    (unsigned long long)s.id, s.peer,
+		    seal_cipher_name(res.cipher), wh_strerror(r));
+		hs_result_wipe(&res);
+		goto out;
+	}
 	s.features = res.features;
 	memcpy(s.transcript, res.transcript, sizeof(s.transcript));
-	log_info("session=%llu peer=%s handshake ok version=%u %s client=%s",
+	log_info("session=%llu peer=%s handshake ok version=%u %s%s client=%s",
 	    (unsigned long long)s.id, s.peer, res.version,
-	    res.plaintext ? "PLAINTEXT" : "sealed",
+	    res.plaintext ? "PLAINTEXT" : "sealed cipher=",
+	    res.plaintext ? "" : seal_cipher_name(res.cipher),
 	    log_quote(shown, sizeof(shown), res.peer_software));
 	hs_result_wipe(&res);
 	if ((r = authenticate(&s, deadline)) != 0) {

@@ -75,9 +75,13 @@ struct upload {
 static int
 alg_from_wire(struct session *s, Wharf__HashAlg h, enum hash_alg *alg)
 {
-	if (xfer_hash_from_wire(
-	        h, (s->features & WIRE_FEAT_SHA256) != 0, alg) == 0)
+	if (hash_alg_from_wire(h, s->features, alg) == 0)
 		return 0;
+	/* Granted only without a seal (protocol.md §9.1): in a sealed
+	 * session a non-cryptographic digest would be the weak link. */
+	if (h == WHARF__HASH_ALG__HASH_XXH128)
+		return session_fail(s, WH_ERR_UNSUPPORTED,
+		    "hash xxh128 is accepted in plaintext sessions only");
 	return session_fail(s, WH_ERR_UNSUPPORTED,
 	    "hash algorithm %d not "
 	    "negotiated",
