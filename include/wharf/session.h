@@ -104,6 +104,8 @@ struct server {
 #define SERVER_PASSCODE_SLOTS 1
 /* Blocks of this size or more are mmapped, and unmapped when freed. */
 #define SERVER_MMAP_THRESHOLD (2 << 20)
+/* Free memory an arena keeps at its top instead of giving it back. */
+#define SERVER_TRIM_THRESHOLD (4 << 20)
 
 /* One login, shared by the connections that joined it: they may act only
  * while the connection that logged in lives. */
