@@ -99,7 +99,8 @@ expect_bytes(const char *what, const uint8_t *got, const struct vec *want)
 /* The client of the vector: its fixed ephemeral key and the exact first
  * flight of the vector (CP || u32 length || CH). */
 static int
-vector_client(const char *sec, struct hs_client *c, const struct vec *psk)
+vector_client(const char *sec, struct hs_client *c, const struct vec *psk,
+    uint64_t features)
 {
 	struct vec sk, pk, cp, ch;
 	uint8_t be[4];
@@ -118,7 +119,7 @@ vector_client(const char *sec, struct hs_client *c, const struct vec *psk)
 		memcpy(c->psk, psk->v, sizeof(c->psk));
 		c->have_psk = 1;
 	}
-	c->features = WIRE_FEATURES_ALL;
+	c->features = features;
 	be[0] = (uint8_t)(ch.n >> 24);
 	be[1] = (uint8_t)(ch.n >> 16);
 	be[2] = (uint8_t)(ch.n >> 8);
@@ -131,8 +132,38 @@ vector_client(const char *sec, struct hs_client *c, const struct vec *psk)
 	return 0;
 }
 
+/* The server's frames of an AES-256-GCM vector: direction 1, counters
+ * 0 and 1, each opened by the client's receiving seal in turn. */
 static void
-check_handshake(const char *sec, int with_psk)
+check_s2c_frames(const char *sec, const struct vec *s2c)
+{
+	static const char *const names[2][2] = {
+		{ "s2c_envelope0", "s2c_frame0" },
+		{ "s2c_envelope1", "s2c_frame1" },
+	};
+	struct vec env, frame;
+	struct seal rx;
+	uint8_t out[VEC_BYTES_MAX];
+	int i;
+
+	CU_ASSERT_FATAL(
+	    seal_init_cipher(&rx, SEAL_AES256GCM, s2c->v, HS_DIR_S2C) == 0);
+	for (i = 0; i < 2; i++) {
+		if (vec_load(sec, names[i][0], &env) != 0 ||
+		    vec_load(sec, names[i][1], &frame) != 0)
+			break;
+		CU_ASSERT_FATAL(frame.n == env.n + 4 + SEAL_MAC_LEN);
+		memcpy(out, frame.v, frame.n);
+		TU_CHECK(
+		    seal_open(&rx, out + 4, out + 4 + SEAL_MAC_LEN, env.n) == 0,
+		    "[%s] %s does not open", sec, names[i][1]);
+		expect_bytes(names[i][0], out + 4 + SEAL_MAC_LEN, &env);
+	}
+	seal_cleanup(&rx);
+}
+
+static void
+check_handshake(const char *sec, int with_psk, int cipher)
 {
 	struct vec psk, sp, sh, c2s, s2c, seed, host_pk, env, frame;
 	struct hs_client c;
@@ -145,7 +176,10 @@ check_handshake(const char *sec, int with_psk)
 
 	memset(&res, 0, sizeof(res));
 	if ((with_psk && vec_load(sec, "psk", &psk) != 0) ||
-	    vector_client(sec, &c, with_psk ? &psk : NULL) != 0 ||
+	    vector_client(sec, &c, with_psk ? &psk : NULL,
+	        WIRE_FEATURES_ALL |
+	            (cipher == SEAL_AES256GCM ? WIRE_FEAT_AES256GCM : 0)) !=
+	        0 ||
 	    vec_load(sec, "SP", &sp) != 0 ||
 	    vec_load(sec, "server_hello_frame", &sh) != 0 ||
 	    vec_load(sec, "K_c2s", &c2s) != 0 ||
@@ -171,13 +205,15 @@ check_handshake(const char *sec, int with_psk)
 		expect_bytes("K_c2s (client tx)", res.tx_key, &c2s);
 		expect_bytes("K_s2c (client rx)", res.rx_key, &s2c);
 		CU_ASSERT_EQUAL(res.psk_required, with_psk);
+		CU_ASSERT_EQUAL(res.cipher, cipher);
 		expect_bytes("pinned host key", res.host_pk, &host_pk);
 	}
 
 	/* The first sealed frame: u32 length || tag || ciphertext, counter 0
 	 * under K_c2s. */
 	CU_ASSERT_FATAL(env.n + 4 + SEAL_MAC_LEN == frame.n);
-	seal_init(&seal, c2s.v);
+	CU_ASSERT_FATAL(
+	    seal_init_cipher(&seal, cipher, c2s.v, HS_DIR_C2S) == 0);
 	out[0] = (uint8_t)((env.n + SEAL_MAC_LEN) >> 24);
 	out[1] = (uint8_t)((env.n + SEAL_MAC_LEN) >> 16);
 	out[2] = (uint8_t)((env.n + SEAL_MAC_LEN) >> 8);
@@ -188,12 +224,15 @@ check_handshake(const char *sec, int with_psk)
 	expect_bytes("sealed Auth frame", out, &frame);
 	seal_cleanup(&seal);
 	/* And it opens back to the envelope, which decodes as an Auth. */
-	seal_init(&seal, c2s.v);
+	CU_ASSERT_FATAL(
+	    seal_init_cipher(&seal, cipher, c2s.v, HS_DIR_C2S) == 0);
 	memcpy(out, frame.v, frame.n);
 	CU_ASSERT_EQUAL(
 	    seal_open(&seal, out + 4, out + 4 + SEAL_MAC_LEN, env.n), 0);
 	expect_bytes("opened Auth envelope", out + 4 + SEAL_MAC_LEN, &env);
 	seal_cleanup(&seal);
+	if (cipher == SEAL_AES256GCM)
+		check_s2c_frames(sec, &s2c);
 	hs_result_wipe(&res);
 	hs_client_cleanup(&c);
 }
@@ -201,13 +240,19 @@ check_handshake(const char *sec, int with_psk)
 static void
 test_handshake_vector(void)
 {
-	check_handshake("handshake", 0);
+	check_handshake("handshake", 0, SEAL_SECRETBOX);
 }
 
 static void
 test_handshake_psk_vector(void)
 {
-	check_handshake("handshake-psk", 1);
+	check_handshake("handshake-psk", 1, SEAL_SECRETBOX);
+}
+
+static void
+test_handshake_aes256gcm_vector(void)
+{
+	check_handshake("handshake-aes256gcm", 0, SEAL_AES256GCM);
 }
 
 /* A changed byte anywhere in the server's flight must be refused: the
@@ -226,7 +271,8 @@ test_handshake_vector_tampered(void)
 	    vec_load("handshake", "server_hello_frame", &sh) != 0)
 		return;
 	for (i = 6; i < sh.n; i += 17, tries++) {
-		if (vector_client("handshake", &c, NULL) != 0) {
+		if (vector_client("handshake", &c, NULL, WIRE_FEATURES_ALL) !=
+		    0) {
 			hs_client_cleanup(&c);
 			return;
 		}
@@ -393,6 +439,8 @@ register_vectors_tests(void)
 
 	CU_add_test(s, "handshake and sealed frame", test_handshake_vector);
 	CU_add_test(s, "handshake with a PSK", test_handshake_psk_vector);
+	CU_add_test(s, "handshake and frames, AES-256-GCM",
+	    test_handshake_aes256gcm_vector);
 	CU_add_test(s, "altered server flights refused",
 	    test_handshake_vector_tampered);
 	CU_add_test(s, "file digest, both hashes", test_file_digest_vector);
