@@ -50,6 +50,11 @@ int seal_ciphers_parse(const char *list, unsigned *bits) WH_MUST_CHECK;
 /* Encrypts len bytes of data in place and writes the tag to mac. */
 int seal_close(struct seal *s, uint8_t mac[SEAL_MAC_LEN], uint8_t *data,
     size_t len) WH_MUST_CHECK;
+/* AES-256-GCM only: one frame whose plaintext is head (encrypted in
+ * place) followed by len bytes of src, encrypted into dst. */
+int seal_close_from(struct seal *s, uint8_t mac[SEAL_MAC_LEN], uint8_t *head,
+    size_t head_len, uint8_t *dst, const uint8_t *src,
+    size_t len) WH_MUST_CHECK;
 /* Verifies and decrypts in place; WH_ERR_AUTH if the frame is not the
  * next one under this key. The counter advances only on success. */
 int seal_open(struct seal *s, const uint8_t mac[SEAL_MAC_LEN], uint8_t *data,

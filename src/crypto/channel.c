@@ -218,6 +218,33 @@ seal_close(struct seal *s, uint8_t mac[SEAL_MAC_LEN], uint8_t *data, size_t len)
 }
 
 int
+seal_close_from(struct seal *s, uint8_t mac[SEAL_MAC_LEN], uint8_t *head,
+    size_t head_len, uint8_t *dst, const uint8_t *src, size_t len)
+{
+	uint8_t nonce[SEAL_GCM_NONCE_LEN], aad[WIRE_FRAME_HEADER];
+	int n = 0, fin = 0;
+
+	if (s->cipher != SEAL_AES256GCM)
+		return WH_ERR_UNSUPPORTED;
+	if (s->counter == UINT64_MAX)
+		return WH_ERR_PROTOCOL;
+	if (head_len > WIRE_FRAME_MAX || len > WIRE_FRAME_MAX - head_len)
+		return WH_ERR_TOO_LARGE;
+	gcm_nonce(nonce, s->dir, s->counter);
+	gcm_aad(aad, head_len + len);
+	if (EVP_EncryptInit_ex(s->gcm, NULL, NULL, NULL, nonce) != 1 ||
+	    EVP_EncryptUpdate(s->gcm, NULL, &n, aad, sizeof(aad)) != 1 ||
+	    EVP_EncryptUpdate(s->gcm, head, &n, head, (int)head_len) != 1 ||
+	    EVP_EncryptUpdate(s->gcm, dst, &n, src, (int)len) != 1 ||
+	    EVP_EncryptFinal_ex(s->gcm, dst + n, &fin) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(
+	        s->gcm, EVP_CTRL_GCM_GET_TAG, SEAL_MAC_LEN, mac) != 1)
+		return WH_ERR_AUTH;
+	s->counter++;
+	return 0;
+}
+
+int
 seal_open(
     struct seal *s, const uint8_t mac[SEAL_MAC_LEN], uint8_t *data, size_t len)
 {
@@ -330,6 +357,150 @@ channel_write_out(struct channel *ch)
 	return r;
 }
 
+/*
+ * Bulk chunks, sent from where they lie. A Chunk's data is most of what
+ * a transfer moves; packing it would copy every byte into the send
+ * buffer once more before sealing. Instead the envelope is packed
+ * without it and the data field appended to the Chunk by hand (protobuf
+ * fields may come in any order, so every decoder reads the same
+ * message), and then:
+ * - plaintext: header and envelope prefix from the send buffer, the data
+ *   from the caller's buffer, in one sendmsg;
+ * - AES-256-GCM: the data is encrypted from the caller's buffer straight
+ *   into the frame (GCM takes its input in pieces).
+ * secretbox takes one contiguous message, so it keeps the packed path.
+ */
+#define CHANNEL_BULK_MIN (64u * 1024u)
+#define VARINT_MAX 10
+
+static size_t
+varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v != 0);
+	return n;
+}
+
+static size_t
+varint_len(uint64_t v)
+{
+	uint8_t tmp[VARINT_MAX];
+
+	return varint_put(tmp, v);
+}
+
+/* Field numbers from the generated descriptors, not written twice. */
+static uint32_t
+field_number(const ProtobufCMessageDescriptor *d, const char *name)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(d, name);
+
+	return f != NULL ? f->id : 0;
+}
+
+static int
+bulk_wanted(const struct channel *ch, const Wharf__Envelope *env)
+{
+	return env->body_case == WHARF__ENVELOPE__BODY_CHUNK &&
+	    env->chunk != NULL && env->chunk->data.len >= CHANNEL_BULK_MIN &&
+	    (!ch->sealed || ch->tx.cipher == SEAL_AES256GCM);
+}
+
+/*
+ * Appends the frame header, room for the tag if sealed, and the envelope
+ * without the chunk's data bytes; *n is the envelope's whole length.
+ */
+static int
+bulk_prefix(struct channel *ch, const Wharf__Envelope *env, size_t *n)
+{
+	Wharf__Envelope outer = *env;
+	Wharf__Chunk inner = *env->chunk;
+	size_t dlen = env->chunk->data.len, olen, clen, body, k;
+	uint32_t chunk_f = field_number(&wharf__envelope__descriptor, "chunk");
+	uint32_t data_f = field_number(&wharf__chunk__descriptor, "data");
+	size_t head = WIRE_FRAME_HEADER + (ch->sealed ? SEAL_MAC_LEN : 0);
+	uint8_t *p;
+	int r;
+
+	if (chunk_f == 0 || data_f == 0)
+		return WH_ERR_FORMAT;
+	outer.body_case = WHARF__ENVELOPE__BODY__NOT_SET;
+	inner.data.len = 0;
+	inner.data.data = NULL;
+	olen = wharf__envelope__get_packed_size(&outer);
+	clen = wharf__chunk__get_packed_size(&inner);
+	/* The Chunk as the peer reads it: its fields, then data. */
+	body = clen + varint_len((uint64_t)data_f << 3 | 2) + varint_len(dlen) +
+	    dlen;
+	*n = olen + varint_len((uint64_t)chunk_f << 3 | 2) + varint_len(body) +
+	    body;
+	if (*n > ch->limit)
+		return WH_ERR_TOO_LARGE;
+	if ((r = buf_reserve(ch->out, head + (*n - dlen), &p)) != 0)
+		return r;
+	k = head;
+	memset(p, 0, head);
+	if (wharf__envelope__pack(&outer, p + k) != olen)
+		return WH_ERR_FORMAT;
+	k += olen;
+	k += varint_put(p + k, (uint64_t)chunk_f << 3 | 2);
+	k += varint_put(p + k, body);
+	if (wharf__chunk__pack(&inner, p + k) != clen)
+		return WH_ERR_FORMAT;
+	k += clen;
+	k += varint_put(p + k, (uint64_t)data_f << 3 | 2);
+	k += varint_put(p + k, dlen);
+	p[0] = (uint8_t)((*n + head - WIRE_FRAME_HEADER) >> 24);
+	p[1] = (uint8_t)((*n + head - WIRE_FRAME_HEADER) >> 16);
+	p[2] = (uint8_t)((*n + head - WIRE_FRAME_HEADER) >> 8);
+	p[3] = (uint8_t)(*n + head - WIRE_FRAME_HEADER);
+	buf_commit(ch->out, k);
+	return 0;
+}
+
+static int
+channel_send_bulk(struct channel *ch, const Wharf__Envelope *env)
+{
+	const ProtobufCBinaryData *data = &env->chunk->data;
+	size_t start = buf_len(ch->out), n, plen;
+	uint8_t *p, *dst;
+	int r;
+
+	if ((r = bulk_prefix(ch, env, &n)) != 0) {
+		buf_truncate(ch->out, start);
+		return r;
+	}
+	if (!ch->sealed) {
+		/* What was gathered goes first, in the same system call. */
+		r = wire_io_write2(ch->io, buf_ptr(ch->out), buf_len(ch->out),
+		    data->data, data->len);
+		buf_reset(ch->out);
+		return r;
+	}
+	plen = buf_len(ch->out) - start - WIRE_FRAME_HEADER - SEAL_MAC_LEN;
+	if ((r = buf_reserve(ch->out, data->len, &dst)) != 0) {
+		buf_truncate(ch->out, start);
+		return r;
+	}
+	p = buf_mutable_ptr(ch->out) + start;
+	if ((r = seal_close_from(&ch->tx, p + WIRE_FRAME_HEADER,
+	         p + WIRE_FRAME_HEADER + SEAL_MAC_LEN, plen, dst, data->data,
+	         data->len)) != 0) {
+		buf_truncate(ch->out, start);
+		return r;
+	}
+	buf_commit(ch->out, data->len);
+	(void)n;
+	if (ch->gather && buf_len(ch->out) < CHANNEL_GATHER_MAX)
+		return 0;
+	return channel_write_out(ch);
+}
+
 int
 channel_send(struct channel *ch, const Wharf__Envelope *env)
 {
@@ -340,6 +511,8 @@ channel_send(struct channel *ch, const Wharf__Envelope *env)
 
 	if (ch->broken)
 		return WH_ERR_AUTH;
+	if (bulk_wanted(ch, env))
+		return channel_send_bulk(ch, env);
 	/* Appended after any gathered frames; msg_pack commits nothing
 	 * when it fails. */
 	if ((r = msg_pack(env, ch->out, head, ch->limit)) != 0)

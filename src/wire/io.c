@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -325,6 +326,58 @@ wire_io_write(struct wire_io *io, const void *p, size_t n)
 		}
 		if (k < 0 && errno == EINTR)
 			continue;
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return WH_ERR_SYSTEM;
+		t0 = now_ns();
+		r = wait_fd(io->fd, POLLOUT, deadline);
+		io->blocked_ns += now_ns() - t0;
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+wire_io_write2(
+    struct wire_io *io, const void *a, size_t alen, const void *b, size_t blen)
+{
+	int64_t deadline = deadline_from(io);
+	struct iovec iov[2] = { { (void *)(uintptr_t)a, alen },
+		{ (void *)(uintptr_t)b, blen } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	uint64_t t0;
+	ssize_t k;
+	size_t done;
+	int r;
+
+	while (iov[0].iov_len + iov[1].iov_len > 0) {
+		k = sendmsg(io->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k > 0) {
+			io->bytes_out += (uint64_t)k;
+			done = (size_t)k;
+			if (done >= iov[0].iov_len) {
+				done -= iov[0].iov_len;
+				iov[0].iov_len = 0;
+				iov[1].iov_base =
+				    (uint8_t *)iov[1].iov_base + done;
+				iov[1].iov_len -= done;
+			} else {
+				iov[0].iov_base =
+				    (uint8_t *)iov[0].iov_base + done;
+				iov[0].iov_len -= done;
+			}
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == ENOTSOCK) {
+			/* A pipe or file (the fuzzers' /dev/null). */
+			if ((r = wire_io_write(
+			         io, iov[0].iov_base, iov[0].iov_len)) != 0)
+				return r;
+			return wire_io_write(
+			    io, iov[1].iov_base, iov[1].iov_len);
+		}
 		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return WH_ERR_SYSTEM;
 		t0 = now_ns();

@@ -1012,6 +1012,83 @@ test_cipher_negotiation(void)
 	hs_result_wipe(&sres);
 }
 
+/* A big Chunk goes out from the caller's buffer (plaintext, AES-256-GCM)
+ * or packed (secretbox): the peer decodes the same message either way,
+ * also when id is 0 and when frames were gathered before it. */
+static void
+check_bulk_chunk(int plaintext, uint64_t features)
+{
+	struct hs_result cres, sres;
+	struct chan_pair p = { NULL, NULL };
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__Chunk c = WHARF__CHUNK__INIT;
+	Wharf__Envelope small, *got2 = NULL;
+	Wharf__Ping ping;
+	uint8_t h[32], *data;
+	size_t n = 100000; /* fits the socketpair: nobody reads while sending */
+	uint32_t id;
+
+	CU_ASSERT_FATAL((data = malloc(n)) != NULL);
+	pattern(data, n, 5);
+	memset(h, 0xab, sizeof(h));
+	if (handshake_pair_ex(&cres, &sres, plaintext, features, 0) != 0 ||
+	    chan_pair_open(&p, &cres, &sres) != 0) {
+		CU_FAIL("setup");
+		goto out;
+	}
+	/* After login: frames of a chunk's size. */
+	channel_set_limit(p.a, WIRE_FRAME_MAX);
+	channel_set_limit(p.b, WIRE_FRAME_MAX);
+	c.index = 7;
+	c.raw_len = (uint32_t)n;
+	c.hash.data = h;
+	c.hash.len = sizeof(h);
+	c.data.data = data;
+	c.data.len = n;
+	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	env.chunk = &c;
+	for (id = 0; id < 3; id++) {
+		env.id = id;
+		if (id == 2) {
+			/* A small frame gathered before the bulk one. */
+			channel_gather(p.a);
+			ping_env(&small, &ping, 99, "x", 1);
+			CU_ASSERT_EQUAL(channel_send(p.a, &small), 0);
+		}
+		CU_ASSERT_EQUAL_FATAL(channel_send(p.a, &env), 0);
+		CU_ASSERT_EQUAL_FATAL(channel_flush(p.a), 0);
+		if (id == 2) {
+			CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got2), 0);
+			CU_ASSERT(got2->id == 99);
+			msg_free(got2);
+		}
+		CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got), 0);
+		CU_ASSERT_FATAL(got->body_case == WHARF__ENVELOPE__BODY_CHUNK);
+		CU_ASSERT(got->id == id && got->chunk->index == 7 &&
+		    got->chunk->raw_len == n && got->chunk->hash.len == 32 &&
+		    memcmp(got->chunk->hash.data, h, 32) == 0 &&
+		    got->chunk->data.len == n &&
+		    memcmp(got->chunk->data.data, data, n) == 0 &&
+		    !got->chunk->compressed && !got->chunk->ref);
+		msg_free(got);
+		got = NULL;
+	}
+	/* Over the limit: refused before anything is sent. */
+	channel_set_limit(p.a, n - 1);
+	CU_ASSERT_EQUAL(channel_send(p.a, &env), WH_ERR_TOO_LARGE);
+out:
+	chan_pair_close(&p);
+	free(data);
+}
+
+static void
+test_channel_bulk_chunk(void)
+{
+	check_bulk_chunk(1, WIRE_FEATURES_ALL);
+	check_bulk_chunk(0, WIRE_FEATURES_ALL | WIRE_FEAT_AES256GCM);
+	check_bulk_chunk(0, WIRE_FEATURES_ALL);
+}
+
 void
 register_channel_tests(void)
 {
@@ -1043,4 +1120,6 @@ register_channel_tests(void)
 	CU_add_test(s, "aes256gcm: handshake and channel pair",
 	    test_gcm_handshake_channel);
 	CU_add_test(s, "cipher negotiation", test_cipher_negotiation);
+	CU_add_test(s, "big chunks sent from the caller's buffer",
+	    test_channel_bulk_chunk);
 }
