@@ -942,6 +942,11 @@ start_peers() {
 	local where=$1 ns='' addr=127.0.0.1
 
 	[ "$where" = ns ] && ns=$NS addr=$NS_ADDR
+	# Checked again at each start: another run on this machine that made
+	# /run/sshd removes it when it ends.
+	if [ ! -d /run/sshd ]; then
+		mkdir -m 755 /run/sshd && MADE_RUN_SSHD=1
+	fi
 	start_bg "sshd_$where" "$ns" /usr/sbin/sshd -D -e \
 		-f "$T/ssh/sshd_$where.conf"
 	SSHD_PID=$BG_PID
