@@ -1553,6 +1553,9 @@ case_mem() {
 	base=$(status_kib "$W_PID" VmRSS)
 	rm -rf "$T/srv/recv/mem" "$T/dl/mem"
 	mkdir -p "$T/srv/recv/mem" "$T/dl/mem"
+	# The server runs as $BENCH_USER: the folder it writes is its own
+	# (without this every put of the case was refused, PERMISSION).
+	give_srv
 	held_start "$T/held1.fifo" 1
 	wait_logins 1 30 || die "memory: the held session did not log in"
 	sleep 0.5
