@@ -105,7 +105,8 @@ struct server {
 /* Blocks of this size or more are mmapped, and unmapped when freed. */
 #define SERVER_MMAP_THRESHOLD (2 << 20)
 /* Free memory an arena keeps at its top instead of giving it back. */
-#define SERVER_TRIM_THRESHOLD (4 << 20)
+#define SERVER_TRIM_THRESHOLD \
+	(3 << 19) /* 1.5 MiB: a 1 MiB chunk and its envelope */
 
 /* One login, shared by the connections that joined it: they may act only
  * while the connection that logged in lives. */
