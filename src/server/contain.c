@@ -654,7 +654,8 @@ give_state(const char *state, const struct contain_user *u)
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		    strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, CONTAIN_ROOT_ONLY_FILE) == 0)
 			continue;
 		if ((r = give_path(dirfd(d), de->d_name, u)) != 0)
 			break;

@@ -40,6 +40,7 @@
 #include "wharf/session.h"
 #include "wharf/startups.h"
 #include "wharf/strnum.h"
+#include "wharf/xfer.h"
 
 #define SERVE_LISTEN_MAX 8
 #define SERVE_ADMIN_PW_LEN 32
@@ -248,22 +249,65 @@ ensure_admin(const char *users_path, char password[SERVE_ADMIN_PW_LEN])
 	return r;
 }
 
+/*
+ * Started as root with no terminal (a service, a script), the password
+ * printed on stderr ends in a journal or a log that others may read: it
+ * is also kept in STATE/admin-password, root's alone (0600, made before
+ * the server drops to its account, which cannot read it), for the
+ * administrator to read and remove. Returns whether the file was made.
+ */
+static int
+keep_admin_password(const char *state, const char *password)
+{
+	char path[PATH_MAX], line[SERVE_ADMIN_PW_LEN + 2];
+	int fd, ok;
+
+	if (password[0] == '\0' || geteuid() != 0 || isatty(STDERR_FILENO))
+		return 0;
+	if (snprintf(path, sizeof(path), "%s/%s", state,
+	        CONTAIN_ROOT_ONLY_FILE) >= (int)sizeof(path))
+		return 0;
+	snprintf(line, sizeof(line), "%s\n", password);
+	/* A file left from an earlier users file names a dead password. */
+	(void)unlink(path);
+	fd = open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return 0;
+	ok = fchown(fd, 0, 0) == 0 && fchmod(fd, 0600) == 0 &&
+	    xfer_pwrite_all(fd, line, strlen(line), 0) == 0 && fsync(fd) == 0;
+	sodium_memzero(line, sizeof(line));
+	if (close(fd) != 0)
+		ok = 0;
+	if (!ok)
+		(void)unlink(path);
+	return ok;
+}
+
 /* The new admin's password, alone between rules so that it stands out
  * from the start-up lines above it. */
 static void
-show_admin_password(char password[SERVE_ADMIN_PW_LEN])
+show_admin_password(char password[SERVE_ADMIN_PW_LEN], const char *kept)
 {
 	if (password[0] == '\0')
 		return;
 	fprintf(stderr,
 	    "wharf: "
 	    "------------------------------------------------------------\n"
-	    "wharf: created user 'admin' with password: %s\n"
-	    "wharf: it is shown only this once; change it with "
-	    "'wharf user passwd admin'\n"
-	    "wharf: "
-	    "------------------------------------------------------------\n",
+	    "wharf: created user 'admin' with password: %s\n",
 	    password);
+	if (kept != NULL)
+		fprintf(stderr,
+		    "wharf: also kept in %s (root only): remove it once "
+		    "read; change it with 'wharf user passwd admin'\n",
+		    kept);
+	else
+		fprintf(stderr,
+		    "wharf: it is shown only this once; change it "
+		    "with 'wharf user passwd admin'\n");
+	fprintf(stderr,
+	    "wharf: "
+	    "------------------------------------------------------------\n");
 	sodium_memzero(password, SERVE_ADMIN_PW_LEN);
 }
 
@@ -891,6 +935,7 @@ serve_main(int argc, char **argv)
 	int bad;
 	struct startups_limits lim;
 	char admin_pw[SERVE_ADMIN_PW_LEN] = "";
+	static char admin_pw_file[PATH_MAX];
 	char fp[KEYS_FINGERPRINT_LEN];
 
 	run->srv = srv;
@@ -939,6 +984,9 @@ serve_main(int argc, char **argv)
 		    srv->users_path);
 		goto out;
 	}
+	if (keep_admin_password(state_real, admin_pw))
+		snprintf(admin_pw_file, sizeof(admin_pw_file), "%.*s/%s",
+		    PATH_MAX - 32, state_real, CONTAIN_ROOT_ONLY_FILE);
 	memcpy(srv->root_real, root_real, sizeof(srv->root_real));
 	snprintf(path, sizeof(path), "%.*s/%s", PATH_MAX - 16, state_real,
 	    PROTECT_FILE_NAME);
@@ -1059,14 +1107,16 @@ serve_main(int argc, char **argv)
 	if (srv->sb.walk_only)
 		log_warn("openat2 unavailable: symlinks in the root will not "
 		         "be followed");
-	show_admin_password(admin_pw);
+	show_admin_password(
+	    admin_pw, admin_pw_file[0] != '\0' ? admin_pw_file : NULL);
 	notify_send("READY=1\nSTATUS=serving %.200s\n", root_real);
 	serve_loop(run);
 	status = 0;
 out:
 	/* Made but not shown (a later start-up step failed): shown now,
 	 * or the account could never be used. */
-	show_admin_password(admin_pw);
+	show_admin_password(
+	    admin_pw, admin_pw_file[0] != '\0' ? admin_pw_file : NULL);
 	control_close();
 	for (i = 0; i < run->nl; i++)
 		close(run->lfds[i]);
