@@ -16,7 +16,8 @@ esac
 # Build and test dependencies, by Debian package name.
 # The binary alone needs no CUnit or clang (BUILD_TESTING=OFF).
 pkgs=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
-      libsodium-dev libzstd-dev libedit-dev libseccomp-dev libinih-dev)
+      libsodium-dev libzstd-dev libedit-dev libseccomp-dev libinih-dev
+      libssl-dev libxxhash-dev)
 if [ "$mode" = test ]; then
 	pkgs+=(libcunit1-dev)
 	# clang + its runtime for the fuzz harnesses, python3 for the
@@ -26,6 +27,9 @@ if [ "$mode" = test ]; then
 	# strace to see a download's fsyncs (test_transfer_commit).
 	pkgs+=(clang clang-format libclang-rt-dev python3 iproute2 procps gdb
 	       openssh-client strace)
+	# The manual page lint (tests/man_lint.sh) and the zsh completion
+	# test (test_completion.sh).
+	pkgs+=(mandoc groff-base zsh)
 fi
 
 missing=()

@@ -34,6 +34,8 @@ struct serve_conf {
 	char *stats; /* NULL: none */
 	char *user; /* NULL: CONTAIN_USER_DEFAULT when started as root */
 	char *max_startups; /* NULL: the defaults for max_clients */
+	char *metrics_listen; /* NULL: no metrics listener */
+	char *ciphers; /* NULL: aes256gcm,secretbox */
 	long max_clients;
 	long idle_timeout; /* seconds */
 	long per_source_max_startups; /* 0: the default */
@@ -71,6 +73,14 @@ void conf_default_file(char *out, size_t outlen);
  */
 int conf_load_file(struct serve_conf *c, const char *path, int must_exist,
     char *err, size_t errlen) WH_MUST_CHECK;
+
+/*
+ * The state folder `wharf serve` would use, into out: the state key of
+ * the configuration file (config, or the default file if it exists),
+ * else the default. For the commands that act on a server's state
+ * (user, status, kick). 0, or 1 after saying why on stderr.
+ */
+int conf_state_folder(const char *config, char *out, size_t outlen);
 
 /* conf_load_file's reader on an open stream: errors say name, relative
  * paths are taken from base (a folder). */

@@ -14,6 +14,9 @@
 
 /* The service user a server started as root drops to without --user. */
 #define CONTAIN_USER_DEFAULT "wharf"
+/* In the state folder, the file that stays root's when the state goes to
+ * the service user: the first admin password (serve.c keeps it there). */
+#define CONTAIN_ROOT_ONLY_FILE "admin-password"
 
 /* What the contained process may still reach by name. */
 struct contain_paths {

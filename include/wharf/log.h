@@ -49,13 +49,6 @@ void log_msg(enum log_level level, const char *func, const char *fmt, ...)
  */
 const char *log_quote(char *dst, size_t dstlen, const char *s);
 
-/*
- * The same escaping without quotes, for peer text shown to a person (a
- * server's error message): one line of printable ASCII, '"' and '\' kept
- * as they are. Returns dst.
- */
-const char *log_clean(char *dst, size_t dstlen, const char *s);
-
 #define log_error(...) log_msg(LOG_LVL_ERROR, NULL, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, NULL, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LVL_INFO, NULL, __VA_ARGS__)

@@ -10,5 +10,8 @@
 /* Exit status: 0, or 1 for a start-up failure, 2 for a usage error. */
 int serve_main(int argc, char **argv);
 int user_main(int argc, char **argv);
+/* `wharf status` and `wharf kick` (server/ctlcmd.c). */
+int status_main(int argc, char **argv);
+int kick_main(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@
 #include "wharf/sandbox.h"
 #include "wharf/startups.h"
 #include "wharf/users.h"
+#include "wharf/watch.h"
 
 #define SERVER_AUTH_TIMEOUT_MS 10000
 #define SERVER_AUTH_ATTEMPTS 3
@@ -76,6 +77,7 @@ struct server {
 	int have_psk;
 	/* The atomic ones change on SIGHUP (serve.c) while sessions read. */
 	atomic_int allow_plaintext;
+	atomic_uint ciphers; /* --ciphers: HS_CIPHER_BIT()s allowed */
 	atomic_int keys_only; /* keys-only: no password logins at all */
 	atomic_int idle_timeout_ms;
 	/* --bwlimit: every session's traffic together, each way; rate 0
@@ -108,6 +110,9 @@ struct server {
 #define SERVER_PASSCODE_SLOTS 1
 /* Blocks of this size or more are mmapped, and unmapped when freed. */
 #define SERVER_MMAP_THRESHOLD (2 << 20)
+/* Free memory an arena keeps at its top instead of giving it back. */
+#define SERVER_TRIM_THRESHOLD \
+	(3 << 19) /* 1.5 MiB: a 1 MiB chunk and its envelope */
 
 /* One login, shared by the connections that joined it: they may act only
  * while the connection that logged in lives. */
@@ -145,7 +150,7 @@ struct session {
 	struct quota_account *account;
 	Wharf__Envelope *pending[SESSION_PENDING_MAX];
 	int npending; /* requests read ahead, in order */
-	uint8_t token[STRIPE_TOKEN_LEN]; /* lets more connections Join */
+	uint8_t token[WIRE_TOKEN_LEN]; /* lets more connections Join */
 	int owns_token; /* this is the session's first */
 	struct login *login; /* shared by joined connections */
 	int peer_eof; /* the client half-closed */
@@ -159,6 +164,10 @@ struct session {
 	/* Its place among the connections before login, given back at
 	 * login or at the end (whichever comes first). */
 	struct startups_ticket ticket;
+	/* Its entry in the table `wharf status` shows (NULL: unwatched),
+	 * and the user's logout generation at login (users.h). */
+	struct watch_entry *watch;
+	uint64_t logout_gen;
 };
 
 /* Runs one connection to its end and closes fd. ticket (or NULL) is the
@@ -256,8 +265,6 @@ int ops_protect(struct session *s, uint32_t id, const Wharf__ProtectReq *m);
  * if it is safe to report: relative and inside the root; else NULL. */
 char *tree_link_target(int dirfd, const char *dir_vpath, const char *name);
 int tree_op_symlink(struct session *s, uint32_t id, const Wharf__SymlinkReq *m);
-int
-tree_op_set_attr(struct session *s, uint32_t id, const Wharf__SetAttrReq *m);
 int ops_unprotect(struct session *s, uint32_t id, const Wharf__UnprotectReq *m);
 
 #endif

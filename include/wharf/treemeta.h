@@ -22,8 +22,8 @@ enum tree_links {
 	TREE_LINKS_FOLLOW, /* -L, --copy-links: what they point to */
 };
 
-/* Folders followed through links nest at most this deep (-L loops). */
-#define TREE_DEPTH_MAX 64
+/* Folder levels a walk descends, at most: deep trees, and -L's loops. */
+#define TREE_DEPTH_MAX 128
 
 struct tree_dir {
 	char *path; /* local (get) or remote (put) */

@@ -2,9 +2,9 @@
 /*
  * The users file: one user a line, "name:argon2id-hash:rw|ro", optionally
  * followed by ":home=/SUBDIR" (the user sees only that subtree of the
- * root), ":quota=BYTES", ":auth=key" (key logins only) and
- * ":bwlimit=BYTES" (bytes per second each way, for all the user's
- * sessions together); other
+ * root), ":quota=BYTES", ":auth=key" (key logins only),
+ * ":bwlimit=BYTES" (bytes per second each way, for all the user's sessions
+ * together), ":disabled" and ":logout=N" (see struct user); other
  * ":key=value" fields are kept as read. Mode 0600,
  * always replaced atomically. Passwords exist in memory only long enough
  * to hash or verify them.
@@ -35,6 +35,10 @@ struct user {
 	uint64_t quota; /* bytes over the home; 0: none */
 	int keys_only; /* ":auth=key": no password logins */
 	uint64_t bwlimit; /* ":bwlimit=": bytes/s each way; 0: none */
+	int disabled; /* ":disabled": no logins; open sessions end */
+	/* ":logout=N": raised by `wharf user passwd --logout`; sessions that
+	 * logged in under a lower value end (server/watch.c). */
+	uint64_t logout;
 	char extra[USERS_EXTRA_MAX]; /* unknown trailing fields, kept */
 };
 

@@ -105,7 +105,7 @@ put_range(void *arg)
 	po.range_offset = off;
 	po.range_len = (s->last * cs < s->size ? s->last * cs : s->size) - off;
 	po.stripe.data = (uint8_t *)(uintptr_t)s->stripe;
-	po.stripe.len = STRIPE_ID_BYTES;
+	po.stripe.len = WIRE_STRIPE_ID_LEN;
 	env.id = id;
 	env.body_case = WHARF__ENVELOPE__BODY_PUT_OPEN;
 	env.put_open = &po;
@@ -316,7 +316,7 @@ striped_put(struct client *c, const struct transfer_opts *o, int fd,
 	struct stream v[STRIPED_STREAMS_MAX];
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__StripeCommit sc = WHARF__STRIPE_COMMIT__INIT;
-	uint8_t stripe[STRIPE_ID_BYTES], h[HASH_LEN], *hashes;
+	uint8_t stripe[WIRE_STRIPE_ID_LEN], h[HASH_LEN], *hashes;
 	uint64_t size = (uint64_t)st->st_size, i, count;
 	struct xfer_digest d;
 	int n, k, r;

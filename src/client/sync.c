@@ -7,10 +7,8 @@
  * finishes on the next run without redoing finished files. --delete
  * removes what the source lacks, only after every transfer succeeded.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +19,13 @@
 #include "wharf/cli.h"
 #include "wharf/client_config.h"
 #include "wharf/msg.h"
-#include "wharf/stats.h"
+#include "wharf/report.h"
 #include "wharf/syncopts.h"
+#include "wharf/text.h"
 #include "wharf/transfer.h"
+#include "wharf/tree.h"
 #include "wharf/treemeta.h"
 #include "wharf/xfer.h"
-
-#define SYNC_DEPTH_MAX 128
 
 /* What --delete does with an entry the source lacks. */
 #define SYNC_DELETE_FILE 0
@@ -165,336 +163,58 @@ skipped_name(const struct sync_opts *o, const char *name, const char *rel,
 	return sync_filter_excluded(&o->filter, rel, name, is_dir);
 }
 
-static char *
-join(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 2;
-	char *p = malloc(n);
-
-	if (p != NULL)
-		snprintf(p, n, "%s%s%s", a, a[0] ? "/" : "", b);
-	return p;
-}
-
-/*
- * A link in the local tree: for the source, made or skipped by -l, -L and
- * the default (*st becomes what it points to for -L: returns 0); for the
- * destination, an entry of its own. 1 when it was handled.
- */
-static int
-local_link(struct sync_opts *o, const char *full, const char *rel,
-    struct manifest *m, struct stat *st, int source, int *r)
-{
-	char target[PATH_MAX];
-	ssize_t n;
-
-	*r = 0;
-	if (source && o->xo.links == TREE_LINKS_FOLLOW) {
-		if (stat(full, st) == 0)
-			return 0;
-		tree_meta_skip(&o->tm, "sync", full,
-		    "it points to nothing (a broken link)");
-		return 1;
-	}
-	if (source && o->xo.links != TREE_LINKS_KEEP) {
-		tree_meta_skip(
-		    &o->tm, "sync", full, "not followed without -L or -l");
-		return 1;
-	}
-	if ((n = readlink(full, target, sizeof(target) - 1)) < 0) {
-		tree_meta_skip(&o->tm, "sync", full, strerror(errno));
-		return 1;
-	}
-	target[n] = '\0';
-	if ((*r = manifest_add(m, rel, 0, 0, st->st_mtim.tv_sec,
-	         (uint32_t)st->st_mtim.tv_nsec)) == 0)
-		*r = manifest_last(m, 0777, target);
-	return 1;
-}
-
-static int
-walk_local(struct sync_opts *o, const char *top, const char *rel,
-    struct manifest *m, int depth, int source)
-{
-	char *dir = rel[0] ? join(top, rel) : strdup(top), *r2, *full;
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int r = 0;
-
-	if (dir == NULL)
-		return WH_ERR_NOMEM;
-	if (depth > SYNC_DEPTH_MAX || (d = opendir(dir)) == NULL) {
-		fprintf(stderr, "wharf: sync: %s: %s\n", dir,
-		    depth > SYNC_DEPTH_MAX ? "too deep" : strerror(errno));
-		free(dir);
-		return WH_ERR_IO;
-	}
-	while (r == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if ((r2 = join(rel, de->d_name)) == NULL ||
-		    (full = join(top, r2)) == NULL) {
-			free(r2);
-			r = WH_ERR_NOMEM;
-			break;
-		}
-		if (lstat(full, &st) != 0 ||
-		    skipped_name(
-		        o, de->d_name, r2, S_ISDIR(st.st_mode), !source) ||
-		    (S_ISLNK(st.st_mode) &&
-		        local_link(o, full, r2, m, &st, source, &r))) {
-			free(full);
-			free(r2);
-			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			r = manifest_add(m, r2, 1, 0, st.st_mtim.tv_sec,
-			    (uint32_t)st.st_mtim.tv_nsec);
-			if (r == 0)
-				r = manifest_last(m, st.st_mode, NULL);
-			if (r == 0)
-				r = walk_local(
-				    o, top, r2, m, depth + 1, source);
-		} else if (S_ISREG(st.st_mode)) {
-			r = manifest_add(m, r2, 0, (uint64_t)st.st_size,
-			    st.st_mtim.tv_sec, (uint32_t)st.st_mtim.tv_nsec);
-			if (r == 0)
-				r = manifest_last(m, st.st_mode, NULL);
-		} else if (source)
-			tree_meta_skip_special(&o->tm, "sync", full);
-		free(full);
-		free(r2);
-	}
-	closedir(d);
-	free(dir);
-	return r;
-}
-
-struct remote_walk {
+/* A walk of one side into its manifest. */
+struct manifest_walk {
 	struct sync_opts *o;
 	struct manifest *m;
-	const char *rel;
-	char **queue;
-	size_t nq;
-	size_t capq;
-	int source; /* this tree is the sync's source */
-	char **follow; /* -L: rel paths of links to stat after the listing */
-	size_t nfollow;
+	int dest; /* the destination's tree */
+	struct tree_entry top; /* the top's attributes (top.attrs) */
 };
 
-/* Queues a remote folder to list. */
+/* Adds what a walk finds to the manifest; the top is kept aside. */
 static int
-queue_dir(struct remote_walk *w, char *rel)
+manifest_visit(void *arg, const struct tree_entry *e)
 {
-	char **nq;
-
-	if (w->nq == w->capq) {
-		w->capq = w->capq ? w->capq * 2 : 16;
-		if ((nq = realloc(w->queue, w->capq * sizeof(*nq))) == NULL)
-			return WH_ERR_NOMEM;
-		w->queue = nq;
-	}
-	w->queue[w->nq++] = rel;
-	return 0;
-}
-
-/* A link in the remote tree (see local_link). */
-static int
-remote_link(struct remote_walk *w, const Wharf__FileInfo *fi, char *rel)
-{
-	char target[WIRE_PATH_MAX + 1] = "", **nf;
+	struct manifest_walk *mw = arg;
 	int r;
 
-	if (w->source && w->o->xo.links == TREE_LINKS_FOLLOW) {
-		if ((nf = realloc(w->follow, (w->nfollow + 1) * sizeof(*nf))) ==
-		    NULL)
-			return WH_ERR_NOMEM;
-		w->follow = nf;
-		if ((nf[w->nfollow] = strdup(rel)) == NULL)
-			return WH_ERR_NOMEM;
-		w->nfollow++;
+	if (e->rel[0] == '\0') {
+		mw->top = *e;
 		return 0;
 	}
-	if (w->source && w->o->xo.links != TREE_LINKS_KEEP) {
-		tree_meta_skip(
-		    &w->o->tm, "sync", rel, "not followed without -L or -l");
-		return 0;
-	}
-	if (fi->link_target.len > 0 &&
-	    msg_text(&fi->link_target, target, sizeof(target)) != 0)
-		target[0] = '\0';
-	if (w->source && (target[0] == '\0' || !tree_link_safe(rel, target))) {
-		tree_meta_skip(&w->o->tm, "sync", rel,
-		    "unsafe: its target leads out of the tree");
-		return 0;
-	}
-	if ((r = manifest_add(
-	         w->m, rel, 0, 0, fi->mtime_sec, fi->mtime_nsec)) != 0)
+	if ((r = manifest_add(mw->m, e->rel, e->dir, e->size, e->mtime_sec,
+	         e->mtime_nsec)) != 0)
 		return r;
-	return manifest_last(w->m, 0777, target);
+	return manifest_last(mw->m, e->mode, e->target);
 }
 
 static int
-collect(void *arg, const Wharf__Envelope *part)
+manifest_skip(void *arg, const char *rel, const char *name, int dir)
 {
-	struct remote_walk *w = arg;
-	char name[WIRE_NAME_MAX + 1], *rel, clean[WIRE_NAME_MAX + 1];
-	const Wharf__FileInfo *fi;
-	size_t i, k;
-	int r = 0;
+	struct manifest_walk *mw = arg;
 
-	for (i = 0; i < part->list_part->n_entries && r == 0; i++) {
-		fi = part->list_part->entries[i];
-		if (msg_text(&fi->name, name, sizeof(name)) != 0)
-			continue;
-		/* Names from the server decide local paths: one plain
-		 * component, nothing else. */
-		for (k = 0; name[k] != '\0'; k++)
-			if ((unsigned char)name[k] < 0x20 || name[k] == '/')
-				break;
-		if (name[k] != '\0' || name[0] == '\0' ||
-		    strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-			fprintf(stderr,
-			    "wharf: sync: refusing unsafe name "
-			    "\"%s\" from the server\n",
-			    cli_clean(clean, sizeof(clean), name));
-			continue;
-		}
-		if ((rel = join(w->rel, name)) == NULL)
-			return WH_ERR_NOMEM;
-		if (skipped_name(w->o, name, rel,
-		        fi->type == WHARF__FILE_TYPE__TYPE_DIR, !w->source)) {
-			free(rel);
-			continue;
-		}
-		if (fi->type == WHARF__FILE_TYPE__TYPE_DIR) {
-			r = manifest_add(
-			    w->m, rel, 1, 0, fi->mtime_sec, fi->mtime_nsec);
-			if (r == 0)
-				r = manifest_last(w->m, fi->mode, NULL);
-			if (r == 0 && (r = queue_dir(w, rel)) == 0)
-				rel = NULL;
-		} else if (fi->type == WHARF__FILE_TYPE__TYPE_FILE) {
-			r = manifest_add(w->m, rel, 0, fi->size, fi->mtime_sec,
-			    fi->mtime_nsec);
-			if (r == 0)
-				r = manifest_last(w->m, fi->mode, NULL);
-		} else if (fi->type == WHARF__FILE_TYPE__TYPE_SYMLINK)
-			r = remote_link(w, fi, rel);
-		else if (w->source)
-			tree_meta_skip_special(&w->o->tm, "sync", rel);
-		free(rel);
-	}
-	return r;
+	return skipped_name(mw->o, name, rel, dir, mw->dest);
 }
 
-/* -L: the links of one listing, as what they point to. */
-static int
-follow_links(struct client *c, struct remote_walk *w, const char *top)
+/* A tree_walk of one side: a source's links as -l/-L say, and its
+ * skipped links and special files counted in the tree's summary. */
+static void
+manifest_walk_init(struct tree_walk *w, struct manifest_walk *mw,
+    struct sync_opts *o, struct manifest *m, int dest)
 {
-	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
-	Wharf__StatReq st = WHARF__STAT_REQ__INIT;
-	const Wharf__FileInfo *fi;
-	size_t k;
-	char *path, *rel;
-	const char *s;
-	int r = 0, depth;
-
-	for (k = 0; k < w->nfollow && r == 0; k++) {
-		rel = w->follow[k];
-		for (depth = 0, s = rel; *s != '\0'; s++)
-			depth += *s == '/';
-		if ((path = join(top, rel)) == NULL) {
-			r = WH_ERR_NOMEM;
-			break;
-		}
-		st.path = msg_bytes(path);
-		req.body_case = WHARF__ENVELOPE__BODY_STAT;
-		req.stat = &st;
-		r = client_call(c, &req, &resp, NULL, NULL);
-		free(path);
-		if (r != 0) {
-			if (c->lost)
-				break;
-			tree_meta_skip(&w->o->tm, "sync", rel, c->errmsg);
-			r = 0;
-			continue;
-		}
-		fi = resp->body_case == WHARF__ENVELOPE__BODY_STAT_REPLY ?
-		    resp->stat_reply->info :
-		    NULL;
-		if (fi != NULL && fi->type == WHARF__FILE_TYPE__TYPE_DIR &&
-		    depth < TREE_DEPTH_MAX) {
-			if ((r = manifest_add(w->m, rel, 1, 0, fi->mtime_sec,
-			         fi->mtime_nsec)) == 0 &&
-			    (r = manifest_last(w->m, fi->mode, NULL)) == 0 &&
-			    (r = queue_dir(w, rel)) == 0)
-				w->follow[k] = NULL; /* the queue has it */
-		} else if (fi != NULL &&
-		    fi->type == WHARF__FILE_TYPE__TYPE_FILE) {
-			if ((r = manifest_add(w->m, rel, 0, fi->size,
-			         fi->mtime_sec, fi->mtime_nsec)) == 0)
-				r = manifest_last(w->m, fi->mode, NULL);
-		} else
-			tree_meta_skip(&w->o->tm, "sync", rel,
-			    fi != NULL &&
-			            fi->type == WHARF__FILE_TYPE__TYPE_DIR ?
-			        "folders nest too deep (a link loop?)" :
-			        "not a file or folder");
-		msg_free(resp);
-		resp = NULL;
-	}
-	for (k = 0; k < w->nfollow; k++)
-		free(w->follow[k]);
-	free(w->follow);
-	w->follow = NULL;
-	w->nfollow = 0;
-	return r;
-}
-
-/* Lists the remote tree under top (breadth first). WH_ERR_NOT_FOUND if
- * top itself does not exist. */
-static int
-walk_remote(struct client *c, struct sync_opts *o, const char *top,
-    struct manifest *m, int source)
-{
-	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
-	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
-	struct remote_walk w = { o, m, "", NULL, 0, 0, source, NULL, 0 };
-	size_t k;
-	char *path;
-	int r = 0, fr;
-
-	for (k = 0; r == 0 && (k == 0 || k <= w.nq); k++) {
-		w.rel = k == 0 ? "" : w.queue[k - 1];
-		if ((path = join(top, w.rel)) == NULL) {
-			r = WH_ERR_NOMEM;
-			break;
-		}
-		if (w.rel[0] == '\0')
-			snprintf(path, strlen(top) + 1, "%s", top);
-		lr.path = msg_bytes(path);
-		lr.all = 1;
-		req.body_case = WHARF__ENVELOPE__BODY_LIST;
-		req.list = &lr;
-		r = client_call(c, &req, &resp, collect, &w);
-		if (r == 0 &&
-		    resp->body_case == WHARF__ENVELOPE__BODY_LIST_PART)
-			r = collect(&w, resp);
-		msg_free(resp);
-		resp = NULL;
-		free(path);
-		if (w.nfollow > 0) {
-			fr = follow_links(c, &w, top);
-			r = r != 0 ? r : fr;
-		}
-	}
-	for (k = 0; k < w.nq; k++)
-		free(w.queue[k]);
-	free(w.queue);
-	return r;
+	memset(mw, 0, sizeof(*mw));
+	mw->o = o;
+	mw->m = m;
+	mw->dest = dest;
+	memset(w, 0, sizeof(*w));
+	w->o = &o->xo;
+	w->what = "sync";
+	w->visit = manifest_visit;
+	w->arg = mw;
+	w->links = o->xo.links;
+	w->dest = dest;
+	w->tm = dest ? NULL : &o->tm;
+	w->skip = manifest_skip;
 }
 
 static int
@@ -525,14 +245,12 @@ same_content(
 	if (r != 0)
 		return 0;
 	sr.path = msg_bytes(remote);
-	sr.hash = alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
-	                               WHARF__HASH_ALG__HASH_BLAKE2B;
+	sr.hash = hash_alg_to_wire(alg);
 	sr.passcode = client_passcode(c);
 	req.body_case = WHARF__ENVELOPE__BODY_SUM;
 	req.sum = &sr;
 	if (client_call(c, &req, &resp, NULL, NULL) == 0 &&
-	    resp->body_case == WHARF__ENVELOPE__BODY_SUM_REPLY &&
-	    resp->sum_reply->hash.len == HASH_LEN)
+	    resp->body_case == WHARF__ENVELOPE__BODY_SUM_REPLY)
 		same =
 		    sodium_memcmp(resp->sum_reply->hash.data, h, HASH_LEN) == 0;
 	msg_free(resp);
@@ -675,8 +393,8 @@ make_plan(struct client *c, struct sync_opts *o, const char *ltop,
 		d = manifest_find(dst, e->rel);
 		free(sp);
 		free(dp);
-		sp = join(stop, e->rel);
-		dp = join(dtop, e->rel);
+		sp = tree_join(stop, e->rel);
+		dp = tree_join(dtop, e->rel);
 		if (sp == NULL || dp == NULL) {
 			r = WH_ERR_NOMEM;
 			break;
@@ -765,7 +483,7 @@ make_plan(struct client *c, struct sync_opts *o, const char *ltop,
 	if (extra.n > 0)
 		qsort(extra.v, extra.n, sizeof(*extra.v), depth_cmp);
 	for (i = 0; i < extra.n && r == 0; i++) {
-		if ((dp = join(dtop, extra.v[i].rel)) == NULL) {
+		if ((dp = tree_join(dtop, extra.v[i].rel)) == NULL) {
 			r = WH_ERR_NOMEM;
 			break;
 		}
@@ -929,66 +647,6 @@ apply_deletes(struct client *c, const struct sync_opts *o, const char *dtop,
 	return failures ? EXIT_REMOTE : EXIT_OK;
 }
 
-/* The top folder's own mode and mtime, from the source, set last. */
-static int
-top_attrs(
-    struct client *c, struct sync_opts *o, const char *ltop, const char *rtop)
-{
-	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
-	Wharf__StatReq st = WHARF__STAT_REQ__INIT;
-	const Wharf__FileInfo *fi;
-	struct stat lst;
-	int r = 0;
-
-	if (!o->download)
-		return stat(ltop, &lst) == 0 ?
-		    tree_meta_add_dir_st(&o->tm, rtop, &lst) :
-		    0;
-	st.path = msg_bytes(rtop);
-	req.body_case = WHARF__ENVELOPE__BODY_STAT;
-	req.stat = &st;
-	if (client_call(c, &req, &resp, NULL, NULL) == 0 &&
-	    resp->body_case == WHARF__ENVELOPE__BODY_STAT_REPLY) {
-		fi = resp->stat_reply->info;
-		r = tree_meta_add_dir(
-		    &o->tm, ltop, fi->mode, fi->mtime_sec, fi->mtime_nsec);
-	}
-	msg_free(resp);
-	return r;
-}
-
-static void
-summary(const struct sync_opts *o, const struct plan *p, const char *size,
-    int status)
-{
-	if (o->json) {
-		printf("{\"op\":\"sync\",\"transferred\":%zu,\"bytes\":%llu,"
-		       "\"unchanged\":%zu,\"deleted\":%zu,\"skipped\":%zu,"
-		       "\"dry_run\":%s,\"result\":\"%s\"}\n",
-		    p->nxfer, (unsigned long long)p->bytes, p->unchanged,
-		    status == EXIT_OK || o->dry_run ? p->ndelete : 0,
-		    o->tm.skipped, o->dry_run ? "true" : "false",
-		    status == EXIT_OK             ? "ok" :
-		        status == EXIT_INCOMPLETE ? "incomplete" :
-		                                    "failed");
-		return;
-	}
-	if (o->dry_run) {
-		printf("sync: would transfer %zu files (%s), %zu unchanged, "
-		       "delete %zu\n",
-		    p->nxfer, size, p->unchanged, p->ndelete);
-		return;
-	}
-	if (!o->xo.quiet)
-		printf("sync: %zu transferred (%s), %zu unchanged, %zu "
-		       "deleted%s\n",
-		    p->nxfer, size, p->unchanged,
-		    status == EXIT_OK || status == EXIT_INCOMPLETE ?
-		        p->ndelete :
-		        0,
-		    status == EXIT_OK ? "" : " (incomplete)");
-}
-
 static int
 sync_run(
     struct client *c, struct sync_opts *o, const char *ltop, const char *rtop)
@@ -998,14 +656,18 @@ sync_run(
 	Wharf__RemoveReq rm = WHARF__REMOVE_REQ__INIT;
 	struct manifest local = { 0 }, remote = { 0 };
 	const char *dtop = o->download ? ltop : rtop;
+	struct manifest_walk lmw, rmw;
+	struct tree_walk lw, rw;
+	const struct tree_entry *top;
+	struct report_sync rs;
 	struct plan p;
 	struct stat st;
-	char size[32];
 	size_t i;
 	int r, status = EXIT_OK, planned = 0;
 
 	memset(&p, 0, sizeof(p));
-	size[0] = '\0';
+	manifest_walk_init(&lw, &lmw, o, &local, o->download);
+	manifest_walk_init(&rw, &rmw, o, &remote, !o->download);
 	if (stat(ltop, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		if (!o->download) {
 			fprintf(
@@ -1017,12 +679,12 @@ sync_run(
 			    strerror(errno));
 			return EXIT_REMOTE;
 		}
-	} else if ((r = walk_local(o, ltop, "", &local, 0, !o->download)) !=
-	    0) {
+	} else if ((r = tree_walk_local(&lw, ltop)) != 0) {
+		fprintf(stderr, "wharf: sync: %s\n", wh_strerror(r));
 		status = EXIT_REMOTE;
 		goto out;
 	}
-	r = walk_remote(c, o, rtop, &remote, o->download);
+	r = tree_walk_remote(&rw, c, rtop);
 	if (r == WH_ERR_NOT_FOUND && !o->download) {
 		/* A new destination: everything is to be sent. */
 		if (!o->dry_run) {
@@ -1049,14 +711,18 @@ sync_run(
 		qsort(local.v, local.n, sizeof(*local.v), entry_cmp);
 	if (remote.n > 0)
 		qsort(remote.v, remote.n, sizeof(*remote.v), entry_cmp);
-	if ((r = top_attrs(c, o, ltop, rtop)) != 0 ||
+	/* The top's own mode and mtime, from the source: recorded first, so
+	 * set last. */
+	top = o->download ? &rmw.top : &lmw.top;
+	if ((top->attrs &&
+	        (r = tree_meta_add_dir(&o->tm, dtop, top->mode, top->mtime_sec,
+	             top->mtime_nsec)) != 0) ||
 	    (r = make_plan(c, o, ltop, rtop, o->download ? &remote : &local,
 	         o->download ? &local : &remote, &p)) != 0) {
 		status = EXIT_REMOTE;
 		goto out;
 	}
 	planned = 1;
-	stats_format_size(p.bytes, size, sizeof(size));
 	if (o->dry_run)
 		goto out;
 	/* What would be overwritten moves aside first (so a changed file
@@ -1100,6 +766,17 @@ sync_run(
 	if (p.nxfer > 0)
 		status = transfer_pairs(
 		    c, &o->xo, !o->download, p.locals, p.remotes, p.nxfer);
+	/* What could not be listed is missing from the manifests: sync the
+	 * rest, but delete nothing by an incomplete picture (as rsync
+	 * skips deletion after an I/O error). */
+	if (lw.failures + rw.failures > 0) {
+		if (p.ndelete > 0)
+			fprintf(stderr,
+			    "wharf: sync: errors while listing; not "
+			    "deleting\n");
+		if (status == EXIT_OK)
+			status = EXIT_REMOTE;
+	}
 	/* Deleting only after everything arrived: a failed sync never
 	 * leaves the destination with less than it had. */
 	if (status == EXIT_OK && p.ndelete > 0)
@@ -1114,8 +791,17 @@ sync_run(
 	}
 out:
 	status = tree_meta_status(&o->tm, status);
-	if (planned)
-		summary(o, &p, size, status);
+	if (planned) {
+		memset(&rs, 0, sizeof(rs));
+		rs.dry_run = o->dry_run;
+		rs.files = p.nxfer;
+		rs.bytes = p.bytes;
+		rs.unchanged = p.unchanged;
+		rs.deleted = p.ndelete;
+		rs.skipped = o->tm.skipped;
+		rs.status = status;
+		report_sync(&o->xo, &rs);
+	}
 	tree_meta_summary(&o->tm, "sync");
 	plan_free(&p);
 	manifest_free(&local);
@@ -1334,7 +1020,7 @@ sync_main(int argc, char **argv)
 	struct client_opts co;
 	struct sync_opts o;
 	struct client *c;
-	char rpath[SANDBOX_VPATH_MAX], *pos[3], *local, *remote;
+	char rpath[CLIENT_PATH_MAX], *pos[3], *local, *remote;
 	int n, status = EXIT_USAGE;
 
 	sync_opts_init(&o);

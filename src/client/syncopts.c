@@ -15,6 +15,7 @@
 #include "wharf/cli.h"
 #include "wharf/log.h"
 #include "wharf/syncopts.h"
+#include "wharf/text.h"
 
 int
 sync_filter_add(struct sync_filter *f, const char *pattern, int include)
@@ -159,7 +160,7 @@ sync_itemize(
 		fputs("]}\n", f);
 		return;
 	}
-	cli_clean(clean, sizeof(clean), rel);
+	text_clean(clean, sizeof(clean), rel);
 	if (why & SYNC_WHY_DELETED) {
 		fprintf(f, "*deleting   %s%s\n", clean, type == 'd' ? "/" : "");
 		return;

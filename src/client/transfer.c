@@ -7,10 +7,8 @@
  * the server, which answers them in order. Every file lands through a
  * partial beside its target and a rename after the digest matches.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +21,11 @@
 #include "wharf/cli.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
-#include "wharf/stats.h"
+#include "wharf/report.h"
 #include "wharf/strnum.h"
 #include "wharf/striped.h"
 #include "wharf/transfer.h"
+#include "wharf/tree.h"
 #include "wharf/treemeta.h"
 #include "wharf/cdc.h"
 #include "wharf/commit.h"
@@ -35,6 +34,7 @@
 #include "wharf/resume.h"
 #include "wharf/send.h"
 #include "wharf/xfer.h"
+#include "wharf/text.h"
 
 struct job {
 	char *local;
@@ -66,23 +66,10 @@ struct job {
 	uint64_t reused;
 };
 
-struct progress {
-	int enabled;
-	int tree;
-	uint64_t total_files;
-	uint64_t total_bytes;
-	uint64_t done_files;
-	uint64_t done_bytes;
-	double t0;
-	double last;
-	const char *current;
-	uint64_t cur_done;
-	uint64_t cur_size;
-};
-
 struct tctx {
 	struct client *c;
-	const struct transfer_opts *o;
+	const struct transfer_opts *o; /* ro */
+	struct transfer_opts ro; /* the caller's, with the hash resolved */
 	const char *dir; /* "put" or "get" */
 	struct job *jobs;
 	size_t njobs;
@@ -186,12 +173,18 @@ transfer_parse_opt(struct transfer_opts *o, int argc, char **argv, int *i)
 	if (strncmp(a, "--hash", 6) == 0 && (a[6] == '=' || a[6] == '\0')) {
 		if ((v = opt_value("--hash", argc, argv, i)) == NULL)
 			goto missing;
+		if (strcmp(v, "auto") == 0) {
+			o->hash_set = 0;
+			o->alg = HASH_BLAKE2B;
+			return 1;
+		}
 		if (hash_alg_parse(v, &o->alg) != 0) {
 			fprintf(stderr,
-			    "wharf: --hash: expected blake2b or "
-			    "sha256\n");
+			    "wharf: --hash: expected auto, blake2b, sha256 "
+			    "or xxh128\n");
 			return WH_ERR_INVALID_ARG;
 		}
+		o->hash_set = 1;
 		return 1;
 	}
 	if (strncmp(a, "--exclude", 9) == 0 && (a[9] == '=' || a[9] == '\0')) {
@@ -268,138 +261,37 @@ missing:
 	return WH_ERR_INVALID_ARG;
 }
 
-/* ---- progress and summaries ---- */
+/* ---- summaries ---- */
 
-static void
-progress_clear(struct progress *p)
-{
-	if (p->enabled)
-		fputs("\r\033[K", stderr);
-}
-
-static void
-progress_draw(struct progress *p, int force)
-{
-	char done[32], total[32], eta[32] = "";
-	double now = clock_mono_sec(), rate, left;
-	uint64_t d, t;
-	char clean[64];
-
-	if (!p->enabled || (!force && now - p->last < 1.0 / TRANSFER_REDRAW_HZ))
-		return;
-	p->last = now;
-	d = p->tree ? p->done_bytes + p->cur_done : p->cur_done;
-	t = p->tree ? p->total_bytes : p->cur_size;
-	rate = stats_rate(d, now - p->t0);
-	stats_format_size(d, done, sizeof(done));
-	stats_format_size(t, total, sizeof(total));
-	if (rate > 0 && t > d) {
-		left = (double)(t - d) / (rate * 1e6);
-		snprintf(eta, sizeof(eta), " ETA %d:%02d", (int)left / 60,
-		    (int)left % 60);
-	}
-	if (p->tree)
-		fprintf(stderr,
-		    "\r\033[Kfiles %llu/%llu  %s / %s  %3d%%  "
-		    "%.1f MB/s%s",
-		    (unsigned long long)p->done_files,
-		    (unsigned long long)p->total_files, done, total,
-		    t ? (int)(d * 100 / t) : 100, rate, eta);
-	else
-		fprintf(stderr, "\r\033[K%-24.24s %3d%%  %s / %s  %.1f MB/s%s",
-		    cli_clean(clean, sizeof(clean), p->current),
-		    t ? (int)(d * 100 / t) : 100, done, total, rate, eta);
-	fflush(stderr);
-}
-
-static const char *
-compression_name(const struct transfer_opts *o, char *buf, size_t len)
-{
-	if (o->compress == WHARF__COMPRESS_MODE__COMPRESS_AUTO)
-		return "auto";
-	if (o->compress == WHARF__COMPRESS_MODE__COMPRESS_OFF)
-		return "off";
-	snprintf(buf, len, "zstd-%d", o->level);
-	return buf;
-}
-
-/* One summary line and one CSV row for a finished file. */
+/* One summary line, JSON object and CSV row for a finished file. */
 static void
 job_report(struct tctx *t, struct job *j, int r)
 {
-	char size[32], wire[32], res[48] = "", clean[LOG_PEER_STR_MAX + 1];
-	char comp[16];
-	double secs = clock_mono_sec() - j->t0;
-	uint64_t sent = j->size - j->resumed;
-	struct xfer_stats st;
+	struct report_file f;
 
-	progress_clear(&t->pr);
-	if (t->o->json) {
-		printf("{\"op\":\"%s\",\"path\":", t->dir);
-		cli_json_str(
-		    stdout, strcmp(t->dir, "put") == 0 ? j->local : j->remote);
-		printf(",\"bytes\":%llu,\"wire_bytes\":%llu,"
-		       "\"resumed_bytes\":%llu,\"seconds\":%.3f,"
-		       "\"mb_per_s\":%.2f,\"hash\":\"%s\",\"result\":\"%s\"}\n",
-		    (unsigned long long)j->size, (unsigned long long)j->wire,
-		    (unsigned long long)j->resumed, secs,
-		    stats_rate(sent, secs), hash_alg_name(t->o->alg),
-		    r == 0 ? "ok" : msg_code_name(msg_code_from_err(r)));
-		fflush(stdout);
-	} else if (r == 0 && !t->o->quiet) {
-		stats_format_size(j->size, size, sizeof(size));
-		stats_format_size(j->wire, wire, sizeof(wire));
-		if (j->resumed > 0) {
-			char rs[32];
-
-			stats_format_size(j->resumed, rs, sizeof(rs));
-			/* Reused blocks (delta) versus a resumed prefix. */
-			snprintf(res, sizeof(res), ", %s %s",
-			    j->reused > 0 ? "reused" : "resumed", rs);
-		}
-		printf("%s %s  %s in %.2f s, %.1f MB/s, wire %s (%.2fx)%s\n",
-		    t->dir,
-		    cli_clean(clean, sizeof(clean),
-		        strcmp(t->dir, "put") == 0 ? j->local : j->remote),
-		    size, secs,
-		    stats_rate(j->reused > 0 ? j->size : sent, secs), wire,
-		    j->wire > 0 ? (double)sent / (double)j->wire : 1.0, res);
-		fflush(stdout);
-	}
-	if (t->o->stats_path != NULL) {
-		st.peer = t->c->hostport;
-		st.user = t->c->target.user;
-		st.direction = t->dir;
-		st.path = j->remote;
-		st.hash = hash_alg_name(t->o->alg);
-		st.compression = compression_name(t->o, comp, sizeof(comp));
-		st.result = r == 0 ? "ok" : msg_code_name(msg_code_from_err(r));
-		st.bytes = j->size;
-		st.wire_bytes = j->wire;
-		st.resumed = j->resumed;
-		st.seconds = secs;
-		if (stats_append_csv(t->o->stats_path, &st) != 0)
-			fprintf(stderr, "wharf: --stats %s: %s\n",
-			    t->o->stats_path, strerror(errno));
-	}
-	t->pr.done_files++;
-	t->pr.done_bytes += j->size;
-	t->pr.cur_done = 0;
+	memset(&f, 0, sizeof(f));
+	f.op = t->dir;
+	f.shown = strcmp(t->dir, "put") == 0 ? j->local : j->remote;
+	f.remote = j->remote;
+	f.size = j->size;
+	f.wire = j->wire;
+	f.resumed = j->resumed;
+	f.reused = j->reused;
+	f.seconds = clock_mono_sec() - j->t0;
+	f.result = r;
+	report_file(t->o, t->c, &t->pr, &f);
 }
 
 static void
 job_fail(struct tctx *t, struct job *j, int r, const char *why)
 {
-	char clean[LOG_PEER_STR_MAX + 1];
-
 	if (j->failed)
 		return;
 	j->failed = 1;
 	t->failures++;
 	job_report(t, j, r);
-	fprintf(stderr, "wharf: %s %s: %s\n", t->dir,
-	    cli_clean(clean, sizeof(clean),
-	        strcmp(t->dir, "put") == 0 ? j->local : j->remote),
+	report_failure(t->dir,
+	    strcmp(t->dir, "put") == 0 ? j->local : j->remote,
 	    why != NULL && why[0] ? why : wh_strerror(r));
 }
 
@@ -462,80 +354,6 @@ jobs_free(struct tctx *t)
 	free(t->jobs);
 	t->jobs = NULL;
 	t->njobs = t->cap = 0;
-}
-
-/* "dir" + "name", without doubling the slash. */
-static char *
-path_join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir);
-	char *p;
-
-	if ((p = malloc(n + strlen(name) + 2)) == NULL)
-		return NULL;
-	snprintf(p, n + strlen(name) + 2, "%s%s%s", dir,
-	    n > 0 && dir[n - 1] == '/' ? "" : "/", name);
-	return p;
-}
-
-static const char *
-base_name(const char *path)
-{
-	const char *end = path + strlen(path), *s;
-
-	while (end > path + 1 && end[-1] == '/')
-		end--;
-	for (s = end; s > path && s[-1] != '/'; s--)
-		;
-	return s;
-}
-
-/* base_name() copied without trailing slashes. */
-static int
-base_copy(const char *path, char *out, size_t outlen)
-{
-	const char *b = base_name(path);
-	size_t n = strcspn(b, "/");
-
-	if (n == 0 || n >= outlen)
-		return WH_ERR_INVALID_ARG;
-	memcpy(out, b, n);
-	out[n] = '\0';
-	return 0;
-}
-
-/* A name that came from the server, checked like any hostile path:
- * one component, not "." or "..", printable UTF-8 with no slash. */
-static int
-safe_name(const ProtobufCBinaryData *b, char *out, size_t outlen)
-{
-	size_t i;
-
-	if (msg_text(b, out, outlen) != 0 || out[0] == '\0' ||
-	    strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
-		return 0;
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f ||
-		    out[i] == '/')
-			return 0;
-	return 1;
-}
-
-static int
-excluded(const struct transfer_opts *o, const char *rel)
-{
-	int i;
-
-	for (i = 0; i < o->nexcludes; i++) {
-		if (fnmatch(o->excludes[i], rel, 0) == 0)
-			return 1;
-		/* A pattern without '/' also matches any base name, as
-		 * rsync's do. */
-		if (strchr(o->excludes[i], '/') == NULL &&
-		    fnmatch(o->excludes[i], base_name(rel), 0) == 0)
-			return 1;
-	}
-	return 0;
 }
 
 /* ---- remote helpers ---- */
@@ -628,7 +446,7 @@ recv_one(struct tctx *t, Wharf__Envelope **env)
 	if ((*env)->id == 0 &&
 	    (*env)->body_case == WHARF__ENVELOPE__BODY_ERROR) {
 		fprintf(stderr, "wharf: server: %s\n",
-		    cli_clean(clean, sizeof(clean), (*env)->error->message));
+		    text_clean(clean, sizeof(clean), (*env)->error->message));
 		msg_free(*env);
 		*env = NULL;
 		return connection_lost(t, WH_ERR_REMOTE);
@@ -686,7 +504,7 @@ put_response(struct tctx *t, Wharf__Envelope *env)
 		inflight_remove(t, slot);
 		return 0;
 	case WHARF__ENVELOPE__BODY_ERROR:
-		cli_clean(why, sizeof(why), env->error->message);
+		text_clean(why, sizeof(why), env->error->message);
 		client_note_error(t->c, env->error);
 		/* The final answer: put_one, if still streaming, stops and
 		 * ends the upload with an abort that gets no reply. */
@@ -886,132 +704,74 @@ put_one(struct tctx *t, struct job *j)
 	return 0;
 }
 
-/*
- * A symbolic link met in a local tree: 1 if handled (recorded to make on
- * the server with -l, or skipped and counted), 0 with *st now what it
- * points to (-L), or an error.
- */
-static int
-put_link(struct tctx *t, const char *lp, const char *rp, const char *rel,
-    struct stat *st)
-{
-	char target[PATH_MAX];
-	const char *s;
-	int depth = 0;
-	ssize_t n;
+/* A tree to move: its files become jobs and its folders are made first,
+ * at the server for a put, here for a get. */
+struct tree_plan {
+	struct tctx *t;
+	int put;
+	const char *dest; /* where the tree's top goes */
+	char **dirs; /* the folders to make, parents first */
+	size_t ndirs;
+	size_t capdirs;
+};
 
-	if (t->o->links == TREE_LINKS_FOLLOW) {
-		for (s = rel; *s != '\0'; s++)
-			depth += *s == '/';
-		if (stat(lp, st) != 0) {
-			tree_meta_skip(&t->tm, "put", lp,
-			    "it points to nothing (a broken link)");
-			return 1;
+static int
+plan_visit(void *arg, const struct tree_entry *e)
+{
+	struct tree_plan *tp = arg;
+	struct job *j;
+	char *dp, **nd;
+	int r;
+
+	/* The top itself goes to dest. */
+	dp = e->rel[0] ? tree_join(tp->dest, e->rel) : strdup(tp->dest);
+	if (dp == NULL)
+		return WH_ERR_NOMEM;
+	if (e->target != NULL) {
+		/* -l: made once the files are in (the server judges its
+		 * target on a put, tree_walk_remote on a get). */
+		r = tree_meta_add_link(&tp->t->tm, dp, e->target);
+		free(dp);
+		return r;
+	}
+	/* A folder's mode and mtime, set once its files are in. */
+	if (e->dir && e->attrs &&
+	    (r = tree_meta_add_dir(
+	         &tp->t->tm, dp, e->mode, e->mtime_sec, e->mtime_nsec)) != 0) {
+		free(dp);
+		return r;
+	}
+	if (e->dir) {
+		if (tp->ndirs == tp->capdirs) {
+			tp->capdirs = tp->capdirs ? tp->capdirs * 2 : 16;
+			if ((nd = realloc(tp->dirs,
+			         tp->capdirs * sizeof(*nd))) == NULL) {
+				free(dp);
+				return WH_ERR_NOMEM;
+			}
+			tp->dirs = nd;
 		}
-		if (S_ISDIR(st->st_mode) && depth >= TREE_DEPTH_MAX) {
-			tree_meta_skip(&t->tm, "put", lp,
-			    "folders nest too deep (a link loop?)");
-			return 1;
-		}
+		tp->dirs[tp->ndirs++] = dp;
 		return 0;
 	}
-	if (t->o->links == TREE_LINKS_KEEP) {
-		n = readlink(lp, target, sizeof(target) - 1);
-		if (n <= 0) {
-			tree_meta_skip(&t->tm, "put", lp, strerror(errno));
-			return 1;
-		}
-		target[n] = '\0';
-		return tree_meta_add_link(&t->tm, rp, target) == 0 ?
-		    1 :
-		    WH_ERR_NOMEM;
-	}
-	tree_meta_skip(&t->tm, "put", lp, "not followed without -L or -l");
-	return 1;
+	j = tp->put ? job_add(tp->t, e->path, dp) : job_add(tp->t, dp, e->path);
+	free(dp);
+	if (j == NULL)
+		return WH_ERR_NOMEM;
+	j->size = e->size;
+	tp->t->pr.total_files++;
+	tp->t->pr.total_bytes += e->size;
+	return 0;
 }
 
-/* Walks a local tree into jobs (files) and remote folders to make. */
-static int
-put_walk(struct tctx *t, const char *local, const char *remote, const char *rel,
-    char ***dirs, size_t *ndirs, size_t *capdirs)
+static void
+plan_cleanup(struct tree_plan *tp)
 {
-	struct dirent *de;
-	struct stat st;
-	char *lp = NULL, *rp = NULL, *relp = NULL, **nd;
-	DIR *d;
-	int r = 0;
+	size_t k;
 
-	if (*ndirs == *capdirs) {
-		*capdirs = *capdirs ? *capdirs * 2 : 16;
-		if ((nd = realloc(*dirs, *capdirs * sizeof(*nd))) == NULL)
-			return WH_ERR_NOMEM;
-		*dirs = nd;
-	}
-	if (((*dirs)[*ndirs] = strdup(remote)) == NULL)
-		return WH_ERR_NOMEM;
-	(*ndirs)++;
-	/* Its mode and mtime, set once its files are in. */
-	if (stat(local, &st) == 0 &&
-	    (r = tree_meta_add_dir_st(&t->tm, remote, &st)) != 0)
-		return r;
-	if ((d = opendir(local)) == NULL) {
-		fprintf(stderr, "wharf: put %s: %s\n", local, strerror(errno));
-		t->failures++;
-		return 0;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		free(lp);
-		free(rp);
-		free(relp);
-		lp = path_join(local, de->d_name);
-		rp = path_join(remote, de->d_name);
-		relp = rel[0] ? path_join(rel, de->d_name) : strdup(de->d_name);
-		if (lp == NULL || rp == NULL || relp == NULL) {
-			r = WH_ERR_NOMEM;
-			break;
-		}
-		/* Partials are transfer state, and reserved on the server. */
-		if (excluded(t->o, relp) ||
-		    xfer_partial_is(de->d_name, strlen(de->d_name)))
-			continue;
-		if (lstat(lp, &st) != 0) {
-			fprintf(
-			    stderr, "wharf: put %s: %s\n", lp, strerror(errno));
-			t->failures++;
-			continue;
-		}
-		if (S_ISLNK(st.st_mode) &&
-		    (r = put_link(t, lp, rp, relp, &st)) != 0) {
-			if (r < 0)
-				break;
-			r = 0;
-			continue; /* kept as a link, or skipped */
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if ((r = put_walk(
-			         t, lp, rp, relp, dirs, ndirs, capdirs)) != 0)
-				break;
-		} else if (S_ISREG(st.st_mode)) {
-			struct job *j = job_add(t, lp, rp);
-
-			if (j == NULL) {
-				r = WH_ERR_NOMEM;
-				break;
-			}
-			j->size = (uint64_t)st.st_size;
-			t->pr.total_files++;
-			t->pr.total_bytes += j->size;
-		} else
-			tree_meta_skip_special(&t->tm, "put", lp);
-	}
-	free(lp);
-	free(rp);
-	free(relp);
-	closedir(d);
-	return r;
+	for (k = 0; k < tp->ndirs; k++)
+		free(tp->dirs[k]);
+	free(tp->dirs);
 }
 
 static int
@@ -1023,16 +783,47 @@ status_of(struct tctx *t)
 	    &t->tm, t->failures > 0 ? EXIT_REMOTE : EXIT_OK);
 }
 
+/*
+ * The hash of this session's transfers: the one --hash forced, if the
+ * session allows it; else the sender's choice (protocol.md §9.1): this
+ * CPU's for uploads, the one the server named in its hello for downloads.
+ */
+static int
+transfer_hash(struct client *c, const struct transfer_opts *o, int put,
+    enum hash_alg *alg)
+{
+	if (!o->hash_set) {
+		*alg = put ? hash_alg_preferred(c->features) : c->server_hash;
+		return 0;
+	}
+	*alg = o->alg;
+	if (hash_alg_allowed(o->alg, c->features))
+		return 0;
+	if (o->alg == HASH_XXH128 && !c->plaintext)
+		fprintf(stderr,
+		    "wharf: --hash xxh128 is for plaintext sessions only "
+		    "(--plaintext): it is no cryptographic digest\n");
+	else
+		fprintf(stderr,
+		    "wharf: %s: the server does not offer --hash %s\n",
+		    c->hostport, hash_alg_name(o->alg));
+	return WH_ERR_UNSUPPORTED;
+}
+
 static int
 tctx_init(struct tctx *t, struct client *c, const struct transfer_opts *o,
     const char *dir)
 {
+	int r;
+
 	memset(t, 0, sizeof(*t));
 	t->c = c;
-	t->o = o;
+	t->ro = *o;
+	if ((r = transfer_hash(c, o, strcmp(dir, "put") == 0, &t->ro.alg)) != 0)
+		return r;
+	t->o = &t->ro;
 	t->dir = dir;
-	t->pr.enabled = o->progress;
-	t->pr.t0 = clock_mono_sec();
+	progress_init(&t->pr, o->progress);
 	tree_meta_init(&t->tm);
 	t->tm.json = o->json;
 	if ((t->buf = malloc(XFER_CHUNK_MAX)) == NULL)
@@ -1147,14 +938,21 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 {
 	struct tctx t;
 	Wharf__FileType type;
-	char name[NAME_MAX + 1], **dirs = NULL, *rp;
-	size_t ndirs = 0, capdirs = 0, k;
+	char name[NAME_MAX + 1], *rp;
+	struct tree_plan pt = { &t, 1, NULL, NULL, 0, 0 };
+	struct tree_walk w = { .o = o,
+		.what = "put",
+		.visit = plan_visit,
+		.arg = &pt,
+		.links = o->links,
+		.tm = &t.tm };
 	const char *dest = remote != NULL ? remote : ".";
 	int i, r, dest_is_dir;
 	struct stat st;
+	size_t k;
 
 	if ((r = tctx_init(&t, c, o, "put")) != 0)
-		return EXIT_REMOTE;
+		return r == WH_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_REMOTE;
 	if ((r = xfer_encoder_init(&t.enc, o->compress, o->level)) != 0)
 		goto out;
 	r = remote_type(c, dest, &type, NULL);
@@ -1184,14 +982,14 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 	/* Build the manifest first: totals for the progress line, and
 	 * nothing sent for a tree we cannot read. */
 	for (i = 0; i < nlocal; i++) {
-		if (base_copy(locals[i], name, sizeof(name)) != 0 ||
+		if (tree_base_copy(locals[i], name, sizeof(name)) != 0 ||
 		    stat(locals[i], &st) != 0) {
 			fprintf(stderr, "wharf: put %s: %s\n", locals[i],
 			    strerror(errno ? errno : EINVAL));
 			t.failures++;
 			continue;
 		}
-		rp = dest_is_dir ? path_join(dest, name) : strdup(dest);
+		rp = dest_is_dir ? tree_join(dest, name) : strdup(dest);
 		if (rp == NULL) {
 			r = WH_ERR_NOMEM;
 			goto out;
@@ -1203,9 +1001,10 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 				    "(use -r)\n",
 				    locals[i]);
 				t.failures++;
-			} else
-				r = put_walk(&t, locals[i], rp, "", &dirs,
-				    &ndirs, &capdirs);
+			} else {
+				pt.dest = rp;
+				r = tree_walk_local(&w, locals[i]);
+			}
 		} else {
 			struct job *j = job_add(&t, locals[i], rp);
 
@@ -1222,10 +1021,11 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 			goto out;
 	}
 	t.pr.tree = o->recursive;
-	for (k = 0; k < ndirs && !t.lost; k++) {
-		if ((r = remote_mkdir(c, dirs[k])) != 0) {
-			fprintf(stderr, "wharf: put: mkdir %s: %s\n", dirs[k],
-			    c->errmsg);
+	t.failures += w.failures;
+	for (k = 0; k < pt.ndirs && !t.lost; k++) {
+		if ((r = remote_mkdir(c, pt.dirs[k])) != 0) {
+			fprintf(stderr, "wharf: put: mkdir %s: %s\n",
+			    pt.dirs[k], c->errmsg);
 			t.failures++;
 			t.lost = c->lost;
 			r = 0;
@@ -1240,9 +1040,7 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 	r = 0;
 out:
 	client_interrupt_disarm();
-	for (k = 0; k < ndirs; k++)
-		free(dirs[k]);
-	free(dirs);
+	plan_cleanup(&pt);
 	if (r != 0) {
 		fprintf(stderr, "wharf: put: %s\n", wh_strerror(r));
 		t.failures++;
@@ -1259,14 +1057,14 @@ static char *
 local_partial(const char *local)
 {
 	char part[NAME_MAX + 1], *dir, *p;
-	const char *b = base_name(local);
+	const char *b = tree_base(local);
 	size_t dlen = (size_t)(b - local);
 
 	if (xfer_partial_name(b, part, sizeof(part)) != 0)
 		return NULL;
 	if ((dir = strndup(local, dlen)) == NULL)
 		return NULL;
-	p = dlen > 0 ? path_join(dir, part) : strdup(part);
+	p = dlen > 0 ? tree_join(dir, part) : strdup(part);
 	free(dir);
 	return p;
 }
@@ -1437,7 +1235,7 @@ get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 	/* The partial, locked: two downloads of one file cannot mix. */
 	if ((r = xfer_commit_dir(j->local, &j->dirfd, &name)) != 0 ||
 	    (r = xfer_partial_open(
-	         j->dirfd, base_name(j->part), 0, &j->fd, &fresh)) != 0) {
+	         j->dirfd, tree_base(j->part), 0, &j->fd, &fresh)) != 0) {
 		job_fail(t, j, r,
 		    r == WH_ERR_BUSY ? "another download of this file is in "
 		                       "progress" :
@@ -1514,7 +1312,7 @@ get_commit(struct job *j)
 {
 	struct xfer_commit c;
 
-	xfer_commit_init(&c, j->dirfd, base_name(j->part), base_name(j->local),
+	xfer_commit_init(&c, j->dirfd, tree_base(j->part), tree_base(j->local),
 	    j->fd, j->size, &j->meta, XFER_COMMIT_CUT);
 	return xfer_commit(&c);
 }
@@ -1595,7 +1393,7 @@ get_pump(struct tctx *t)
 		j->done = 1;
 		break;
 	case WHARF__ENVELOPE__BODY_ERROR:
-		cli_clean(why, sizeof(why), env->error->message);
+		text_clean(why, sizeof(why), env->error->message);
 		client_note_error(t->c, env->error);
 		if (env->error->code == WHARF__ERROR_CODE__CANCELLED)
 			t->cancelled++;
@@ -1636,244 +1434,6 @@ cancel_inflight(struct tctx *t)
 		cancel.target = t->inflight[i]->id;
 		if ((r = channel_send(t->c->ch, &env)) != 0)
 			return connection_lost(t, r);
-	}
-	return 0;
-}
-
-struct listing {
-	struct tctx *t;
-	size_t toplen; /* the tree's top, without trailing slashes */
-	const char *remote;
-	const char *local;
-	char ***dirs; /* pairs: remote, local */
-	size_t *ndirs;
-	size_t *capdirs;
-	int err;
-	char **follow; /* -L: pairs remote, local of links to stat after */
-	size_t nfollow;
-};
-
-static int
-push_dir(struct listing *l, const char *remote, const char *local)
-{
-	char **nd;
-
-	if (*l->ndirs + 2 > *l->capdirs) {
-		*l->capdirs = *l->capdirs ? *l->capdirs * 2 : 16;
-		if ((nd = realloc(*l->dirs, *l->capdirs * sizeof(*nd))) == NULL)
-			return WH_ERR_NOMEM;
-		*l->dirs = nd;
-	}
-	if (((*l->dirs)[*l->ndirs] = strdup(remote)) == NULL)
-		return WH_ERR_NOMEM;
-	if (((*l->dirs)[*l->ndirs + 1] = strdup(local)) == NULL) {
-		free((*l->dirs)[*l->ndirs]);
-		return WH_ERR_NOMEM;
-	}
-	*l->ndirs += 2;
-	return 0;
-}
-
-/* A link in a remote listing: made here (-l, where its target is safe
- * inside the tree), followed once the listing is read (-L), or skipped. */
-static int
-get_link(struct listing *l, const Wharf__FileInfo *fi, const char *rp,
-    const char *lp)
-{
-	char target[WIRE_PATH_MAX + 1], **nf;
-	const char *rel = rp + l->toplen + (rp[l->toplen] == '/');
-
-	if (l->t->o->links == TREE_LINKS_FOLLOW) {
-		if ((nf = realloc(l->follow, (l->nfollow + 2) * sizeof(*nf))) ==
-		    NULL)
-			return WH_ERR_NOMEM;
-		l->follow = nf;
-		if ((nf[l->nfollow] = strdup(rp)) == NULL)
-			return WH_ERR_NOMEM;
-		if ((nf[l->nfollow + 1] = strdup(lp)) == NULL) {
-			free(nf[l->nfollow]);
-			return WH_ERR_NOMEM;
-		}
-		l->nfollow += 2;
-		return 0;
-	}
-	if (l->t->o->links != TREE_LINKS_KEEP) {
-		tree_meta_skip(
-		    &l->t->tm, "get", rp, "not followed without -L or -l");
-		return 0;
-	}
-	if (fi->link_target.len == 0 ||
-	    msg_text(&fi->link_target, target, sizeof(target)) != 0) {
-		tree_meta_skip(&l->t->tm, "get", rp,
-		    "unsafe: its target leads out of the server's tree");
-		return 0;
-	}
-	if (!tree_link_safe(rel, target)) {
-		tree_meta_skip(&l->t->tm, "get", rp,
-		    "unsafe: its target leads out of the tree");
-		return 0;
-	}
-	return tree_meta_add_link(&l->t->tm, lp, target);
-}
-
-/* -L: what the links of one listing point to, as files or folders. */
-static int
-get_follow(struct listing *l, int depth)
-{
-	Wharf__FileType type;
-	uint64_t size;
-	struct job *j;
-	size_t k;
-	int r = 0;
-
-	for (k = 0; k < l->nfollow && r == 0; k += 2) {
-		if ((r = remote_type(l->t->c, l->follow[k], &type, &size)) !=
-		    0) {
-			if (l->t->c->lost)
-				break;
-			tree_meta_skip(
-			    &l->t->tm, "get", l->follow[k], l->t->c->errmsg);
-			r = 0;
-		} else if (type == WHARF__FILE_TYPE__TYPE_DIR &&
-		    depth >= TREE_DEPTH_MAX) {
-			tree_meta_skip(&l->t->tm, "get", l->follow[k],
-			    "folders nest too deep (a link loop?)");
-		} else if (type == WHARF__FILE_TYPE__TYPE_DIR) {
-			r = push_dir(l, l->follow[k], l->follow[k + 1]);
-		} else if (type == WHARF__FILE_TYPE__TYPE_FILE) {
-			if ((j = job_add(
-			         l->t, l->follow[k + 1], l->follow[k])) == NULL)
-				r = WH_ERR_NOMEM;
-			else {
-				j->size = size;
-				l->t->pr.total_files++;
-				l->t->pr.total_bytes += size;
-			}
-		} else
-			tree_meta_skip(&l->t->tm, "get", l->follow[k],
-			    "not a file or folder");
-	}
-	for (k = 0; k < l->nfollow; k++)
-		free(l->follow[k]);
-	free(l->follow);
-	l->follow = NULL;
-	l->nfollow = 0;
-	return r;
-}
-
-static int
-collect_entries(void *arg, const Wharf__Envelope *part)
-{
-	struct listing *l = arg;
-	char name[WIRE_NAME_MAX + 1], *rp, *lp, clean[LOG_PEER_STR_MAX + 1];
-	const Wharf__FileInfo *fi;
-	struct job *j;
-	size_t i;
-	int r = 0;
-
-	for (i = 0; i < part->list_part->n_entries && r == 0; i++) {
-		fi = part->list_part->entries[i];
-		if (!safe_name(&fi->name, name, sizeof(name))) {
-			/* Never let the server pick a path of ours. */
-			fprintf(stderr,
-			    "wharf: get: refusing unsafe name from "
-			    "server in %s\n",
-			    cli_clean(clean, sizeof(clean), l->remote));
-			l->t->failures++;
-			continue;
-		}
-		rp = path_join(l->remote, name);
-		lp = path_join(l->local, name);
-		if (rp == NULL || lp == NULL) {
-			r = WH_ERR_NOMEM;
-		} else if (excluded(l->t->o,
-		               rp + l->toplen + (rp[l->toplen] == '/'))) {
-			;
-		} else if (fi->type == WHARF__FILE_TYPE__TYPE_DIR) {
-			if ((r = push_dir(l, rp, lp)) == 0)
-				r = tree_meta_add_dir(&l->t->tm, lp, fi->mode,
-				    fi->mtime_sec, fi->mtime_nsec);
-		} else if (fi->type == WHARF__FILE_TYPE__TYPE_SYMLINK) {
-			r = get_link(l, fi, rp, lp);
-		} else if (fi->type == WHARF__FILE_TYPE__TYPE_FILE) {
-			if ((j = job_add(l->t, lp, rp)) == NULL)
-				r = WH_ERR_NOMEM;
-			else {
-				j->size = fi->size;
-				l->t->pr.total_files++;
-				l->t->pr.total_bytes += fi->size;
-			}
-		} else
-			tree_meta_skip_special(&l->t->tm, "get", rp);
-		free(rp);
-		free(lp);
-	}
-	return r;
-}
-
-/* Lists a remote tree breadth first into jobs and local folders. */
-static int
-get_walk(struct tctx *t, const char *remote, const char *local, char ***dirs,
-    size_t *ndirs, size_t *capdirs)
-{
-	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
-	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
-	struct listing l = { t, 0, NULL, NULL, dirs, ndirs, capdirs, 0, NULL,
-		0 };
-	Wharf__Envelope sreq = WHARF__ENVELOPE__INIT, *sresp = NULL;
-	Wharf__StatReq st = WHARF__STAT_REQ__INIT;
-	const Wharf__FileInfo *fi;
-	size_t k, first = *ndirs;
-	const char *s;
-	int r, depth;
-
-	l.toplen = strlen(remote);
-	while (l.toplen > 0 && remote[l.toplen - 1] == '/')
-		l.toplen--;
-	if ((r = push_dir(&l, remote, local)) != 0)
-		return r;
-	/* The top's own mode and mtime, set last of all. */
-	st.path = msg_bytes(remote);
-	sreq.body_case = WHARF__ENVELOPE__BODY_STAT;
-	sreq.stat = &st;
-	if (client_call(t->c, &sreq, &sresp, NULL, NULL) == 0 &&
-	    sresp->body_case == WHARF__ENVELOPE__BODY_STAT_REPLY) {
-		fi = sresp->stat_reply->info;
-		r = tree_meta_add_dir(
-		    &t->tm, local, fi->mode, fi->mtime_sec, fi->mtime_nsec);
-	}
-	msg_free(sresp);
-	if (r != 0 || t->c->lost)
-		return r != 0 ? r : WH_ERR_IO;
-	/* Only this tree's folders: earlier trees are listed already. */
-	for (k = first; k < *ndirs; k += 2) {
-		l.remote = (*dirs)[k];
-		l.local = (*dirs)[k + 1];
-		lr.path = msg_bytes(l.remote);
-		lr.all = 1;
-		req.body_case = WHARF__ENVELOPE__BODY_LIST;
-		req.list = &lr;
-		r = client_call(t->c, &req, &resp, collect_entries, &l);
-		if (r == 0 &&
-		    resp->body_case == WHARF__ENVELOPE__BODY_LIST_PART)
-			r = collect_entries(&l, resp);
-		msg_free(resp);
-		resp = NULL;
-		/* Links to follow, now that the listing is read. */
-		for (depth = 0, s = l.remote + l.toplen; *s != '\0'; s++)
-			depth += *s == '/';
-		if (l.nfollow > 0) {
-			int fr = get_follow(&l, depth);
-
-			r = r != 0 ? r : fr;
-		}
-		if (r != 0) {
-			if (t->c->lost)
-				return r;
-			fprintf(stderr, "wharf: get: %s: %s\n", l.remote,
-			    t->c->errmsg[0] ? t->c->errmsg : wh_strerror(r));
-			t->failures++;
-		}
 	}
 	return 0;
 }
@@ -1926,7 +1486,7 @@ transfer_pairs(struct client *c, const struct transfer_opts *o, int put,
 	int r;
 
 	if ((r = tctx_init(&t, c, o, put ? "put" : "get")) != 0)
-		return EXIT_REMOTE;
+		return r == WH_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_REMOTE;
 	r = put ?
 	    xfer_encoder_init(&t.enc, o->compress, o->level) :
 	    xfer_decoder_init(&t.dec, (c->features & WIRE_FEAT_ZSTD) != 0);
@@ -1959,14 +1519,21 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 	struct job *j;
 	struct tctx t;
 	Wharf__FileType type;
-	char name[WIRE_NAME_MAX + 1], **dirs = NULL, *lp;
-	size_t ndirs = 0, capdirs = 0, k;
+	char name[WIRE_NAME_MAX + 1], *lp;
+	struct tree_plan gt = { &t, 0, NULL, NULL, 0, 0 };
+	struct tree_walk w = { .o = o,
+		.what = "get",
+		.visit = plan_visit,
+		.arg = &gt,
+		.links = o->links,
+		.tm = &t.tm };
+	size_t k;
 	const char *dest = local != NULL ? local : ".";
 	struct stat st;
 	int i, r, dest_is_dir;
 
 	if ((r = tctx_init(&t, c, o, "get")) != 0)
-		return EXIT_REMOTE;
+		return r == WH_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_REMOTE;
 	if ((r = xfer_decoder_init(
 	         &t.dec, (c->features & WIRE_FEAT_ZSTD) != 0)) != 0)
 		goto out;
@@ -1991,13 +1558,13 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 			r = 0;
 			continue;
 		}
-		if (base_copy(remotes[i], name, sizeof(name)) != 0 ||
+		if (tree_base_copy(remotes[i], name, sizeof(name)) != 0 ||
 		    strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
 			snprintf(name, sizeof(name), "%s",
 			    type == WHARF__FILE_TYPE__TYPE_DIR ?
 			        "download" :
 			        "download.bin");
-		lp = dest_is_dir ? path_join(dest, name) : strdup(dest);
+		lp = dest_is_dir ? tree_join(dest, name) : strdup(dest);
 		if (lp == NULL) {
 			r = WH_ERR_NOMEM;
 			goto out;
@@ -2009,9 +1576,18 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 				    "(use -r)\n",
 				    remotes[i]);
 				t.failures++;
-			} else
-				r = get_walk(&t, remotes[i], lp, &dirs, &ndirs,
-				    &capdirs);
+			} else {
+				gt.dest = lp;
+				r = tree_walk_remote(&w, c, remotes[i]);
+				if (r != 0 && !c->lost && r != WH_ERR_NOMEM) {
+					fprintf(stderr, "wharf: get: %s: %s\n",
+					    remotes[i],
+					    c->errmsg[0] ? c->errmsg :
+					                   wh_strerror(r));
+					t.failures++;
+					r = 0;
+				}
+			}
 		} else if ((j = job_add(&t, lp, remotes[i])) == NULL)
 			r = WH_ERR_NOMEM;
 		else {
@@ -2023,10 +1599,11 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 			goto out;
 	}
 	t.pr.tree = o->recursive;
-	for (k = 1; k < ndirs; k += 2) {
-		if (mkdir(dirs[k], 0755) != 0 && errno != EEXIST) {
-			fprintf(stderr, "wharf: get: mkdir %s: %s\n", dirs[k],
-			    strerror(errno));
+	t.failures += w.failures;
+	for (k = 0; k < gt.ndirs; k++) {
+		if (mkdir(gt.dirs[k], 0755) != 0 && errno != EEXIST) {
+			fprintf(stderr, "wharf: get: mkdir %s: %s\n",
+			    gt.dirs[k], strerror(errno));
 			t.failures++;
 		}
 	}
@@ -2038,9 +1615,7 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 	r = 0;
 out:
 	client_interrupt_disarm();
-	for (k = 0; k < ndirs; k++)
-		free(dirs[k]);
-	free(dirs);
+	plan_cleanup(&gt);
 	if (r != 0) {
 		fprintf(stderr, "wharf: get: %s\n", wh_strerror(r));
 		t.failures++;
@@ -2065,18 +1640,17 @@ transfer_sum(struct client *c, enum hash_alg alg, const char *remote)
 	req.sum = &sr;
 	if ((r = client_call(c, &req, &resp, NULL, NULL)) != 0) {
 		fprintf(stderr, "wharf: sum %s: %s\n",
-		    cli_clean(clean, sizeof(clean), remote), c->errmsg);
+		    text_clean(clean, sizeof(clean), remote), c->errmsg);
 		return c->lost ? EXIT_CONNECT : EXIT_REMOTE;
 	}
-	if (resp->body_case != WHARF__ENVELOPE__BODY_SUM_REPLY ||
-	    resp->sum_reply->hash.len != HASH_LEN) {
+	if (resp->body_case != WHARF__ENVELOPE__BODY_SUM_REPLY) {
 		msg_free(resp);
 		fprintf(stderr, "wharf: sum: unexpected answer\n");
 		return EXIT_REMOTE;
 	}
 	hash_hex(resp->sum_reply->hash.data, hex);
 	/* The format of sha256sum and b2sum, so the outputs compare. */
-	printf("%s  %s\n", hex, cli_clean(clean, sizeof(clean), remote));
+	printf("%s  %s\n", hex, text_clean(clean, sizeof(clean), remote));
 	msg_free(resp);
 	return EXIT_OK;
 }

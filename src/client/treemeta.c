@@ -17,6 +17,7 @@
 #include "wharf/log.h"
 #include "wharf/msg.h"
 #include "wharf/treemeta.h"
+#include "wharf/text.h"
 
 void
 tree_meta_init(struct tree_meta *tm)
@@ -101,7 +102,7 @@ tree_meta_skip(
 
 	tm->skipped++;
 	fprintf(stderr, "wharf: %s: skipped symbolic link %s: %s\n", op,
-	    cli_clean(clean, sizeof(clean), shown), why);
+	    text_clean(clean, sizeof(clean), shown), why);
 	if (tm->json) {
 		printf("{\"op\":\"%s\",\"path\":", op);
 		cli_json_str(stdout, shown);
@@ -122,7 +123,7 @@ tree_meta_skip_special(struct tree_meta *tm, const char *op, const char *shown)
 	tm->skipped_special++;
 	fprintf(stderr,
 	    "wharf: %s: skipped %s: not a regular file, folder or link\n", op,
-	    cli_clean(clean, sizeof(clean), shown));
+	    text_clean(clean, sizeof(clean), shown));
 	if (tm->json) {
 		printf("{\"op\":\"%s\",\"path\":", op);
 		cli_json_str(stdout, shown);
@@ -220,7 +221,7 @@ remote_call(struct client *c, Wharf__Envelope *req, struct tree_meta *tm,
 	msg_free(resp);
 	if (r != 0) {
 		fprintf(stderr, "wharf: %s: %s %s: %s\n", op, what,
-		    cli_clean(clean, sizeof(clean), path), c->errmsg);
+		    text_clean(clean, sizeof(clean), path), c->errmsg);
 		tm->failed++;
 		return c->lost ? r : 0;
 	}
@@ -262,7 +263,7 @@ tree_meta_apply_remote(
 				    tm, op, tm->links[i].path, c->errmsg);
 			else {
 				fprintf(stderr, "wharf: %s: link %s: %s\n", op,
-				    cli_clean(clean, sizeof(clean),
+				    text_clean(clean, sizeof(clean),
 				        tm->links[i].path),
 				    c->errmsg);
 				tm->failed++;

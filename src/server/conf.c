@@ -89,9 +89,16 @@ static const struct conf_key conf_keys[] = {
 	{ "per-source-max-startups", CONF_INT, F(per_source_max_startups), 1,
 	    100000, CONF_RESTART, "N",
 	    "of those, at most N from one address or IPv6 /64 (default 10)" },
+	{ "ciphers", CONF_STR, F(ciphers), 0, 0, CONF_RESTART, "LIST",
+	    "ciphers a client may seal with, of aes256gcm,secretbox (default "
+	    "both; aes256gcm only where this CPU has AES-NI)" },
 	{ "drain-timeout", CONF_INT, F(drain_timeout), 0, 86400, CONF_RELOAD,
 	    "SECONDS",
 	    "on SIGTERM, wait this long for connections to end (default 30)" },
+	{ "metrics-listen", CONF_STR, F(metrics_listen), 0, 0, CONF_RESTART,
+	    "HOST:PORT",
+	    "serve Prometheus metrics at http://HOST:PORT/metrics (keep it "
+	    "on loopback, e.g. 127.0.0.1:9750)" },
 	{ "verbose", CONF_BOOL, F(verbose), 0, 0, CONF_RELOAD, NULL,
 	    "debug logging (-v)" },
 };
@@ -536,6 +543,15 @@ int
 conf_finish(const struct serve_conf *c, struct startups_limits *lim, char *err,
     size_t errlen)
 {
+	unsigned ciphers;
+
+	if (c->ciphers != NULL &&
+	    seal_ciphers_parse(c->ciphers, &ciphers) != 0) {
+		snprintf(err, errlen,
+		    "--ciphers: expected a list of aes256gcm and secretbox, "
+		    "comma-separated");
+		return WH_ERR_INVALID_ARG;
+	}
 	/* Explicit limits are checked against the final max-clients,
 	 * whatever the order of the options. */
 	startups_defaults((int)c->max_clients, lim);
@@ -636,4 +652,34 @@ conf_restart_keys(const struct serve_conf *running,
 			return;
 		len += (size_t)n;
 	}
+}
+
+/*
+ * The state folder `wharf serve` would use, into out: the state key of
+ * the configuration file (config, or the default file if it exists),
+ * else the default. 0, or 1 after saying why on stderr.
+ */
+int
+conf_state_folder(const char *config, char *out, size_t outlen)
+{
+	struct serve_conf c;
+	char file[PATH_MAX], err[CONF_ERR_MAX];
+	int r;
+
+	if (conf_init(&c, geteuid() == 0) != 0)
+		return 1;
+	if (config != NULL)
+		snprintf(file, sizeof(file), "%s", config);
+	else
+		conf_default_file(file, sizeof(file));
+	if (file[0] != '\0' &&
+	    (r = conf_load_file(&c, file, config != NULL, err, sizeof(err))) !=
+	        0) {
+		fprintf(stderr, "wharf: %s\n", err);
+		conf_cleanup(&c);
+		return 1;
+	}
+	snprintf(out, outlen, "%s", c.state);
+	conf_cleanup(&c);
+	return 0;
 }

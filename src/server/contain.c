@@ -405,6 +405,9 @@ static const char *const seccomp_allow[] = {
 	"renameat",
 	"renameat2",
 	"fchmod",
+	/* chmod of a file its owner made unreadable (ops.c op_set_attr): by
+	 * name in a folder fd, never through a link. */
+	"fchmodat",
 	"utimensat",
 	"fsync",
 	"fdatasync",
@@ -652,7 +655,8 @@ give_state(const char *state, const struct contain_user *u)
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		    strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, CONTAIN_ROOT_ONLY_FILE) == 0)
 			continue;
 		if ((r = give_path(dirfd(d), de->d_name, u)) != 0)
 			break;

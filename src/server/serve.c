@@ -25,9 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/accel.h"
 #include "wharf/clock.h"
 #include "wharf/conf.h"
 #include "wharf/contain.h"
+#include "wharf/control.h"
 #include "wharf/file.h"
 #include "wharf/handshake.h"
 #include "wharf/log.h"
@@ -38,6 +40,7 @@
 #include "wharf/session.h"
 #include "wharf/startups.h"
 #include "wharf/strnum.h"
+#include "wharf/xfer.h"
 
 #define SERVE_LISTEN_MAX 8
 #define SERVE_ADMIN_PW_LEN 32
@@ -246,22 +249,65 @@ ensure_admin(const char *users_path, char password[SERVE_ADMIN_PW_LEN])
 	return r;
 }
 
+/*
+ * Started as root with no terminal (a service, a script), the password
+ * printed on stderr ends in a journal or a log that others may read: it
+ * is also kept in STATE/admin-password, root's alone (0600, made before
+ * the server drops to its account, which cannot read it), for the
+ * administrator to read and remove. Returns whether the file was made.
+ */
+static int
+keep_admin_password(const char *state, const char *password)
+{
+	char path[PATH_MAX], line[SERVE_ADMIN_PW_LEN + 2];
+	int fd, ok;
+
+	if (password[0] == '\0' || geteuid() != 0 || isatty(STDERR_FILENO))
+		return 0;
+	if (snprintf(path, sizeof(path), "%s/%s", state,
+	        CONTAIN_ROOT_ONLY_FILE) >= (int)sizeof(path))
+		return 0;
+	snprintf(line, sizeof(line), "%s\n", password);
+	/* A file left from an earlier users file names a dead password. */
+	(void)unlink(path);
+	fd = open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return 0;
+	ok = fchown(fd, 0, 0) == 0 && fchmod(fd, 0600) == 0 &&
+	    xfer_pwrite_all(fd, line, strlen(line), 0) == 0 && fsync(fd) == 0;
+	sodium_memzero(line, sizeof(line));
+	if (close(fd) != 0)
+		ok = 0;
+	if (!ok)
+		(void)unlink(path);
+	return ok;
+}
+
 /* The new admin's password, alone between rules so that it stands out
  * from the start-up lines above it. */
 static void
-show_admin_password(char password[SERVE_ADMIN_PW_LEN])
+show_admin_password(char password[SERVE_ADMIN_PW_LEN], const char *kept)
 {
 	if (password[0] == '\0')
 		return;
 	fprintf(stderr,
 	    "wharf: "
 	    "------------------------------------------------------------\n"
-	    "wharf: created user 'admin' with password: %s\n"
-	    "wharf: it is shown only this once; change it with "
-	    "'wharf user passwd admin'\n"
-	    "wharf: "
-	    "------------------------------------------------------------\n",
+	    "wharf: created user 'admin' with password: %s\n",
 	    password);
+	if (kept != NULL)
+		fprintf(stderr,
+		    "wharf: also kept in %s (root only): remove it once "
+		    "read; change it with 'wharf user passwd admin'\n",
+		    kept);
+	else
+		fprintf(stderr,
+		    "wharf: it is shown only this once; change it "
+		    "with 'wharf user passwd admin'\n");
+	fprintf(stderr,
+	    "wharf: "
+	    "------------------------------------------------------------\n");
 	sodium_memzero(password, SERVE_ADMIN_PW_LEN);
 }
 
@@ -565,9 +611,15 @@ struct serve_run {
 static void
 apply_conf(struct server *srv, const struct serve_conf *c)
 {
+	unsigned ciphers;
+
 	srv->idle_timeout_ms = (int)c->idle_timeout * 1000;
 	srv->max_clients = (int)c->max_clients;
 	srv->allow_plaintext = c->allow_plaintext;
+	if (c->ciphers == NULL ||
+	    seal_ciphers_parse(c->ciphers, &ciphers) != 0) /* checked before */
+		ciphers = HS_CIPHERS_DEFAULT;
+	srv->ciphers = ciphers;
 	srv->keys_only = c->keys_only;
 	srv->max_file_size = c->max_file_size;
 	log_set_level(c->verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
@@ -883,6 +935,7 @@ serve_main(int argc, char **argv)
 	int bad;
 	struct startups_limits lim;
 	char admin_pw[SERVE_ADMIN_PW_LEN] = "";
+	static char admin_pw_file[PATH_MAX];
 	char fp[KEYS_FINGERPRINT_LEN];
 
 	run->srv = srv;
@@ -931,6 +984,9 @@ serve_main(int argc, char **argv)
 		    srv->users_path);
 		goto out;
 	}
+	if (keep_admin_password(state_real, admin_pw))
+		snprintf(admin_pw_file, sizeof(admin_pw_file), "%.*s/%s",
+		    PATH_MAX - 32, state_real, CONTAIN_ROOT_ONLY_FILE);
 	memcpy(srv->root_real, root_real, sizeof(srv->root_real));
 	snprintf(path, sizeof(path), "%.*s/%s", PATH_MAX - 16, state_real,
 	    PROTECT_FILE_NAME);
@@ -1003,6 +1059,13 @@ serve_main(int argc, char **argv)
 	 * threads' arenas and stay there: a fixed threshold keeps them
 	 * mmapped, and leaves the 1 MiB chunk buffers in the arenas. */
 	mallopt(M_MMAP_THRESHOLD, SERVER_MMAP_THRESHOLD);
+	/* A fixed mmap threshold also fixes the trim threshold at 128 KiB,
+	 * so the arena gave back the 1 MiB a chunk is decoded into each
+	 * time it was freed, and faulted it in again for the next one: 225
+	 * page faults a chunk, 5 % of the server's CPU in a put. Keeping
+	 * up to this much free at an arena's top costs at most that per
+	 * arena, whatever the file size. */
+	mallopt(M_TRIM_THRESHOLD, SERVER_TRIM_THRESHOLD);
 #endif
 	if (signals_install() != 0) {
 		fprintf(stderr, "wharf: signals: %s\n", strerror(errno));
@@ -1011,6 +1074,10 @@ serve_main(int argc, char **argv)
 	if (notify_open() != 0)
 		goto out;
 	if (open_listeners(conf->listen, run->lfds, &run->nl) != 0)
+		goto out;
+	/* Bound now: the containment forbids bind and listen. */
+	watch_start();
+	if (control_open(state_real, conf->metrics_listen) != 0)
 		goto out;
 	/* Everything that needs root or a file outside the root and state
 	 * is open: drop and confine before the first peer byte. */
@@ -1022,11 +1089,24 @@ serve_main(int argc, char **argv)
 	if (contain_server(conf->user, &cp) != 0)
 		goto out;
 	warn_reload_access(run);
+	if (control_start(srv->users_path) != 0)
+		goto out;
 	keys_fingerprint(srv->host_key.pk, fp);
 	log_info("wharf %s serving %s (state %s) host key %s%s%s",
 	    WHARF_VERSION, root_real, state_real, fp,
 	    srv->have_psk ? " psk=on" : "",
 	    srv->allow_plaintext ? " plaintext=allowed" : "");
+	if (srv->ciphers == 0)
+		srv->ciphers = HS_CIPHERS_DEFAULT;
+	log_info("ciphers=%s%s%s cpu: aes=%s sha=%s",
+	    (srv->ciphers & HS_CIPHER_BIT(SEAL_AES256GCM)) ? "aes256gcm" : "",
+	    (srv->ciphers & HS_CIPHER_BIT(SEAL_AES256GCM)) &&
+	            (srv->ciphers & HS_CIPHER_BIT(SEAL_SECRETBOX)) ?
+	        "," :
+	        "",
+	    (srv->ciphers & HS_CIPHER_BIT(SEAL_SECRETBOX)) ? "secretbox" : "",
+	    accel_have_aes() ? "yes" : "no",
+	    accel_have_sha256() ? "yes" : "no");
 	log_info("max-clients=%d max-startups=%d:%d:%d "
 	         "per-source-max-startups=%d config=%s",
 	    srv->max_clients, lim.start, lim.rate, lim.full, lim.per_source,
@@ -1037,14 +1117,17 @@ serve_main(int argc, char **argv)
 	if (srv->sb.walk_only)
 		log_warn("openat2 unavailable: symlinks in the root will not "
 		         "be followed");
-	show_admin_password(admin_pw);
+	show_admin_password(
+	    admin_pw, admin_pw_file[0] != '\0' ? admin_pw_file : NULL);
 	notify_send("READY=1\nSTATUS=serving %.200s\n", root_real);
 	serve_loop(run);
 	status = 0;
 out:
 	/* Made but not shown (a later start-up step failed): shown now,
 	 * or the account could never be used. */
-	show_admin_password(admin_pw);
+	show_admin_password(
+	    admin_pw, admin_pw_file[0] != '\0' ? admin_pw_file : NULL);
+	control_close();
 	for (i = 0; i < run->nl; i++)
 		close(run->lfds[i]);
 	run->nl = 0;

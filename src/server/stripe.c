@@ -34,8 +34,8 @@ enum {
 };
 
 struct stripe {
-	uint8_t id[STRIPE_ID_LEN];
-	uint8_t token[STRIPE_TOKEN_LEN];
+	uint8_t id[WIRE_STRIPE_ID_LEN];
+	uint8_t token[WIRE_TOKEN_LEN];
 	/* Guarded by table_mu. */
 	enum stripe_state state;
 	int refs; /* the owner's, one per open range, one per commit */
@@ -107,22 +107,23 @@ finish(struct stripe *st, enum stripe_state to)
 }
 
 static int
-slot_of(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN])
+slot_of(
+    const uint8_t id[WIRE_STRIPE_ID_LEN], const uint8_t token[WIRE_TOKEN_LEN])
 {
 	int i;
 
 	for (i = 0; i < STRIPE_MAX; i++)
 		if (table[i] != NULL &&
-		    memcmp(table[i]->id, id, STRIPE_ID_LEN) == 0 &&
-		    sodium_memcmp(table[i]->token, token, STRIPE_TOKEN_LEN) ==
-		        0)
+		    memcmp(table[i]->id, id, WIRE_STRIPE_ID_LEN) == 0 &&
+		    sodium_memcmp(table[i]->token, token, WIRE_TOKEN_LEN) == 0)
 			return i;
 	return -1;
 }
 
 static int
-create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
-    const struct stripe_file *f, struct stripe **out)
+create(const uint8_t id[WIRE_STRIPE_ID_LEN],
+    const uint8_t token[WIRE_TOKEN_LEN], const struct stripe_file *f,
+    struct stripe **out)
 {
 	struct stripe *st;
 	struct stat pst;
@@ -133,8 +134,8 @@ create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
 		return WH_ERR_NOMEM;
 	st->fd = st->dirfd = -1;
 	pthread_mutex_init(&st->mu, NULL);
-	memcpy(st->id, id, STRIPE_ID_LEN);
-	memcpy(st->token, token, STRIPE_TOKEN_LEN);
+	memcpy(st->id, id, WIRE_STRIPE_ID_LEN);
+	memcpy(st->token, token, WIRE_TOKEN_LEN);
 	st->size = f->size;
 	st->chunk_size = f->chunk_size;
 	st->alg = f->alg;
@@ -186,8 +187,8 @@ fail:
 }
 
 int
-stripe_get(const uint8_t id[STRIPE_ID_LEN],
-    const uint8_t token[STRIPE_TOKEN_LEN], const struct stripe_file *f,
+stripe_get(const uint8_t id[WIRE_STRIPE_ID_LEN],
+    const uint8_t token[WIRE_TOKEN_LEN], const struct stripe_file *f,
     struct stripe **out)
 {
 	struct stripe *st = NULL;
@@ -320,8 +321,8 @@ commit_run(struct stripe *st, const uint8_t file_hash[HASH_LEN])
 }
 
 int
-stripe_commit(const uint8_t id[STRIPE_ID_LEN],
-    const uint8_t token[STRIPE_TOKEN_LEN], const uint8_t file_hash[HASH_LEN],
+stripe_commit(const uint8_t id[WIRE_STRIPE_ID_LEN],
+    const uint8_t token[WIRE_TOKEN_LEN], const uint8_t file_hash[HASH_LEN],
     uint64_t *size)
 {
 	struct stripe *st = NULL;
@@ -355,7 +356,7 @@ stripe_commit(const uint8_t id[STRIPE_ID_LEN],
 }
 
 void
-stripe_abandon(const uint8_t token[STRIPE_TOKEN_LEN])
+stripe_abandon(const uint8_t token[WIRE_TOKEN_LEN])
 {
 	struct stripe *st;
 	int i;
@@ -365,7 +366,7 @@ stripe_abandon(const uint8_t token[STRIPE_TOKEN_LEN])
 		st = table[i];
 		/* A commit under way ends the stripe itself. */
 		if (st != NULL && st->state == STRIPE_OPEN &&
-		    sodium_memcmp(st->token, token, STRIPE_TOKEN_LEN) == 0)
+		    sodium_memcmp(st->token, token, WIRE_TOKEN_LEN) == 0)
 			finish(st, STRIPE_FAILED);
 	}
 	pthread_mutex_unlock(&table_mu);

@@ -2,8 +2,8 @@
 /*
  * What trees need besides files (docs/protocol.md §8.2, §8.3): symbolic
  * links made only where their target stays inside the session's root, as
- * rsync's --safe-links, the targets of such links in listings, and the
- * mode and mtime of a file or folder set after its contents are written.
+ * rsync's --safe-links, and the targets of such links in listings. (The
+ * mode and mtime a tree sets after its files go through ops.c's SetAttr.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -119,46 +119,5 @@ tree_op_symlink(struct session *s, uint32_t id, const Wharf__SymlinkReq *m)
 		    (unsigned long long)s->id);
 out:
 	close(dfd);
-	return r == 0 ? send_ok(s, id) : r;
-}
-
-int
-tree_op_set_attr(struct session *s, uint32_t id, const Wharf__SetAttrReq *m)
-{
-	char vpath[SANDBOX_VPATH_MAX];
-	struct timespec times[2];
-	struct stat st;
-	int fd, r = 0;
-
-	if (!(s->features & WIRE_FEAT_SETATTR))
-		return session_fail(
-		    s, WH_ERR_UNSUPPORTED, "%s", "SetAttr not negotiated");
-	if ((r = session_resolve(s, &m->path, vpath)) != 0 ||
-	    (r = session_require_rw(s)) != 0)
-		return r;
-	if (m->set_mtime && m->mtime_nsec >= 1000000000u)
-		return session_fail(
-		    s, WH_ERR_PROTOCOL, "%s", "mtime_nsec out of range");
-	/* Through the jail like any open; O_NONBLOCK so that a FIFO cannot
-	 * hold the session. The fd, not the name, is changed. */
-	if ((r = sandbox_open_at(
-	         s->sb, vpath, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &fd)) != 0)
-		return r;
-	if (fstat(fd, &st) != 0)
-		r = wh_err_from_errno(errno);
-	else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-		r = session_fail(
-		    s, WH_ERR_PERMISSION, "%s", "not a regular file or folder");
-	else if (m->set_mode && fchmod(fd, (mode_t)(m->mode & 0777)) != 0)
-		r = wh_err_from_errno(errno);
-	else if (m->set_mtime) {
-		times[0].tv_sec = 0;
-		times[0].tv_nsec = UTIME_OMIT;
-		times[1].tv_sec = (time_t)m->mtime_sec;
-		times[1].tv_nsec = (long)m->mtime_nsec;
-		if (futimens(fd, times) != 0)
-			r = wh_err_from_errno(errno);
-	}
-	close(fd);
 	return r == 0 ? send_ok(s, id) : r;
 }

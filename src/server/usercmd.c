@@ -33,8 +33,9 @@ user_usage(FILE *f)
 	    "[--quota SIZE | --quota none]\n"
 	    "                      [--keys-only | --password-ok] "
 	    "[--bwlimit RATE | --bwlimit none]\n"
+	    "                      [--disable | --enable]\n"
 	    "       wharf user del NAME\n"
-	    "       wharf user passwd NAME\n"
+	    "       wharf user passwd NAME [--logout]\n"
 	    "       wharf user list\n"
 	    "       wharf user key add NAME FILE|- | key list NAME | key del "
 	    "NAME ID\n"
@@ -45,42 +46,14 @@ user_usage(FILE *f)
 	    "that folder of\nthe root (created at the first login); a quota "
 	    "(e.g. 10G) caps the bytes\nstored in it; --bwlimit (e.g. 500K, "
 	    "2M) caps the rate of all the user's\nsessions together, each "
-	    "way. The state folder is "
+	    "way. A running server ends the sessions of a\nuser deleted or "
+	    "disabled at once, and with passwd --logout those the\nuser had "
+	    "open. The state folder is "
 	    "the one 'wharf serve' uses: --state,\nelse the state key of "
 	    "--config FILE or of the default configuration file,\nelse the "
 	    "default (as root %s, otherwise $XDG_STATE_HOME/wharf).\n"
 	    "--init starts a new state folder where there is none.\n",
 	    CONF_STATE_SYSTEM);
-}
-
-/*
- * The state folder `wharf serve` would use, into out: the state key of
- * the configuration file (config, or the default file if it exists),
- * else the default. 0, or 1 after saying why on stderr.
- */
-static int
-user_state(const char *config, char *out, size_t outlen)
-{
-	struct serve_conf c;
-	char file[PATH_MAX], err[CONF_ERR_MAX];
-	int r;
-
-	if (conf_init(&c, geteuid() == 0) != 0)
-		return 1;
-	if (config != NULL)
-		snprintf(file, sizeof(file), "%s", config);
-	else
-		conf_default_file(file, sizeof(file));
-	if (file[0] != '\0' &&
-	    (r = conf_load_file(&c, file, config != NULL, err, sizeof(err))) !=
-	        0) {
-		fprintf(stderr, "wharf: %s\n", err);
-		conf_cleanup(&c);
-		return 1;
-	}
-	snprintf(out, outlen, "%s", c.state);
-	conf_cleanup(&c);
-	return 0;
 }
 
 /* Reads a new password: twice on a terminal, else one stdin line. */
@@ -113,6 +86,7 @@ struct user_change {
 	int keys_only; /* -1: unchanged */
 	int set_bwlimit;
 	uint64_t bwlimit; /* bytes/s; 0: none */
+	int disabled; /* -1: unchanged */
 };
 
 static int
@@ -133,6 +107,8 @@ apply_change(struct user *usr, const struct user_change *ch)
 		usr->keys_only = ch->keys_only;
 	if (ch->set_bwlimit)
 		usr->bwlimit = ch->bwlimit;
+	if (ch->disabled >= 0)
+		usr->disabled = ch->disabled;
 	return 0;
 }
 
@@ -146,9 +122,10 @@ print_user(const struct user *usr)
 	if (usr->bwlimit > 0)
 		snprintf(bw, sizeof(bw), "\tbwlimit=%llu",
 		    (unsigned long long)usr->bwlimit);
-	printf("%s\t%s\thome=%s\tquota=%s%s%s%s%s\n", usr->name,
+	printf("%s\t%s\thome=%s\tquota=%s%s%s%s%s%s\n", usr->name,
 	    usr->read_only ? "ro" : "rw", usr->home[0] ? usr->home : "/", q,
-	    usr->keys_only ? "\tkeys-only" : "", bw, usr->extra[0] ? "\t" : "",
+	    usr->keys_only ? "\tkeys-only" : "", bw,
+	    usr->disabled ? "\tdisabled" : "", usr->extra[0] ? "\t" : "",
 	    usr->extra);
 }
 
@@ -309,16 +286,19 @@ user_main(int argc, char **argv)
 		{ "password-ok", no_argument, NULL, 'W' },
 		{ "bwlimit", required_argument, NULL, 'B' },
 		{ "init", no_argument, NULL, 'I' },
+		{ "disable", no_argument, NULL, 'D' },
+		{ "enable", no_argument, NULL, 'E' },
+		{ "logout", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *state = NULL, *config = NULL, *verb, *name = NULL;
 	char path[PATH_MAX], lockpath[PATH_MAX], state_buf[PATH_MAX];
 	char password[USERS_PASSWORD_MAX + 2];
-	struct user_change ch = { -1, NULL, 0, 0, -1, 0, 0 };
+	struct user_change ch = { -1, NULL, 0, 0, -1, 0, 0, -1 };
 	struct users u = { 0 };
 	struct user *usr;
-	int init = 0;
+	int init = 0, logout = 0;
 	int c, r, bad, lockfd = -1, status = 1, changed = 0;
 	size_t i;
 
@@ -364,6 +344,15 @@ user_main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'D':
+			ch.disabled = 1;
+			break;
+		case 'E':
+			ch.disabled = 0;
+			break;
+		case 'O':
+			logout = 1;
+			break;
 		case 'Q':
 			ch.set_quota = 1;
 			if (strcmp(optarg, "none") == 0)
@@ -396,7 +385,8 @@ user_main(int argc, char **argv)
 		return 2;
 	}
 	if (state == NULL) {
-		if (user_state(config, state_buf, sizeof(state_buf)) != 0)
+		if (conf_state_folder(config, state_buf, sizeof(state_buf)) !=
+		    0)
 			return 1;
 		state = state_buf;
 	}
@@ -422,11 +412,16 @@ user_main(int argc, char **argv)
 		return 2;
 	}
 	if ((ch.read_only >= 0 || ch.home != NULL || ch.set_quota ||
-	        ch.keys_only >= 0 || ch.set_bwlimit) &&
+	        ch.keys_only >= 0 || ch.set_bwlimit || ch.disabled >= 0) &&
 	    strcmp(verb, "add") != 0 && strcmp(verb, "mod") != 0) {
 		fprintf(stderr,
 		    "wharf: user %s: --read-only, --home and "
 		    "--quota go with add or mod\n",
+		    verb);
+		return 2;
+	}
+	if (logout && strcmp(verb, "passwd") != 0) {
+		fprintf(stderr, "wharf: user %s: --logout goes with passwd\n",
 		    verb);
 		return 2;
 	}
@@ -499,9 +494,12 @@ user_main(int argc, char **argv)
 			    USERS_PASSWORD_MAX);
 			goto out;
 		}
-		if (usr != NULL)
+		if (usr != NULL) {
 			r = users_set_password(usr, password);
-		else if ((r = users_add(&u, name, password, 0)) == 0 &&
+			/* Sessions that logged in before end (watch.c). */
+			if (r == 0 && logout)
+				usr->logout++;
+		} else if ((r = users_add(&u, name, password, 0)) == 0 &&
 		    (r = apply_change(&u.v[u.n - 1], &ch)) != 0) {
 			sodium_memzero(password, sizeof(password));
 			status = 2;

@@ -75,18 +75,37 @@ struct upload {
 static int
 alg_from_wire(struct session *s, Wharf__HashAlg h, enum hash_alg *alg)
 {
-	if (xfer_hash_from_wire(
-	        h, (s->features & WIRE_FEAT_SHA256) != 0, alg) == 0)
+	if (hash_alg_from_wire(h, s->features, alg) == 0)
 		return 0;
+	/* Granted only without a seal (protocol.md §9.1): in a sealed
+	 * session a non-cryptographic digest would be the weak link. */
+	if (h == WHARF__HASH_ALG__HASH_XXH128)
+		return session_fail(s, WH_ERR_UNSUPPORTED,
+		    "hash xxh128 is accepted in plaintext sessions only");
 	return session_fail(s, WH_ERR_UNSUPPORTED,
 	    "hash algorithm %d not "
 	    "negotiated",
 	    (int)h);
 }
 
+/* Bytes of an upload's content that came over the wire this time: what
+ * it holds, less the resumed prefix and the blocks reused (delta). */
+static uint64_t
+upload_moved(const struct upload *up)
+{
+	uint64_t skip = up->rx.resumed + up->rx.reused;
+
+	return up->rx.digest.size > skip ? up->rx.digest.size - skip : 0;
+}
+
+/*
+ * One line per file, and the --stats row. bytes= and the rate are what
+ * moved (not the file's size, which is size=): a cancelled or failed
+ * transfer says how far it got.
+ */
 static void
 log_transfer(struct session *s, const char *dir, const char *vpath,
-    uint64_t size, uint64_t wire, uint64_t resumed, double secs,
+    uint64_t size, uint64_t moved, uint64_t wire, uint64_t resumed, double secs,
     enum hash_alg alg, const char *comp, int r)
 {
 	struct xfer_stats st;
@@ -97,14 +116,16 @@ log_transfer(struct session *s, const char *dir, const char *vpath,
 	    r == WH_ERR_AUTH                         ? "BROKEN_FRAME" :
 	                       msg_code_name(msg_code_from_err(r));
 
+	if (strcmp(dir, "put") == 0 || strcmp(dir, "get") == 0)
+		watch_count_transfer(dir, r);
 	log_info("session=%llu peer=%s user=%s op=%s path=%s result=%s "
 	         "bytes=%llu wire=%llu resumed=%llu secs=%.3f rate=%.2fMB/s "
-	         "hash=%s compress=%s",
+	         "hash=%s compress=%s size=%llu",
 	    (unsigned long long)s->id, s->peer, s->user, dir,
 	    log_quote(shown, sizeof(shown), vpath), result,
-	    (unsigned long long)size, (unsigned long long)wire,
-	    (unsigned long long)resumed, secs, stats_rate(size - resumed, secs),
-	    hash_alg_name(alg), comp);
+	    (unsigned long long)moved, (unsigned long long)wire,
+	    (unsigned long long)resumed, secs, stats_rate(moved, secs),
+	    hash_alg_name(alg), comp, (unsigned long long)size);
 	if (s->srv->stats_path == NULL)
 		return;
 	st.peer = s->peer;
@@ -186,8 +207,9 @@ upload_fail(struct session *s, int r)
 	char shown[LOG_QUOTE_MAX];
 
 	up->failed = 1;
-	log_transfer(s, "put", up->vpath, up->size, up->rx.wire, up->rx.resumed,
-	    clock_mono_sec() - up->t0, up->alg, "-", r);
+	log_transfer(s, "put", up->vpath, up->size, upload_moved(up),
+	    up->rx.wire, up->rx.resumed, clock_mono_sec() - up->t0, up->alg,
+	    "-", r);
 	/* Only whole, verified chunks stay in the partial. */
 	if (up->fd >= 0 &&
 	    ftruncate(up->fd, (off_t)xfer_recv_prefix(&up->rx)) != 0)
@@ -365,8 +387,8 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 		return session_fail(s, WH_ERR_UNSUPPORTED,
 		    "striping needs a "
 		    "logged-in session");
-	if (m->stripe.len != STRIPE_ID_LEN || m->range_len == 0 ||
-	    m->range_offset % cs != 0 || m->range_offset > up->size ||
+	if (m->range_len == 0 || m->range_offset % cs != 0 ||
+	    m->range_offset > up->size ||
 	    m->range_len > up->size - m->range_offset ||
 	    ((m->range_offset + m->range_len) % cs != 0 &&
 	        m->range_offset + m->range_len != up->size) ||
@@ -421,8 +443,6 @@ upload_stripe_commit(
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
 	int r;
 
-	if (m->stripe.len != STRIPE_ID_LEN || m->file_hash.len != HASH_LEN)
-		return session_fail(s, WH_ERR_PROTOCOL, "bad StripeCommit");
 	/* Found, checked and ended in one step: the stripe module decides
 	 * which of racing commits wins (stripe.h). */
 	r = stripe_commit(
@@ -650,7 +670,7 @@ fail:
 		up->fd = -1;
 	}
 	s->up = up;
-	log_transfer(s, "put", up->vpath, m->size, 0, 0,
+	log_transfer(s, "put", up->vpath, m->size, 0, 0, 0,
 	    clock_mono_sec() - up->t0, up->alg, "-", r);
 	return r;
 }
@@ -832,8 +852,9 @@ range_end(
 		env.put_done = &done;
 		r = session_send(s, id, &env);
 	}
-	log_transfer(s, "put-range", up->vpath, up->rx.digest.size, up->rx.wire,
-	    0, clock_mono_sec() - up->t0, up->alg, "-", r);
+	log_transfer(s, "put-range", up->vpath, up->rx.digest.size,
+	    upload_moved(up), up->rx.wire, 0, clock_mono_sec() - up->t0,
+	    up->alg, "-", r);
 	upload_free(s, up);
 	return r;
 }
@@ -845,6 +866,7 @@ upload_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
 	struct upload *up = s->up;
 	char shown[LOG_QUOTE_MAX];
+	double c0;
 	int r = 0;
 
 	if (up == NULL || up->id != id) {
@@ -908,6 +930,7 @@ upload_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		batch_add(s, up);
 		return 0;
 	}
+	c0 = clock_mono_sec();
 	commit_init(up, XFER_COMMIT_CUT);
 	if ((r = xfer_commit_prepare(&up->commit)) != 0) {
 		session_fail(
@@ -924,6 +947,7 @@ upload_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		    (unsigned long long)s->id,
 		    log_quote(shown, sizeof(shown), up->vpath), wh_strerror(r));
 	}
+	watch_count_commit(clock_mono_sec() - c0);
 	done.size = up->size;
 	done.resumed = up->delta ? up->rx.reused : up->rx.resumed;
 	done.reused = up->rx.reused;
@@ -931,8 +955,8 @@ upload_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	env.put_done = &done;
 	r = session_send(s, id, &env);
 out:
-	log_transfer(s, "put", up->vpath, up->size, up->rx.wire,
-	    up->delta ? up->rx.reused : up->rx.resumed,
+	log_transfer(s, "put", up->vpath, up->size, upload_moved(up),
+	    up->rx.wire, up->delta ? up->rx.reused : up->rx.resumed,
 	    clock_mono_sec() - up->t0, up->alg, put_compression(up), r);
 	upload_free(s, up);
 	return r;
@@ -978,6 +1002,7 @@ upload_flush_commits(struct session *s)
 	struct upload *up;
 	int pick[SESSION_BATCH_MAX];
 	int i, r, sr, nfs;
+	double c0 = clock_mono_sec();
 
 	if (s->nbatch == 0)
 		return;
@@ -1000,6 +1025,8 @@ upload_flush_commits(struct session *s)
 	if (sr == 0 && sync_filesystems(s, pick, nfs) != 0)
 		log_warn("session=%llu syncing folders: %s",
 		    (unsigned long long)s->id, strerror(errno));
+	if (sr == 0)
+		watch_count_commit(clock_mono_sec() - c0);
 	/* The answers go out together: one write, not one per file. */
 	channel_gather(s->ch);
 	for (i = 0; i < s->nbatch; i++) {
@@ -1013,9 +1040,9 @@ upload_flush_commits(struct session *s)
 			r = session_send(s, up->id, &env);
 		} else
 			(void)session_send_error(s, up->id, r, s->errmsg);
-		log_transfer(s, "put", up->vpath, up->size, up->rx.wire,
-		    up->rx.resumed, clock_mono_sec() - up->t0, up->alg,
-		    put_compression(up), r);
+		log_transfer(s, "put", up->vpath, up->size, upload_moved(up),
+		    up->rx.wire, up->rx.resumed, clock_mono_sec() - up->t0,
+		    up->alg, put_compression(up), r);
 	}
 	/* Last first: a shared folder fd is closed by the first upload
 	 * that used it, after the others. */
@@ -1308,6 +1335,7 @@ out:
 	    stream_wlog > 0 ? "-stream" : "");
 	if (fd >= 0 && S_ISREG(st.st_mode))
 		log_transfer(s, "get", vpath, (uint64_t)st.st_size,
+		    tx.sent > tx.reused ? tx.sent - tx.reused : 0,
 		    enc.wire_bytes, offset + tx.reused, clock_mono_sec() - t0,
 		    alg, comp, r);
 	xfer_send_cleanup(&tx);

@@ -236,23 +236,3 @@ log_quote(char *dst, size_t dstlen, const char *s)
 	dst[n] = '\0';
 	return dst;
 }
-
-const char *
-log_clean(char *dst, size_t dstlen, const char *s)
-{
-	size_t n, room;
-	int cut;
-
-	if (dstlen == 0)
-		return dst;
-	room = dstlen - 1;
-	if (room >= sizeof(LOG_CUT_MARK))
-		room -= sizeof(LOG_CUT_MARK) - 1;
-	n = escape_into(dst, room, s, 0, &cut);
-	if (cut && dstlen - 1 - n >= sizeof(LOG_CUT_MARK) - 1) {
-		memcpy(dst + n, LOG_CUT_MARK, sizeof(LOG_CUT_MARK) - 1);
-		n += sizeof(LOG_CUT_MARK) - 1;
-	}
-	dst[n] = '\0';
-	return dst;
-}

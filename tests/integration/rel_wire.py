@@ -82,12 +82,13 @@ B = dict(client_hello=2, server_hello=3, auth=4, auth_ok=5, error=6, ok=7,
          pong=22, put_open=30, put_ready=31, chunk=32, put_end=33,
          put_done=34, get=35, get_info=36, get_end=37, sum=38,
          sum_reply=39, cancel=40, probe=41, probe_reply=42, protect=43,
-         unprotect=44, delta_index=45, join=46, stripe_commit=47)
+         unprotect=44, delta_index=45, join=46, stripe_commit=47,
+         statfs=60, statfs_reply=61, set_attr=62, symlink=63)
 BODY_NAME = {v: k for k, v in B.items()}
 # Responses that end a request (ListPart ends it only with done = true).
 FINAL = {B["error"], B["ok"], B["auth_ok"], B["stat_reply"], B["cwd"],
          B["pong"], B["put_done"], B["get_end"], B["sum_reply"],
-         B["probe_reply"]}
+         B["probe_reply"], B["statfs_reply"]}
 ERR = dict(NOT_FOUND=1, EXISTS=2, NOT_EMPTY=3, NOT_A_DIRECTORY=4,
            IS_A_DIRECTORY=5, PERMISSION=6, INVALID_PATH=7, TOO_LARGE=8,
            AUTH_FAILED=9, UNSUPPORTED=10, PROTOCOL=11, INTERNAL=12, BUSY=13,
@@ -405,10 +406,10 @@ class Conn:
             got.append(e)
 
 
-def session(port, user, password, source=None):
+def session(port, user, password, source=None, features=7):
     """A logged-in plaintext session, or raises."""
     c = Conn(port, source=source)
-    e = c.handshake(plaintext=True)
+    e = c.handshake(hello=client_hello(True, features))
     if e.body != B["server_hello"]:
         raise ValueError("handshake refused: %r" % e)
     e = c.auth(user, password)

@@ -124,9 +124,16 @@ done
 head -c $((160 * MiB)) /dev/urandom >"$T/big"
 put_q --no-delta "$T/big" /big.bin
 assert_exit 0
-{ head -c $MiB /dev/urandom; cat "$T/big"; } >"$T/big2"
-env WHARF_PASSWORD=pw "$W" put --no-progress "alice@$(host_port)" \
-	"$T/big2" /big.bin </dev/null >/dev/null 2>&1 &
+# New bytes at the front and in the middle, sent at 1 MiB/s: the upload
+# cannot finish within a second of its partial's first bytes.
+{
+	head -c $MiB /dev/urandom
+	head -c $((80 * MiB)) "$T/big"
+	head -c $MiB /dev/urandom
+	tail -c +$((80 * MiB + 1)) "$T/big"
+} >"$T/big2"
+env WHARF_PASSWORD=pw "$W" put --no-progress --bwlimit 1M \
+	"alice@$(host_port)" "$T/big2" /big.bin </dev/null >/dev/null 2>&1 &
 pid=$!
 BG_PIDS+=("$pid")
 i=0
@@ -134,7 +141,8 @@ while [ ! -s "$ROOT/.big.bin.wharf-part" ] && [ $i -lt 200 ]; do
 	sleep 0.02
 	i=$((i + 1))
 done
-sleep 0.2
+[ -s "$ROOT/.big.bin.wharf-part" ] || fail "interrupted delta: no partial"
+# Kill at once (CI once saw an unpaced delta finish within 0.2 s).
 kill -KILL "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 # The server notices the dead client and lets go of the partial.
