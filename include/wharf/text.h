@@ -19,4 +19,11 @@
  */
 const char *text_clean(char *dst, size_t dstlen, const char *s);
 
+/*
+ * The same, and every byte from 0x7f up becomes '?' too: printable ASCII
+ * only, for text that arrives before anything is agreed (a server's
+ * refusal during the handshake), where no encoding can be assumed.
+ */
+const char *text_clean_ascii(char *dst, size_t dstlen, const char *s);
+
 #endif

@@ -195,15 +195,9 @@ hs_client_finish(struct hs_client *c, const uint8_t *server_preface,
 	if (env->body_case == WHARF__ENVELOPE__BODY_ERROR) {
 		char text[256];
 
-		size_t k;
-
-		text_clean(text, sizeof(text), env->error->message);
 		/* Before login nothing has been agreed, not even UTF-8: a
-		 * server's refusal reaches the terminal as printable ASCII
-		 * (a stray byte >= 0x80 is a C1 control on some terminals). */
-		for (k = 0; text[k] != '\0'; k++)
-			if ((unsigned char)text[k] >= 0x7f)
-				text[k] = '?';
+		 * stray byte >= 0x80 is a C1 control on some terminals. */
+		text_clean_ascii(text, sizeof(text), env->error->message);
 		snprintf(why, whylen, "%s",
 		    text[0] ? text : msg_code_text(env->error->code));
 		r = env->error->code == WHARF__ERROR_CODE__BUSY ? WH_ERR_BUSY :

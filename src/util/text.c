@@ -12,8 +12,8 @@
 #define TEXT_C1_FIRST 0x80
 #define TEXT_C1_LAST 0x9f
 
-const char *
-text_clean(char *dst, size_t dstlen, const char *s)
+static const char *
+clean(char *dst, size_t dstlen, const char *s, int ascii)
 {
 	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
 	size_t o = 0;
@@ -21,7 +21,7 @@ text_clean(char *dst, size_t dstlen, const char *s)
 	if (dstlen == 0)
 		return dst;
 	while (*p != '\0' && o + 1 < dstlen) {
-		if (*p < 0x20 || *p == 0x7f) {
+		if (*p < 0x20 || *p == 0x7f || (ascii && *p > 0x7f)) {
 			dst[o++] = '?';
 			p++;
 		} else if (p[0] == TEXT_C1_LEAD && p[1] >= TEXT_C1_FIRST &&
@@ -33,4 +33,16 @@ text_clean(char *dst, size_t dstlen, const char *s)
 	}
 	dst[o] = '\0';
 	return dst;
+}
+
+const char *
+text_clean(char *dst, size_t dstlen, const char *s)
+{
+	return clean(dst, dstlen, s, 0);
+}
+
+const char *
+text_clean_ascii(char *dst, size_t dstlen, const char *s)
+{
+	return clean(dst, dstlen, s, 1);
 }

@@ -45,6 +45,21 @@ test_clean(void)
 	TU_CHECK(strcmp(out, "") == 0, "room for the NUL only: %s", out);
 }
 
+/* The handshake's: a lone 0x9b (8-bit CSI, what handshake_client_fuzz
+ * found) and UTF-8 alike become '?'. */
+static void
+test_clean_ascii(void)
+{
+	char out[64];
+
+	text_clean_ascii(out, sizeof(out),
+	    "busy\x9b"
+	    "2J \xc3\xbc\x1b!");
+	TU_CHECK(strcmp(out, "busy?2J ??\?!") == 0, "ascii: %s", out);
+	text_clean_ascii(out, sizeof(out), "server full, try later");
+	TU_CHECK(strcmp(out, "server full, try later") == 0, "kept: %s", out);
+}
+
 void
 register_text_tests(void)
 {
@@ -53,4 +68,5 @@ register_text_tests(void)
 	if (s == NULL)
 		return;
 	CU_add_test(s, "text_clean", test_clean);
+	CU_add_test(s, "text_clean_ascii", test_clean_ascii);
 }
