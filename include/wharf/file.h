@@ -12,6 +12,10 @@
 #include "wharf/buf.h"
 #include "wharf/err.h"
 
+/* Writes all len bytes at fd's offset, again after EINTR and short
+ * writes. WH_ERR_SYSTEM (errno set). */
+int file_write_all(int fd, const void *data, size_t len) WH_MUST_CHECK;
+
 /*
  * Replaces path with len bytes of data: written to a temporary file in the
  * same folder with the given mode, fsynced, renamed over path, and the

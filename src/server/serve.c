@@ -275,7 +275,7 @@ keep_admin_password(const char *state, const char *password)
 	if (fd < 0)
 		return 0;
 	ok = fchown(fd, 0, 0) == 0 && fchmod(fd, 0600) == 0 &&
-	    xfer_pwrite_all(fd, line, strlen(line), 0) == 0 && fsync(fd) == 0;
+	    file_write_all(fd, line, strlen(line)) == 0 && fsync(fd) == 0;
 	sodium_memzero(line, sizeof(line));
 	if (close(fd) != 0)
 		ok = 0;

@@ -15,8 +15,8 @@
 
 #include "wharf/file.h"
 
-static int
-write_all(int fd, const void *data, size_t len)
+int
+file_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	ssize_t n;
@@ -99,7 +99,7 @@ file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 		return WH_ERR_SYSTEM;
 	if ((r = give_to_folder_owner(fd, path)) != 0)
 		goto fail;
-	if (fchmod(fd, mode) != 0 || (r = write_all(fd, data, len)) != 0 ||
+	if (fchmod(fd, mode) != 0 || (r = file_write_all(fd, data, len)) != 0 ||
 	    fsync(fd) != 0) {
 		r = WH_ERR_SYSTEM;
 		goto fail;
