@@ -72,7 +72,8 @@ _wharf()
 	cmd=${COMP_WORDS[1]}
 	conn="-P --port -i -F -o --host-key-policy --psk --plaintext"
 	local xfer="-r --recursive -z --compress= --hash --exclude --stats
-		--chunk-size --streams --no-delta --json --no-progress -q --help"
+		--chunk-size --streams --no-delta --json --no-progress -q --help
+		-l --links -L --copy-links -p --perms --no-perms --bwlimit"
 	local cmds="serve user connect get put sync ls stat sum rm mkdir rmdir
 		mv chmod df quota ping keygen keyscan --version --help"
 
@@ -81,11 +82,12 @@ _wharf()
 		return
 	fi
 	case "$prev" in
-	--root|--state|--log|--stats|--psk|-b|--csv|-i|-F|-f|--config)
+	--root|--state|--log|--stats|--psk|-b|--csv|-i|-F|-f|--config|\
+	--exclude-from|--include-from)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--hash)
-		COMPREPLY=($(compgen -W "blake2b sha256" -- "$cur"))
+		COMPREPLY=($(compgen -W "blake2b sha256 xxh128" -- "$cur"))
 		return ;;
 	--compress)
 		COMPREPLY=($(compgen -W "auto off 1 3 6 9 19" -- "$cur"))
@@ -95,7 +97,8 @@ _wharf()
 		return ;;
 	--home|--quota|--listen|--max-clients|--idle-timeout|--max-file-size|\
 	--max-startups|--per-source-max-startups|-n|-c|-P|--port|-o|-C|\
-	--chunk-size|--streams|--exclude|--user|--drain-timeout)
+	--chunk-size|--streams|--exclude|--user|--drain-timeout|--bwlimit|\
+	--include|--backup-dir)
 		return ;;
 	esac
 	word=$(_wharf_cur)
@@ -104,7 +107,8 @@ _wharf()
 		COMPREPLY=($(compgen -W "--root --listen --state --max-clients
 			--max-startups --per-source-max-startups --idle-timeout
 			--psk --allow-plaintext --keys-only --max-file-size --stats
-			--log --user --config --check-config --drain-timeout -v
+			--log --user --config --check-config --drain-timeout
+			--bwlimit --ciphers --metrics-listen -v
 			--verbose --help" -- "$cur")) ;;
 	user)
 		if [ "$COMP_CWORD" -eq 2 ]; then
@@ -117,7 +121,8 @@ _wharf()
 		else
 			COMPREPLY=($(compgen -W "--state --config --init --read-only
 				--read-write --home --no-home --quota --keys-only
-				--password-ok --help" -- "$cur"))
+				--password-ok --bwlimit --disable --enable --logout
+				--help" -- "$cur"))
 		fi ;;
 	connect|ping|keyscan)
 		if [[ "$cur" == -* ]]; then
@@ -129,7 +134,10 @@ _wharf()
 		local opts="--json -q --help $conn"
 		case "$cmd" in
 		get|put) opts+=" $xfer" ;;
-		sync) opts+=" $xfer --delete --dry-run --checksum --download" ;;
+		sync) opts+=" $xfer --delete --dry-run --checksum --download
+			-n -c --itemize-changes --include --exclude-from
+			--include-from --delete-excluded -b --backup
+			--backup-dir" ;;
 		ls) opts+=" -1 -a -d -h -l -r -S -t" ;;
 		df|quota) opts+=" -h" ;;
 		sum) opts+=" --hash" ;;
