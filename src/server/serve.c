@@ -5,6 +5,7 @@
  * thread of its own, up to --max-clients.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #ifdef __GLIBC__
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,6 +34,8 @@
 #include "wharf/log.h"
 #include "wharf/msg.h"
 #include "wharf/netaddr.h"
+#include "wharf/proxy.h"
+#include "wharf/quota.h"
 #include "wharf/server.h"
 #include "wharf/session.h"
 #include "wharf/startups.h"
@@ -56,6 +60,9 @@
 #define SERVE_ACCEPT_PAUSE_MAX_MS 1000
 /* Refusals logged one by one in a second; the rest are counted. */
 #define SERVE_REFUSE_LOG_BURST 10
+/* A balancer sends its PROXY header at once: a connection from one that
+ * has not within this long is closed. */
+#define SERVE_PROXY_TIMEOUT_MS 5000
 #define SERVE_BUSY_TEXT "server busy: too many clients, try again later"
 #define SERVE_SOURCE_TEXT \
 	"server busy: too many connections from your address are not " \
@@ -132,6 +139,7 @@ serve_usage(FILE *f)
 	    "[--user NAME]\n"
 	    "                   [--max-startups START:RATE:FULL]\n"
 	    "                   [--per-source-max-startups N] [--keys-only]\n"
+	    "                   [--proxy-from CIDR[,CIDR...]]\n"
 	    "\n"
 	    "  --root DIR         folder to serve (default %s)\n"
 	    "  --listen HOST:PORT address to listen on (default [::]:%d, "
@@ -157,6 +165,10 @@ serve_usage(FILE *f)
 	    "  --per-source-max-startups N\n"
 	    "                     of those, at most N from one address or\n"
 	    "                     IPv6 /64 (default %d)\n"
+	    "  --proxy-from CIDR[,CIDR...]\n"
+	    "                     connections from these load balancers start\n"
+	    "                     with a PROXY v1/v2 header giving the client's\n"
+	    "                     address (see docs/deployment.md)\n"
 	    "  --user NAME        started as root, serve as this user "
 	    "(default %s)\n"
 	    "  -v                 debug logging\n",
@@ -224,6 +236,31 @@ ensure_admin(const char *users_path, char password[SERVE_ADMIN_PW_LEN])
 		sodium_memzero(password, SERVE_ADMIN_PW_LEN);
 	users_cleanup(&u);
 	return r;
+}
+
+/*
+ * Takes the users file's lock (the one `wharf user` edits under) for the
+ * first start: of several servers started at once on one empty state
+ * folder, one makes the admin and the host key, the others wait for it
+ * and load them. -1 if it cannot be taken.
+ */
+static int
+lock_first_start(const char *state_real)
+{
+	char lockpath[PATH_MAX];
+	int fd;
+
+	if (snprintf(lockpath, sizeof(lockpath), "%s/%s.lock", state_real,
+	        USERS_FILE_NAME) >= (int)sizeof(lockpath))
+		return -1;
+	if ((fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	return fd;
 }
 
 /* The new admin's password, alone between rules so that it stands out
@@ -315,9 +352,52 @@ struct conn_job {
 	struct server *srv;
 	int fd;
 	char peer[SESSION_PEER_MAX];
+	/* From a --proxy-from balancer: a PROXY header comes first, and
+	 * the start-up limits wait for the address it gives. */
+	int proxied;
+	struct sockaddr_storage ss;
 	struct startups_ticket ticket; /* handed to the session */
 	const char *refusal; /* the BUSY text, for reject_thread */
 };
+
+static int admit_startup(
+    struct server *srv, struct conn_job *job, const struct sockaddr *sa);
+
+/*
+ * The PROXY header of a connection from a balancer: the client's address
+ * replaces the balancer's (unless the header says LOCAL or UNKNOWN), and
+ * only then do the per-address start-up limits see it. 0 to serve it, -1
+ * if it was refused or closed (job is gone).
+ */
+static int
+proxied_start(struct server *srv, struct conn_job *job)
+{
+	struct proxy_addr pa;
+	char balancer[SESSION_PEER_MAX];
+	int r;
+
+	r = proxy_read(job->fd, clock_mono_ms() + SERVE_PROXY_TIMEOUT_MS, &pa);
+	if (r != 0) {
+		/* A health check that only connects is not an error. */
+		if (r == WH_ERR_EOF)
+			log_debug(
+			    "peer=%s closed before a PROXY header", job->peer);
+		else
+			log_warn("peer=%s refused: no valid PROXY header (%s)",
+			    job->peer, wh_strerror(r));
+		close(job->fd);
+		free(job);
+		return -1;
+	}
+	if (!pa.keep) {
+		memcpy(balancer, job->peer, sizeof(balancer));
+		memcpy(&job->ss, &pa.src, sizeof(job->ss));
+		netaddr_format_sockaddr(
+		    (struct sockaddr *)&job->ss, job->peer, sizeof(job->peer));
+		log_debug("peer=%s via balancer=%s", job->peer, balancer);
+	}
+	return admit_startup(srv, job, (struct sockaddr *)&job->ss);
+}
 
 static void *
 conn_thread(void *arg)
@@ -325,6 +405,10 @@ conn_thread(void *arg)
 	struct conn_job *job = arg;
 	struct server *srv = job->srv;
 
+	if (job->proxied && proxied_start(srv, job) != 0) {
+		atomic_fetch_sub(&srv->nclients, 1);
+		return NULL;
+	}
 	session_serve(srv, job->fd, job->peer, &job->ticket);
 	free(job);
 	atomic_fetch_sub(&srv->nclients, 1);
@@ -376,15 +460,18 @@ spawn(void *(*fn)(void *), struct conn_job *job)
 /*
  * Logs a refusal: one line each for the first SERVE_REFUSE_LOG_BURST in a
  * second, then one line with the count, so that a peer reconnecting in a
- * loop cannot flood the log. Accept thread only.
+ * loop cannot flood the log. The accept thread and the threads reading a
+ * balancer's PROXY header call it.
  */
 static void
 log_refusal(const char *peer, const char *why)
 {
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	static int64_t window;
 	static int logged, hidden;
 	int64_t now;
 
+	pthread_mutex_lock(&mu);
 	now = clock_mono_ms() / 1000;
 	if (now != window) {
 		if (hidden > 0)
@@ -398,6 +485,7 @@ log_refusal(const char *peer, const char *why)
 		log_warn("peer=%s refused: %s", peer, why);
 	else
 		hidden++;
+	pthread_mutex_unlock(&mu);
 }
 
 /* Turns job away with a BUSY (answered by a bounded number of lingering
@@ -466,6 +554,9 @@ accept_one(struct server *srv, int lfd)
 	job->fd = fd;
 	netaddr_format_sockaddr(
 	    (struct sockaddr *)&ss, job->peer, sizeof(job->peer));
+	memcpy(&job->ss, &ss, sizeof(ss));
+	job->proxied = srv->proxy_from.n > 0 &&
+	    cidr_list_match(&srv->proxy_from, (struct sockaddr *)&ss);
 	if (atomic_fetch_add(&srv->nclients, 1) >= srv->max_clients) {
 		atomic_fetch_sub(&srv->nclients, 1);
 		snprintf(why, sizeof(why), "server busy (%d clients)",
@@ -474,7 +565,10 @@ accept_one(struct server *srv, int lfd)
 		refuse(job, SERVE_BUSY_TEXT);
 		return;
 	}
-	if (admit_startup(srv, job, (struct sockaddr *)&ss) != 0) {
+	/* A balancer's connections count against the client's address,
+	 * known once its thread has read the PROXY header. */
+	if (!job->proxied &&
+	    admit_startup(srv, job, (struct sockaddr *)&ss) != 0) {
 		atomic_fetch_sub(&srv->nclients, 1);
 		return;
 	}
@@ -540,6 +634,7 @@ serve_main(int argc, char **argv)
 		{ "max-startups", required_argument, NULL, 'T' },
 		{ "per-source-max-startups", required_argument, NULL, 'X' },
 		{ "user", required_argument, NULL, 'U' },
+		{ "proxy-from", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -554,12 +649,13 @@ serve_main(int argc, char **argv)
 	struct server *srv = &the_server;
 	struct pollfd pfds[SERVE_LISTEN_MAX];
 	int lfds[SERVE_LISTEN_MAX], nl = 0, i, c, r, verbose = 0, status = 1;
-	int bad;
+	int bad, init_lock = -1;
 	long max_clients = SERVER_MAX_CLIENTS_DEFAULT;
 	long idle = SERVER_IDLE_TIMEOUT_DEFAULT, per_source = 0;
 	const char *startups_spec = NULL;
 	struct startups_limits lim;
 	char admin_pw[SERVE_ADMIN_PW_LEN] = "";
+	char bad_range[64];
 	char fp[KEYS_FINGERPRINT_LEN];
 	struct sigaction sa;
 	int64_t wait;
@@ -633,6 +729,17 @@ serve_main(int argc, char **argv)
 		case 'U':
 			user = optarg;
 			break;
+		case 'Y':
+			if (cidr_list_parse(optarg, &srv->proxy_from, bad_range,
+			        sizeof(bad_range)) != 0) {
+				fprintf(stderr,
+				    "wharf: --proxy-from: '%s' is not an "
+				    "address or ADDRESS/BITS\n",
+				    bad_range);
+				status = 2;
+				goto out;
+			}
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -702,6 +809,11 @@ serve_main(int argc, char **argv)
 	}
 	snprintf(srv->users_path, sizeof(srv->users_path), "%.*s/%s",
 	    PATH_MAX - 16, state_real, USERS_FILE_NAME);
+	if ((init_lock = lock_first_start(state_real)) < 0) {
+		fprintf(stderr, "wharf: cannot lock the state folder %s: %s\n",
+		    state_real, strerror(errno));
+		goto out;
+	}
 	if (ensure_admin(srv->users_path, admin_pw) != 0) {
 		fprintf(stderr, "wharf: cannot set up users in %s\n",
 		    srv->users_path);
@@ -724,6 +836,12 @@ serve_main(int argc, char **argv)
 			fprintf(stderr, "wharf: first damaged line: %d\n", bad);
 		goto out;
 	}
+	/* Quotas are counted once for every server on this state folder. */
+	if ((r = quota_shared_open(state_real)) != 0) {
+		fprintf(stderr, "wharf: quota ledgers in %s/%s: %s\n",
+		    state_real, QUOTA_DIR_NAME, wh_strerror(r));
+		goto out;
+	}
 	snprintf(path, sizeof(path), "%.*s/%s", PATH_MAX - 16, state_real,
 	    SERVER_HOST_KEY_FILE);
 	if ((r = keys_host_load_or_create(path, &srv->host_key)) != 0) {
@@ -733,6 +851,8 @@ serve_main(int argc, char **argv)
 		                             wh_strerror(r));
 		goto out;
 	}
+	close(init_lock);
+	init_lock = -1;
 	if (psk_file != NULL) {
 		if ((r = keys_psk_load(psk_file, srv->psk)) != 0) {
 			fprintf(stderr, "wharf: --psk %s: %s\n", psk_file,
@@ -798,6 +918,9 @@ serve_main(int argc, char **argv)
 	log_info("max-clients=%d max-startups=%d:%d:%d "
 	         "per-source-max-startups=%d",
 	    srv->max_clients, lim.start, lim.rate, lim.full, lim.per_source);
+	if (srv->proxy_from.n > 0)
+		log_info("PROXY headers expected from %zu address range(s)",
+		    srv->proxy_from.n);
 	if (srv->sb.walk_only)
 		log_warn("openat2 unavailable: symlinks in the root will not "
 		         "be followed");
@@ -825,6 +948,8 @@ out:
 	/* Made but not shown (a later start-up step failed): shown now,
 	 * or the account could never be used. */
 	show_admin_password(admin_pw);
+	if (init_lock >= 0)
+		close(init_lock);
 	for (i = 0; i < nl; i++)
 		close(lfds[i]);
 	if (status != 0) {
