@@ -7,10 +7,13 @@
  * Shared with other servers on the same state folder (quota_shared_open):
  * each account has a ledger file in <state>/quota, named by its folder's
  * inode number, that holds the count; every change to the count and every
- * reservation is made under an exclusive flock of the ledger. Each
- * reservation is a hold file beside it, flocked by its holder for as long
- * as it lives, so that a server that dies leaves holds that the next
+ * reservation is made under an exclusive flock of "<key>.lock" beside it.
+ * Each reservation is a hold file there too, flocked by its holder for as
+ * long as it lives, so that a server that dies leaves holds that the next
  * reader sees unlocked and removes: no reservation outlives its server.
+ * Files are never rewritten in place but replaced (a new inode): a FUSE
+ * mount (GlusterFS) may serve a file rewritten through another mount from
+ * its stale page cache, even to a fresh open; a new inode it reads anew.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,7 +41,9 @@ struct quota_account {
 	dev_t dev; /* the key: the folder's identity */
 	ino_t ino;
 	int dir_fd; /* the folder, for counts */
-	int ledger_fd; /* <state>/quota/<ino>.ledger, or -1: not shared */
+	int shared; /* with the servers on the state folder: a ledger */
+	/* <state>/quota/<key>.lock while it is held, else -1. */
+	int ledger_fd;
 	char key[QUOTA_KEY_LEN + 1]; /* the folder's inode number, in hex */
 	pthread_mutex_t mu; /* guards everything below */
 	uint64_t used;
@@ -341,19 +346,33 @@ quota_shared_open(const char *state_dir)
 static int
 ledger_lock(struct quota_account *a)
 {
-	if (a->ledger_fd < 0)
+	char name[QUOTA_KEY_LEN + 16];
+	int e;
+
+	if (!a->shared)
 		return 0;
+	snprintf(name, sizeof(name), "%s.lock", a->key);
+	a->ledger_fd = openat(
+	    shared_dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (a->ledger_fd < 0)
+		return wh_err_from_errno(errno);
 	while (flock(a->ledger_fd, LOCK_EX) != 0)
-		if (errno != EINTR)
-			return wh_err_from_errno(errno);
+		if (errno != EINTR) {
+			e = errno;
+			close(a->ledger_fd);
+			a->ledger_fd = -1;
+			return wh_err_from_errno(e);
+		}
 	return 0;
 }
 
 static void
 ledger_unlock(struct quota_account *a)
 {
-	if (a->ledger_fd >= 0)
-		flock(a->ledger_fd, LOCK_UN);
+	if (a->ledger_fd < 0)
+		return;
+	close(a->ledger_fd); /* and with it the lock */
+	a->ledger_fd = -1;
 }
 
 /*
@@ -364,14 +383,23 @@ ledger_unlock(struct quota_account *a)
 static int
 ledger_read(struct quota_account *a, uint64_t *gen)
 {
-	char text[LEDGER_LEN + 1], *end;
+	char text[LEDGER_LEN + 1], name[QUOTA_KEY_LEN + 16], *end;
 	unsigned long long used, g;
 	ssize_t n;
+	int fd;
 
 	*gen = 0;
-	if (a->ledger_fd < 0)
+	if (!a->shared)
 		return 1;
-	n = pread(a->ledger_fd, text, LEDGER_LEN, 0);
+	snprintf(name, sizeof(name), "%s.ledger", a->key);
+	if (a->ledger_fd < 0 ||
+	    (fd = openat(shared_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) <
+	        0) {
+		a->counted = 0;
+		return 0;
+	}
+	n = pread(fd, text, LEDGER_LEN, 0);
+	close(fd);
 	if (n != (ssize_t)LEDGER_LEN ||
 	    memcmp(text, LEDGER_MAGIC " ", sizeof(LEDGER_MAGIC)) != 0) {
 		a->counted = 0;
@@ -392,23 +420,33 @@ bad:
 	return 0;
 }
 
-/* Writes a->used back (lock held), with the next generation. */
+/* Replaces the ledger with a->used and the next generation (lock held).
+ * Not synced: a ledger lost in a crash is counted again. */
 static void
 ledger_write(struct quota_account *a, uint64_t gen)
 {
-	char text[LEDGER_LEN + 1];
+	char text[LEDGER_LEN + 1], name[QUOTA_KEY_LEN + 16];
+	char tmp[QUOTA_KEY_LEN + 16];
+	int fd, ok;
 
-	if (a->ledger_fd < 0)
+	if (!a->shared || a->ledger_fd < 0)
 		return;
 	snprintf(text, sizeof(text), LEDGER_MAGIC " %020llu %020llu\n",
 	    (unsigned long long)a->used, (unsigned long long)gen + 1);
+	snprintf(name, sizeof(name), "%s.ledger", a->key);
+	snprintf(tmp, sizeof(tmp), "%s.ledger.tmp", a->key);
+	fd = openat(shared_dir, tmp,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	ok = fd >= 0 && pwrite(fd, text, LEDGER_LEN, 0) == (ssize_t)LEDGER_LEN;
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	if (ok && renameat(shared_dir, tmp, shared_dir, name) == 0)
+		return;
 	/* A ledger that does not read is counted again, by every server
 	 * (this one at once). */
-	if (pwrite(a->ledger_fd, text, LEDGER_LEN, 0) == (ssize_t)LEDGER_LEN)
-		return;
+	log_warn("quota ledger %s: %s", name, strerror(errno));
 	a->counted = 0;
-	if (ftruncate(a->ledger_fd, 0) != 0)
-		log_warn("quota ledger %s: %s", a->key, strerror(errno));
+	unlinkat(shared_dir, name, 0);
 }
 
 /* The account's count, brought in from the ledger (lock held). */
@@ -518,38 +556,42 @@ skip_shared(const void *ctx, dev_t dev, ino_t ino)
 	return 0;
 }
 
-/* Writes h's reservation into its hold file (made if need be). */
+/*
+ * Writes h's reservation into a new hold file, flocked, which replaces
+ * the one it had (if any): a new file, never one rewritten in place.
+ */
 static int
 hold_file_write(struct quota_hold *h)
 {
-	char text[64];
+	char text[64], name[QUOTA_HOLD_NAME_MAX];
 	uint8_t rnd[8];
 	int n, fd;
 
-	if (h->a->ledger_fd < 0)
+	if (!h->a->shared)
 		return 0;
-	if (h->file_fd < 0) {
-		randombytes_buf(rnd, sizeof(rnd));
-		snprintf(h->file, sizeof(h->file),
-		    "%s.%02x%02x%02x%02x%02x%02x%02x%02x" HOLD_SUFFIX,
-		    h->a->key, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
-		    rnd[6], rnd[7]);
-		fd = openat(shared_dir, h->file,
-		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return wh_err_from_errno(errno);
-		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-			close(fd);
-			unlinkat(shared_dir, h->file, 0);
-			return WH_ERR_BUSY;
-		}
-		h->file_fd = fd;
-	}
+	randombytes_buf(rnd, sizeof(rnd));
+	snprintf(name, sizeof(name),
+	    "%s.%02x%02x%02x%02x%02x%02x%02x%02x" HOLD_SUFFIX, h->a->key,
+	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	fd = openat(shared_dir, name,
+	    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return wh_err_from_errno(errno);
 	n = snprintf(text, sizeof(text), "%llu %llu\n",
 	    (unsigned long long)h->bytes, (unsigned long long)h->ino);
-	if (ftruncate(h->file_fd, 0) != 0 ||
-	    pwrite(h->file_fd, text, (size_t)n, 0) != n)
-		return wh_err_from_errno(errno);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+	    pwrite(fd, text, (size_t)n, 0) != n) {
+		n = errno;
+		close(fd);
+		unlinkat(shared_dir, name, 0);
+		return wh_err_from_errno(n);
+	}
+	if (h->file_fd >= 0) {
+		unlinkat(shared_dir, h->file, 0);
+		close(h->file_fd);
+	}
+	h->file_fd = fd;
+	memcpy(h->file, name, sizeof(h->file));
 	return 0;
 }
 
@@ -568,7 +610,7 @@ hold_file_remove(struct quota_hold *h)
 static int
 all_reserved(struct quota_account *a, uint64_t *reserved)
 {
-	if (a->ledger_fd < 0) {
+	if (!a->shared) {
 		*reserved = a->reserved;
 		return 0;
 	}
@@ -594,7 +636,7 @@ account_recount(struct quota_account *a)
 
 	memset(&w, 0, sizeof(w));
 	for (i = 0; i < QUOTA_COUNT_TRIES; i++) {
-		if (a->ledger_fd >= 0)
+		if (a->shared)
 			r = shared_holds(a, &reserved, &set);
 		else
 			r = skip_snapshot(a, &set);
@@ -602,7 +644,7 @@ account_recount(struct quota_account *a)
 			break;
 		(void)ledger_read(a, &lgen);
 		gen = a->gen;
-		w.skip = a->ledger_fd >= 0 ? skip_shared : skip_listed;
+		w.skip = a->shared ? skip_shared : skip_listed;
 		w.ctx = &set;
 		ledger_unlock(a);
 		pthread_mutex_unlock(&a->mu);
@@ -618,7 +660,7 @@ account_recount(struct quota_account *a)
 			break;
 	}
 	if (r == 0 || r == WH_ERR_BUSY) {
-		if (a->ledger_fd >= 0) {
+		if (a->shared) {
 			if ((r = shared_holds(a, &reserved, &set)) == 0) {
 				w.skip = skip_shared;
 				w.ctx = &set;
@@ -689,21 +731,8 @@ quota_account_get(int dir_fd, struct quota_account **out)
 	a->ledger_fd = -1;
 	snprintf(
 	    a->key, sizeof(a->key), "%016llx", (unsigned long long)st.st_ino);
-	if (shared_dir >= 0) {
-		char name[QUOTA_KEY_LEN + 16];
-
-		snprintf(name, sizeof(name), "%s.ledger", a->key);
-		a->ledger_fd = openat(shared_dir, name,
-		    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (a->ledger_fd < 0) {
-			r = wh_err_from_errno(errno);
-			pthread_mutex_unlock(&table_mu);
-			close(a->dir_fd);
-			pthread_mutex_destroy(&a->mu);
-			free(a);
-			return r;
-		}
-	}
+	/* The ledger is made at the first use of its lock. */
+	a->shared = shared_dir >= 0;
 	a->next = table;
 	table = a;
 	pthread_mutex_unlock(&table_mu);
@@ -730,8 +759,6 @@ quota_account_put(struct quota_account *a)
 		}
 	pthread_mutex_unlock(&table_mu);
 	close(a->dir_fd);
-	if (a->ledger_fd >= 0)
-		close(a->ledger_fd);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
 }
