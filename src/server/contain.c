@@ -378,6 +378,8 @@ static const char *const seccomp_allow[] = {
 	"unlinkat",
 	"renameat",
 	"renameat2",
+	/* mv where RENAME_NOREPLACE is refused: link, then unlink. */
+	"linkat",
 	"fchmod",
 	"utimensat",
 	"fsync",

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "wharf/file.h"
 #include "wharf/stripe.h"
 #include "wharf/xfer.h"
 
@@ -154,14 +155,13 @@ create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
 		r = wh_err_from_errno(errno);
 		goto fail;
 	}
-	st->fd = openat(st->dirfd, st->part,
-	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	st->fd = file_open_locked(st->dirfd, st->part,
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600, NULL);
 	if (st->fd < 0) {
-		r = wh_err_from_errno(errno);
-		goto fail;
-	}
-	if (flock(st->fd, LOCK_EX | LOCK_NB) != 0) {
-		r = WH_ERR_BUSY; /* not ours: it stays */
+		/* Locked or moving: not ours, it stays. */
+		r = errno == EWOULDBLOCK || errno == ESTALE ?
+		    WH_ERR_BUSY :
+		    wh_err_from_errno(errno);
 		goto fail;
 	}
 	if ((r = quota_hold_new(

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/file.h"
 #include "wharf/clock.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
@@ -295,14 +296,14 @@ delta_prepare(struct session *s, struct upload *up)
 		if (unlinkat(up->dirfd, up->part, 0) != 0)
 			return wh_err_from_errno(errno);
 		up->src[1] = up->fd;
-		up->fd = openat(up->dirfd, up->part,
-		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (up->fd < 0)
-			return wh_err_from_errno(errno);
-		if (flock(up->fd, LOCK_EX | LOCK_NB) != 0)
+		up->fd = file_open_locked(up->dirfd, up->part,
+		    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600, NULL);
+		if (up->fd < 0 && (errno == EWOULDBLOCK || errno == ESTALE))
 			return session_fail(s, WH_ERR_BUSY,
 			    "another upload of "
 			    "this file is in progress");
+		if (up->fd < 0)
+			return wh_err_from_errno(errno);
 	}
 	if (up->idx.n == 0)
 		return 0;
@@ -556,24 +557,23 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		s->up = up;
 		return 0; /* the client streams its range at once */
 	}
-	/* O_EXCL tells for certain that the partial is new, hence empty:
-	 * the stat above is only a hint. */
-	fresh = 1;
-	up->fd = openat(up->dirfd, up->part,
-	    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (up->fd < 0 && errno == EEXIST) {
-		fresh = 0;
-		up->fd = openat(up->dirfd, up->part,
-		    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	}
-	if (up->fd < 0) {
-		r = wh_err_from_errno(errno);
-		goto fail;
-	}
-	if (flock(up->fd, LOCK_EX | LOCK_NB) != 0) {
+	/* Made by this call (O_EXCL), the partial is new, hence empty: the
+	 * stat above is only a hint. Locked only once the name still gives
+	 * it (a commit or another server may rename it meanwhile). */
+	up->fd = file_open_locked(up->dirfd, up->part,
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600, &fresh);
+	if (up->fd < 0 && errno == EWOULDBLOCK) {
 		r = session_fail(s, WH_ERR_BUSY,
 		    "another upload of this file "
 		    "is in progress");
+		goto fail;
+	}
+	if (up->fd < 0) {
+		r = errno == ESTALE ?
+		    session_fail(s, WH_ERR_BUSY,
+		        "the partial of this upload keeps moving (another "
+		        "upload of this file is in progress)") :
+		    wh_err_from_errno(errno);
 		goto fail;
 	}
 	if (fstat(up->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -1031,14 +1031,43 @@ batch_filesystems(struct session *s, int pick[SESSION_BATCH_MAX])
 	return n;
 }
 
+/*
+ * Makes the batch durable on each of its filesystems: one syncfs where
+ * that covers every file (file_syncfs_is_enough), else an fsync of each
+ * of the batch's files there (folders 0) or of each of their folders
+ * (folders 1, after the renames): a FUSE or network filesystem's syncfs
+ * never reaches its servers.
+ */
 static int
-sync_filesystems(struct session *s, const int *pick, int n)
+sync_filesystems(struct session *s, const int *pick, int n, int folders)
 {
-	int k, r = 0;
+	struct stat st, fs;
+	int i, k, j, fd, r = 0;
 
-	for (k = 0; k < n; k++)
-		if (syncfs(s->batch[pick[k]]->fd) != 0)
-			r = wh_err_from_errno(errno);
+	for (k = 0; k < n; k++) {
+		fd = s->batch[pick[k]]->fd;
+		if (file_syncfs_is_enough(fd)) {
+			if (syncfs(fd) != 0)
+				r = wh_err_from_errno(errno);
+			continue;
+		}
+		if (fstat(fd, &fs) != 0)
+			return wh_err_from_errno(errno);
+		for (i = 0; i < s->nbatch; i++) {
+			fd = folders ? s->batch[i]->dirfd : s->batch[i]->fd;
+			if (fstat(s->batch[i]->fd, &st) != 0 ||
+			    st.st_dev != fs.st_dev)
+				continue;
+			/* A folder shared by several files: synced once. */
+			for (j = 0; folders && j < i; j++)
+				if (s->batch[j]->dirfd == fd)
+					break;
+			if (folders && j < i)
+				continue;
+			if (fsync(fd) != 0)
+				r = wh_err_from_errno(errno);
+		}
+	}
 	return r;
 }
 
@@ -1057,7 +1086,7 @@ xfer_flush_commits(struct session *s)
 	if ((nfs = batch_filesystems(s, pick)) < 0)
 		sr = wh_err_from_errno(errno);
 	else
-		sr = sync_filesystems(s, pick, nfs);
+		sr = sync_filesystems(s, pick, nfs, 0);
 	for (i = 0; i < s->nbatch; i++) {
 		up = s->batch[i];
 		r = sr;
@@ -1069,7 +1098,7 @@ xfer_flush_commits(struct session *s)
 		up->failed = r; /* remembered for the answer below */
 	}
 	/* Then the folders, so that the renames are durable too. */
-	if (sr == 0 && sync_filesystems(s, pick, nfs) != 0)
+	if (sr == 0 && sync_filesystems(s, pick, nfs, 1) != 0)
 		log_warn("session=%llu syncing folders: %s",
 		    (unsigned long long)s->id, strerror(errno));
 	/* The answers go out together: one write, not one per file. */
