@@ -22,9 +22,11 @@ if [ "$mode" = test ]; then
 	# clang + its runtime for the fuzz harnesses, python3 for the
 	# hostile-peer integration tests, iproute2 for namespaces, gdb to
 	# inject system calls into a contained server (test_contain),
-	# openssh-client's ssh-agent and ssh-keygen for key login tests.
+	# openssh-client's ssh-agent and ssh-keygen for key login tests,
+	# glusterfs-server (glusterd, FUSE client) and haproxy for the
+	# several-servers tests (test_gluster, test_haproxy).
 	pkgs+=(clang clang-format libclang-rt-dev python3 iproute2 procps gdb
-	       openssh-client)
+	       openssh-client glusterfs-server haproxy)
 fi
 
 missing=()

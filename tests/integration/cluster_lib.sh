@@ -12,6 +12,15 @@ CL_LOGS=()
 CL_PORTS=()
 CL_PIDS=()
 
+# want CHECK: whether WHARF_CLUSTER_CHECKS (default all) names CHECK; a
+# subset of the checks, by name, for debugging and for measuring.
+want() {
+	case " ${WHARF_CLUSTER_CHECKS:-all} " in
+	*" all "* | *" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
 # cl_start N [SERVE ARGS...]: server N on ROOT$N and STATE$N, its own log.
 cl_start() {
 	local n=$1 r s
@@ -308,4 +317,26 @@ check_mv() {
 	assert_contains "$ERR" "destination exists"
 	assert_eq two "$(cat "$ROOT1/mv2.txt")" "the file is kept"
 	assert_eq x "$(cat "$ROOT1/mvd2/in/f")"
+}
+
+# check_batch WHERE: 500 small files in one `put -r` through server 1 (one
+# session: group commits), all seen through server 2. The time is printed
+# for docs/deployment.md, never judged.
+check_batch() {
+	local i t0 t1
+
+	mkdir -p "$T/small"
+	for i in $(seq 1 500); do
+		printf 'small file %d\n' "$i" >"$T/small/f$i.txt"
+	done
+	cl_on 1
+	t0=$(date +%s%N)
+	run env WHARF_PASSWORD="$CL_PW" "$W" put -q -r \
+		"$CL_USER@$(host_port)" "$T/small" small
+	t1=$(date +%s%N)
+	assert_exit 0 "500 small files through server 1"
+	echo "INFO: 500 small files on $1 in $(((t1 - t0) / 1000000)) ms"
+	assert_eq 500 "$(find "$ROOT2/small" -type f | wc -l)" \
+		"all 500 seen through server 2"
+	assert_same "$T/small/f377.txt" "$ROOT2/small/f377.txt"
 }

@@ -14,14 +14,6 @@
 . "$(dirname "$0")/xfer_lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 
-# WHARF_CLUSTER_CHECKS: a subset of the checks, by name, for debugging.
-want() {
-	case " ${WHARF_CLUSTER_CHECKS:-all} " in
-	*" all "* | *" $1 "*) return 0 ;;
-	esac
-	return 1
-}
-
 ! want first_start || check_first_start "$T" 3
 
 ROOT1=$ROOT ROOT2=$ROOT STATE1=$STATE STATE2=$STATE
@@ -37,6 +29,7 @@ cl_start 2
 ! want quota || check_quota qu 40
 ! want race || check_race 10 $((3 * 1024 * 1024))
 ! want mv || check_mv
+! want batch || check_batch "local disk"
 ! want resume || check_resume $((64 * 1024 * 1024)) $((4 * 1024 * 1024))
 
 cl_on 1
