@@ -159,6 +159,7 @@ main(void)
 	register_log_tests();
 	register_startups_tests();
 	register_proxy_tests();
+	register_file_tests();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "unit: registering tests: %s\n",
 		    CU_get_error_msg());

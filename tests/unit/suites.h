@@ -34,6 +34,7 @@ void register_stripe_tests(void);
 void register_log_tests(void);
 void register_startups_tests(void);
 void register_proxy_tests(void);
+void register_file_tests(void);
 
 /* Room for any path the tests build. */
 #define TU_PATH_MAX 4096
