@@ -840,6 +840,20 @@ install_step(void *arg)
  * was protected during the upload unless its passcode came with PutOpen.
  * Nothing moves on failure; the Error text is set.
  */
+/*
+ * The partial is no longer the file its name gives: another upload of
+ * the same file committed first (through this server, or another on a
+ * shared filesystem, where the inode we hold may be gone: ESTALE).
+ */
+static int
+replaced_fail(struct session *s, const struct upload *up)
+{
+	return session_fail(s, WH_ERR_IO,
+	    "the partial of %.200s was replaced during the upload; "
+	    "nothing committed",
+	    up->vpath);
+}
+
 static int
 upload_install(struct session *s, struct upload *up)
 {
@@ -855,11 +869,8 @@ upload_install(struct session *s, struct upload *up)
 		    "%.200s was protected during the upload; "
 		    "send it again with its passcode",
 		    up->vpath);
-	if (r == WH_ERR_IO)
-		return session_fail(s, r,
-		    "the partial of %.200s was replaced during the upload; "
-		    "nothing committed",
-		    up->vpath);
+	if (r == WH_ERR_IO || (r == WH_ERR_SYSTEM && errno == ESTALE))
+		return replaced_fail(s, up);
 	if (r != 0)
 		commit_fail(s, up, r);
 	return r;
@@ -982,9 +993,13 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	if (ftruncate(up->fd, (off_t)up->size) != 0 ||
 	    fchmod(up->fd, up->mode) != 0 || futimens(up->fd, times) != 0 ||
 	    fsync(up->fd) != 0) {
-		r = wh_err_from_errno(errno);
-		session_fail(
-		    s, r, "committing %.200s: %s", up->vpath, strerror(errno));
+		if (errno == ESTALE)
+			r = replaced_fail(s, up);
+		else {
+			r = wh_err_from_errno(errno);
+			session_fail(s, r, "committing %.200s: %s", up->vpath,
+			    strerror(errno));
+		}
 		goto out;
 	}
 	if ((r = upload_install(s, up)) != 0)
