@@ -337,13 +337,19 @@ change_begin(struct protect_store *ps)
 	return r;
 }
 
+/* Ends a change that returned r: a change that was not saved is undone
+ * by reading the store again, so the copy never holds what the file
+ * does not. */
 static void
-change_end(struct protect_store *ps)
+change_end(struct protect_store *ps, int r)
 {
 	struct stat st;
+	int bad;
 
-	/* Our own save needs no second read. */
-	if (stat(ps->path, &st) == 0) {
+	if (r != 0)
+		(void)load(ps, &bad);
+	else if (stat(ps->path, &st) == 0) {
+		/* Our own save needs no second read. */
 		ps->read_st = st;
 		ps->exists = 1;
 	}
@@ -485,7 +491,7 @@ protect_set(struct protect_store *ps, const char *rpath, const char *passcode)
 		r = add_entry(ps, rpath, hash);
 	if (r == 0)
 		r = save(ps);
-	change_end(ps);
+	change_end(ps, r);
 	pthread_mutex_unlock(&ps->mu);
 	return r;
 }
@@ -516,7 +522,7 @@ protect_clear(struct protect_store *ps, const char *rpath)
 		drop(ps, (size_t)(e - ps->v));
 		r = save(ps);
 	}
-	change_end(ps);
+	change_end(ps, r);
 	pthread_mutex_unlock(&ps->mu);
 	return r;
 }
@@ -565,7 +571,7 @@ protect_rename(struct protect_store *ps, const char *from, const char *to)
 	}
 	if (r == 0 && changed)
 		r = save(ps);
-	change_end(ps);
+	change_end(ps, r);
 	pthread_mutex_unlock(&ps->mu);
 	return r;
 }
