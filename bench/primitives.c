@@ -10,6 +10,7 @@
  * files a second a server on that disk can commit one by one.
  *
  *   cc -O2 bench/primitives.c -lsodium -lzstd [-DWITH_OPENSSL -lcrypto]
+ *      [-DWITH_XXHASH -lxxhash]
  *   ./primitives [CORPUS_FILE [DIR]]
  */
 #include <fcntl.h>
@@ -24,6 +25,9 @@
 #include <zstd.h>
 #ifdef WITH_OPENSSL
 #include <openssl/evp.h>
+#endif
+#ifdef WITH_XXHASH
+#include <xxhash.h>
 #endif
 
 #define CHUNK (1024u * 1024u)
@@ -196,6 +200,28 @@ f_ossl_aes128gcm(const uint8_t *in, uint8_t *out, size_t len)
 }
 
 static size_t
+f_ossl_aes256gcm(const uint8_t *in, uint8_t *out, size_t len)
+{
+	return ossl_aead(EVP_aes_256_gcm(), in, out, len);
+}
+
+/* As wharf seals: one context keyed once, a new IV per frame, in place. */
+static EVP_CIPHER_CTX *gcm_ctx;
+
+static size_t
+f_ossl_aes256gcm_inplace(const uint8_t *in, uint8_t *out, size_t len)
+{
+	int n = 0, f = 0;
+
+	(void)out;
+	EVP_EncryptInit_ex(gcm_ctx, NULL, NULL, NULL, nonce);
+	EVP_EncryptUpdate(gcm_ctx, (uint8_t *)in, &n, in, (int)len);
+	EVP_EncryptFinal_ex(gcm_ctx, (uint8_t *)in + n, &f);
+	EVP_CIPHER_CTX_ctrl(gcm_ctx, EVP_CTRL_AEAD_GET_TAG, 16, mac);
+	return len;
+}
+
+static size_t
 f_ossl_chacha(const uint8_t *in, uint8_t *out, size_t len)
 {
 	return ossl_aead(EVP_chacha20_poly1305(), in, out, len);
@@ -222,6 +248,31 @@ f_ossl_blake2b(const uint8_t *in, uint8_t *out, size_t len)
 	return ossl_digest(EVP_blake2b512(), in, out, len);
 }
 #endif
+
+#ifdef WITH_XXHASH
+static size_t
+f_xxh128(const uint8_t *in, uint8_t *out, size_t len)
+{
+	XXH128_hash_t h = XXH3_128bits(in, len);
+
+	memcpy(out, &h, sizeof(h));
+	return len;
+}
+#endif
+
+/* AES-256-GCM through libsodium's precomputed state, in place. */
+static crypto_aead_aes256gcm_state gcm_state;
+
+static size_t
+f_aes256gcm_afternm(const uint8_t *in, uint8_t *out, size_t len)
+{
+	unsigned long long maclen;
+
+	(void)out;
+	crypto_aead_aes256gcm_encrypt_detached_afternm((uint8_t *)in, mac,
+	    &maclen, in, len, NULL, 0, NULL, nonce, &gcm_state);
+	return len;
+}
 
 #define COMMITS 200
 #define COMMIT_LEN (8u * 1024u)
@@ -323,13 +374,28 @@ main(int argc, char **argv)
 	run("  of which XSalsa20", f_xsalsa20, src, TOTAL);
 	run("  of which Poly1305", f_poly1305, src, TOTAL);
 	run("ChaCha20-Poly1305-IETF (libsodium)", f_chacha_ietf, src, TOTAL);
-	if (crypto_aead_aes256gcm_is_available())
+	if (crypto_aead_aes256gcm_is_available()) {
 		run("AES-256-GCM (libsodium)", f_aes256gcm, src, TOTAL);
+		crypto_aead_aes256gcm_beforenm(&gcm_state, key);
+		memcpy(sealed, src, TOTAL);
+		run("AES-256-GCM in place (libsodium)", f_aes256gcm_afternm,
+		    sealed, TOTAL);
+	}
 #ifdef WITH_OPENSSL
 	run("AES-128-GCM (OpenSSL)", f_ossl_aes128gcm, src, TOTAL);
+	run("AES-256-GCM (OpenSSL)", f_ossl_aes256gcm, src, TOTAL);
+	gcm_ctx = EVP_CIPHER_CTX_new();
+	EVP_EncryptInit_ex(gcm_ctx, EVP_aes_256_gcm(), NULL, key, nonce);
+	memcpy(sealed, src, TOTAL);
+	run("AES-256-GCM in place (OpenSSL)", f_ossl_aes256gcm_inplace, sealed,
+	    TOTAL);
+	EVP_CIPHER_CTX_free(gcm_ctx);
 	run("ChaCha20-Poly1305 (OpenSSL)", f_ossl_chacha, src, TOTAL);
 	run("SHA-256 (OpenSSL)", f_ossl_sha256, src, TOTAL);
 	run("BLAKE2b-512 (OpenSSL)", f_ossl_blake2b, src, TOTAL);
+#endif
+#ifdef WITH_XXHASH
+	run("XXH3-128 (libxxhash)", f_xxh128, src, TOTAL);
 #endif
 	if (argc > 1 && load(argv[1], text, TOTAL)) {
 		zlevel = 1;

@@ -942,6 +942,11 @@ start_peers() {
 	local where=$1 ns='' addr=127.0.0.1
 
 	[ "$where" = ns ] && ns=$NS addr=$NS_ADDR
+	# Checked again at each start: another run on this machine that made
+	# /run/sshd removes it when it ends.
+	if [ ! -d /run/sshd ]; then
+		mkdir -m 755 /run/sshd && MADE_RUN_SSHD=1
+	fi
 	start_bg "sshd_$where" "$ns" /usr/sbin/sshd -D -e \
 		-f "$T/ssh/sshd_$where.conf"
 	SSHD_PID=$BG_PID
@@ -1093,6 +1098,10 @@ case1() {
 			"$WHARF" put "$wl" "$src" /recv/ "${W_FLAGS[@]}"
 		bench_one 1 up "wharf --plaintext" $rep "$src" "$up" -- \
 			"$WHARF" put "$wl" "$src" /recv/ --plaintext "${W_FLAGS[@]}"
+		bench_one 1 up "wharf --cipher aes256gcm" $rep "$src" "$up" -- \
+			"$WHARF" put "$wl" "$src" /recv/ --cipher aes256gcm "${W_FLAGS[@]}"
+		bench_one 1 up "wharf --plaintext --hash xxh128" $rep "$src" "$up" -- \
+			"$WHARF" put "$wl" "$src" /recv/ --plaintext --hash xxh128 "${W_FLAGS[@]}"
 
 		CMD_SHOW="server: nc -N -l 127.0.0.1 PORT < big.bin; client: nc -d 127.0.0.1 PORT > FILE" \
 			bench_one 1 down "nc (raw TCP)" $rep "$src" "$dl" -- \
@@ -1112,6 +1121,10 @@ case1() {
 			"$WHARF" get "$wl" /pub/big.bin "$T/dl/" "${W_FLAGS[@]}"
 		bench_one 1 down "wharf --plaintext" $rep "$src" "$dl" -- \
 			"$WHARF" get "$wl" /pub/big.bin "$T/dl/" --plaintext "${W_FLAGS[@]}"
+		bench_one 1 down "wharf --cipher aes256gcm" $rep "$src" "$dl" -- \
+			"$WHARF" get "$wl" /pub/big.bin "$T/dl/" --cipher aes256gcm "${W_FLAGS[@]}"
+		bench_one 1 down "wharf --plaintext --hash xxh128" $rep "$src" "$dl" -- \
+			"$WHARF" get "$wl" /pub/big.bin "$T/dl/" --plaintext --hash xxh128 "${W_FLAGS[@]}"
 	done
 	rm -f "$up" "$dl"
 	case_end
@@ -1178,6 +1191,10 @@ case3() {
 		bench_one 3 up "wharf put -r" $rep "$src" \
 			"$T/srv/recv/$d-wharf/small" -- \
 			"$WHARF" put "$wl" -r "$src" "/recv/$d-wharf/" "${W_FLAGS[@]}"
+		bench_one 3 up "wharf put -r (key)" $rep "$src" \
+			"$T/srv/recv/$d-wharfk/small" -- \
+			"$WHARF" put "$wl" -r "$src" "/recv/$d-wharfk/" \
+			-i "$T/home/wharf_key" "${W_FLAGS[@]}"
 	done
 	rm -rf "$T"/srv/recv/c3-*
 	case_end
@@ -1352,6 +1369,9 @@ case_prim() {
 	case_start "primitives: one core, 1 MiB chunks"
 	if [ -f /usr/include/openssl/evp.h ]; then
 		cflags=(-DWITH_OPENSSL -lcrypto)
+	fi
+	if [ -f /usr/include/xxhash.h ]; then
+		cflags+=(-DWITH_XXHASH -lxxhash)
 	fi
 	if ! cc -O2 -o "$T/primitives" "$HERE/primitives.c" -lsodium -lzstd \
 		"${cflags[@]}" 2>"$T/log/primitives.build"; then
@@ -1533,6 +1553,9 @@ case_mem() {
 	base=$(status_kib "$W_PID" VmRSS)
 	rm -rf "$T/srv/recv/mem" "$T/dl/mem"
 	mkdir -p "$T/srv/recv/mem" "$T/dl/mem"
+	# The server runs as $BENCH_USER: the folder it writes is its own
+	# (without this every put of the case was refused, PERMISSION).
+	give_srv
 	held_start "$T/held1.fifo" 1
 	wait_logins 1 30 || die "memory: the held session did not log in"
 	sleep 0.5
@@ -1680,6 +1703,20 @@ check_targets() {
 			else
 				target "case 1 $d: wharf >= 1.5x scp: no result" n/a
 			fi
+			s=${MEDIAN["1|$d|scp -c aes128-gcm"]:-}
+			w=${MEDIAN["1|$d|wharf --cipher aes256gcm"]:-}
+			if [ -n "$s" ] && [ -n "$w" ]; then
+				r=$(ratio "$s" "$w")
+				over "$s" "$w" 1.0 && t=MET || t=MISSED
+				target "case 1 $d: wharf --cipher aes256gcm >= scp -c aes128-gcm: ${r}x" $t
+			fi
+			s=${MEDIAN["1|$d|rsync (daemon)"]:-}
+			w=${MEDIAN["1|$d|wharf --plaintext --hash xxh128"]:-}
+			if [ -n "$s" ] && [ -n "$w" ]; then
+				r=$(ratio "$s" "$w")
+				over "$s" "$w" 1.0 && t=MET || t=MISSED
+				target "case 1 $d: wharf --plaintext --hash xxh128 >= rsync daemon: ${r}x" $t
+			fi
 			s=${MEDIAN["1|$d|rsync (daemon)"]:-}
 			wp=${MEDIAN["1|$d|wharf --plaintext"]:-}
 			if [ -n "$s" ] && [ -n "$wp" ]; then
@@ -1712,6 +1749,13 @@ check_targets() {
 		done
 	fi
 	if want 3; then
+		s=${MEDIAN["3|up|rsync (daemon)"]:-}
+		w=${MEDIAN["3|up|wharf put -r (key)"]:-}
+		if [ -n "$w" ] && [ -n "$s" ]; then
+			r=$(ratio "$s" "$w")
+			over "$s" "$w" 1.0 && t=MET || t=MISSED
+			target "case 3: wharf put -r (key login) >= rsync (daemon): ${r}x" $t
+		fi
 		w=${MEDIAN["3|up|wharf put -r"]:-}
 		for k in "rsync (daemon)" "sftp put -r" "scp -r"; do
 			s=${MEDIAN["3|up|$k"]:-}
@@ -1879,6 +1923,11 @@ main() {
 	export WHARF_PASSWORD=$PW
 	printf '%s\n' "$PW" | "$WHARF" user add bench --init --state "$T/wstate" \
 		>/dev/null 2>&1 || die "wharf user add failed"
+	# A key for the key-login rows (case 3 "wharf put -r (key)").
+	"$WHARF" keygen -f "$T/home/wharf_key" -C bench >/dev/null 2>&1 &&
+		"$WHARF" user key add bench "$T/home/wharf_key.pub" \
+			--state "$T/wstate" >/dev/null 2>&1 ||
+		die "wharf keygen / user key add failed"
 
 	META+=("date=$(date -u +%Y-%m-%dT%H:%M:%SZ)")
 	META+=("host=$(nproc) cores, $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo), $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)")

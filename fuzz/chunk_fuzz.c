@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Chunk decoding (xfer_decode_chunk, docs/protocol.md §9.2) on hostile
- * chunks. Input: a flags byte, an index byte, two length bytes, then
+ * The engine's receiver (xfer_recv_chunk, recv.h; docs/protocol.md §9.2)
+ * on hostile chunks: each chunk goes into a receiver that expects exactly
+ * one chunk at the expected index and of the expected length (a file of
+ * index * XFER_CHUNK_MAX + length bytes, its last chunk), writing through
+ * a hook that records what would land on disk. Input: a flags byte, an
+ * index byte, two length bytes, then
  *
  *  - a packed Chunk (wharf__chunk__unpack); the expected index and raw
  *    length come from the chunk itself or from the control bytes. Success
@@ -27,6 +31,7 @@
 
 #include "fuzz.h"
 #include "wharf/hash.h"
+#include "wharf/recv.h"
 #include "wharf/xfer.h"
 
 #define CHUNK_CTL_LEN 4
@@ -43,6 +48,56 @@
 #define CHUNK_LEVEL_MASK 0x07
 
 static struct xfer_decoder dec;
+
+/* What the receiver wrote: the raw bytes and their digest. */
+struct landed {
+	const uint8_t *raw;
+	uint8_t hash[HASH_LEN];
+	int writes;
+};
+
+static int
+record(void *arg, uint64_t index, const uint8_t *raw, uint32_t len,
+    const uint8_t hash[HASH_LEN])
+{
+	struct landed *l = arg;
+
+	(void)index;
+	(void)len;
+	l->raw = raw;
+	memcpy(l->hash, hash, HASH_LEN);
+	l->writes++;
+	return 0;
+}
+
+/*
+ * One chunk through a receiver expecting chunk expect_index of
+ * expect_len bytes; *raw and hash_out as xfer_decode_chunk gives them.
+ */
+static int
+receive(enum hash_alg alg, const Wharf__Chunk *c, uint32_t expect_index,
+    uint32_t expect_len, const uint8_t **raw, uint8_t hash_out[HASH_LEN])
+{
+	struct xfer_recv rx;
+	struct landed l;
+	int r;
+
+	memset(&l, 0, sizeof(l));
+	xfer_recv_init(&rx, -1,
+	    (uint64_t)expect_index * XFER_CHUNK_MAX + expect_len,
+	    XFER_CHUNK_MAX, alg, &dec);
+	xfer_recv_range(&rx, expect_index, (uint64_t)expect_index + 1);
+	rx.write = record;
+	rx.write_arg = &l;
+	r = xfer_recv_chunk(&rx, c);
+	/* Written exactly when accepted, and then counted as arrived. */
+	FUZZ_CHECK(l.writes == (r == 0));
+	FUZZ_CHECK(r != 0 || xfer_recv_complete(&rx));
+	FUZZ_CHECK(r == 0 || rx.next_index == expect_index);
+	*raw = l.raw;
+	memcpy(hash_out, l.hash, HASH_LEN);
+	return r;
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -116,8 +171,7 @@ run_packed(uint8_t flags, const uint8_t *ctl, const uint8_t *p, size_t n)
 		expect_len *= CHUNK_SCALE;
 	if (flags & CHUNK_OWN_LEN)
 		expect_len = c->raw_len;
-	r = xfer_decode_chunk(
-	    &dec, alg, c, expect_index, expect_len, &raw, hash_out);
+	r = receive(alg, c, expect_index, expect_len, &raw, hash_out);
 	check_result(alg, c, expect_index, expect_len, r, raw, hash_out);
 	wharf__chunk__free_unpacked(c, NULL);
 }
@@ -160,8 +214,7 @@ run_synth(uint8_t flags, const uint8_t *ctl, const uint8_t *p, size_t n)
 		c.data.data = z;
 		c.data.len = zn;
 	}
-	r = xfer_decode_chunk(
-	    &dec, alg, &c, c.index, c.raw_len, &raw, hash_out);
+	r = receive(alg, &c, c.index, c.raw_len, &raw, hash_out);
 	check_result(alg, &c, c.index, c.raw_len, r, raw, hash_out);
 	if (delta != 0) {
 		/* Raw: a length mismatch. Compressed: a frame that does not
@@ -235,8 +288,7 @@ run_stream(uint8_t flags, const uint8_t *ctl, const uint8_t *p, size_t n)
 			break;
 		p += len;
 		n -= len;
-		r = xfer_decode_chunk(
-		    &dec, alg, c, i, c->raw_len, &raw, hash_out);
+		r = receive(alg, c, i, c->raw_len, &raw, hash_out);
 		check_result(alg, c, i, c->raw_len, r, raw, hash_out);
 		if (r == 0) {
 			FUZZ_CHECK(!c->compressed);

@@ -95,7 +95,7 @@ fuzz_init(void)
 		abort();
 	}
 	fuzz_rng_reset(0);
-	/* Peer strings still pass through log_clean(): the arguments are
+	/* Peer strings still pass through log_quote(): the arguments are
 	 * evaluated before log_msg() drops the line. */
 	log_set_level(verbose != NULL && verbose[0] == '1' ? LOG_LVL_DEBUG :
 	                                                     LOG_LVL_ERROR);

@@ -971,6 +971,26 @@ gen_seal(void)
 	    "0123456789",
 	    11);
 	seal_cleanup(&s);
+
+	/* AES-256-GCM frames from the peer (protocol.md §5.1): three that
+	 * open, then the first replayed. */
+	b = gen_buf();
+	FUZZ_CHECK(
+	    seal_init_cipher(&s, SEAL_AES256GCM, keys.rx_key, HS_DIR_S2C) == 0);
+	seal_frame(b, &s, req_ping(&r, 1, str("one")), NULL, 0);
+	seal_frame(b, &s, req_list(&r, 2, str("/"), 0), NULL, 0);
+	seal_frame(b, &s, req_pwd(&r, 3), NULL, 0);
+	write_buf("seal", "gcm-three-frames", b);
+	seal_cleanup(&s);
+	f0 = gen_buf();
+	FUZZ_CHECK(
+	    seal_init_cipher(&s, SEAL_AES256GCM, keys.rx_key, HS_DIR_S2C) == 0);
+	seal_frame(f0, &s, req_ping(&r, 1, str("one")), NULL, 0);
+	FUZZ_CHECK(buf_put(b, buf_ptr(f0), buf_len(f0)) == 0);
+	write_buf("seal", "gcm-replayed", b);
+	buf_free(b);
+	buf_free(f0);
+	seal_cleanup(&s);
 }
 
 /* ---- chunk ---- */

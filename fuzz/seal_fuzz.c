@@ -8,6 +8,11 @@
  * check opens, in order, and after the first one that does not open it
  * must refuse everything (the channel is poisoned). Random bytes never
  * open; the corpus holds real frames sealed by wharf_gen_corpus.
+ *
+ * Every input is run twice: on a secretbox channel, and on an
+ * AES-256-GCM channel checked against OpenSSL's one-shot GCM with the
+ * nonce and associated data of §5.1 (direction 1, the peer's, then the
+ * big-endian counter; the frame length).
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,6 +20,8 @@
 #include <unistd.h>
 
 #include <sodium.h>
+
+#include <openssl/evp.h>
 
 #include "fuzz.h"
 #include "wharf/channel.h"
@@ -24,7 +31,7 @@
 /* §5: the nonce starts with the 8-byte little-endian frame counter. */
 #define SEAL_COUNTER_BYTES 8
 
-static struct hs_result keys;
+static struct hs_result keys, gcm_keys;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -33,18 +40,48 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	fuzz_init();
 	fuzz_seal_result(&keys);
+	gcm_keys = keys;
+	gcm_keys.cipher = SEAL_AES256GCM;
 	return 0;
+}
+
+/* §5.1 for a frame from the server (direction 1). */
+static int
+gcm_spec_opens(const uint8_t *payload, size_t len, uint64_t ctr, uint8_t *plain)
+{
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	uint8_t nonce[12] = { 0, 0, 0, 1 }, aad[4], tag[16];
+	int n = 0, ok, i;
+
+	FUZZ_CHECK(x != NULL);
+	for (i = 0; i < 8; i++)
+		nonce[4 + i] = (uint8_t)(ctr >> (56 - 8 * i));
+	for (i = 0; i < 4; i++)
+		aad[i] = (uint8_t)(len >> (24 - 8 * i));
+	memcpy(tag, payload, sizeof(tag));
+	ok = EVP_DecryptInit_ex(
+	         x, EVP_aes_256_gcm(), NULL, keys.rx_key, nonce) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1 &&
+	    EVP_DecryptUpdate(x, NULL, &n, aad, 4) == 1 &&
+	    EVP_DecryptUpdate(x, plain, &n, payload + 16, (int)(len - 16)) ==
+	        1 &&
+	    EVP_DecryptFinal_ex(x, plain + n, &n) == 1;
+	EVP_CIPHER_CTX_free(x);
+	return ok;
 }
 
 /* 1 if payload opens as frame number ctr under the receive key. */
 static int
-spec_opens(const uint8_t *payload, size_t len, uint64_t ctr, uint8_t *plain)
+spec_opens(const uint8_t *payload, size_t len, uint64_t ctr, uint8_t *plain,
+    int cipher)
 {
 	uint8_t nonce[crypto_secretbox_NONCEBYTES];
 	int i;
 
 	if (len < crypto_secretbox_MACBYTES)
 		return 0;
+	if (cipher == SEAL_AES256GCM)
+		return gcm_spec_opens(payload, len, ctr, plain);
 	memset(nonce, 0, sizeof(nonce));
 	for (i = 0; i < SEAL_COUNTER_BYTES; i++)
 		nonce[i] = (uint8_t)(ctr >> (8 * i));
@@ -53,8 +90,8 @@ spec_opens(const uint8_t *payload, size_t len, uint64_t ctr, uint8_t *plain)
 	           len - crypto_secretbox_MACBYTES, nonce, keys.rx_key) == 0;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void
+run(const uint8_t *data, size_t size, const struct hs_result *k)
 {
 	Wharf__Envelope *env, *ref;
 	struct channel *ch;
@@ -65,12 +102,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd, broken = 0, opens, r;
 
 	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
-		return 0;
+		return;
 	io = wire_io_new(fd);
 	FUZZ_CHECK(io != NULL);
 	ch = channel_new(io);
 	FUZZ_CHECK(ch != NULL);
-	channel_start(ch, &keys);
+	FUZZ_CHECK(channel_start(ch, k) == 0);
 	FUZZ_CHECK(channel_is_sealed(ch));
 
 	while (off < size) {
@@ -85,7 +122,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(payload, data + off, len);
 		off += len;
 
-		opens = !broken && spec_opens(payload, len, ctr, plain);
+		opens =
+		    !broken && spec_opens(payload, len, ctr, plain, k->cipher);
 		r = channel_decode(ch, payload, len, &env);
 		if (broken) {
 			FUZZ_CHECK(r == WH_ERR_AUTH && env == NULL);
@@ -114,5 +152,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(plain);
 	}
 	channel_free(ch);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	run(data, size, &keys);
+	run(data, size, &gcm_keys);
 	return 0;
 }

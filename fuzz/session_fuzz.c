@@ -95,7 +95,7 @@ static char state[PATH_MAX], csv_path[PATH_MAX], protect_path[PATH_MAX];
 static uint8_t vault[SESSION_VAULT_LEN];
 static char vault_passcode[2 * SESSION_VAULT_MARK + 1];
 static uint8_t vault_b2[HASH_LEN], vault_sha[HASH_LEN];
-static const uint8_t zero_token[STRIPE_TOKEN_LEN];
+static const uint8_t zero_token[WIRE_TOKEN_LEN];
 /* The barrier frame: u32 length, then a Ping envelope. */
 static uint8_t barrier[64];
 static size_t barrier_len;

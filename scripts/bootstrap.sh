@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # One entry point for a fresh Debian 12 machine: install what is missing,
-# build, then either start a server on the default data folder ("serve") or
+# build, then either start a server on the default folders ("serve") or
 # run every test ("test"). Safe to run again: installed packages are skipped,
 # so a second run is fast and needs no network.
 set -euo pipefail
@@ -16,17 +16,22 @@ esac
 # Build and test dependencies, by Debian package name.
 # The binary alone needs no CUnit or clang (BUILD_TESTING=OFF).
 pkgs=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
-      libsodium-dev libzstd-dev libedit-dev libseccomp-dev)
+      libsodium-dev libzstd-dev libedit-dev libseccomp-dev libinih-dev
+      libssl-dev libxxhash-dev)
 if [ "$mode" = test ]; then
 	pkgs+=(libcunit1-dev)
 	# clang + its runtime for the fuzz harnesses, python3 for the
 	# hostile-peer integration tests, iproute2 for namespaces, gdb to
 	# inject system calls into a contained server (test_contain),
 	# openssh-client's ssh-agent and ssh-keygen for key login tests,
+	# strace to see a download's fsyncs (test_transfer_commit),
 	# glusterfs-server (glusterd, FUSE client) and haproxy for the
 	# several-servers tests (test_gluster, test_haproxy).
 	pkgs+=(clang clang-format libclang-rt-dev python3 iproute2 procps gdb
-	       openssh-client glusterfs-server haproxy)
+	       openssh-client strace glusterfs-server haproxy)
+	# The manual page lint (tests/man_lint.sh) and the zsh completion
+	# test (test_completion.sh).
+	pkgs+=(mandoc groff-base zsh)
 fi
 
 missing=()
@@ -72,15 +77,28 @@ serve)
 	echo "bootstrap: installed $prefix/bin/wharf" >&2
 	if [ "$(id -u)" -eq 0 ]; then
 		# Started as root, the server serves as the 'wharf' system
-		# user (docs/security.md), which owns the data and state.
+		# user (docs/security.md). It reads /etc/wharf/wharf.conf
+		# (an example with every key, all commented out, the first
+		# time), serves /srv/wharf and keeps its state in
+		# /var/lib/wharf (made, and given to 'wharf', by the server),
+		# which `wharf user` finds from any folder.
 		id -u wharf >/dev/null 2>&1 ||
 			useradd --system --no-create-home \
+				--home-dir /var/lib/wharf \
 				--shell /usr/sbin/nologin wharf
-		mkdir -p ./wharf-data ./wharf-state
-		chmod 700 ./wharf-state
-		chown wharf: ./wharf-data ./wharf-state
+		install -d -m 0755 /etc/wharf
+		[ -e /etc/wharf/wharf.conf ] ||
+			install -m 0644 "$here/dist/wharf.conf" \
+				/etc/wharf/wharf.conf
+		echo "bootstrap: serving /srv/wharf (state /var/lib/wharf," \
+			"configuration /etc/wharf/wharf.conf)" >&2
+	else
+		# The XDG folders: ~/.local/share/wharf, ~/.local/state/wharf,
+		# configuration ~/.config/wharf/wharf.conf if it exists.
+		echo "bootstrap: serving ${XDG_DATA_HOME:-$HOME/.local/share}/wharf" \
+			"(state ${XDG_STATE_HOME:-$HOME/.local/state}/wharf)" >&2
 	fi
-	exec "$prefix/bin/wharf" serve --root ./wharf-data --state ./wharf-state
+	exec "$prefix/bin/wharf" serve
 	;;
 test)
 	# The account the tests' root-started servers serve as

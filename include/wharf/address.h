@@ -12,7 +12,6 @@
 #include <stddef.h>
 
 #include "wharf/client.h"
-#include "wharf/sandbox.h"
 
 #define ADDRESS_URL_SCHEME "wharf://"
 

@@ -14,21 +14,21 @@
 
 #include "wharf/err.h"
 
-struct buf {
-	uint8_t *data;
-	size_t off; /* first unread byte */
-	size_t size; /* end of valid bytes */
-	size_t alloc; /* bytes allocated (0 for a view) */
-	size_t max; /* growth cap */
-	int readonly; /* a view over memory the buffer does not own */
-};
+/* Opaque: only buf.c touches the bytes, so every read is bounds-checked. */
+struct buf;
 
 /* A growable buffer that never holds more than max bytes. NULL on ENOMEM. */
 struct buf *buf_new(size_t max);
 void buf_free(struct buf *b);
 
-/* A read-only view over len bytes at p (not copied, not freed). */
-void buf_init_view(struct buf *b, const void *p, size_t len);
+/*
+ * A read-only buffer over len bytes at p (not copied; buf_free frees the
+ * buffer, never p), for parsing bytes that are already in memory. NULL on
+ * ENOMEM.
+ */
+struct buf *buf_view_new(const void *p, size_t len);
+/* Bytes the buffer holds allocated (0 for a view): what shrinking saves. */
+size_t buf_allocated(const struct buf *b);
 
 /* Unread bytes and a pointer to the first of them. */
 size_t buf_len(const struct buf *b);
@@ -71,5 +71,8 @@ int buf_put_string(struct buf *b, const void *p, size_t n) WH_MUST_CHECK;
 int buf_get_string(struct buf *b, const uint8_t **pp, size_t *np) WH_MUST_CHECK;
 /* WH_ERR_FORMAT if any unread bytes remain. */
 int buf_get_end(const struct buf *b) WH_MUST_CHECK;
+/* Appends printf-formatted text (no NUL); WH_ERR_TOO_LARGE past the cap. */
+int buf_putf(struct buf *b, const char *fmt, ...) WH_MUST_CHECK
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -11,8 +11,9 @@
 #include <stdio.h>
 
 #include "wharf/client.h"
+#include "wharf/cmdline.h"
 
-#define CLI_ARGS_MAX 64
+#define CLI_ARGS_MAX CMDLINE_ARGS_MAX
 #define CLI_LINE_MAX 8192
 
 struct cli {
@@ -23,6 +24,16 @@ struct cli {
 	int interactive;
 	int json; /* one JSON object per line */
 	int quit; /* bye/exit/quit was given */
+	int batch; /* -b: echo each command unless it starts with '@' */
+	int no_progress; /* the shell's `progress` turned the bar off */
+	char resume_cwd[CLIENT_PATH_MAX]; /* where `close` left */
+	/* Called with 1 before and 0 after a wait that does not use the
+	 * connection (a local command run by "!"), so that the shell can
+	 * keep the session alive meanwhile; NULL outside the shell. */
+	void (*idle_hook)(int begin);
+	/* The running command's patterns, aligned with its argv (cmdline.h):
+	 * NULL for a literal word, or for no patterns at all. */
+	char **pat;
 };
 
 /*
@@ -44,26 +55,54 @@ int cli_command_is_remote_path(const char *name);
 
 /* Colour allowed on f: a terminal, and NO_COLOR unset. */
 int cli_color(FILE *f);
-/*
- * Copies text from the server for display: control characters become '?',
- * so a name cannot move the cursor or retitle the terminal. Truncated to
- * dstlen - 1 bytes. Returns dst.
- */
-const char *cli_clean(char *dst, size_t dstlen, const char *s);
 
 /* Writes s as a JSON string (quoted, escaped). */
 void cli_json_str(FILE *f, const char *s);
 
-/* 1 if s holds glob characters. */
-int cli_has_glob(const char *s);
 /*
- * Expands a pattern in the last component of arg by listing its folder on
- * the server: never by a shell. *out gets n new paths (cli_free_list).
- * WH_ERR_NOT_FOUND with "no match" when nothing matches.
+ * Expands a remote pattern (as cmdline_split makes them; a glob may be in
+ * any component) by listing folders on the server: never by a shell.
+ * *out gets n new paths (cli_free_list), in listing order.
+ * WH_ERR_NOT_FOUND with "no match" in c->errmsg when nothing matches.
  */
 int cli_remote_glob(
-    struct cli *cli, const char *arg, char ***out, int *n) WH_MUST_CHECK;
+    struct cli *cli, const char *pattern, char ***out, int *n) WH_MUST_CHECK;
+/*
+ * words[i] as is where pats is NULL or pats[i] is NULL, else its matches:
+ * the paths a command operates on. On failure *failed is the index of the
+ * word that matched nothing (or could not be listed).
+ */
+int cli_expand_args(struct cli *cli, char *const *words, char *const *pats,
+    int nwords, char ***out, int *n, int *failed) WH_MUST_CHECK;
 void cli_free_list(char **v, int n);
+
+/* Runs one command already split into words; pat as in struct cli. */
+int cli_run_argv(struct cli *cli, int argc, char **argv, char **pat);
+
+/* "drwxr-xr-x" for a listing entry, and "file", "directory"... */
+void cli_mode_string(Wharf__FileType type, uint32_t mode, char out[11]);
+const char *cli_type_name(Wharf__FileType t);
+/* Prints a failed remote command as "wharf: CMD ARG: reason"; returns
+ * EXIT_CONNECT if the connection went, else EXIT_REMOTE. */
+int cli_remote_fail(struct cli *cli, const char *cmd, const char *arg, int r);
+int cli_usage_fail(const char *cmd, const char *args);
+/* Leading single-letter flags from allowed into *flags (bit i for
+ * allowed[i]); the index of the first operand, or -1 for another flag. */
+int cli_parse_flags(int argc, char **argv, const char *allowed, int *flags);
+/* Sizes for people: 1023, 1.0K, 12M (as ls -h and df -h print them). */
+void cli_human_size(uint64_t n, char *out, size_t outlen);
+
+/* The shell commands living in their own modules. */
+int cli_ls(struct cli *cli, int argc, char **argv);
+int cli_df(struct cli *cli, int argc, char **argv);
+int cli_quota(struct cli *cli, int argc, char **argv);
+int cli_chmod(struct cli *cli, int argc, char **argv);
+/* `wharf ls|rm|stat|sum|df|quota|chmod|mkdir|rmdir|mv ...`: one remote
+ * command, then exit. */
+int remote_cmd_main(int argc, char **argv);
+/* `wharf complete-remote [USER@]HOST:PATH` (hidden): the names for shell
+ * completion, one a line, within a short timeout. */
+int complete_remote_main(int argc, char **argv);
 
 /* Connects cli to target (closing any current connection), after the
  * client configuration (client_config.h) has had its say. */

@@ -14,14 +14,16 @@
 #include "wharf.pb-c.h"
 #include "wharf/channel.h"
 #include "wharf/err.h"
+#include "wharf/hash.h"
 #include "wharf/netaddr.h"
-#include "wharf/sandbox.h"
-#include "wharf/users.h"
+#include "wharf/wire.h"
 
 #define CLIENT_CONNECT_TIMEOUT_MS 10000
 #define CLIENT_REPLY_TIMEOUT_MS 120000
 #define CLIENT_ERRMSG_MAX 512
 #define CLIENT_PASSCODE_MAX 1024
+/* Room for a remote path and its NUL. */
+#define CLIENT_PATH_MAX (WIRE_PATH_MAX + 1)
 
 /* Exit statuses of the client commands. */
 #define EXIT_OK 0
@@ -30,7 +32,7 @@
 #define EXIT_CONNECT 3
 
 struct client_target {
-	char user[USERS_NAME_MAX + 1];
+	char user[WIRE_USER_MAX + 1];
 	char host[NETADDR_HOST_MAX]; /* to connect to: after HostName */
 	uint16_t port;
 	char alias[NETADDR_HOST_MAX]; /* as typed: what Host blocks match */
@@ -55,6 +57,7 @@ struct client_opts {
 	char psk_file[PATH_MAX]; /* "" for none */
 	char identity_file[PATH_MAX]; /* -i / IdentityFile, "" for none */
 	int plaintext;
+	int cipher; /* enum seal_cipher asked for (--cipher) */
 	int quiet; /* no notices (pinning, plaintext warning) */
 	uint16_t port; /* -P, 0: none */
 	int host_key_policy; /* enum host_key_policy */
@@ -70,13 +73,16 @@ struct client {
 	char hostport[NETADDR_STR_MAX];
 	int read_only;
 	int plaintext;
+	uint32_t idle_timeout; /* seconds, from AuthOk; 0: not announced */
 	uint64_t features; /* negotiated feature bits */
-	char cwd[SANDBOX_VPATH_MAX];
+	int cipher; /* enum seal_cipher of a sealed session */
+	enum hash_alg server_hash; /* what the server prefers to send */
+	char cwd[CLIENT_PATH_MAX];
 	char errmsg[CLIENT_ERRMSG_MAX];
 	int lost; /* the connection is gone */
 	char passcode[CLIENT_PASSCODE_MAX + 1]; /* for protected files */
 	struct client_opts opts; /* as opened: for joining */
-	uint8_t token[32]; /* the session's, from AuthOk */
+	uint8_t token[WIRE_TOKEN_LEN]; /* the session's, from AuthOk */
 	int have_token;
 	int need_passcode; /* the last refusal asked for one */
 	uint8_t transcript[32]; /* the handshake's TH: key logins sign it */

@@ -14,12 +14,21 @@
 
 /* The service user a server started as root drops to without --user. */
 #define CONTAIN_USER_DEFAULT "wharf"
+/* In the state folder, the file that stays root's when the state goes to
+ * the service user: the first admin password (serve.c keeps it there). */
+#define CONTAIN_ROOT_ONLY_FILE "admin-password"
 
 /* What the contained process may still reach by name. */
 struct contain_paths {
 	const char *root; /* canonical served root: read and write */
 	const char *state; /* canonical state folder: read and write */
 	const char *stats; /* --stats CSV (appended), or NULL */
+	/* Read again on SIGHUP: its folder stays readable (an editor
+	 * replaces the file). Canonical, or NULL. */
+	const char *config;
+	/* Opened again on SIGHUP (logrotate moved it): files may be made
+	 * and written in its folder. NULL: stderr. */
+	const char *log;
 };
 
 /* The user a root-started server runs as, resolved before any change. */

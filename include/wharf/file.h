@@ -46,20 +46,4 @@ int file_mkdir_owned(const char *path, mode_t mode) WH_MUST_CHECK;
  */
 int file_syncfs_is_enough(int fd);
 
-/* How often file_open_locked opens again after finding the name moved. */
-#define FILE_LOCK_TRIES 8
-
-/*
- * Opens name in dirfd with flags (O_CREAT: made with mode if missing;
- * *created, if not NULL, tells whether this call made it), takes
- * flock(LOCK_EX | LOCK_NB) on it, and checks that name still refers to
- * the locked file (fstat against fstatat, device and inode): a file
- * renamed or replaced between the open and the lock (a commit of another
- * upload, another server) is not the one the name gives, so it is closed
- * and opened again, up to FILE_LOCK_TRIES times. The fd, or -1 with errno
- * (EWOULDBLOCK: someone else holds the lock; ESTALE: the name kept moving).
- */
-int file_open_locked(
-    int dirfd, const char *name, int flags, mode_t mode, int *created);
-
 #endif

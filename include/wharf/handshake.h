@@ -21,11 +21,27 @@
 #define HS_TRANSCRIPT_LEN 32
 #define HS_WHY_MAX 256
 
+/* How frames are sealed after the handshake (protocol.md §5). */
+enum seal_cipher {
+	SEAL_SECRETBOX = 0, /* XSalsa20-Poly1305: every build, the default */
+	SEAL_AES256GCM = 1, /* feature AES256GCM: both ends have AES-NI */
+};
+#define HS_CIPHER_BIT(c) (1u << (c))
+#define HS_CIPHERS_DEFAULT \
+	(HS_CIPHER_BIT(SEAL_SECRETBOX) | HS_CIPHER_BIT(SEAL_AES256GCM))
+/* Nonce direction field of AES-256-GCM frames (§5.1). */
+#define HS_DIR_C2S 0u
+#define HS_DIR_S2C 1u
+
 struct hs_result {
 	uint16_t version;
 	uint64_t features;
 	int plaintext;
 	int psk_required;
+	int cipher; /* enum seal_cipher; meaningless if plaintext */
+	unsigned
+	    tx_dir; /* HS_DIR_C2S on the client, HS_DIR_S2C on the server */
+	int send_hash; /* Wharf__HashAlg the server prefers to send */
 	uint8_t host_pk[KEYS_HOST_PK_LEN];
 	uint8_t tx_key[HS_SESSION_KEY_LEN]; /* this side's sending key */
 	uint8_t rx_key[HS_SESSION_KEY_LEN];
@@ -51,6 +67,8 @@ struct hs_server_config {
 	const uint8_t *psk; /* NULL, or KEYS_PSK_LEN bytes */
 	int allow_plaintext;
 	uint64_t features;
+	unsigned ciphers; /* HS_CIPHER_BIT()s allowed; 0: HS_CIPHERS_DEFAULT */
+	int send_hash; /* Wharf__HashAlg this server prefers to send */
 };
 
 /*

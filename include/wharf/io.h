@@ -51,6 +51,9 @@ int wire_io_frame_ready(struct wire_io *io, int timeout_ms);
 
 /* Writes all n bytes. */
 int wire_io_write(struct wire_io *io, const void *p, size_t n) WH_MUST_CHECK;
+/* Writes a then b, in as few system calls as the socket allows. */
+int wire_io_write2(struct wire_io *io, const void *a, size_t alen,
+    const void *b, size_t blen) WH_MUST_CHECK;
 
 /* Total bytes moved on the socket. */
 uint64_t wire_io_bytes_in(const struct wire_io *io);

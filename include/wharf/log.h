@@ -25,8 +25,13 @@ enum log_level {
  * "..." of a cut string and the NUL. */
 #define LOG_QUOTE_MAX (LOG_PEER_STR_MAX * 4 + 6)
 
-/* Opens path for appending (NULL: stderr). Returns 0 or WH_ERR_SYSTEM. */
+/* Opens path for appending (NULL: stderr, with sd-daemon "<N>" priorities
+ * instead of timestamps when stderr is $JOURNAL_STREAM). Returns 0 or
+ * WH_ERR_SYSTEM. */
 int log_open(const char *path, enum log_level level) WH_MUST_CHECK;
+/* Opens log_open's file again by name (after logrotate moved it) in place
+ * of the old one; 0 for stderr. On failure the old one stays in use. */
+int log_reopen(void) WH_MUST_CHECK;
 void log_set_level(enum log_level level);
 int log_enabled(enum log_level level);
 void log_close(void);
@@ -43,13 +48,6 @@ void log_msg(enum log_level level, const char *func, const char *fmt, ...)
  * inside an escape, and still closes the quotes. Returns dst.
  */
 const char *log_quote(char *dst, size_t dstlen, const char *s);
-
-/*
- * The same escaping without quotes, for peer text shown to a person (a
- * server's error message): one line of printable ASCII, '"' and '\' kept
- * as they are. Returns dst.
- */
-const char *log_clean(char *dst, size_t dstlen, const char *s);
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, NULL, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, NULL, __VA_ARGS__)

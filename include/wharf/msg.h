@@ -56,8 +56,17 @@ size_t msg_decoded_size(const Wharf__Envelope *env);
 /* Frees an envelope from msg_unpack() (NULL is fine). */
 void msg_free(Wharf__Envelope *env);
 
-/* The structural checks msg_unpack() runs, for messages built locally. */
+/*
+ * The checks msg_unpack() runs, for messages built locally: for every
+ * body type the fields whose form does not depend on state (key, digest,
+ * token and stripe lengths, text without NUL, required sub-messages,
+ * ranges of enumerations). WH_ERR_FORMAT if one fails. Handlers may rely
+ * on these and need not check them again.
+ */
 int msg_validate(const Wharf__Envelope *env) WH_MUST_CHECK;
+/* msg_validate()'s checks of a Chunk alone: for chunks that reach the
+ * transfer engine without an envelope (the chunk fuzzer). */
+int msg_chunk_validate(const Wharf__Chunk *c) WH_MUST_CHECK;
 
 /*
  * Copies a bytes field holding text into out as a C string. WH_ERR_FORMAT

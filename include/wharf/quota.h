@@ -71,6 +71,10 @@ struct quota_hold;
  */
 int quota_account_get(int dir_fd, struct quota_account **out) WH_MUST_CHECK;
 void quota_account_put(struct quota_account *a);
+/* The same, counted first if the count is stale (as a reservation
+ * does), for the df and quota commands; an error if it cannot count. */
+int quota_account_usage(
+    struct quota_account *a, uint64_t *used, uint64_t *reserved) WH_MUST_CHECK;
 /* What the account holds now: counted bytes and reservations. */
 void
 quota_account_peek(struct quota_account *a, uint64_t *used, uint64_t *reserved);

@@ -22,6 +22,7 @@
 #include "wharf/sandbox.h"
 #include "wharf/startups.h"
 #include "wharf/users.h"
+#include "wharf/watch.h"
 
 #define SERVER_AUTH_TIMEOUT_MS 10000
 #define SERVER_AUTH_ATTEMPTS 3
@@ -73,11 +74,13 @@ struct server {
 	struct host_key host_key;
 	uint8_t psk[KEYS_PSK_LEN];
 	int have_psk;
-	int allow_plaintext;
-	int keys_only; /* --keys-only: no password logins at all */
-	int idle_timeout_ms;
+	/* The atomic ones change on SIGHUP (serve.c) while sessions read. */
+	atomic_int allow_plaintext;
+	atomic_uint ciphers; /* --ciphers: HS_CIPHER_BIT()s allowed */
+	atomic_int keys_only; /* keys-only: no password logins at all */
+	atomic_int idle_timeout_ms;
 	int auth_timeout_ms;
-	int max_clients;
+	atomic_int max_clients;
 	atomic_int nclients;
 	atomic_uint_fast64_t next_session_id;
 	/* Transfers holding a zstd stream window (ZSTREAM), at most
@@ -85,7 +88,7 @@ struct server {
 	atomic_int streams_held;
 	sem_t pwhash_slots; /* Argon2id runs at once: bounds memory */
 	sem_t passcode_slots; /* the same for passcodes, apart */
-	uint64_t max_file_size; /* 0: unlimited */
+	_Atomic uint64_t max_file_size; /* 0: unlimited */
 	char root_real[PATH_MAX]; /* canonical path of the root */
 	struct protect_store *protect; /* passcode-protected files */
 	const char *stats_path; /* CSV of transfers, or NULL */
@@ -94,7 +97,8 @@ struct server {
 	struct startups *startups;
 	struct startups_limits startup_limits; /* what it was made with */
 	/* Load balancers whose connections start with a PROXY header
-	 * (--proxy-from); empty: none, every peer is its own address. */
+	 * (proxy-from); empty: none, every peer is its own address. Read,
+	 * and set again on SIGHUP, by the accept loop's thread alone. */
 	struct cidr_list proxy_from;
 };
 
@@ -105,6 +109,9 @@ struct server {
 #define SERVER_PASSCODE_SLOTS 1
 /* Blocks of this size or more are mmapped, and unmapped when freed. */
 #define SERVER_MMAP_THRESHOLD (2 << 20)
+/* Free memory an arena keeps at its top instead of giving it back. */
+#define SERVER_TRIM_THRESHOLD \
+	(3 << 19) /* 1.5 MiB: a 1 MiB chunk and its envelope */
 
 /* One login, shared by the connections that joined it: they may act only
  * while the connection that logged in lives. */
@@ -138,12 +145,12 @@ struct session {
 	struct quota_account *account;
 	Wharf__Envelope *pending[SESSION_PENDING_MAX];
 	int npending; /* requests read ahead, in order */
-	uint8_t token[STRIPE_TOKEN_LEN]; /* lets more connections Join */
+	uint8_t token[WIRE_TOKEN_LEN]; /* lets more connections Join */
 	int owns_token; /* this is the session's first */
 	struct login *login; /* shared by joined connections */
 	int peer_eof; /* the client half-closed */
 	/* Small uploads received and verified, waiting for one group
-	 * commit (see xfer_flush_commits). */
+	 * commit (see upload_flush_commits). */
 	struct upload *batch[SESSION_BATCH_MAX];
 	int nbatch;
 	int batch_fds; /* descriptors the batch holds */
@@ -152,6 +159,10 @@ struct session {
 	/* Its place among the connections before login, given back at
 	 * login or at the end (whichever comes first). */
 	struct startups_ticket ticket;
+	/* Its entry in the table `wharf status` shows (NULL: unwatched),
+	 * and the user's logout generation at login (users.h). */
+	struct watch_entry *watch;
+	uint64_t logout_gen;
 };
 
 /* Runs one connection to its end and closes fd. ticket (or NULL) is the
@@ -180,14 +191,15 @@ int session_send_error(
  */
 int ops_dispatch(struct session *s, const Wharf__Envelope *req);
 
-/* Transfer requests (server/xfer_ops.c), same contract as ops_dispatch. */
-int xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m);
-int xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m);
-int xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m);
-int xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m);
-int xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m);
-int xfer_op_probe(struct session *s, uint32_t id, const Wharf__Probe *m);
-int xfer_op_stripe_commit(
+/* Transfer requests (server/xfer_ops.c: the adapters between the
+ * requests and the engine of src/xfer), same contract as ops_dispatch. */
+int upload_open(struct session *s, uint32_t id, const Wharf__PutOpen *m);
+int upload_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m);
+int upload_end(struct session *s, uint32_t id, const Wharf__PutEnd *m);
+int download_get(struct session *s, uint32_t id, const Wharf__GetReq *m);
+int download_sum(struct session *s, uint32_t id, const Wharf__SumReq *m);
+int download_probe(struct session *s, uint32_t id, const Wharf__Probe *m);
+int upload_stripe_commit(
     struct session *s, uint32_t id, const Wharf__StripeCommit *m);
 /*
  * Between chunks of a download: reads what the client has sent meanwhile
@@ -208,10 +220,10 @@ session_next_message(struct session *s, Wharf__Envelope **req) WH_MUST_CHECK;
  * (SESSION_BATCH_AGE_MS, SESSION_BATCH_FDS), and before any request that
  * could see those files.
  */
-void xfer_flush_commits(struct session *s);
+void upload_flush_commits(struct session *s);
 
 /* Closes an upload left open when the session ends (partial kept). */
-void xfer_session_end(struct session *s);
+void upload_session_end(struct session *s);
 
 /* Sets the text of the next Error (printf-like) and returns r. */
 int session_fail(struct session *s, int r, const char *fmt, ...)

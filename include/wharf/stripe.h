@@ -37,9 +37,9 @@
 #include "wharf/err.h"
 #include "wharf/hash.h"
 #include "wharf/quota.h"
+#include "wharf/wire.h"
 
-#define STRIPE_ID_LEN 16
-#define STRIPE_TOKEN_LEN 32
+/* Ids and tokens: WIRE_STRIPE_ID_LEN and WIRE_TOKEN_LEN (wire.h). */
 #define STRIPE_MAX 64
 
 struct stripe;
@@ -72,8 +72,8 @@ struct stripe_file {
  * reservation until its commit settles it or its end releases it);
  * WH_ERR_AUTH if the owning login has ended.
  */
-int stripe_get(const uint8_t id[STRIPE_ID_LEN],
-    const uint8_t token[STRIPE_TOKEN_LEN], const struct stripe_file *f,
+int stripe_get(const uint8_t id[WIRE_STRIPE_ID_LEN],
+    const uint8_t token[WIRE_TOKEN_LEN], const struct stripe_file *f,
     struct stripe **out) WH_MUST_CHECK;
 /* Closes the range opened by stripe_get (NULL: nothing). */
 void stripe_put(struct stripe *st);
@@ -94,12 +94,12 @@ int stripe_write(struct stripe *st, uint64_t index, const uint8_t *raw,
  * open or another commit of it is under way. Any other result ends the
  * stripe (committed, or refused for good and deleted).
  */
-int stripe_commit(const uint8_t id[STRIPE_ID_LEN],
-    const uint8_t token[STRIPE_TOKEN_LEN], const uint8_t file_hash[HASH_LEN],
+int stripe_commit(const uint8_t id[WIRE_STRIPE_ID_LEN],
+    const uint8_t token[WIRE_TOKEN_LEN], const uint8_t file_hash[HASH_LEN],
     uint64_t *size) WH_MUST_CHECK;
 
 /* The session owning token is gone: its stripes not being committed end
  * (deleted once their last range closes). */
-void stripe_abandon(const uint8_t token[STRIPE_TOKEN_LEN]);
+void stripe_abandon(const uint8_t token[WIRE_TOKEN_LEN]);
 
 #endif

@@ -16,7 +16,6 @@
 #include "wharf/transfer.h"
 
 #define STRIPED_STREAMS_MAX 16
-#define STRIPE_ID_BYTES 16
 /* Below this per stream, one connection is as good. */
 #define STRIPED_MIN_PER_STREAM (8u << 20)
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Client side of get and put: destination rules in the manner of scp and
- * sftp, recursive trees from a manifest made up front, pipelining (many
- * files in flight, chunks streamed without waiting), resume from a
- * verified partial, progress and summary lines, and CSV records.
+ * sftp, recursive trees from a manifest made up front (walked by tree.h),
+ * pipelining (many files in flight, chunks streamed without waiting) and
+ * resume from a verified partial. What the user sees is report.h's.
  */
 #ifndef WHARF_TRANSFER_H
 #define WHARF_TRANSFER_H
@@ -24,7 +24,8 @@ struct transfer_opts {
 	int recursive;
 	Wharf__CompressMode compress;
 	int level;
-	enum hash_alg alg;
+	enum hash_alg alg; /* as resolved for the session when hash_set is 0 */
+	int hash_set; /* --hash given: forced; else the sender's choice */
 	uint32_t chunk_size;
 	const char *excludes[TRANSFER_EXCLUDES_MAX];
 	int nexcludes;

@@ -2,8 +2,9 @@
 /*
  * The users file: one user a line, "name:argon2id-hash:rw|ro", optionally
  * followed by ":home=/SUBDIR" (the user sees only that subtree of the
- * root), ":quota=BYTES" and ":auth=key" (key logins only); other
- * ":key=value" fields are kept as read. Mode 0600,
+ * root), ":quota=BYTES", ":auth=key" (key logins only), ":disabled"
+ * and ":logout=N" (see struct user); other ":key=value" fields are kept
+ * as read. Mode 0600,
  * always replaced atomically. Passwords exist in memory only long enough
  * to hash or verify them.
  */
@@ -32,6 +33,10 @@ struct user {
 	char home[USERS_HOME_MAX]; /* "" or a normalised "/sub/dir" */
 	uint64_t quota; /* bytes over the home; 0: none */
 	int keys_only; /* ":auth=key": no password logins */
+	int disabled; /* ":disabled": no logins; open sessions end */
+	/* ":logout=N": raised by `wharf user passwd --logout`; sessions that
+	 * logged in under a lower value end (server/watch.c). */
+	uint64_t logout;
 	char extra[USERS_EXTRA_MAX]; /* unknown trailing fields, kept */
 };
 

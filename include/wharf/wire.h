@@ -55,6 +55,10 @@
 #define WIRE_CONFIRM_LEN 32
 /* Chunk and file digests (BLAKE2b-256, SHA-256). */
 #define WIRE_DIGEST_LEN 32
+/* AuthOk.session_token and Join.token: lets more connections join. */
+#define WIRE_TOKEN_LEN 32
+/* PutOpen.stripe and StripeCommit.stripe: names a striped upload. */
+#define WIRE_STRIPE_ID_LEN 16
 /* DeltaIndex.cdc_shift: log2 of the average content-defined chunk. */
 #define WIRE_CDC_SHIFT_MIN 13
 #define WIRE_CDC_SHIFT_MAX 18
@@ -65,9 +69,15 @@
 #define WIRE_FEAT_DELTA (UINT64_C(1) << 2)
 #define WIRE_FEAT_ZSTREAM (UINT64_C(1) << 3)
 #define WIRE_FEAT_KEYAUTH (UINT64_C(1) << 4)
+/* HASH_XXH128 transfers; a server grants it in plaintext sessions only. */
+#define WIRE_FEAT_XXH128 (UINT64_C(1) << 5)
+/* Frames sealed with AES-256-GCM instead of secretbox (protocol.md §5.1);
+ * the client offers it, the server's answer decides. */
+#define WIRE_FEAT_AES256GCM (UINT64_C(1) << 6)
+/* Every feature but the cipher, which is offered only on request. */
 #define WIRE_FEATURES_ALL \
 	(WIRE_FEAT_ZSTD | WIRE_FEAT_SHA256 | WIRE_FEAT_DELTA | \
-	    WIRE_FEAT_ZSTREAM | WIRE_FEAT_KEYAUTH)
+	    WIRE_FEAT_ZSTREAM | WIRE_FEAT_KEYAUTH | WIRE_FEAT_XXH128)
 
 struct wire_preface {
 	uint16_t min_version;

@@ -54,6 +54,15 @@
 #define XFER_PARTIAL_PREFIX "."
 #define XFER_PARTIAL_SUFFIX ".wharf-part"
 
+/* hash_alg_to_wire (hash.c, the one mapping of hash algorithms to the
+ * wire's HashAlg). */
+Wharf__HashAlg xfer_hash_to_wire(enum hash_alg alg);
+/* alg for a wire value: BLAKE2b always, SHA-256 only if sha256_ok (the
+ * session negotiated it); WH_ERR_UNSUPPORTED otherwise, XXH3-128
+ * included (hash_alg_from_wire takes the session's features for it). */
+int xfer_hash_from_wire(
+    Wharf__HashAlg h, int sha256_ok, enum hash_alg *alg) WH_MUST_CHECK;
+
 /* 1 if cs is an allowed chunk size. */
 int xfer_chunk_size_ok(uint32_t cs);
 /* Chunks in a file of size bytes (0 for an empty file). */

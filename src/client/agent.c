@@ -166,7 +166,7 @@ agent_sign(struct agent *a, const uint8_t pk[SSHKEY_PK_LEN],
 {
 	uint8_t blob[SSHKEY_BLOB_LEN];
 	struct buf *req = buf_new(64 + SSHKEY_BLOB_LEN + len), *ans = NULL;
-	struct buf s;
+	struct buf *s = NULL;
 	const uint8_t *sb, *type, *raw;
 	size_t sn, tn, rn;
 	uint8_t t;
@@ -187,15 +187,19 @@ agent_sign(struct agent *a, const uint8_t pk[SSHKEY_PK_LEN],
 	r = WH_ERR_FORMAT;
 	if (buf_get_string(ans, &sb, &sn) != 0 || buf_get_end(ans) != 0)
 		goto out;
-	buf_init_view(&s, sb, sn);
-	if (buf_get_string(&s, &type, &tn) != 0 ||
-	    buf_get_string(&s, &raw, &rn) != 0 || buf_get_end(&s) != 0 ||
+	if ((s = buf_view_new(sb, sn)) == NULL) {
+		r = WH_ERR_NOMEM;
+		goto out;
+	}
+	if (buf_get_string(s, &type, &tn) != 0 ||
+	    buf_get_string(s, &raw, &rn) != 0 || buf_get_end(s) != 0 ||
 	    tn != strlen(SSHKEY_TYPE) || memcmp(type, SSHKEY_TYPE, tn) != 0 ||
 	    rn != SSHKEY_SIG_LEN)
 		goto out;
 	memcpy(sig, raw, SSHKEY_SIG_LEN);
 	r = 0;
 out:
+	buf_free(s);
 	buf_free(req);
 	buf_free(ans);
 	return r;

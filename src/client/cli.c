@@ -6,8 +6,9 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fnmatch.h>
+#include <glob.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "wharf/strnum.h"
 #include "wharf/transfer.h"
 #include "wharf/tty.h"
+#include "wharf/text.h"
 
 struct cli_cmd {
 	const char *name;
@@ -36,65 +38,29 @@ struct cli_cmd {
 int
 cli_split(const char *line, char *storage, char **argv)
 {
-	const char *p = line;
-	char *o = storage, quote;
-	int argc = 0;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			p++;
-		if (*p == '\0' || *p == '#')
-			break;
-		if (argc == CLI_ARGS_MAX)
-			return WH_ERR_INVALID_ARG;
-		argv[argc++] = o;
-		while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\r' &&
-		    *p != '\n') {
-			if (*p == '\'' || *p == '"') {
-				quote = *p++;
-				while (*p != '\0' && *p != quote) {
-					if (quote == '"' && *p == '\\' &&
-					    p[1] != '\0')
-						p++;
-					*o++ = *p++;
-				}
-				if (*p != quote)
-					return WH_ERR_INVALID_ARG;
-				p++;
-			} else if (*p == '\\' && p[1] != '\0') {
-				p++;
-				*o++ = *p++;
-			} else
-				*o++ = *p++;
-		}
-		*o++ = '\0';
-	}
-	argv[argc] = NULL;
-	return argc;
+	return cmdline_split(line, storage, argv, NULL);
 }
 
-static int
-remote_fail(struct cli *cli, const char *cmd, const char *arg, int r)
+int
+cli_remote_fail(struct cli *cli, const char *cmd, const char *arg, int r)
 {
 	char clean[LOG_PEER_STR_MAX + 1];
 
 	fprintf(stderr, "wharf: %s%s%s: %s\n", cmd, arg ? " " : "",
-	    arg ? cli_clean(clean, sizeof(clean), arg) : "",
+	    arg ? text_clean(clean, sizeof(clean), arg) : "",
 	    cli->c->errmsg[0] ? cli->c->errmsg : wh_strerror(r));
 	return cli->c->lost ? EXIT_CONNECT : EXIT_REMOTE;
 }
 
-static int
-usage_fail(const char *cmd, const char *args)
+int
+cli_usage_fail(const char *cmd, const char *args)
 {
 	fprintf(stderr, "wharf: usage: %s %s\n", cmd, args);
 	return EXIT_USAGE;
 }
 
-/* Parses leading single-letter flags from allowed; returns the index of
- * the first operand, or -1 for an unknown flag. */
-static int
-parse_flags(int argc, char **argv, const char *allowed, int *flags)
+int
+cli_parse_flags(int argc, char **argv, const char *allowed, int *flags)
 {
 	int i;
 	const char *f;
@@ -114,8 +80,8 @@ parse_flags(int argc, char **argv, const char *allowed, int *flags)
 	return i;
 }
 
-static void
-mode_string(Wharf__FileType type, uint32_t mode, char out[11])
+void
+cli_mode_string(Wharf__FileType type, uint32_t mode, char out[11])
 {
 	static const char rwx[] = "rwxrwxrwx";
 	int i;
@@ -129,8 +95,8 @@ mode_string(Wharf__FileType type, uint32_t mode, char out[11])
 	out[10] = '\0';
 }
 
-static const char *
-type_name(Wharf__FileType t)
+const char *
+cli_type_name(Wharf__FileType t)
 {
 	switch (t) {
 	case WHARF__FILE_TYPE__TYPE_FILE:
@@ -153,22 +119,6 @@ cli_color(FILE *f)
 	return isatty(fileno(f)) && (nc == NULL || nc[0] == '\0');
 }
 
-const char *
-cli_clean(char *dst, size_t dstlen, const char *s)
-{
-	size_t i;
-
-	if (dstlen == 0)
-		return dst;
-	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < dstlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	dst[i] = '\0';
-	return dst;
-}
-
 void
 cli_json_str(FILE *f, const char *s)
 {
@@ -186,240 +136,6 @@ cli_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void
-print_entry_json(const Wharf__FileInfo *fi, const char *name)
-{
-	printf("{\"name\":");
-	cli_json_str(stdout, name);
-	printf(",\"type\":\"%s\",\"size\":%llu,\"mtime\":%lld,"
-	       "\"mtime_nsec\":%u,\"mode\":\"%04o\",\"protected\":%s}\n",
-	    type_name(fi->type), (unsigned long long)fi->size,
-	    (long long)fi->mtime_sec, fi->mtime_nsec, fi->mode & 07777,
-	    fi->protected_ ? "true" : "false");
-}
-
-struct ls_ctx {
-	int lng;
-	int json;
-	int color;
-	const char *pattern; /* glob on names, or NULL */
-	int matched;
-};
-
-static void
-print_entry(struct ls_ctx *l, const Wharf__FileInfo *fi)
-{
-	char name[WIRE_NAME_MAX + 1], clean[WIRE_NAME_MAX + 1], mode[11];
-	char when[32];
-	struct tm tm;
-	time_t t = (time_t)fi->mtime_sec;
-	int dir = fi->type == WHARF__FILE_TYPE__TYPE_DIR;
-	const char *on = "", *off = "";
-
-	if (msg_text(&fi->name, name, sizeof(name)) != 0)
-		return;
-	if (l->pattern != NULL && fnmatch(l->pattern, name, FNM_PERIOD) != 0)
-		return;
-	l->matched++;
-	/* Names come from the server: never let them drive the terminal. */
-	cli_clean(clean, sizeof(clean), name);
-	if (l->json) {
-		print_entry_json(fi, name);
-		return;
-	}
-	if (l->color && dir) {
-		on = "\033[1;34m";
-		off = "\033[0m";
-	}
-	if (!l->lng) {
-		printf("%s%s%s\n", on, clean, off);
-		return;
-	}
-	mode_string(fi->type, fi->mode, mode);
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-	printf("%s %12llu %s %s%s%s%s%s\n", mode, (unsigned long long)fi->size,
-	    when, on, clean, off, dir ? "/" : "",
-	    fi->protected_ ? "  [protected]" : "");
-}
-
-static int
-print_part(void *arg, const Wharf__Envelope *part)
-{
-	struct ls_ctx *l = arg;
-	size_t i;
-
-	for (i = 0; i < part->list_part->n_entries; i++)
-		print_entry(l, part->list_part->entries[i]);
-	return 0;
-}
-
-int
-cli_has_glob(const char *s)
-{
-	return strpbrk(s, "*?[") != NULL;
-}
-
-/* Splits "dir/pat" into a listable dir and the pattern (last part). */
-static void
-split_glob(const char *arg, char *dir, size_t dirlen, const char **pat)
-{
-	const char *slash = strrchr(arg, '/');
-
-	if (slash == NULL) {
-		snprintf(dir, dirlen, ".");
-		*pat = arg;
-	} else {
-		snprintf(dir, dirlen, "%.*s",
-		    (int)(slash == arg ? 1 : slash - arg), arg);
-		*pat = slash + 1;
-	}
-}
-
-struct glob_ctx {
-	const char *pattern;
-	const char *dir;
-	char **v;
-	int n;
-	int cap;
-	int err;
-};
-
-static int
-glob_collect(void *arg, const Wharf__Envelope *part)
-{
-	struct glob_ctx *g = arg;
-	char name[WIRE_NAME_MAX + 1], **nv;
-	size_t i, len;
-
-	for (i = 0; i < part->list_part->n_entries; i++) {
-		if (msg_text(&part->list_part->entries[i]->name, name,
-		        sizeof(name)) != 0 ||
-		    fnmatch(g->pattern, name, FNM_PERIOD) != 0)
-			continue;
-		if (g->n == g->cap) {
-			g->cap = g->cap ? g->cap * 2 : 16;
-			if ((nv = realloc(
-			         g->v, (size_t)g->cap * sizeof(*nv))) == NULL)
-				return WH_ERR_NOMEM;
-			g->v = nv;
-		}
-		len = strlen(g->dir) + strlen(name) + 2;
-		if ((g->v[g->n] = malloc(len)) == NULL)
-			return WH_ERR_NOMEM;
-		if (strcmp(g->dir, ".") == 0)
-			snprintf(g->v[g->n], len, "%s", name);
-		else
-			snprintf(g->v[g->n], len, "%s%s%s", g->dir,
-			    strcmp(g->dir, "/") == 0 ? "" : "/", name);
-		g->n++;
-	}
-	return 0;
-}
-
-void
-cli_free_list(char **v, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-int
-cli_remote_glob(struct cli *cli, const char *arg, char ***out, int *n)
-{
-	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
-	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
-	struct glob_ctx g;
-	char dir[SANDBOX_VPATH_MAX];
-	int r;
-
-	memset(&g, 0, sizeof(g));
-	*out = NULL;
-	*n = 0;
-	split_glob(arg, dir, sizeof(dir), &g.pattern);
-	g.dir = dir;
-	/* Expanded here, by listing: a pattern never reaches a shell. */
-	lr.path = msg_bytes(dir);
-	lr.all = 1;
-	req.body_case = WHARF__ENVELOPE__BODY_LIST;
-	req.list = &lr;
-	r = client_call(cli->c, &req, &resp, glob_collect, &g);
-	if (r == 0 && resp->body_case == WHARF__ENVELOPE__BODY_LIST_PART)
-		r = glob_collect(&g, resp);
-	msg_free(resp);
-	if (r != 0) {
-		cli_free_list(g.v, g.n);
-		return r;
-	}
-	if (g.n == 0) {
-		free(g.v);
-		snprintf(cli->c->errmsg, sizeof(cli->c->errmsg), "no match");
-		return WH_ERR_NOT_FOUND;
-	}
-	*out = g.v;
-	*n = g.n;
-	return 0;
-}
-
-static int
-ls_one(struct cli *cli, struct ls_ctx *l, const char *path, int all)
-{
-	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
-	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
-	char dir[SANDBOX_VPATH_MAX];
-	int r;
-
-	l->pattern = NULL;
-	l->matched = 0;
-	if (cli_has_glob(path)) {
-		split_glob(path, dir, sizeof(dir), &l->pattern);
-		path = dir;
-	}
-	lr.path = msg_bytes(path);
-	lr.all = all || l->pattern != NULL;
-	req.body_case = WHARF__ENVELOPE__BODY_LIST;
-	req.list = &lr;
-	if ((r = client_call(cli->c, &req, &resp, print_part, l)) != 0)
-		return r;
-	if (resp->body_case == WHARF__ENVELOPE__BODY_LIST_PART)
-		print_part(l, resp);
-	msg_free(resp);
-	if (l->pattern != NULL && l->matched == 0) {
-		snprintf(cli->c->errmsg, sizeof(cli->c->errmsg), "no match");
-		return WH_ERR_NOT_FOUND;
-	}
-	return 0;
-}
-
-static int
-cmd_ls(struct cli *cli, int argc, char **argv)
-{
-	struct ls_ctx l;
-	int flags, first, i, r, status = EXIT_OK;
-	const char *path;
-
-	if ((first = parse_flags(argc, argv, "la", &flags)) < 0)
-		return usage_fail("ls", "[-l] [-a] [PATH...]");
-	memset(&l, 0, sizeof(l));
-	l.lng = flags & 1;
-	l.json = cli->json;
-	l.color = !cli->json && cli_color(stdout);
-	for (i = first; i == first || i < argc; i++) {
-		path = i < argc ? argv[i] : ".";
-		if (argc - first > 1 && !cli->json)
-			printf("%s%s:\n", i > first ? "\n" : "", path);
-		if ((r = ls_one(cli, &l, path, (flags & 2) != 0)) != 0) {
-			status = remote_fail(cli, "ls", path, r);
-			if (status == EXIT_CONNECT)
-				return status;
-		}
-	}
-	return status;
-}
-
 /* Sends a request whose success answer carries nothing to print. */
 static int
 simple_call(
@@ -429,7 +145,7 @@ simple_call(
 	int r;
 
 	if ((r = client_call(cli->c, req, &resp, NULL, NULL)) != 0)
-		return remote_fail(cli, cmd, arg, r);
+		return cli_remote_fail(cli, cmd, arg, r);
 	msg_free(resp);
 	return EXIT_OK;
 }
@@ -443,12 +159,12 @@ cmd_cd(struct cli *cli, int argc, char **argv)
 	int r;
 
 	if (argc > 2)
-		return usage_fail("cd", "[PATH]");
+		return cli_usage_fail("cd", "[PATH]");
 	cd.path = msg_bytes(path);
 	req.body_case = WHARF__ENVELOPE__BODY_CD;
 	req.cd = &cd;
 	if ((r = client_call(cli->c, &req, &resp, NULL, NULL)) != 0)
-		return remote_fail(cli, "cd", path, r);
+		return cli_remote_fail(cli, "cd", path, r);
 	if (resp->body_case == WHARF__ENVELOPE__BODY_CWD &&
 	    msg_text(&resp->cwd->cwd, cli->c->cwd, sizeof(cli->c->cwd)) != 0)
 		snprintf(cli->c->cwd, sizeof(cli->c->cwd), "/");
@@ -470,19 +186,19 @@ cmd_pwd(struct cli *cli, int argc, char **argv)
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__PwdReq pwd = WHARF__PWD_REQ__INIT;
-	char clean[SANDBOX_VPATH_MAX];
+	char clean[CLIENT_PATH_MAX];
 	int r;
 
 	(void)argv;
 	if (argc > 1)
-		return usage_fail("pwd", "");
+		return cli_usage_fail("pwd", "");
 	req.body_case = WHARF__ENVELOPE__BODY_PWD;
 	req.pwd = &pwd;
 	if ((r = client_call(cli->c, &req, &resp, NULL, NULL)) != 0)
-		return remote_fail(cli, "pwd", NULL, r);
+		return cli_remote_fail(cli, "pwd", NULL, r);
 	if (resp->body_case == WHARF__ENVELOPE__BODY_CWD &&
 	    msg_text(&resp->cwd->cwd, cli->c->cwd, sizeof(cli->c->cwd)) == 0)
-		printf("%s\n", cli_clean(clean, sizeof(clean), cli->c->cwd));
+		printf("%s\n", text_clean(clean, sizeof(clean), cli->c->cwd));
 	msg_free(resp);
 	return EXIT_OK;
 }
@@ -494,8 +210,9 @@ cmd_mkdir(struct cli *cli, int argc, char **argv)
 	Wharf__MkdirReq mk = WHARF__MKDIR_REQ__INIT;
 	int flags, first, i, status = EXIT_OK, r;
 
-	if ((first = parse_flags(argc, argv, "p", &flags)) < 0 || first >= argc)
-		return usage_fail("mkdir", "[-p] PATH...");
+	if ((first = cli_parse_flags(argc, argv, "p", &flags)) < 0 ||
+	    first >= argc)
+		return cli_usage_fail("mkdir", "[-p] PATH...");
 	for (i = first; i < argc; i++) {
 		mk.path = msg_bytes(argv[i]);
 		mk.parents = flags & 1;
@@ -515,7 +232,7 @@ cmd_rmdir(struct cli *cli, int argc, char **argv)
 	int i, r;
 
 	if (argc < 2)
-		return usage_fail("rmdir", "PATH...");
+		return cli_usage_fail("rmdir", "PATH...");
 	for (i = 1; i < argc; i++) {
 		rd.path = msg_bytes(argv[i]);
 		req.body_case = WHARF__ENVELOPE__BODY_RMDIR;
@@ -539,29 +256,38 @@ rm_one(struct cli *cli, const char *path)
 	return simple_call(cli, &req, "rm", path);
 }
 
+/* The operands of a command from argv[first], with its patterns
+ * expanded; a pattern that matches nothing is reported and fails the
+ * command, as in sftp. */
+static int
+expand_operands(struct cli *cli, const char *cmd, int argc, char **argv,
+    int first, char ***v, int *n)
+{
+	int r, bad;
+
+	r = cli_expand_args(cli, argv + first,
+	    cli->pat != NULL ? cli->pat + first : NULL, argc - first, v, n,
+	    &bad);
+	if (r != 0)
+		return cli_remote_fail(
+		    cli, cmd, bad >= 0 ? argv[first + bad] : NULL, r);
+	return EXIT_OK;
+}
+
 static int
 cmd_rm(struct cli *cli, int argc, char **argv)
 {
 	char **v;
-	int i, k, n, r;
+	int k, n, r;
 
 	if (argc < 2)
-		return usage_fail("rm", "PATH...");
-	for (i = 1; i < argc; i++) {
-		if (!cli_has_glob(argv[i])) {
-			if ((r = rm_one(cli, argv[i])) != 0)
-				return r;
-			continue;
-		}
-		if ((r = cli_remote_glob(cli, argv[i], &v, &n)) != 0)
-			return remote_fail(cli, "rm", argv[i], r);
-		for (k = 0, r = 0; k < n && r == 0; k++)
-			r = rm_one(cli, v[k]);
-		cli_free_list(v, n);
-		if (r != 0)
-			return r;
-	}
-	return EXIT_OK;
+		return cli_usage_fail("rm", "PATH...");
+	if ((r = expand_operands(cli, "rm", argc, argv, 1, &v, &n)) != 0)
+		return r;
+	for (k = 0, r = 0; k < n && r == 0; k++)
+		r = rm_one(cli, v[k]);
+	cli_free_list(v, n);
+	return r;
 }
 
 static int
@@ -571,7 +297,7 @@ cmd_mv(struct cli *cli, int argc, char **argv)
 	Wharf__RenameReq mv = WHARF__RENAME_REQ__INIT;
 
 	if (argc != 3)
-		return usage_fail("mv", "SRC DST");
+		return cli_usage_fail("mv", "SRC DST");
 	mv.from = msg_bytes(argv[1]);
 	mv.to = msg_bytes(argv[2]);
 	mv.passcode = client_passcode(cli->c);
@@ -581,28 +307,26 @@ cmd_mv(struct cli *cli, int argc, char **argv)
 }
 
 static int
-cmd_stat(struct cli *cli, int argc, char **argv)
+stat_one(struct cli *cli, const char *arg)
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__StatReq st = WHARF__STAT_REQ__INIT;
-	char path[SANDBOX_VPATH_MAX], clean[SANDBOX_VPATH_MAX], mode[11];
+	char path[CLIENT_PATH_MAX], clean[CLIENT_PATH_MAX], mode[11];
 	char when[64];
 	const Wharf__FileInfo *fi;
 	struct tm tm;
 	time_t t;
 	int r;
 
-	if (argc != 2)
-		return usage_fail("stat", "PATH");
-	st.path = msg_bytes(argv[1]);
+	st.path = msg_bytes(arg);
 	req.body_case = WHARF__ENVELOPE__BODY_STAT;
 	req.stat = &st;
 	if ((r = client_call(cli->c, &req, &resp, NULL, NULL)) != 0)
-		return remote_fail(cli, "stat", argv[1], r);
+		return cli_remote_fail(cli, "stat", arg, r);
 	if (resp->body_case != WHARF__ENVELOPE__BODY_STAT_REPLY ||
 	    msg_text(&resp->stat_reply->path, path, sizeof(path)) != 0) {
 		msg_free(resp);
-		fprintf(stderr, "wharf: stat %s: unexpected answer\n", argv[1]);
+		fprintf(stderr, "wharf: stat %s: unexpected answer\n", arg);
 		return EXIT_REMOTE;
 	}
 	fi = resp->stat_reply->info;
@@ -611,21 +335,43 @@ cmd_stat(struct cli *cli, int argc, char **argv)
 		cli_json_str(stdout, path);
 		printf(",\"type\":\"%s\",\"size\":%llu,\"mtime\":%lld,"
 		       "\"mtime_nsec\":%u,\"mode\":\"%04o\"}\n",
-		    type_name(fi->type), (unsigned long long)fi->size,
+		    cli_type_name(fi->type), (unsigned long long)fi->size,
 		    (long long)fi->mtime_sec, fi->mtime_nsec, fi->mode & 07777);
 		msg_free(resp);
 		return EXIT_OK;
 	}
-	mode_string(fi->type, fi->mode, mode);
+	cli_mode_string(fi->type, fi->mode, mode);
 	t = (time_t)fi->mtime_sec;
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
 	printf("    Path: %s\n    Type: %s\n    Size: %llu\n"
 	       "    Mode: %04o (%s)\nModified: %s\n",
-	    cli_clean(clean, sizeof(clean), path), type_name(fi->type),
+	    text_clean(clean, sizeof(clean), path), cli_type_name(fi->type),
 	    (unsigned long long)fi->size, fi->mode & 07777, mode, when);
 	msg_free(resp);
 	return EXIT_OK;
+}
+
+static int
+cmd_stat(struct cli *cli, int argc, char **argv)
+{
+	char **v;
+	int k, n, r, status = EXIT_OK;
+
+	if (argc < 2)
+		return cli_usage_fail("stat", "PATH...");
+	if ((r = expand_operands(cli, "stat", argc, argv, 1, &v, &n)) != 0)
+		return r;
+	for (k = 0; k < n; k++) {
+		if (k > 0 && !cli->json)
+			putchar('\n');
+		if ((r = stat_one(cli, v[k])) != EXIT_OK)
+			status = r;
+		if (r == EXIT_CONNECT)
+			break;
+	}
+	cli_free_list(v, n);
+	return status;
 }
 
 static int
@@ -636,7 +382,7 @@ cmd_lpwd(struct cli *cli, int argc, char **argv)
 	(void)cli;
 	(void)argv;
 	if (argc > 1)
-		return usage_fail("lpwd", "");
+		return cli_usage_fail("lpwd", "");
 	if (getcwd(cwd, sizeof(cwd)) == NULL) {
 		fprintf(stderr, "wharf: lpwd: %s\n", strerror(errno));
 		return EXIT_REMOTE;
@@ -652,7 +398,7 @@ cmd_lcd(struct cli *cli, int argc, char **argv)
 
 	(void)cli;
 	if (argc > 2 || dir == NULL)
-		return usage_fail("lcd", "[DIR]");
+		return cli_usage_fail("lcd", "[DIR]");
 	if (chdir(dir) != 0) {
 		fprintf(stderr, "wharf: lcd %s: %s\n", dir, strerror(errno));
 		return EXIT_REMOTE;
@@ -660,22 +406,92 @@ cmd_lcd(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* lls runs the local ls(1), as sftp does: every ls option works. */
+/*
+ * Local patterns (put's sources, lls's operands), expanded with glob(3)
+ * as sftp does; the pattern carries cmdline.c's escapes, which glob
+ * honours. No match is an error. *v gets n new strings (cli_free_list).
+ */
+static int
+expand_local(const char *cmd, char *const *words, char *const *pats, int nwords,
+    char ***v, int *n)
+{
+	glob_t g;
+	char **nv;
+	int i, k, r;
+
+	*v = NULL;
+	*n = 0;
+	for (i = 0; i < nwords; i++) {
+		memset(&g, 0, sizeof(g));
+		if (pats != NULL && pats[i] != NULL) {
+			if ((r = glob(pats[i], 0, NULL, &g)) != 0) {
+				fprintf(stderr, "wharf: %s %s: %s\n", cmd,
+				    words[i],
+				    r == GLOB_NOMATCH ? "no match" :
+				                        "cannot expand");
+				globfree(&g);
+				cli_free_list(*v, *n);
+				*v = NULL;
+				*n = 0;
+				return EXIT_REMOTE;
+			}
+		}
+		k = g.gl_pathc > 0 ? (int)g.gl_pathc : 1;
+		if ((nv = realloc(*v, (size_t)(*n + k) * sizeof(*nv))) ==
+		    NULL) {
+			globfree(&g);
+			cli_free_list(*v, *n);
+			*v = NULL;
+			*n = 0;
+			return EXIT_REMOTE;
+		}
+		*v = nv;
+		for (k = 0; k < (g.gl_pathc > 0 ? (int)g.gl_pathc : 1); k++) {
+			const char *w =
+			    g.gl_pathc > 0 ? g.gl_pathv[k] : words[i];
+
+			if (((*v)[*n] = strdup(w)) == NULL) {
+				globfree(&g);
+				cli_free_list(*v, *n);
+				*v = NULL;
+				*n = 0;
+				return EXIT_REMOTE;
+			}
+			(*n)++;
+		}
+		globfree(&g);
+	}
+	return EXIT_OK;
+}
+
+/* lls runs the local ls(1), as sftp does: every ls option works, and
+ * patterns are expanded here, as sftp's shell would. */
 static int
 cmd_lls(struct cli *cli, int argc, char **argv)
 {
-	char *args[CLI_ARGS_MAX + 2];
+	char *args[CLI_ARGS_MAX + 2], **v = NULL;
 	pid_t pid;
-	int i, st;
+	int i, k, n = 0, st, r, status;
 
-	(void)cli;
 	args[0] = (char *)(uintptr_t) "ls";
-	for (i = 1; i < argc && i <= CLI_ARGS_MAX; i++)
-		args[i] = argv[i];
-	args[i] = NULL;
+	if (argc > 1 &&
+	    (r = expand_local("lls", argv + 1,
+	         cli->pat != NULL ? cli->pat + 1 : NULL, argc - 1, &v, &n)) !=
+	        EXIT_OK)
+		return r;
+	if (n > CLI_ARGS_MAX) {
+		fprintf(
+		    stderr, "wharf: lls: more than %d names\n", CLI_ARGS_MAX);
+		cli_free_list(v, n);
+		return EXIT_USAGE;
+	}
+	for (k = 0; k < n; k++)
+		args[k + 1] = v[k];
+	args[n + 1] = NULL;
 	fflush(stdout);
 	if ((pid = fork()) < 0) {
 		fprintf(stderr, "wharf: lls: %s\n", strerror(errno));
+		cli_free_list(v, n);
 		return EXIT_REMOTE;
 	}
 	if (pid == 0) {
@@ -684,9 +500,12 @@ cmd_lls(struct cli *cli, int argc, char **argv)
 		    stderr, "wharf: lls: cannot run ls: %s\n", strerror(errno));
 		_exit(127);
 	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	while ((i = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 		;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? EXIT_OK : EXIT_REMOTE;
+	status = i >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? EXIT_OK :
+	                                                           EXIT_REMOTE;
+	cli_free_list(v, n);
+	return status;
 }
 
 /* get/put: options first or mixed in, then paths; the last of two or
@@ -696,8 +515,8 @@ static int
 cmd_transfer(struct cli *cli, int argc, char **argv, int put)
 {
 	struct transfer_opts o;
-	char *paths[CLI_ARGS_MAX], **all = NULL, **v, **nall;
-	int i, n = 0, nsrc, nall_n = 0, k, cnt, r, status;
+	char *paths[CLI_ARGS_MAX], *pats[CLI_ARGS_MAX], **all;
+	int i, n = 0, nsrc, nall, r, bad, status;
 	const char *dest;
 
 	transfer_opts_init(&o);
@@ -715,50 +534,38 @@ cmd_transfer(struct cli *cli, int argc, char **argv, int put)
 			}
 			continue;
 		}
+		pats[n] = cli->pat != NULL ? cli->pat[i] : NULL;
 		paths[n++] = argv[i];
 	}
+	if (cli->no_progress)
+		o.progress = 0;
 	if (n == 0)
-		return usage_fail(argv[0],
+		return cli_usage_fail(argv[0],
 		    put ? "[-r] [-z[LEVEL]] "
 		          "[--hash ALG] LOCAL... [REMOTE]" :
 		          "[-r] [-z[LEVEL]] "
 		          "[--hash ALG] REMOTE... [LOCAL]");
 	nsrc = n > 1 ? n - 1 : 1;
 	dest = n > 1 ? paths[n - 1] : NULL;
-	if (put)
-		return transfer_put(cli->c, &o, paths, nsrc, dest);
-	for (i = 0; i < nsrc; i++) {
-		if (cli_has_glob(paths[i])) {
-			if ((r = cli_remote_glob(cli, paths[i], &v, &cnt)) !=
-			    0) {
-				cli_free_list(all, nall_n);
-				return remote_fail(cli, "get", paths[i], r);
-			}
-		} else {
-			cnt = 1;
-			if ((v = malloc(sizeof(*v))) == NULL ||
-			    (v[0] = strdup(paths[i])) == NULL) {
-				free(v);
-				cli_free_list(all, nall_n);
-				return EXIT_REMOTE;
-			}
-		}
-		nall = realloc(all, (size_t)(nall_n + cnt) * sizeof(*all));
-		if (nall == NULL) {
-			cli_free_list(v, cnt);
-			cli_free_list(all, nall_n);
-			return EXIT_REMOTE;
-		}
-		all = nall;
-		for (k = 0; k < cnt; k++)
-			all[nall_n++] = v[k];
-		free(v);
+	if (put) {
+		if ((r = expand_local("put", paths, pats, nsrc, &all, &nall)) !=
+		    EXIT_OK)
+			return r;
+		if (nall > 1 && dest == NULL)
+			dest = ".";
+		status = transfer_put(cli->c, &o, all, nall, dest);
+		cli_free_list(all, nall);
+		return status;
 	}
+	if ((r = cli_expand_args(cli, paths, pats, nsrc, &all, &nall, &bad)) !=
+	    0)
+		return cli_remote_fail(
+		    cli, "get", bad >= 0 ? paths[bad] : NULL, r);
 	/* Several matches need a folder to land in. */
-	if (nall_n > 1 && dest == NULL)
+	if (nall > 1 && dest == NULL)
 		dest = ".";
-	status = transfer_get(cli->c, &o, all, nall_n, dest);
-	cli_free_list(all, nall_n);
+	status = transfer_get(cli->c, &o, all, nall, dest);
+	cli_free_list(all, nall);
 	return status;
 }
 
@@ -778,17 +585,29 @@ static int
 cmd_sum(struct cli *cli, int argc, char **argv)
 {
 	enum hash_alg alg = HASH_BLAKE2B;
-	int i = 1;
+	char **v;
+	int i = 1, k, n, r, status = EXIT_OK;
 
-	if (argc == 4 && strcmp(argv[1], "--hash") == 0) {
-		if (hash_alg_parse(argv[2], &alg) != 0)
-			return usage_fail(
-			    "sum", "[--hash blake2b|sha256] PATH");
+	if (argc >= 3 && strcmp(argv[1], "--hash") == 0) {
+		/* A sum is compared with b2sum and sha256sum: xxh128's
+		 * padded digest has no such tool. */
+		if (hash_alg_parse(argv[2], &alg) != 0 || alg == HASH_XXH128)
+			return cli_usage_fail(
+			    "sum", "[--hash blake2b|sha256] PATH...");
 		i = 3;
 	}
-	if (argc != i + 1)
-		return usage_fail("sum", "[--hash blake2b|sha256] PATH");
-	return transfer_sum(cli->c, alg, argv[i]);
+	if (argc < i + 1)
+		return cli_usage_fail("sum", "[--hash blake2b|sha256] PATH...");
+	if ((r = expand_operands(cli, "sum", argc, argv, i, &v, &n)) != 0)
+		return r;
+	for (k = 0; k < n; k++) {
+		if ((r = transfer_sum(cli->c, alg, v[k])) != EXIT_OK)
+			status = r;
+		if (r == EXIT_CONNECT)
+			break;
+	}
+	cli_free_list(v, n);
+	return status;
 }
 
 static int
@@ -797,8 +616,9 @@ cmd_lmkdir(struct cli *cli, int argc, char **argv)
 	int flags, first, i;
 
 	(void)cli;
-	if ((first = parse_flags(argc, argv, "p", &flags)) < 0 || first >= argc)
-		return usage_fail("lmkdir", "[-p] DIR...");
+	if ((first = cli_parse_flags(argc, argv, "p", &flags)) < 0 ||
+	    first >= argc)
+		return cli_usage_fail("lmkdir", "[-p] DIR...");
 	for (i = first; i < argc; i++) {
 		int r = (flags & 1) ?
 		    file_mkdirs(argv[i], 0777) :
@@ -842,14 +662,22 @@ static int
 cmd_open(struct cli *cli, int argc, char **argv)
 {
 	struct client_target target;
+	int r;
 
 	if (argc > 2 || (argc == 1 && !cli->have_target))
-		return usage_fail("open", "[USER@]HOST[:PORT]");
+		return cli_usage_fail("open", "[USER@]HOST[:PORT]");
 	if (argc == 1)
 		target = cli->target;
 	else if (client_target_parse(argv[1], &target) != 0)
 		return EXIT_USAGE;
-	return cli_open(cli, &target);
+	if ((r = cli_open(cli, &target)) != EXIT_OK)
+		return r;
+	/* "open" alone goes back where "close" left, as a reconnect does. */
+	if (argc == 1 && cli->resume_cwd[0] != '\0' &&
+	    strcmp(cli->resume_cwd, "/") != 0 &&
+	    cli_cd(cli, cli->resume_cwd) != EXIT_OK)
+		fprintf(stderr, "wharf: staying in %s\n", cli->c->cwd);
+	return EXIT_OK;
 }
 
 static int
@@ -857,11 +685,12 @@ cmd_close(struct cli *cli, int argc, char **argv)
 {
 	(void)argv;
 	if (argc > 1)
-		return usage_fail("close", "");
+		return cli_usage_fail("close", "");
 	if (cli->c == NULL) {
 		fprintf(stderr, "wharf: close: not connected\n");
 		return EXIT_REMOTE;
 	}
+	snprintf(cli->resume_cwd, sizeof(cli->resume_cwd), "%s", cli->c->cwd);
 	client_close(cli->c);
 	cli->c = NULL;
 	return EXIT_OK;
@@ -874,9 +703,9 @@ cmd_ping(struct cli *cli, int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "-n") == 0) {
 		if (strnum_long(argv[2], 1, 100000, &count) != 0)
-			return usage_fail("ping", "[-n COUNT]");
+			return cli_usage_fail("ping", "[-n COUNT]");
 	} else if (argc != 1)
-		return usage_fail("ping", "[-n COUNT]");
+		return cli_usage_fail("ping", "[-n COUNT]");
 	return ping_run(cli, (int)count, NULL);
 }
 
@@ -911,7 +740,7 @@ cmd_protect(struct cli *cli, int argc, char **argv)
 	int r;
 
 	if (argc != 2)
-		return usage_fail("protect", "PATH");
+		return cli_usage_fail("protect", "PATH");
 	if (read_passcode("WHARF_PASSCODE", 1, pc, sizeof(pc)) != 0)
 		return EXIT_USAGE;
 	if (pc[0] == '\0') {
@@ -940,7 +769,7 @@ cmd_unprotect(struct cli *cli, int argc, char **argv)
 	int r;
 
 	if (argc != 2)
-		return usage_fail("unprotect", "PATH");
+		return cli_usage_fail("unprotect", "PATH");
 	if (cli->c->passcode[0] != '\0')
 		snprintf(pc, sizeof(pc), "%s", cli->c->passcode);
 	else if (read_passcode("WHARF_PASSCODE", 0, pc, sizeof(pc)) != 0)
@@ -965,8 +794,20 @@ cmd_bye(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int
+cmd_progress(struct cli *cli, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return cli_usage_fail("progress", "");
+	cli->no_progress = !cli->no_progress;
+	printf(
+	    "Progress meter %s\n", cli->no_progress ? "disabled" : "enabled");
+	return EXIT_OK;
+}
+
 static const struct cli_cmd commands[] = {
-	{ "ls", "[-l] [-a] [PATH...]", "list a remote directory", 1, cmd_ls },
+	{ "ls", "[-1adhlrSt] [PATH...]", "list remote files", 1, cli_ls },
 	{ "cd", "[PATH]", "change the remote directory", 1, cmd_cd },
 	{ "pwd", "", "print the remote directory", 1, cmd_pwd },
 	{ "mkdir", "[-p] PATH...", "make remote directories", 1, cmd_mkdir },
@@ -974,23 +815,34 @@ static const struct cli_cmd commands[] = {
 	{ "rm", "PATH...", "remove remote files", 1, cmd_rm },
 	{ "mv", "SRC DST", "rename or move a remote file or directory", 1,
 	    cmd_mv },
-	{ "stat", "PATH", "show a remote file's details", 1, cmd_stat },
+	{ "chmod", "MODE PATH...", "change remote permission bits", 1,
+	    cli_chmod },
+	{ "stat", "PATH...", "show remote files' details", 1, cmd_stat },
+	{ "df", "[-h] [PATH]", "free space where the files are kept", 1,
+	    cli_df },
+	{ "quota", "[-h]", "bytes used and the quota", 1, cli_quota },
 	{ "get", "[-r] REMOTE... [LOCAL]", "download files or trees", 1,
 	    cmd_get },
+	{ "reget", "[-r] REMOTE... [LOCAL]", "resume a download (as get)", 1,
+	    cmd_get },
 	{ "put", "[-r] LOCAL... [REMOTE]", "upload files or trees", 1,
+	    cmd_put },
+	{ "reput", "[-r] LOCAL... [REMOTE]", "resume an upload (as put)", 1,
 	    cmd_put },
 	{ "sync", "[--download] [--delete] [--dry-run] LOCAL REMOTE",
 	    "make a tree equal to another", 1, cli_sync },
 	{ "protect", "PATH", "require a passcode to read or change a file", 1,
 	    cmd_protect },
 	{ "unprotect", "PATH", "remove a file's passcode", 1, cmd_unprotect },
-	{ "sum", "[--hash ALG] PATH", "hash a remote file on the server", 1,
+	{ "sum", "[--hash ALG] PATH...", "hash remote files on the server", 1,
 	    cmd_sum },
 	{ "lls", "[LS-OPTIONS] [PATH...]", "list local files (runs ls)", 0,
 	    cmd_lls },
 	{ "lcd", "[DIR]", "change the local directory", 0, cmd_lcd },
 	{ "lpwd", "", "print the local directory", 0, cmd_lpwd },
 	{ "lmkdir", "[-p] DIR...", "make local directories", 0, cmd_lmkdir },
+	{ "!", "[COMMAND]", "run a local command, or a shell", 0, NULL },
+	{ "progress", "", "turn the progress bar off or on", 0, cmd_progress },
 	{ "open", "[USER@]HOST[:PORT]", "connect (again, or elsewhere)", 0,
 	    cmd_open },
 	{ "close", "", "disconnect, stay in the shell", 0, cmd_close },
@@ -1022,7 +874,8 @@ int
 cli_command_is_remote_path(const char *name)
 {
 	static const char *const remote[] = { "ls", "cd", "mkdir", "rmdir",
-		"rm", "mv", "stat", "get", "sum", NULL };
+		"rm", "mv", "stat", "get", "reget", "sum", "chmod", "df",
+		"protect", "unprotect", NULL };
 	size_t i;
 
 	for (i = 0; remote[i] != NULL; i++)
@@ -1031,18 +884,29 @@ cli_command_is_remote_path(const char *name)
 	return 0;
 }
 
+/* Columns sized to the longest name and arguments, so that every line
+ * lines up however the table grows. */
 static int
 cmd_help(struct cli *cli, int argc, char **argv)
 {
+	int wname = 0, wargs = 0, len;
 	size_t i;
 
 	(void)cli;
 	for (i = 0; i < NCOMMANDS; i++) {
+		if (commands[i].help == NULL)
+			continue;
+		if ((len = (int)strlen(commands[i].name)) > wname)
+			wname = len;
+		if ((len = (int)strlen(commands[i].args)) > wargs)
+			wargs = len;
+	}
+	for (i = 0; i < NCOMMANDS; i++) {
 		if (commands[i].help == NULL ||
 		    (argc > 1 && strcmp(argv[1], commands[i].name) != 0))
 			continue;
-		printf("  %-6s %-22s %s\n", commands[i].name, commands[i].args,
-		    commands[i].help);
+		printf("  %-*s %-*s  %s\n", wname, commands[i].name, wargs,
+		    commands[i].args, commands[i].help);
 		if (argc > 1)
 			return EXIT_OK;
 	}
@@ -1053,22 +917,125 @@ cmd_help(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* "!" alone starts the user's shell, "!CMD" runs CMD through it, as in
+ * sftp; the exit status is the command's success or failure. */
+static int
+run_local(struct cli *cli, const char *cmd)
+{
+	const char *sh = getenv("SHELL");
+	struct sigaction ign, oint, oquit;
+	pid_t pid, r;
+	int st;
+
+	if (sh == NULL || sh[0] == '\0')
+		sh = "/bin/sh";
+	fflush(stdout);
+	if ((pid = fork()) < 0) {
+		fprintf(stderr, "wharf: !: %s\n", strerror(errno));
+		return EXIT_REMOTE;
+	}
+	if (pid == 0) {
+		if (cmd[strspn(cmd, " \t\r\n")] == '\0')
+			execl(sh, sh, (char *)NULL);
+		else
+			execl(sh, sh, "-c", cmd, (char *)NULL);
+		fprintf(stderr, "wharf: !: cannot run %s: %s\n", sh,
+		    strerror(errno));
+		_exit(127);
+	}
+	/* Ctrl-C is the command's, as with system(3): wharf stays. */
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &oint);
+	sigaction(SIGQUIT, &ign, &oquit);
+	if (cli->idle_hook != NULL)
+		cli->idle_hook(1);
+	while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	if (cli->idle_hook != NULL)
+		cli->idle_hook(0);
+	sigaction(SIGINT, &oint, NULL);
+	sigaction(SIGQUIT, &oquit, NULL);
+	if (r < 0)
+		return EXIT_REMOTE;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? EXIT_OK : EXIT_REMOTE;
+}
+
+int
+cli_run_argv(struct cli *cli, int argc, char **argv, char **pat)
+{
+	int status;
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			break;
+	/* "!" is a line of its own (cli_run_line), never a word. */
+	if (i == NCOMMANDS || commands[i].fn == NULL) {
+		fprintf(stderr, "wharf: unknown command '%s' (try help)\n",
+		    argv[0]);
+		return EXIT_USAGE;
+	}
+	if (commands[i].remote && (cli->c == NULL || cli->c->lost)) {
+		fprintf(stderr, "wharf: %s: not connected\n", argv[0]);
+		return EXIT_CONNECT;
+	}
+	if (cli->c != NULL)
+		cli->c->need_passcode = 0;
+	cli->pat = pat;
+	status = commands[i].fn(cli, argc, argv);
+	/* In the shell, a file that turned out to be protected: ask once
+	 * for its passcode and run the command again. */
+	if (status == EXIT_REMOTE && cli->interactive && cli->c != NULL &&
+	    cli->c->need_passcode && cli->c->passcode[0] == '\0' &&
+	    strcmp(argv[0], "protect") != 0 &&
+	    strcmp(argv[0], "unprotect") != 0 &&
+	    tty_read_secret("Passcode: ", cli->c->passcode,
+	        sizeof(cli->c->passcode)) == 0) {
+		status = commands[i].fn(cli, argc, argv);
+		/* Kept for one command only. */
+		sodium_memzero(cli->c->passcode, sizeof(cli->c->passcode));
+	}
+	cli->pat = NULL;
+	return status;
+}
+
 int
 cli_run_line(struct cli *cli, const char *line)
 {
-	char *storage, *argv[CLI_ARGS_MAX + 1];
-	int argc, status, ignore = 0;
-	size_t i;
+	char *storage, *argv[CLI_ARGS_MAX + 1], *pat[CLI_ARGS_MAX + 1];
+	int argc, status, ignore = 0, quiet = 0;
+	size_t len;
 
-	while (*line == ' ' || *line == '\t')
-		line++;
-	if (*line == '-') {
-		ignore = 1;
-		line++;
+	/* sftp's batch prefixes, in either order: '-' goes on after a
+	 * failure, '@' does not echo the command. */
+	for (;; line++) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '-' && !ignore)
+			ignore = 1;
+		else if (*line == '@' && !quiet)
+			quiet = 1;
+		else
+			break;
 	}
-	if ((storage = malloc(strlen(line) + 1)) == NULL)
+	len = strcspn(line, "\r\n");
+	if (cli->batch && !quiet && !cli->opts.quiet &&
+	    line[strspn(line, " \t\r\n")] != '\0' && line[0] != '#')
+		fprintf(stderr, "wharf> %.*s\n", (int)len, line);
+	if (*line == '!') {
+		char *cmd = strndup(line + 1, len > 0 ? len - 1 : 0);
+
+		if (cmd == NULL)
+			return EXIT_REMOTE;
+		status = run_local(cli, cmd);
+		free(cmd);
+		return ignore && status != EXIT_CONNECT ? EXIT_OK : status;
+	}
+	if ((storage = malloc(CMDLINE_STORAGE(strlen(line)))) == NULL)
 		return EXIT_REMOTE;
-	if ((argc = cli_split(line, storage, argv)) < 0) {
+	if ((argc = cmdline_split(line, storage, argv, pat)) < 0) {
 		fprintf(stderr,
 		    "wharf: cannot parse: unbalanced quotes or "
 		    "more than %d words\n",
@@ -1076,39 +1043,7 @@ cli_run_line(struct cli *cli, const char *line)
 		free(storage);
 		return ignore ? EXIT_OK : EXIT_USAGE;
 	}
-	if (argc == 0) {
-		free(storage);
-		return EXIT_OK;
-	}
-	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(argv[0], commands[i].name) == 0)
-			break;
-	if (i == NCOMMANDS) {
-		fprintf(stderr, "wharf: unknown command '%s' (try help)\n",
-		    argv[0]);
-		status = EXIT_USAGE;
-	} else if (commands[i].remote && (cli->c == NULL || cli->c->lost)) {
-		fprintf(stderr, "wharf: %s: not connected\n", argv[0]);
-		status = EXIT_CONNECT;
-	} else {
-		if (cli->c != NULL)
-			cli->c->need_passcode = 0;
-		status = commands[i].fn(cli, argc, argv);
-		/* In the shell, a file that turned out to be protected:
-		 * ask once for its passcode and run the command again. */
-		if (status == EXIT_REMOTE && cli->interactive &&
-		    cli->c != NULL && cli->c->need_passcode &&
-		    cli->c->passcode[0] == '\0' &&
-		    strcmp(argv[0], "protect") != 0 &&
-		    strcmp(argv[0], "unprotect") != 0 &&
-		    tty_read_secret("Passcode: ", cli->c->passcode,
-		        sizeof(cli->c->passcode)) == 0) {
-			status = commands[i].fn(cli, argc, argv);
-			/* Kept for one command only. */
-			sodium_memzero(
-			    cli->c->passcode, sizeof(cli->c->passcode));
-		}
-	}
+	status = argc == 0 ? EXIT_OK : cli_run_argv(cli, argc, argv, pat);
 	free(storage);
 	return ignore && status != EXIT_CONNECT ? EXIT_OK : status;
 }

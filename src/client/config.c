@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "wharf/channel.h"
 #include "wharf/client_config.h"
 #include "wharf/strnum.h"
 #include "wharf/striped.h"
@@ -31,13 +32,16 @@ const char CLIENT_CONN_OPTS_HELP[] =
     "                     an unknown server key: ask (on a terminal), "
     "pin it, or refuse\n"
     "  --psk FILE         pre-shared key the server requires\n"
-    "  --plaintext        ask for an unencrypted session\n";
+    "  --plaintext        ask for an unencrypted session\n"
+    "  --cipher aes256gcm|secretbox\n"
+    "                     seal with AES-256-GCM where both ends have AES\n"
+    "                     instructions (else secretbox, the default)\n";
 
 /* What one lookup has found so far; each field is set at most once. */
 struct found {
 	char hostname[NETADDR_HOST_MAX];
 	long port;
-	char user[USERS_NAME_MAX + 1];
+	char user[WIRE_USER_MAX + 1];
 	char identity[PATH_MAX];
 	char psk[PATH_MAX];
 	int policy;
@@ -348,6 +352,17 @@ client_parse_conn_opt(struct client_opts *co, int argc, char **argv, int *i)
 
 	if (strcmp(a, "--plaintext") == 0) {
 		co->plaintext = 1;
+		return 1;
+	}
+	if (is_opt(a, NULL, "--cipher")) {
+		if ((v = value_of(NULL, "--cipher", argc, argv, i)) == NULL)
+			goto missing;
+		if (seal_cipher_parse(v, &co->cipher) != 0) {
+			fprintf(stderr,
+			    "wharf: --cipher: expected aes256gcm or "
+			    "secretbox\n");
+			return WH_ERR_INVALID_ARG;
+		}
 		return 1;
 	}
 	if (is_opt(a, NULL, "--psk")) {

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "wharf/accel.h"
 #include "wharf/address.h"
 #include "wharf/agent.h"
 #include "wharf/client.h"
@@ -27,6 +28,7 @@
 #include "wharf/msg.h"
 #include "wharf/sshkey.h"
 #include "wharf/tty.h"
+#include "wharf/text.h"
 
 #define CLIENT_PASSWORD_TRIES 3
 /* Keys offered before the password; the server allows as many
@@ -287,7 +289,7 @@ static int
 get_password(char *out, size_t outlen, const struct client *c, int attempt)
 {
 	const char *env = getenv("WHARF_PASSWORD");
-	char prompt[NETADDR_STR_MAX + USERS_NAME_MAX + 32];
+	char prompt[NETADDR_STR_MAX + WIRE_USER_MAX + 32];
 	int r;
 
 	if (env != NULL) {
@@ -313,7 +315,9 @@ static void
 logged_in(struct client *c, const Wharf__AuthOk *ok)
 {
 	c->read_only = ok->read_only;
-	if (ok->session_token.len == sizeof(c->token)) {
+	c->idle_timeout = ok->idle_timeout;
+	/* msg_validate: no token, or WIRE_TOKEN_LEN bytes. */
+	if (ok->session_token.len > 0) {
 		memcpy(c->token, ok->session_token.data, sizeof(c->token));
 		c->have_token = 1;
 	}
@@ -441,7 +445,7 @@ login(struct client *c)
 {
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__Auth auth = WHARF__AUTH__INIT;
-	char password[USERS_PASSWORD_MAX + 1];
+	char password[WIRE_PASSWORD_MAX + 1];
 	int attempt, r = WH_ERR_AUTH;
 
 	if ((r = key_login(c)) != WH_ERR_AUTH)
@@ -574,6 +578,18 @@ client_join(const struct client *main, struct client **out)
 	return open_as(&main->target, &o, main->token, out);
 }
 
+/* What the handshake offers: every feature, and AES-256-GCM when it was
+ * asked for and this CPU can run it fast. */
+static uint64_t
+client_features(const struct client_opts *o)
+{
+	uint64_t f = WIRE_FEATURES_ALL;
+
+	if (o->cipher == SEAL_AES256GCM && !o->plaintext && accel_have_aes())
+		f |= WIRE_FEAT_AES256GCM;
+	return f;
+}
+
 static int
 open_as(const struct client_target *t, const struct client_opts *o,
     const uint8_t *token, struct client **out)
@@ -611,7 +627,7 @@ open_as(const struct client_target *t, const struct client_opts *o,
 	}
 	wire_io_set_timeout(io, CLIENT_CONNECT_TIMEOUT_MS);
 	if ((r = hs_client_init(&hc, have_psk ? psk : NULL, o->plaintext,
-	         WIRE_FEATURES_ALL)) != 0 ||
+	         client_features(o))) != 0 ||
 	    (r = hs_client_run(io, &hc, &res, why, sizeof(why))) != 0) {
 		fprintf(stderr, "wharf: %s: %s\n", c->hostport, why);
 		goto out;
@@ -620,9 +636,24 @@ open_as(const struct client_target *t, const struct client_opts *o,
 		hs_result_wipe(&res);
 		goto out;
 	}
-	channel_start(c->ch, &res);
+	if ((r = channel_start(c->ch, &res)) != 0) {
+		fprintf(stderr, "wharf: %s: cannot seal with %s: %s\n",
+		    c->hostport, seal_cipher_name(res.cipher), wh_strerror(r));
+		hs_result_wipe(&res);
+		goto out;
+	}
 	c->plaintext = res.plaintext;
 	c->features = res.features;
+	c->cipher = res.plaintext ? SEAL_SECRETBOX : res.cipher;
+	if (hash_alg_from_wire((Wharf__HashAlg)res.send_hash, res.features,
+	        &c->server_hash) != 0)
+		c->server_hash = HASH_BLAKE2B;
+	if (!c->plaintext && o->cipher != c->cipher && !o->quiet &&
+	    token == NULL)
+		fprintf(stderr, "wharf: %s: sealed with %s (%s)\n", c->hostport,
+		    seal_cipher_name(c->cipher),
+		    accel_have_aes() ? "the server did not choose aes256gcm" :
+		                       "this CPU has no AES instructions");
 	memcpy(c->transcript, res.transcript, sizeof(c->transcript));
 	hs_result_wipe(&res);
 	if (c->plaintext && !o->quiet)
@@ -669,7 +700,7 @@ client_note_error(struct client *c, const Wharf__Error *e)
 {
 	char clean[CLIENT_ERRMSG_MAX];
 
-	log_clean(clean, sizeof(clean), e->message);
+	text_clean(clean, sizeof(clean), e->message);
 	snprintf(c->errmsg, sizeof(c->errmsg), "%s",
 	    clean[0] ? clean : msg_code_text(e->code));
 	if (e->code == WHARF__ERROR_CODE__PERMISSION &&

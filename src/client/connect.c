@@ -32,12 +32,18 @@ connect_usage(FILE *f)
 	    "  -c CMDS            run these commands (separated by ';') and "
 	    "exit\n"
 	    "  -b FILE            run the commands in FILE, one a line ('-' "
-	    "for stdin)\n"
+	    "for stdin),\n"
+	    "                     each echoed on stderr; a line starting "
+	    "with '@' is not\n"
+	    "                     echoed, one starting with '-' may fail\n"
 	    "  -q                 no notices on stderr\n"
 	    "  --json             ls, stat, ping and transfer summaries as "
 	    "JSON, one object a line\n"
 	    "%s"
 	    "\n"
+	    "Type 'help' at the prompt for the commands. Remote patterns are "
+	    "expanded on the\nserver as sftp does; quote or backslash a glob "
+	    "character to make it literal.\n"
 	    "The password comes from WHARF_PASSWORD, or is asked for.\n"
 	    "Exit status: 0 ok, 1 a remote operation failed, 2 usage error,\n"
 	    "3 connection, handshake or authentication failure.\n",
@@ -125,7 +131,7 @@ int
 connect_main(int argc, char **argv)
 {
 	const char *cmds = NULL, *batch = NULL, *target_arg = NULL;
-	char start_dir[SANDBOX_VPATH_MAX] = "";
+	char start_dir[CLIENT_PATH_MAX] = "";
 	struct client_target target;
 	struct cli cli;
 	FILE *bf = NULL;
@@ -200,9 +206,12 @@ connect_main(int argc, char **argv)
 	}
 	if (cmds != NULL)
 		status = run_commands(&cli, cmds);
-	else if (bf != NULL)
+	else if (bf != NULL) {
+		/* As sftp -b: each command is echoed (on stderr, so that
+		 * --json output stays parseable) unless it starts with '@'. */
+		cli.batch = 1;
 		status = run_file(&cli, bf, 0);
-	else if (isatty(STDIN_FILENO)) {
+	} else if (isatty(STDIN_FILENO)) {
 		cli.interactive = 1;
 		status = shell_run(&cli);
 	} else

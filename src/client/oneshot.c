@@ -26,6 +26,10 @@ oneshot_usage(FILE *f, int put)
 	    "after HOST:\n"
 	    "  digits alone are a port (use HOST:./1234 for a file named "
 	    "1234).\n"
+	    "  Remote paths of get may be patterns (*, ?, [...]), expanded "
+	    "on the server;\n"
+	    "  one that matches nothing is an error; a backslash makes a glob "
+	    "character literal.\n"
 	    "\n"
 	    "  -r                 whole trees\n"
 	    "  -z[LEVEL]          always try zstd (level 1-19, default %d)\n"
@@ -59,7 +63,7 @@ struct oneshot_args {
 	char *locals[ONESHOT_ARGS_MAX];
 	char *remotes[ONESHOT_ARGS_MAX];
 	int nlocal, nremote;
-	char rpaths[ONESHOT_ARGS_MAX][SANDBOX_VPATH_MAX];
+	char rpaths[ONESHOT_ARGS_MAX][CLIENT_PATH_MAX];
 };
 
 /* A "HOST:PATH" or URL argument: its server must be the command's. */
@@ -69,7 +73,7 @@ add_remote(struct oneshot_args *a, const char *arg, int first)
 	struct client_target t;
 	char *path = a->rpaths[a->nremote];
 
-	if (address_parse(arg, &t, path, SANDBOX_VPATH_MAX) != 0)
+	if (address_parse(arg, &t, path, CLIENT_PATH_MAX) != 0)
 		return -1;
 	if (first)
 		a->target = t;
@@ -82,7 +86,7 @@ add_remote(struct oneshot_args *a, const char *arg, int first)
 	}
 	/* "HOST:" is the remote working folder. */
 	if (path[0] == '\0')
-		snprintf(path, SANDBOX_VPATH_MAX, ".");
+		snprintf(path, CLIENT_PATH_MAX, ".");
 	a->remotes[a->nremote++] = path;
 	return 0;
 }
@@ -166,6 +170,39 @@ sort_args(struct oneshot_args *a, char **pos, int n, int put)
 	return 0;
 }
 
+/*
+ * get's remote patterns, expanded on the server exactly as in the shell
+ * (cli_remote_glob). The user's shell has removed the quotes already, so
+ * any word with a glob character is a pattern; a backslash makes one
+ * literal. Nothing matching is an error, as in sftp.
+ */
+static int
+get_expanded(
+    struct client *c, const struct transfer_opts *o, struct oneshot_args *a)
+{
+	struct cli cli;
+	char *pats[ONESHOT_ARGS_MAX], **all;
+	const char *dest = a->nlocal > 0 ? a->locals[0] : NULL;
+	int i, n, bad, r, status;
+
+	memset(&cli, 0, sizeof(cli));
+	cli.c = c;
+	for (i = 0; i < a->nremote; i++)
+		pats[i] = strpbrk(a->remotes[i], "*?[") != NULL ?
+		    a->remotes[i] :
+		    NULL;
+	if ((r = cli_expand_args(
+	         &cli, a->remotes, pats, a->nremote, &all, &n, &bad)) != 0)
+		return cli_remote_fail(
+		    &cli, "get", bad >= 0 ? a->remotes[bad] : NULL, r);
+	/* Several matches need a folder to land in. */
+	if (n > 1 && dest == NULL)
+		dest = ".";
+	status = transfer_get(c, o, all, n, dest);
+	cli_free_list(all, n);
+	return status;
+}
+
 static int
 oneshot(int argc, char **argv, int put)
 {
@@ -232,8 +269,7 @@ oneshot(int argc, char **argv, int put)
 		status = transfer_put(c, &o, args.locals, args.nlocal,
 		    args.nremote > 0 ? args.remotes[0] : NULL);
 	else
-		status = transfer_get(c, &o, args.remotes, args.nremote,
-		    args.nlocal > 0 ? args.locals[0] : NULL);
+		status = get_expanded(c, &o, &args);
 	client_close(c);
 	return status;
 }

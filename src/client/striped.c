@@ -13,7 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wharf/commit.h"
 #include "wharf/msg.h"
+#include "wharf/recv.h"
+#include "wharf/send.h"
 #include "wharf/striped.h"
 #include "wharf/xfer.h"
 
@@ -31,15 +34,8 @@ struct stream {
 	uint64_t wire;
 	int err;
 	char why[CLIENT_ERRMSG_MAX];
-	Wharf__GetInfo info; /* get: what the server said */
+	struct xfer_meta meta; /* get: what the server said */
 };
-
-static Wharf__HashAlg
-wire_alg(const struct transfer_opts *o)
-{
-	return o->alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
-	                               WHARF__HASH_ALG__HASH_BLAKE2B;
-}
 
 static int
 fail(struct stream *s, int r, const char *why)
@@ -83,12 +79,12 @@ put_range(void *arg)
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutOpen po = WHARF__PUT_OPEN__INIT;
 	Wharf__PutEnd pe = WHARF__PUT_END__INIT;
-	Wharf__Chunk chunk;
+	Wharf__Chunk *chunk;
 	struct xfer_encoder enc;
-	struct xfer_digest d;
-	uint32_t cs = s->o->chunk_size, len;
+	struct xfer_send tx;
+	uint32_t cs = s->o->chunk_size;
 	uint8_t *buf = malloc(cs), h[HASH_LEN];
-	uint64_t i, off = s->first * cs;
+	uint64_t off = s->first * cs;
 	uint32_t id = ++s->c->next_id;
 	int r;
 
@@ -104,12 +100,12 @@ put_range(void *arg)
 	po.mtime_nsec = (uint32_t)s->st->st_mtim.tv_nsec;
 	po.mode = s->st->st_mode & 0777;
 	po.chunk_size = cs;
-	po.hash = wire_alg(s->o);
+	po.hash = xfer_hash_to_wire(s->o->alg);
 	po.passcode = client_passcode(s->c);
 	po.range_offset = off;
 	po.range_len = (s->last * cs < s->size ? s->last * cs : s->size) - off;
 	po.stripe.data = (uint8_t *)(uintptr_t)s->stripe;
-	po.stripe.len = STRIPE_ID_BYTES;
+	po.stripe.len = WIRE_STRIPE_ID_LEN;
 	env.id = id;
 	env.body_case = WHARF__ENVELOPE__BODY_PUT_OPEN;
 	env.put_open = &po;
@@ -117,28 +113,29 @@ put_range(void *arg)
 		fail(s, r, "connection lost");
 		goto out;
 	}
-	xfer_digest_init(&d, s->o->alg, cs);
+	xfer_send_init(&tx, s->fd, s->size, cs, s->o->alg, &enc);
+	xfer_send_range(&tx, s->first, s->last);
 	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
-	for (i = s->first; i < s->last && !client_interrupted(); i++) {
-		len = xfer_chunk_len(s->size, cs, i);
-		if ((r = xfer_pread_all(s->fd, buf, len, i * cs)) != 0 ||
-		    (r = xfer_encode_chunk(&enc, s->o->alg, (uint32_t)i, buf,
-		         len, &chunk, h)) != 0) {
+	while (!client_interrupted()) {
+		if ((r = xfer_send_next(&tx, buf, &chunk)) != 0) {
 			fail(s, r, "reading the file");
 			break;
 		}
-		memcpy(s->hashes + i * HASH_LEN, h, HASH_LEN);
-		xfer_digest_add(&d, h, len);
-		env.chunk = &chunk;
+		if (chunk == NULL)
+			break;
+		/* The whole file's digest is made of every range's. */
+		memcpy(s->hashes + (uint64_t)chunk->index * HASH_LEN,
+		    chunk->hash.data, HASH_LEN);
+		env.chunk = chunk;
 		if ((r = channel_send(s->c->ch, &env)) != 0) {
 			fail(s, r, "connection lost");
 			goto out;
 		}
-		s->wire += chunk.data.len;
+		s->wire = tx.wire;
 	}
 	if (client_interrupted())
 		fail(s, WH_ERR_CANCELLED, "cancelled");
-	xfer_digest_peek(&d, h);
+	xfer_send_digest(&tx, h);
 	pe.file_hash.data = h;
 	pe.file_hash.len = HASH_LEN;
 	pe.abort = s->err != 0;
@@ -161,11 +158,8 @@ get_range(void *arg)
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *in;
 	Wharf__GetReq gr = WHARF__GET_REQ__INIT;
 	struct xfer_decoder dec;
-	struct xfer_digest d;
-	uint32_t cs = s->o->chunk_size, len;
-	uint8_t h[HASH_LEN];
-	const uint8_t *raw;
-	uint64_t next = s->first;
+	struct xfer_recv rx;
+	uint32_t cs = s->o->chunk_size;
 	uint32_t id = ++s->c->next_id;
 	int r, got_info = 0;
 
@@ -176,7 +170,7 @@ get_range(void *arg)
 	}
 	gr.path = msg_bytes(s->remote);
 	gr.chunk_size = cs;
-	gr.hash = wire_alg(s->o);
+	gr.hash = xfer_hash_to_wire(s->o->alg);
 	gr.passcode = client_passcode(s->c);
 	gr.compress = s->o->compress;
 	gr.compress_level = (uint32_t)s->o->level;
@@ -186,7 +180,8 @@ get_range(void *arg)
 	env.id = id;
 	env.body_case = WHARF__ENVELOPE__BODY_GET;
 	env.get = &gr;
-	xfer_digest_init(&d, s->o->alg, cs);
+	xfer_recv_init(&rx, s->fd, s->size, cs, s->o->alg, &dec);
+	xfer_recv_range(&rx, s->first, s->last);
 	if ((r = channel_send(s->c->ch, &env)) != 0) {
 		fail(s, r, "connection lost");
 		goto out;
@@ -211,35 +206,27 @@ get_range(void *arg)
 			got_info = in->get_info->size == s->size &&
 			    in->get_info->chunk_size == cs &&
 			    in->get_info->offset == gr.range_offset;
-			s->info.mtime_sec = in->get_info->mtime_sec;
-			s->info.mtime_nsec = in->get_info->mtime_nsec;
-			s->info.mode = in->get_info->mode;
 			if (!got_info)
 				fail(s, WH_ERR_PROTOCOL,
 				    "the file changed "
 				    "size; try again");
+			else if (xfer_meta_from_wire(&s->meta,
+			             in->get_info->mtime_sec,
+			             in->get_info->mtime_nsec,
+			             in->get_info->mode) != 0)
+				fail(s, WH_ERR_PROTOCOL,
+				    "server sent a bad GetInfo");
 		} else if (in->body_case == WHARF__ENVELOPE__BODY_CHUNK &&
-		    got_info && next < s->last && s->err == 0) {
-			len = xfer_chunk_len(s->size, cs, next);
-			if ((r = xfer_decode_chunk(&dec, s->o->alg, in->chunk,
-			         (uint32_t)next, len, &raw, h)) != 0 ||
-			    (r = xfer_pwrite_all(s->fd, raw, len, next * cs)) !=
-			        0)
+		    got_info && s->err == 0) {
+			if ((r = xfer_recv_chunk(&rx, in->chunk)) != 0)
 				fail(s, r,
 				    r == WH_ERR_BAD_HASH ? "hash mismatch" :
 				                           wh_strerror(r));
-			else {
-				xfer_digest_add(&d, h, len);
-				s->wire += in->chunk->data.len;
-				next++;
-			}
+			s->wire = rx.wire;
 		} else if (in->body_case == WHARF__ENVELOPE__BODY_GET_END) {
-			xfer_digest_peek(&d, h);
 			if (s->err == 0 &&
-			    (next != s->last ||
-			        in->get_end->file_hash.len != HASH_LEN ||
-			        sodium_memcmp(h, in->get_end->file_hash.data,
-			            HASH_LEN) != 0))
+			    xfer_recv_finish(&rx, in->get_end->file_hash.data,
+			        in->get_end->file_hash.len) != 0)
 				fail(s, WH_ERR_BAD_HASH,
 				    "range digest does not "
 				    "match");
@@ -329,7 +316,7 @@ striped_put(struct client *c, const struct transfer_opts *o, int fd,
 	struct stream v[STRIPED_STREAMS_MAX];
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
 	Wharf__StripeCommit sc = WHARF__STRIPE_COMMIT__INIT;
-	uint8_t stripe[STRIPE_ID_BYTES], h[HASH_LEN], *hashes;
+	uint8_t stripe[WIRE_STRIPE_ID_LEN], h[HASH_LEN], *hashes;
 	uint64_t size = (uint64_t)st->st_size, i, count;
 	struct xfer_digest d;
 	int n, k, r;
@@ -373,23 +360,54 @@ striped_put(struct client *c, const struct transfer_opts *o, int fd,
 	return r;
 }
 
+/* The last name of a path. */
+static const char *
+base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+/* Installs the whole file once every range is in: the engine's commit. */
+static int
+commit(int dirfd, int fd, const char *part, const char *name, uint64_t size,
+    const struct xfer_meta *meta)
+{
+	struct xfer_commit c;
+
+	xfer_commit_init(
+	    &c, dirfd, part, name, fd, size, meta, XFER_COMMIT_CUT);
+	return xfer_commit(&c);
+}
+
 int
 striped_get(struct client *c, const struct transfer_opts *o, const char *remote,
     uint64_t size, const char *local, const char *part,
     struct striped_result *res)
 {
 	struct stream v[STRIPED_STREAMS_MAX];
-	struct timespec times[2];
-	int n, k, r, fd;
+	const char *name;
+	int n, k, r, fd = -1, dirfd = -1, fresh;
 
 	memset(res, 0, sizeof(*res));
 	memset(v, 0, sizeof(v));
 	res->size = size;
-	fd = open(
-	    part, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(res->why, sizeof(res->why), "%s", strerror(errno));
-		return res->err = wh_err_from_errno(errno);
+	/* The partial, locked (a plain download of the file may hold it),
+	 * and emptied: ranges fill it in any order. */
+	if ((r = xfer_commit_dir(local, &dirfd, &name)) != 0 ||
+	    (r = xfer_partial_open(dirfd, base_of(part), 0, &fd, &fresh)) !=
+	        0 ||
+	    (ftruncate(fd, 0) != 0 && (r = wh_err_from_errno(errno)) != 0)) {
+		snprintf(res->why, sizeof(res->why), "%s",
+		    r == WH_ERR_BUSY ? "another download of this file is in "
+		                       "progress" :
+		                       wh_strerror(r));
+		if (fd >= 0)
+			close(fd);
+		if (dirfd >= 0)
+			close(dirfd);
+		return res->err = r;
 	}
 	n = plan(v, o->streams, size, o->chunk_size);
 	for (k = 0; k < n; k++) {
@@ -399,22 +417,15 @@ striped_get(struct client *c, const struct transfer_opts *o, const char *remote,
 		v[k].size = size;
 	}
 	r = run_streams(c, v, n, get_range, res);
-	times[0].tv_sec = times[1].tv_sec = (time_t)v[0].info.mtime_sec;
-	times[0].tv_nsec = times[1].tv_nsec =
-	    (long)(v[0].info.mtime_nsec % 1000000000u);
 	if (r == 0 &&
-	    (ftruncate(fd, (off_t)size) != 0 ||
-	        fchmod(fd, v[0].info.mode & 0777) != 0 ||
-	        futimens(fd, times) != 0 || fsync(fd) != 0 ||
-	        rename(part, local) != 0)) {
-		r = wh_err_from_errno(errno);
-		snprintf(res->why, sizeof(res->why), "%s", strerror(errno));
-	}
-	close(fd);
+	    (r = commit(dirfd, fd, base_of(part), name, size, &v[0].meta)) != 0)
+		snprintf(res->why, sizeof(res->why), "%s", wh_strerror(r));
 	/* Ranges have holes until all arrive: such a partial is no prefix
-	 * to resume from. */
+	 * to resume from. Removed while still ours (locked). */
 	if (r != 0)
-		unlink(part);
+		(void)unlinkat(dirfd, base_of(part), 0);
+	close(fd);
+	close(dirfd);
 	res->err = r;
 	return r;
 }

@@ -7,10 +7,8 @@
  * finishes on the next run without redoing finished files. --delete
  * removes what the source lacks, only after every transfer succeeded.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +19,10 @@
 #include "wharf/cli.h"
 #include "wharf/client_config.h"
 #include "wharf/msg.h"
-#include "wharf/stats.h"
+#include "wharf/report.h"
 #include "wharf/transfer.h"
+#include "wharf/tree.h"
 #include "wharf/xfer.h"
-
-#define SYNC_DEPTH_MAX 128
 
 struct entry {
 	char *rel;
@@ -100,185 +97,14 @@ manifest_find(const struct manifest *m, const char *rel)
 	return bsearch(&key, m->v, m->n, sizeof(*m->v), entry_cmp);
 }
 
-/* Partials are transfer state, never content to sync. */
+/* Adds what a walk finds, except the top itself, to a manifest. */
 static int
-skipped_name(const struct sync_opts *o, const char *name, const char *rel)
+manifest_visit(void *arg, const struct tree_entry *e)
 {
-	int i;
-
-	if (xfer_partial_is(name, strlen(name)))
-		return 1;
-	for (i = 0; i < o->xo.nexcludes; i++)
-		if (fnmatch(o->xo.excludes[i], rel, 0) == 0 ||
-		    (strchr(o->xo.excludes[i], '/') == NULL &&
-		        fnmatch(o->xo.excludes[i], name, 0) == 0))
-			return 1;
-	return 0;
-}
-
-static char *
-join(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 2;
-	char *p = malloc(n);
-
-	if (p != NULL)
-		snprintf(p, n, "%s%s%s", a, a[0] ? "/" : "", b);
-	return p;
-}
-
-static int
-walk_local(const struct sync_opts *o, const char *top, const char *rel,
-    struct manifest *m, int depth)
-{
-	char *dir = rel[0] ? join(top, rel) : strdup(top), *r2, *full;
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int r = 0;
-
-	if (dir == NULL)
-		return WH_ERR_NOMEM;
-	if (depth > SYNC_DEPTH_MAX || (d = opendir(dir)) == NULL) {
-		fprintf(stderr, "wharf: sync: %s: %s\n", dir,
-		    depth > SYNC_DEPTH_MAX ? "too deep" : strerror(errno));
-		free(dir);
-		return WH_ERR_IO;
-	}
-	while (r == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if ((r2 = join(rel, de->d_name)) == NULL ||
-		    (full = join(top, r2)) == NULL) {
-			free(r2);
-			r = WH_ERR_NOMEM;
-			break;
-		}
-		if (!skipped_name(o, de->d_name, r2) && lstat(full, &st) == 0) {
-			if (S_ISDIR(st.st_mode)) {
-				r = manifest_add(m, r2, 1, 0, 0, 0);
-				if (r == 0)
-					r = walk_local(
-					    o, top, r2, m, depth + 1);
-			} else if (S_ISREG(st.st_mode))
-				r = manifest_add(m, r2, 0, (uint64_t)st.st_size,
-				    st.st_mtim.tv_sec,
-				    (uint32_t)st.st_mtim.tv_nsec);
-			else if (!o->xo.quiet)
-				fprintf(stderr,
-				    "wharf: sync: skipping %s: not "
-				    "a regular file or directory\n",
-				    full);
-		}
-		free(full);
-		free(r2);
-	}
-	closedir(d);
-	free(dir);
-	return r;
-}
-
-struct remote_walk {
-	const struct sync_opts *o;
-	struct manifest *m;
-	const char *rel;
-	char **queue;
-	size_t nq;
-	size_t capq;
-};
-
-static int
-collect(void *arg, const Wharf__Envelope *part)
-{
-	struct remote_walk *w = arg;
-	char name[WIRE_NAME_MAX + 1], *rel, **nq, clean[WIRE_NAME_MAX + 1];
-	const Wharf__FileInfo *fi;
-	size_t i, k;
-	int r = 0;
-
-	for (i = 0; i < part->list_part->n_entries && r == 0; i++) {
-		fi = part->list_part->entries[i];
-		if (msg_text(&fi->name, name, sizeof(name)) != 0)
-			continue;
-		/* Names from the server decide local paths: one plain
-		 * component, nothing else. */
-		for (k = 0; name[k] != '\0'; k++)
-			if ((unsigned char)name[k] < 0x20 || name[k] == '/')
-				break;
-		if (name[k] != '\0' || name[0] == '\0' ||
-		    strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-			fprintf(stderr,
-			    "wharf: sync: refusing unsafe name "
-			    "\"%s\" from the server\n",
-			    cli_clean(clean, sizeof(clean), name));
-			continue;
-		}
-		if ((rel = join(w->rel, name)) == NULL)
-			return WH_ERR_NOMEM;
-		if (skipped_name(w->o, name, rel)) {
-			free(rel);
-			continue;
-		}
-		if (fi->type == WHARF__FILE_TYPE__TYPE_DIR) {
-			r = manifest_add(w->m, rel, 1, 0, 0, 0);
-			if (r == 0 && w->nq == w->capq) {
-				w->capq = w->capq ? w->capq * 2 : 16;
-				if ((nq = realloc(w->queue,
-				         w->capq * sizeof(*nq))) == NULL)
-					r = WH_ERR_NOMEM;
-				else
-					w->queue = nq;
-			}
-			if (r == 0) {
-				w->queue[w->nq++] = rel;
-				rel = NULL;
-			}
-		} else if (fi->type == WHARF__FILE_TYPE__TYPE_FILE)
-			r = manifest_add(w->m, rel, 0, fi->size, fi->mtime_sec,
-			    fi->mtime_nsec);
-		free(rel);
-	}
-	return r;
-}
-
-/* Lists the remote tree under top (breadth first). WH_ERR_NOT_FOUND if
- * top itself does not exist. */
-static int
-walk_remote(struct client *c, const struct sync_opts *o, const char *top,
-    struct manifest *m)
-{
-	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
-	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
-	struct remote_walk w = { o, m, "", NULL, 0, 0 };
-	size_t k;
-	char *path;
-	int r = 0;
-
-	for (k = 0; r == 0 && (k == 0 || k <= w.nq); k++) {
-		w.rel = k == 0 ? "" : w.queue[k - 1];
-		if ((path = join(top, w.rel)) == NULL) {
-			r = WH_ERR_NOMEM;
-			break;
-		}
-		if (w.rel[0] == '\0')
-			snprintf(path, strlen(top) + 1, "%s", top);
-		lr.path = msg_bytes(path);
-		lr.all = 1;
-		req.body_case = WHARF__ENVELOPE__BODY_LIST;
-		req.list = &lr;
-		r = client_call(c, &req, &resp, collect, &w);
-		if (r == 0 &&
-		    resp->body_case == WHARF__ENVELOPE__BODY_LIST_PART)
-			r = collect(&w, resp);
-		msg_free(resp);
-		resp = NULL;
-		free(path);
-	}
-	for (k = 0; k < w.nq; k++)
-		free(w.queue[k]);
-	free(w.queue);
-	return r;
+	if (e->rel[0] == '\0')
+		return 0;
+	return manifest_add(
+	    arg, e->rel, e->dir, e->size, e->mtime_sec, e->mtime_nsec);
 }
 
 static int
@@ -309,14 +135,12 @@ same_content(
 	if (r != 0)
 		return 0;
 	sr.path = msg_bytes(remote);
-	sr.hash = alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
-	                               WHARF__HASH_ALG__HASH_BLAKE2B;
+	sr.hash = hash_alg_to_wire(alg);
 	sr.passcode = client_passcode(c);
 	req.body_case = WHARF__ENVELOPE__BODY_SUM;
 	req.sum = &sr;
 	if (client_call(c, &req, &resp, NULL, NULL) == 0 &&
-	    resp->body_case == WHARF__ENVELOPE__BODY_SUM_REPLY &&
-	    resp->sum_reply->hash.len == HASH_LEN)
+	    resp->body_case == WHARF__ENVELOPE__BODY_SUM_REPLY)
 		same =
 		    sodium_memcmp(resp->sum_reply->hash.data, h, HASH_LEN) == 0;
 	msg_free(resp);
@@ -407,8 +231,8 @@ make_plan(struct client *c, const struct sync_opts *o, const char *ltop,
 		d = manifest_find(dst, e->rel);
 		free(sp);
 		free(dp);
-		sp = join(stop, e->rel);
-		dp = join(dtop, e->rel);
+		sp = tree_join(stop, e->rel);
+		dp = tree_join(dtop, e->rel);
 		if (sp == NULL || dp == NULL) {
 			r = WH_ERR_NOMEM;
 			break;
@@ -460,7 +284,7 @@ make_plan(struct client *c, const struct sync_opts *o, const char *ltop,
 	if (extra.n > 0)
 		qsort(extra.v, extra.n, sizeof(*extra.v), depth_cmp);
 	for (i = 0; i < extra.n && r == 0; i++) {
-		if ((dp = join(dtop, extra.v[i].rel)) == NULL) {
+		if ((dp = tree_join(dtop, extra.v[i].rel)) == NULL) {
 			r = WH_ERR_NOMEM;
 			break;
 		}
@@ -530,9 +354,10 @@ sync_run(
 	Wharf__Envelope req = WHARF__ENVELOPE__INIT;
 	Wharf__MkdirReq mk = WHARF__MKDIR_REQ__INIT;
 	struct manifest local = { 0 }, remote = { 0 };
+	struct tree_walk lw = { &o->xo, "sync", manifest_visit, &local, 0 };
+	struct tree_walk rw = { &o->xo, "sync", manifest_visit, &remote, 0 };
 	struct plan p;
 	struct stat st;
-	char size[32];
 	size_t i;
 	int r, status = EXIT_OK;
 
@@ -548,9 +373,12 @@ sync_run(
 			    strerror(errno));
 			return EXIT_REMOTE;
 		}
-	} else if ((r = walk_local(o, ltop, "", &local, 0)) != 0)
-		return r == WH_ERR_NOMEM ? EXIT_REMOTE : EXIT_REMOTE;
-	r = walk_remote(c, o, rtop, &remote);
+	} else if ((r = tree_walk_local(&lw, ltop)) != 0) {
+		fprintf(stderr, "wharf: sync: %s\n", wh_strerror(r));
+		status = EXIT_REMOTE;
+		goto out;
+	}
+	r = tree_walk_remote(&rw, c, rtop);
 	if (r == WH_ERR_NOT_FOUND && !o->download) {
 		/* A new destination: everything is to be sent. */
 		if (!o->dry_run) {
@@ -582,11 +410,9 @@ sync_run(
 		status = r == WH_ERR_IS_DIR ? EXIT_REMOTE : EXIT_REMOTE;
 		goto out;
 	}
-	stats_format_size(p.bytes, size, sizeof(size));
 	if (o->dry_run) {
-		printf("sync: would transfer %zu files (%s), %zu unchanged, "
-		       "delete %zu\n",
-		    p.nxfer, size, p.unchanged, p.ndelete);
+		report_sync(
+		    &o->xo, 1, p.nxfer, p.bytes, p.unchanged, p.ndelete, 1);
 		goto out;
 	}
 	for (i = 0; i < p.nmkdir; i++) {
@@ -612,16 +438,23 @@ sync_run(
 	if (p.nxfer > 0)
 		status = transfer_pairs(
 		    c, &o->xo, !o->download, p.locals, p.remotes, p.nxfer);
+	/* What could not be listed is missing from the manifests: sync the
+	 * rest, but delete nothing by an incomplete picture (as rsync
+	 * skips deletion after an I/O error). */
+	if (lw.failures + rw.failures > 0) {
+		if (p.ndelete > 0)
+			fprintf(stderr,
+			    "wharf: sync: errors while listing; not "
+			    "deleting\n");
+		if (status == EXIT_OK)
+			status = EXIT_REMOTE;
+	}
 	/* Deleting only after everything arrived: a failed sync never
 	 * leaves the destination with less than it had. */
 	if (status == EXIT_OK && p.ndelete > 0)
 		status = apply_deletes(c, o, &p);
-	if (!o->xo.quiet)
-		printf("sync: %zu transferred (%s), %zu unchanged, %zu "
-		       "deleted%s\n",
-		    p.nxfer, size, p.unchanged,
-		    status == EXIT_OK ? p.ndelete : 0,
-		    status == EXIT_OK ? "" : " (incomplete)");
+	report_sync(&o->xo, 0, p.nxfer, p.bytes, p.unchanged, p.ndelete,
+	    status == EXIT_OK);
 out:
 	plan_free(&p);
 	manifest_free(&local);
@@ -710,7 +543,7 @@ sync_main(int argc, char **argv)
 	struct client_opts co;
 	struct sync_opts o;
 	struct client *c;
-	char rpath[SANDBOX_VPATH_MAX], *pos[3], *local, *remote;
+	char rpath[CLIENT_PATH_MAX], *pos[3], *local, *remote;
 	int n, status;
 
 	memset(&o, 0, sizeof(o));

@@ -7,10 +7,8 @@
  * the server, which answers them in order. Every file lands through a
  * partial beside its target and a rename after the digest matches.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,24 +21,28 @@
 #include "wharf/cli.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
-#include "wharf/stats.h"
+#include "wharf/report.h"
 #include "wharf/strnum.h"
 #include "wharf/striped.h"
 #include "wharf/transfer.h"
+#include "wharf/tree.h"
 #include "wharf/cdc.h"
+#include "wharf/commit.h"
 #include "wharf/delta.h"
+#include "wharf/recv.h"
+#include "wharf/resume.h"
+#include "wharf/send.h"
 #include "wharf/xfer.h"
+#include "wharf/text.h"
 
 struct job {
 	char *local;
 	char *remote;
 	char *part; /* get: local partial path */
 	uint64_t size;
-	int64_t mtime_sec;
-	uint32_t mtime_nsec;
-	uint32_t mode;
 	uint32_t id;
 	int fd;
+	int dirfd; /* get: the target's folder, for the partial and commit */
 	int ready; /* put: PutReady seen */
 	int stream_wlog; /* the zstd stream window of this transfer; 0: none */
 	int failed;
@@ -48,37 +50,25 @@ struct job {
 	uint64_t offered; /* resume offset offered/asked */
 	uint64_t resumed;
 	uint64_t wire;
-	uint64_t next_index;
 	uint64_t count;
 	int got_info;
 	uint8_t theirs[HASH_LEN]; /* put: the server's prefix digest */
-	struct xfer_digest digest;
+	struct xfer_digest digest; /* get: of the prefix offered */
+	struct xfer_meta meta; /* get: what the server said */
+	struct xfer_send tx; /* put: the engine's sender */
+	struct xfer_recv rx; /* get: the engine's receiver */
 	double t0;
 	/* Delta: content-defined chunks against the peer's old blocks. */
 	int delta;
 	struct delta_index idx; /* put: the server's; get: ours */
 	int src[DELTA_SOURCES]; /* get: old target, old partial */
-	uint64_t recv_off; /* get: bytes written */
 	uint64_t reused;
-};
-
-struct progress {
-	int enabled;
-	int tree;
-	uint64_t total_files;
-	uint64_t total_bytes;
-	uint64_t done_files;
-	uint64_t done_bytes;
-	double t0;
-	double last;
-	const char *current;
-	uint64_t cur_done;
-	uint64_t cur_size;
 };
 
 struct tctx {
 	struct client *c;
-	const struct transfer_opts *o;
+	const struct transfer_opts *o; /* ro */
+	struct transfer_opts ro; /* the caller's, with the hash resolved */
 	const char *dir; /* "put" or "get" */
 	struct job *jobs;
 	size_t njobs;
@@ -177,12 +167,18 @@ transfer_parse_opt(struct transfer_opts *o, int argc, char **argv, int *i)
 	if (strncmp(a, "--hash", 6) == 0 && (a[6] == '=' || a[6] == '\0')) {
 		if ((v = opt_value("--hash", argc, argv, i)) == NULL)
 			goto missing;
+		if (strcmp(v, "auto") == 0) {
+			o->hash_set = 0;
+			o->alg = HASH_BLAKE2B;
+			return 1;
+		}
 		if (hash_alg_parse(v, &o->alg) != 0) {
 			fprintf(stderr,
-			    "wharf: --hash: expected blake2b or "
-			    "sha256\n");
+			    "wharf: --hash: expected auto, blake2b, sha256 "
+			    "or xxh128\n");
 			return WH_ERR_INVALID_ARG;
 		}
+		o->hash_set = 1;
 		return 1;
 	}
 	if (strncmp(a, "--exclude", 9) == 0 && (a[9] == '=' || a[9] == '\0')) {
@@ -243,138 +239,37 @@ missing:
 	return WH_ERR_INVALID_ARG;
 }
 
-/* ---- progress and summaries ---- */
+/* ---- summaries ---- */
 
-static void
-progress_clear(struct progress *p)
-{
-	if (p->enabled)
-		fputs("\r\033[K", stderr);
-}
-
-static void
-progress_draw(struct progress *p, int force)
-{
-	char done[32], total[32], eta[32] = "";
-	double now = clock_mono_sec(), rate, left;
-	uint64_t d, t;
-	char clean[64];
-
-	if (!p->enabled || (!force && now - p->last < 1.0 / TRANSFER_REDRAW_HZ))
-		return;
-	p->last = now;
-	d = p->tree ? p->done_bytes + p->cur_done : p->cur_done;
-	t = p->tree ? p->total_bytes : p->cur_size;
-	rate = stats_rate(d, now - p->t0);
-	stats_format_size(d, done, sizeof(done));
-	stats_format_size(t, total, sizeof(total));
-	if (rate > 0 && t > d) {
-		left = (double)(t - d) / (rate * 1e6);
-		snprintf(eta, sizeof(eta), " ETA %d:%02d", (int)left / 60,
-		    (int)left % 60);
-	}
-	if (p->tree)
-		fprintf(stderr,
-		    "\r\033[Kfiles %llu/%llu  %s / %s  %3d%%  "
-		    "%.1f MB/s%s",
-		    (unsigned long long)p->done_files,
-		    (unsigned long long)p->total_files, done, total,
-		    t ? (int)(d * 100 / t) : 100, rate, eta);
-	else
-		fprintf(stderr, "\r\033[K%-24.24s %3d%%  %s / %s  %.1f MB/s%s",
-		    cli_clean(clean, sizeof(clean), p->current),
-		    t ? (int)(d * 100 / t) : 100, done, total, rate, eta);
-	fflush(stderr);
-}
-
-static const char *
-compression_name(const struct transfer_opts *o, char *buf, size_t len)
-{
-	if (o->compress == WHARF__COMPRESS_MODE__COMPRESS_AUTO)
-		return "auto";
-	if (o->compress == WHARF__COMPRESS_MODE__COMPRESS_OFF)
-		return "off";
-	snprintf(buf, len, "zstd-%d", o->level);
-	return buf;
-}
-
-/* One summary line and one CSV row for a finished file. */
+/* One summary line, JSON object and CSV row for a finished file. */
 static void
 job_report(struct tctx *t, struct job *j, int r)
 {
-	char size[32], wire[32], res[48] = "", clean[LOG_PEER_STR_MAX + 1];
-	char comp[16];
-	double secs = clock_mono_sec() - j->t0;
-	uint64_t sent = j->size - j->resumed;
-	struct xfer_stats st;
+	struct report_file f;
 
-	progress_clear(&t->pr);
-	if (t->o->json) {
-		printf("{\"op\":\"%s\",\"path\":", t->dir);
-		cli_json_str(
-		    stdout, strcmp(t->dir, "put") == 0 ? j->local : j->remote);
-		printf(",\"bytes\":%llu,\"wire_bytes\":%llu,"
-		       "\"resumed_bytes\":%llu,\"seconds\":%.3f,"
-		       "\"mb_per_s\":%.2f,\"hash\":\"%s\",\"result\":\"%s\"}\n",
-		    (unsigned long long)j->size, (unsigned long long)j->wire,
-		    (unsigned long long)j->resumed, secs,
-		    stats_rate(sent, secs), hash_alg_name(t->o->alg),
-		    r == 0 ? "ok" : msg_code_name(msg_code_from_err(r)));
-		fflush(stdout);
-	} else if (r == 0 && !t->o->quiet) {
-		stats_format_size(j->size, size, sizeof(size));
-		stats_format_size(j->wire, wire, sizeof(wire));
-		if (j->resumed > 0) {
-			char rs[32];
-
-			stats_format_size(j->resumed, rs, sizeof(rs));
-			/* Reused blocks (delta) versus a resumed prefix. */
-			snprintf(res, sizeof(res), ", %s %s",
-			    j->reused > 0 ? "reused" : "resumed", rs);
-		}
-		printf("%s %s  %s in %.2f s, %.1f MB/s, wire %s (%.2fx)%s\n",
-		    t->dir,
-		    cli_clean(clean, sizeof(clean),
-		        strcmp(t->dir, "put") == 0 ? j->local : j->remote),
-		    size, secs,
-		    stats_rate(j->reused > 0 ? j->size : sent, secs), wire,
-		    j->wire > 0 ? (double)sent / (double)j->wire : 1.0, res);
-		fflush(stdout);
-	}
-	if (t->o->stats_path != NULL) {
-		st.peer = t->c->hostport;
-		st.user = t->c->target.user;
-		st.direction = t->dir;
-		st.path = j->remote;
-		st.hash = hash_alg_name(t->o->alg);
-		st.compression = compression_name(t->o, comp, sizeof(comp));
-		st.result = r == 0 ? "ok" : msg_code_name(msg_code_from_err(r));
-		st.bytes = j->size;
-		st.wire_bytes = j->wire;
-		st.resumed = j->resumed;
-		st.seconds = secs;
-		if (stats_append_csv(t->o->stats_path, &st) != 0)
-			fprintf(stderr, "wharf: --stats %s: %s\n",
-			    t->o->stats_path, strerror(errno));
-	}
-	t->pr.done_files++;
-	t->pr.done_bytes += j->size;
-	t->pr.cur_done = 0;
+	memset(&f, 0, sizeof(f));
+	f.op = t->dir;
+	f.shown = strcmp(t->dir, "put") == 0 ? j->local : j->remote;
+	f.remote = j->remote;
+	f.size = j->size;
+	f.wire = j->wire;
+	f.resumed = j->resumed;
+	f.reused = j->reused;
+	f.seconds = clock_mono_sec() - j->t0;
+	f.result = r;
+	report_file(t->o, t->c, &t->pr, &f);
 }
 
 static void
 job_fail(struct tctx *t, struct job *j, int r, const char *why)
 {
-	char clean[LOG_PEER_STR_MAX + 1];
-
 	if (j->failed)
 		return;
 	j->failed = 1;
 	t->failures++;
 	job_report(t, j, r);
-	fprintf(stderr, "wharf: %s %s: %s\n", t->dir,
-	    cli_clean(clean, sizeof(clean),
-	        strcmp(t->dir, "put") == 0 ? j->local : j->remote),
+	report_failure(t->dir,
+	    strcmp(t->dir, "put") == 0 ? j->local : j->remote,
 	    why != NULL && why[0] ? why : wh_strerror(r));
 }
 
@@ -393,7 +288,7 @@ job_add(struct tctx *t, const char *local, const char *remote)
 	}
 	j = &t->jobs[t->njobs];
 	memset(j, 0, sizeof(*j));
-	j->fd = -1;
+	j->fd = j->dirfd = -1;
 	j->src[0] = j->src[1] = -1;
 	delta_index_init(&j->idx);
 	if ((j->local = strdup(local)) == NULL ||
@@ -428,6 +323,8 @@ jobs_free(struct tctx *t)
 		job_release(&t->jobs[i]);
 		if (t->jobs[i].fd >= 0)
 			close(t->jobs[i].fd);
+		if (t->jobs[i].dirfd >= 0)
+			close(t->jobs[i].dirfd);
 		free(t->jobs[i].local);
 		free(t->jobs[i].remote);
 		free(t->jobs[i].part);
@@ -435,80 +332,6 @@ jobs_free(struct tctx *t)
 	free(t->jobs);
 	t->jobs = NULL;
 	t->njobs = t->cap = 0;
-}
-
-/* "dir" + "name", without doubling the slash. */
-static char *
-path_join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir);
-	char *p;
-
-	if ((p = malloc(n + strlen(name) + 2)) == NULL)
-		return NULL;
-	snprintf(p, n + strlen(name) + 2, "%s%s%s", dir,
-	    n > 0 && dir[n - 1] == '/' ? "" : "/", name);
-	return p;
-}
-
-static const char *
-base_name(const char *path)
-{
-	const char *end = path + strlen(path), *s;
-
-	while (end > path + 1 && end[-1] == '/')
-		end--;
-	for (s = end; s > path && s[-1] != '/'; s--)
-		;
-	return s;
-}
-
-/* base_name() copied without trailing slashes. */
-static int
-base_copy(const char *path, char *out, size_t outlen)
-{
-	const char *b = base_name(path);
-	size_t n = strcspn(b, "/");
-
-	if (n == 0 || n >= outlen)
-		return WH_ERR_INVALID_ARG;
-	memcpy(out, b, n);
-	out[n] = '\0';
-	return 0;
-}
-
-/* A name that came from the server, checked like any hostile path:
- * one component, not "." or "..", printable UTF-8 with no slash. */
-static int
-safe_name(const ProtobufCBinaryData *b, char *out, size_t outlen)
-{
-	size_t i;
-
-	if (msg_text(b, out, outlen) != 0 || out[0] == '\0' ||
-	    strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
-		return 0;
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f ||
-		    out[i] == '/')
-			return 0;
-	return 1;
-}
-
-static int
-excluded(const struct transfer_opts *o, const char *rel)
-{
-	int i;
-
-	for (i = 0; i < o->nexcludes; i++) {
-		if (fnmatch(o->excludes[i], rel, 0) == 0)
-			return 1;
-		/* A pattern without '/' also matches any base name, as
-		 * rsync's do. */
-		if (strchr(o->excludes[i], '/') == NULL &&
-		    fnmatch(o->excludes[i], base_name(rel), 0) == 0)
-			return 1;
-	}
-	return 0;
 }
 
 /* ---- remote helpers ---- */
@@ -601,7 +424,7 @@ recv_one(struct tctx *t, Wharf__Envelope **env)
 	if ((*env)->id == 0 &&
 	    (*env)->body_case == WHARF__ENVELOPE__BODY_ERROR) {
 		fprintf(stderr, "wharf: server: %s\n",
-		    cli_clean(clean, sizeof(clean), (*env)->error->message));
+		    text_clean(clean, sizeof(clean), (*env)->error->message));
 		msg_free(*env);
 		*env = NULL;
 		return connection_lost(t, WH_ERR_REMOTE);
@@ -659,7 +482,7 @@ put_response(struct tctx *t, Wharf__Envelope *env)
 		inflight_remove(t, slot);
 		return 0;
 	case WHARF__ENVELOPE__BODY_ERROR:
-		cli_clean(why, sizeof(why), env->error->message);
+		text_clean(why, sizeof(why), env->error->message);
 		client_note_error(t->c, env->error);
 		/* The final answer: put_one, if still streaming, stops and
 		 * ends the upload with an abort that gets no reply. */
@@ -697,78 +520,73 @@ put_pump(struct tctx *t, int block)
 /* ---- put ---- */
 
 /*
- * A delta upload: the file cut into content-defined chunks; a chunk the
- * server offered in its index goes as a reference, the rest as data.
+ * Streams the chunks of j's file (the engine's sender: fixed chunks from
+ * where the resume left off, or content-defined ones against the
+ * server's index), collecting answers as they come. An early Error (no
+ * space, bad hash) stops the stream.
  */
 static int
-put_delta(struct tctx *t, struct job *j)
+put_chunks(struct tctx *t, struct job *j)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
-	Wharf__Chunk chunk;
-	struct cdc_reader rd;
-	const uint8_t *p;
-	uint8_t h[HASH_LEN];
-	uint32_t index = 0;
-	uint64_t off, total = 0;
-	size_t len;
-	int r;
+	Wharf__Chunk *chunk;
+	struct wire_io *io = channel_io(t->c->ch);
+	uint64_t b0, queued;
+	double c0;
+	int r = 0;
 
-	xfer_digest_init(&j->digest, t->o->alg, 0);
-	if ((r = cdc_reader_init(&rd, j->fd, j->idx.shift)) != 0)
-		return r;
 	env.id = j->id;
 	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	if (j->delta && (r = xfer_send_delta(&j->tx, &j->idx)) != 0) {
+		job_fail(t, j, r, wh_strerror(r));
+		return 0;
+	}
 	/* References are small frames: whole packets of them. */
-	wire_io_cork(channel_io(t->c->ch), 1);
+	if (j->delta)
+		wire_io_cork(io, 1);
 	while (!j->failed) {
 		if (client_interrupted()) {
-			job_fail(t, j, WH_ERR_CANCELLED, "cancelled");
+			job_fail(t, j, WH_ERR_CANCELLED,
+			    j->delta ? "cancelled" :
+			               "cancelled; the partial is kept, "
+			               "repeat the put to resume");
 			break;
 		}
-		if ((r = cdc_reader_next(&rd, &p, &len, &off)) != 0) {
-			job_fail(t, j, r, wh_strerror(r));
+		c0 = clock_mono_sec();
+		b0 = wire_io_blocked_ns(io);
+		if ((r = xfer_send_next(&j->tx, t->buf, &chunk)) != 0) {
+			job_fail(t, j, r,
+			    r == WH_ERR_IO ? "file changed size while being "
+			                     "sent" :
+			                     wh_strerror(r));
 			r = 0;
 			break;
 		}
-		if (len == 0)
+		if (chunk == NULL)
 			break;
-		if (off + len > j->size) {
-			job_fail(t, j, WH_ERR_IO, "file grew while being sent");
-			break;
-		}
-		hash_buf(t->o->alg, p, len, h);
-		if (delta_index_find(&j->idx, h, (uint32_t)len) != NULL) {
-			wharf__chunk__init(&chunk);
-			chunk.index = index;
-			chunk.raw_len = (uint32_t)len;
-			chunk.hash.data = h;
-			chunk.hash.len = HASH_LEN;
-			chunk.ref = 1;
-			j->reused += len;
-		} else {
-			if ((r = xfer_encode_chunk(&t->enc, t->o->alg, index, p,
-			         (uint32_t)len, &chunk, h)) != 0)
-				break;
-			j->wire += chunk.data.len;
-		}
-		xfer_digest_add(&j->digest, h, (uint32_t)len);
-		env.chunk = &chunk;
+		queued = wire_io_queued(io);
+		env.chunk = chunk;
 		if ((r = channel_send(t->c->ch, &env)) != 0) {
 			r = connection_lost(t, r);
 			break;
 		}
-		index++;
-		total += len;
-		t->pr.cur_done += len;
+		t->pr.cur_done += chunk->raw_len;
+		if (!j->delta)
+			xfer_send_feedback(&j->tx, queued,
+			    (double)(wire_io_blocked_ns(io) - b0) / 1e9 /
+			        (clock_mono_sec() - c0 + 1e-9));
 		progress_draw(&t->pr, 0);
 		if ((r = put_pump(t, 0)) != 0)
 			break;
 	}
-	wire_io_cork(channel_io(t->c->ch), 0);
-	if (r == 0 && !j->failed && total != j->size)
-		job_fail(t, j, WH_ERR_IO, "file shrank while being sent");
-	cdc_reader_cleanup(&rd);
-	job_release(j);
+	if (j->delta)
+		wire_io_cork(io, 0);
+	j->wire = j->tx.wire;
+	if (j->delta)
+		j->reused = j->tx.reused;
+	xfer_send_cleanup(&j->tx);
+	if (j->delta)
+		job_release(j);
 	return r;
 }
 
@@ -778,13 +596,11 @@ put_one(struct tctx *t, struct job *j)
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutOpen po = WHARF__PUT_OPEN__INIT;
 	Wharf__PutEnd pe = WHARF__PUT_END__INIT;
-	Wharf__Chunk chunk;
-	struct wire_io *io = channel_io(t->c->ch);
-	uint32_t cs = t->o->chunk_size, len;
+	struct xfer_digest d;
+	uint32_t cs = t->o->chunk_size;
 	uint8_t h[HASH_LEN];
-	uint64_t i, have, b0, queued;
+	uint64_t have;
 	struct stat st;
-	double c0;
 	int r;
 
 	j->t0 = clock_mono_sec();
@@ -808,8 +624,7 @@ put_one(struct tctx *t, struct job *j)
 	po.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
 	po.mode = st.st_mode & 0777;
 	po.chunk_size = cs;
-	po.hash = t->o->alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
-	                                     WHARF__HASH_ALG__HASH_BLAKE2B;
+	po.hash = xfer_hash_to_wire(t->o->alg);
 	/* Only a file of a chunk or more can have a useful partial. */
 	po.resume = j->size >= cs;
 	/* Old data on the server can only help a file bigger than a block;
@@ -830,75 +645,31 @@ put_one(struct tctx *t, struct job *j)
 	if ((r = channel_send(t->c->ch, &env)) != 0)
 		return connection_lost(t, r);
 	t->inflight[t->ninflight++] = j;
-	xfer_digest_init(&j->digest, t->o->alg, cs);
-	i = 0;
+	xfer_send_init(&j->tx, j->fd, j->size, cs, t->o->alg, &t->enc);
 	if (po.resume) {
 		while (!j->ready)
 			if ((r = put_pump(t, 1)) != 0)
 				return r;
 		/* Trust the server's partial only if our own first bytes
 		 * have the same digest. */
-		if (!j->failed && !j->delta && j->offered > 0) {
-			r = xfer_prefix_digest(j->fd, j->offered, cs, t->o->alg,
-			    t->buf, &j->digest, &have);
-			xfer_digest_peek(&j->digest, h);
-			if (r == 0 && have == j->offered &&
-			    sodium_memcmp(h, j->theirs, HASH_LEN) == 0) {
-				i = have / cs;
-				j->resumed = have;
-			} else
-				xfer_digest_init(&j->digest, t->o->alg, cs);
+		if (!j->failed && !j->delta && j->offered > 0 &&
+		    xfer_resume_accept(j->fd, j->offered, j->theirs, HASH_LEN,
+		        cs, t->o->alg, t->buf, &d, &have) == 0 &&
+		    have > 0) {
+			xfer_send_resume(&j->tx, have, &d);
+			j->resumed = have;
 		}
 	}
 	t->pr.current = j->local;
 	t->pr.cur_size = j->size;
 	t->pr.cur_done = j->resumed;
-	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
 	/* A delta answer (an index) grants no stream. */
 	if ((r = xfer_encoder_begin(&t->enc, j->delta ? 0 : j->stream_wlog)) !=
 	    0)
 		return r;
-	if (j->delta && !j->failed) {
-		if ((r = put_delta(t, j)) != 0)
-			return r;
-		i = j->count; /* the fixed-size loop has nothing to do */
-	}
-	for (; i < j->count && !j->failed; i++) {
-		if (client_interrupted()) {
-			job_fail(t, j, WH_ERR_CANCELLED,
-			    "cancelled; the "
-			    "partial is kept, repeat the put to resume");
-			break;
-		}
-		c0 = clock_mono_sec();
-		b0 = wire_io_blocked_ns(io);
-		len = xfer_chunk_len(j->size, cs, i);
-		if ((r = xfer_pread_all(j->fd, t->buf, len, i * cs)) != 0) {
-			job_fail(t, j, r,
-			    r == WH_ERR_IO ? "file shrank while "
-			                     "being sent" :
-			                     wh_strerror(r));
-			break;
-		}
-		if ((r = xfer_encode_chunk(&t->enc, t->o->alg, (uint32_t)i,
-		         t->buf, len, &chunk, h)) != 0)
-			return r;
-		xfer_digest_add(&j->digest, h, len);
-		queued = wire_io_queued(io);
-		env.chunk = &chunk;
-		if ((r = channel_send(t->c->ch, &env)) != 0)
-			return connection_lost(t, r);
-		j->wire += chunk.data.len;
-		t->pr.cur_done += len;
-		xfer_encoder_feedback(&t->enc, queued, (uint32_t)chunk.data.len,
-		    (double)(wire_io_blocked_ns(io) - b0) / 1e9 /
-		        (clock_mono_sec() - c0 + 1e-9));
-		progress_draw(&t->pr, 0);
-		/* An early Error (no space, bad hash) stops the stream. */
-		if ((r = put_pump(t, 0)) != 0)
-			return r;
-	}
-	xfer_digest_peek(&j->digest, h);
+	if ((r = put_chunks(t, j)) != 0)
+		return r;
+	xfer_send_digest(&j->tx, h);
 	pe.file_hash.data = h;
 	pe.file_hash.len = HASH_LEN;
 	pe.abort = j->failed != 0;
@@ -911,81 +682,59 @@ put_one(struct tctx *t, struct job *j)
 	return 0;
 }
 
-/* Walks a local tree into jobs (files) and remote folders to make. */
-static int
-put_walk(struct tctx *t, const char *local, const char *remote, const char *rel,
-    char ***dirs, size_t *ndirs, size_t *capdirs)
-{
-	struct dirent *de;
-	struct stat st;
-	char *lp = NULL, *rp = NULL, *relp = NULL, **nd;
-	DIR *d;
-	int r = 0;
+/* A tree to move: its files become jobs and its folders are made first,
+ * at the server for a put, here for a get. */
+struct tree_plan {
+	struct tctx *t;
+	int put;
+	const char *dest; /* where the tree's top goes */
+	char **dirs; /* the folders to make, parents first */
+	size_t ndirs;
+	size_t capdirs;
+};
 
-	if (*ndirs == *capdirs) {
-		*capdirs = *capdirs ? *capdirs * 2 : 16;
-		if ((nd = realloc(*dirs, *capdirs * sizeof(*nd))) == NULL)
-			return WH_ERR_NOMEM;
-		*dirs = nd;
-	}
-	if (((*dirs)[*ndirs] = strdup(remote)) == NULL)
+static int
+plan_visit(void *arg, const struct tree_entry *e)
+{
+	struct tree_plan *tp = arg;
+	struct job *j;
+	char *dp, **nd;
+
+	/* The top itself goes to dest. */
+	dp = e->rel[0] ? tree_join(tp->dest, e->rel) : strdup(tp->dest);
+	if (dp == NULL)
 		return WH_ERR_NOMEM;
-	(*ndirs)++;
-	if ((d = opendir(local)) == NULL) {
-		fprintf(stderr, "wharf: put %s: %s\n", local, strerror(errno));
-		t->failures++;
+	if (e->dir) {
+		if (tp->ndirs == tp->capdirs) {
+			tp->capdirs = tp->capdirs ? tp->capdirs * 2 : 16;
+			if ((nd = realloc(tp->dirs,
+			         tp->capdirs * sizeof(*nd))) == NULL) {
+				free(dp);
+				return WH_ERR_NOMEM;
+			}
+			tp->dirs = nd;
+		}
+		tp->dirs[tp->ndirs++] = dp;
 		return 0;
 	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		free(lp);
-		free(rp);
-		free(relp);
-		lp = path_join(local, de->d_name);
-		rp = path_join(remote, de->d_name);
-		relp = rel[0] ? path_join(rel, de->d_name) : strdup(de->d_name);
-		if (lp == NULL || rp == NULL || relp == NULL) {
-			r = WH_ERR_NOMEM;
-			break;
-		}
-		/* Partials are transfer state, and reserved on the server. */
-		if (excluded(t->o, relp) ||
-		    xfer_partial_is(de->d_name, strlen(de->d_name)))
-			continue;
-		if (lstat(lp, &st) != 0) {
-			fprintf(
-			    stderr, "wharf: put %s: %s\n", lp, strerror(errno));
-			t->failures++;
-			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if ((r = put_walk(
-			         t, lp, rp, relp, dirs, ndirs, capdirs)) != 0)
-				break;
-		} else if (S_ISREG(st.st_mode)) {
-			struct job *j = job_add(t, lp, rp);
+	j = tp->put ? job_add(tp->t, e->path, dp) : job_add(tp->t, dp, e->path);
+	free(dp);
+	if (j == NULL)
+		return WH_ERR_NOMEM;
+	j->size = e->size;
+	tp->t->pr.total_files++;
+	tp->t->pr.total_bytes += e->size;
+	return 0;
+}
 
-			if (j == NULL) {
-				r = WH_ERR_NOMEM;
-				break;
-			}
-			j->size = (uint64_t)st.st_size;
-			t->pr.total_files++;
-			t->pr.total_bytes += j->size;
-		} else if (!t->o->quiet) {
-			fprintf(stderr,
-			    "wharf: skipping %s: not a regular "
-			    "file or directory\n",
-			    lp);
-		}
-	}
-	free(lp);
-	free(rp);
-	free(relp);
-	closedir(d);
-	return r;
+static void
+plan_cleanup(struct tree_plan *tp)
+{
+	size_t k;
+
+	for (k = 0; k < tp->ndirs; k++)
+		free(tp->dirs[k]);
+	free(tp->dirs);
 }
 
 static int
@@ -996,16 +745,47 @@ status_of(struct tctx *t)
 	return t->failures > 0 ? EXIT_REMOTE : EXIT_OK;
 }
 
+/*
+ * The hash of this session's transfers: the one --hash forced, if the
+ * session allows it; else the sender's choice (protocol.md §9.1): this
+ * CPU's for uploads, the one the server named in its hello for downloads.
+ */
+static int
+transfer_hash(struct client *c, const struct transfer_opts *o, int put,
+    enum hash_alg *alg)
+{
+	if (!o->hash_set) {
+		*alg = put ? hash_alg_preferred(c->features) : c->server_hash;
+		return 0;
+	}
+	*alg = o->alg;
+	if (hash_alg_allowed(o->alg, c->features))
+		return 0;
+	if (o->alg == HASH_XXH128 && !c->plaintext)
+		fprintf(stderr,
+		    "wharf: --hash xxh128 is for plaintext sessions only "
+		    "(--plaintext): it is no cryptographic digest\n");
+	else
+		fprintf(stderr,
+		    "wharf: %s: the server does not offer --hash %s\n",
+		    c->hostport, hash_alg_name(o->alg));
+	return WH_ERR_UNSUPPORTED;
+}
+
 static int
 tctx_init(struct tctx *t, struct client *c, const struct transfer_opts *o,
     const char *dir)
 {
+	int r;
+
 	memset(t, 0, sizeof(*t));
 	t->c = c;
-	t->o = o;
+	t->ro = *o;
+	if ((r = transfer_hash(c, o, strcmp(dir, "put") == 0, &t->ro.alg)) != 0)
+		return r;
+	t->o = &t->ro;
 	t->dir = dir;
-	t->pr.enabled = o->progress;
-	t->pr.t0 = clock_mono_sec();
+	progress_init(&t->pr, o->progress);
 	if ((t->buf = malloc(XFER_CHUNK_MAX)) == NULL)
 		return WH_ERR_NOMEM;
 	return 0;
@@ -1117,14 +897,16 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 {
 	struct tctx t;
 	Wharf__FileType type;
-	char name[NAME_MAX + 1], **dirs = NULL, *rp;
-	size_t ndirs = 0, capdirs = 0, k;
+	char name[NAME_MAX + 1], *rp;
+	struct tree_plan pt = { &t, 1, NULL, NULL, 0, 0 };
+	struct tree_walk w = { o, "put", plan_visit, &pt, 0 };
 	const char *dest = remote != NULL ? remote : ".";
 	int i, r, dest_is_dir;
 	struct stat st;
+	size_t k;
 
 	if ((r = tctx_init(&t, c, o, "put")) != 0)
-		return EXIT_REMOTE;
+		return r == WH_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_REMOTE;
 	if ((r = xfer_encoder_init(&t.enc, o->compress, o->level)) != 0)
 		goto out;
 	r = remote_type(c, dest, &type, NULL);
@@ -1154,14 +936,14 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 	/* Build the manifest first: totals for the progress line, and
 	 * nothing sent for a tree we cannot read. */
 	for (i = 0; i < nlocal; i++) {
-		if (base_copy(locals[i], name, sizeof(name)) != 0 ||
+		if (tree_base_copy(locals[i], name, sizeof(name)) != 0 ||
 		    stat(locals[i], &st) != 0) {
 			fprintf(stderr, "wharf: put %s: %s\n", locals[i],
 			    strerror(errno ? errno : EINVAL));
 			t.failures++;
 			continue;
 		}
-		rp = dest_is_dir ? path_join(dest, name) : strdup(dest);
+		rp = dest_is_dir ? tree_join(dest, name) : strdup(dest);
 		if (rp == NULL) {
 			r = WH_ERR_NOMEM;
 			goto out;
@@ -1173,9 +955,10 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 				    "(use -r)\n",
 				    locals[i]);
 				t.failures++;
-			} else
-				r = put_walk(&t, locals[i], rp, "", &dirs,
-				    &ndirs, &capdirs);
+			} else {
+				pt.dest = rp;
+				r = tree_walk_local(&w, locals[i]);
+			}
 		} else {
 			struct job *j = job_add(&t, locals[i], rp);
 
@@ -1192,10 +975,11 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 			goto out;
 	}
 	t.pr.tree = o->recursive;
-	for (k = 0; k < ndirs && !t.lost; k++) {
-		if ((r = remote_mkdir(c, dirs[k])) != 0) {
-			fprintf(stderr, "wharf: put: mkdir %s: %s\n", dirs[k],
-			    c->errmsg);
+	t.failures += w.failures;
+	for (k = 0; k < pt.ndirs && !t.lost; k++) {
+		if ((r = remote_mkdir(c, pt.dirs[k])) != 0) {
+			fprintf(stderr, "wharf: put: mkdir %s: %s\n",
+			    pt.dirs[k], c->errmsg);
 			t.failures++;
 			t.lost = c->lost;
 			r = 0;
@@ -1205,9 +989,7 @@ transfer_put(struct client *c, const struct transfer_opts *o, char **locals,
 	r = 0;
 out:
 	client_interrupt_disarm();
-	for (k = 0; k < ndirs; k++)
-		free(dirs[k]);
-	free(dirs);
+	plan_cleanup(&pt);
 	if (r != 0) {
 		fprintf(stderr, "wharf: put: %s\n", wh_strerror(r));
 		t.failures++;
@@ -1223,14 +1005,14 @@ static char *
 local_partial(const char *local)
 {
 	char part[NAME_MAX + 1], *dir, *p;
-	const char *b = base_name(local);
+	const char *b = tree_base(local);
 	size_t dlen = (size_t)(b - local);
 
 	if (xfer_partial_name(b, part, sizeof(part)) != 0)
 		return NULL;
 	if ((dir = strndup(local, dlen)) == NULL)
 		return NULL;
-	p = dlen > 0 ? path_join(dir, part) : strdup(part);
+	p = dlen > 0 ? tree_join(dir, part) : strdup(part);
 	free(dir);
 	return p;
 }
@@ -1337,21 +1119,16 @@ get_request(struct tctx *t, struct job *j)
 	/* A partial from an earlier attempt: offer its whole chunks. */
 	if (!j->delta &&
 	    (fd = open(j->part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-		r = xfer_prefix_digest(
-		    fd, UINT64_MAX, cs, t->o->alg, t->buf, &j->digest, &have);
-		close(fd);
-		if (r != 0) {
+		if (xfer_resume_offer(fd, UINT64_MAX, cs, t->o->alg, t->buf,
+		        &j->digest, &have, h) != 0)
 			have = 0;
-			xfer_digest_init(&j->digest, t->o->alg, cs);
-		}
+		close(fd);
 	}
 	j->offered = have;
-	xfer_digest_peek(&j->digest, h);
 	j->id = ++t->c->next_id;
 	gr.path = msg_bytes(j->remote);
 	gr.chunk_size = cs;
-	gr.hash = t->o->alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
-	                                     WHARF__HASH_ALG__HASH_BLAKE2B;
+	gr.hash = xfer_hash_to_wire(t->o->alg);
 	gr.offset = have;
 	if (have > 0) {
 		gr.prefix_hash.data = h;
@@ -1380,13 +1157,17 @@ static int
 get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 {
 	uint32_t cs = t->o->chunk_size;
+	const char *name;
+	int fresh, r;
 
 	if (j->got_info || (gi->delta && !j->delta) ||
 	    (!gi->delta && gi->chunk_size != cs) ||
 	    (gi->offset != 0 && gi->offset != j->offered) ||
 	    gi->offset > gi->size ||
 	    (gi->delta && gi->stream_window_log != 0) ||
-	    !stream_window_ok(gi->stream_window_log, j->stream_wlog)) {
+	    !stream_window_ok(gi->stream_window_log, j->stream_wlog) ||
+	    xfer_meta_from_wire(
+	        &j->meta, gi->mtime_sec, gi->mtime_nsec, gi->mode) != 0) {
 		job_fail(t, j, WH_ERR_PROTOCOL, "server sent a bad GetInfo");
 		return 0;
 	}
@@ -1398,20 +1179,23 @@ get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 	}
 	j->got_info = 1;
 	j->size = gi->size;
-	j->mtime_sec = gi->mtime_sec;
-	j->mtime_nsec = gi->mtime_nsec < 1000000000u ? gi->mtime_nsec : 0;
-	j->mode = gi->mode & 0777;
 	j->count = xfer_chunk_count(j->size, cs);
-	j->fd = open(j->part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (j->fd < 0) {
-		job_fail(t, j, wh_err_from_errno(errno), strerror(errno));
+	/* The partial, locked: two downloads of one file cannot mix. */
+	if ((r = xfer_commit_dir(j->local, &j->dirfd, &name)) != 0 ||
+	    (r = xfer_partial_open(
+	         j->dirfd, tree_base(j->part), 0, &j->fd, &fresh)) != 0) {
+		job_fail(t, j, r,
+		    r == WH_ERR_BUSY ? "another download of this file is in "
+		                       "progress" :
+		                       wh_strerror(r));
 		return 0;
 	}
+	xfer_recv_init(&j->rx, j->fd, j->size, cs, t->o->alg, &t->dec);
 	if (gi->delta) {
-		/* The server may also have answered without using our
-		 * index (an old server): then j->delta is dropped. */
-		xfer_digest_init(&j->digest, t->o->alg, 0);
+		xfer_recv_delta(&j->rx, &j->idx, j->src, t->buf);
 	} else if (j->delta) {
+		/* The server answered without using our index (an old
+		 * server): a plain download. */
 		job_release(j);
 		j->delta = 0;
 	}
@@ -1421,122 +1205,87 @@ get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 			    t, j, wh_err_from_errno(errno), strerror(errno));
 			return 0;
 		}
-		xfer_digest_init(&j->digest, t->o->alg, gi->delta ? 0 : cs);
-	}
+	} else
+		xfer_recv_resume(&j->rx, gi->offset, &j->digest, 0);
 	j->resumed = gi->offset;
-	j->next_index = gi->offset / cs;
 	t->pr.current = j->remote;
 	t->pr.cur_size = j->size;
 	t->pr.cur_done = j->resumed;
 	return 0;
 }
 
-/* A chunk of a delta download: data, or a block we hold already. */
-static int
-get_delta_chunk(struct tctx *t, struct job *j, const Wharf__Chunk *c)
-{
-	const uint8_t *raw;
-	uint8_t h[HASH_LEN];
-	uint32_t len = c->raw_len;
-	int r, reused;
-
-	r = delta_receive_chunk(&j->idx, j->src, &t->dec, t->o->alg, c,
-	    j->next_index, j->size - j->recv_off, t->buf, &raw, h, &reused);
-	if (r != 0) {
-		job_fail(t, j, r,
-		    r == WH_ERR_PROTOCOL ? "server sent a bad "
-		                           "chunk" :
-		        c->ref           ? "local old data changed during the "
-		                           "download; try again" :
-		                           "hash mismatch");
-		return 0;
-	}
-	if (reused)
-		j->reused += len;
-	else
-		j->wire += c->data.len;
-	if ((r = xfer_pwrite_all(j->fd, raw, len, j->recv_off)) != 0) {
-		job_fail(t, j, r, wh_strerror(r));
-		return 0;
-	}
-	xfer_digest_add(&j->digest, h, len);
-	j->recv_off += len;
-	j->next_index++;
-	t->pr.cur_done += len;
-	progress_draw(&t->pr, 0);
-	return 0;
-}
-
+/* A chunk of a download: the engine's receiver checks, decodes and
+ * writes it (or copies a block we hold already, in a delta). */
 static int
 get_chunk(struct tctx *t, struct job *j, const Wharf__Chunk *c)
 {
-	uint32_t cs = t->o->chunk_size, len;
-	const uint8_t *raw;
-	uint8_t h[HASH_LEN];
+	char why[96];
 	int r;
 
 	if (j->failed)
 		return 0; /* drain the rest of this file */
-	if (j->got_info && j->delta)
-		return get_delta_chunk(t, j, c);
-	if (!j->got_info || j->next_index >= j->count) {
+	if (!j->got_info) {
 		job_fail(t, j, WH_ERR_PROTOCOL, "chunk outside the file");
 		return 0;
 	}
-	len = xfer_chunk_len(j->size, cs, j->next_index);
-	r = xfer_decode_chunk(
-	    &t->dec, t->o->alg, c, (uint32_t)j->next_index, len, &raw, h);
-	if (r != 0) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "chunk %llu: %s",
-		    (unsigned long long)j->next_index,
-		    r == WH_ERR_BAD_HASH       ? "hash mismatch" :
-		        r == WH_ERR_DECOMPRESS ? "bad compressed data" :
-		                                 "malformed");
+	if ((r = xfer_recv_chunk(&j->rx, c)) != 0) {
+		if (j->rx.write_failed)
+			snprintf(why, sizeof(why), "%s", wh_strerror(r));
+		else if (j->delta)
+			snprintf(why, sizeof(why), "%s",
+			    r == WH_ERR_PROTOCOL ? "server sent a bad chunk" :
+			        c->ref ? "local old data changed during the "
+			                 "download; try again" :
+			                 "hash mismatch");
+		else
+			snprintf(why, sizeof(why), "chunk %llu: %s",
+			    (unsigned long long)j->rx.next_index,
+			    r == WH_ERR_BAD_HASH       ? "hash mismatch" :
+			        r == WH_ERR_DECOMPRESS ? "bad compressed data" :
+			                                 "malformed");
 		job_fail(t, j, r, why);
 		return 0;
 	}
-	if ((r = xfer_pwrite_all(j->fd, raw, len, j->next_index * cs)) != 0) {
-		job_fail(t, j, r, wh_strerror(r));
-		return 0;
-	}
-	xfer_digest_add(&j->digest, h, len);
-	j->wire += c->data.len;
-	j->next_index++;
-	t->pr.cur_done += len;
+	j->wire = j->rx.wire;
+	j->reused = j->rx.reused;
+	t->pr.cur_done += c->raw_len;
 	progress_draw(&t->pr, 0);
 	return 0;
+}
+
+/* Installs a verified download: the engine's commit (mode, mtime, fsync,
+ * rename, fsync of the folder). */
+static int
+get_commit(struct job *j)
+{
+	struct xfer_commit c;
+
+	xfer_commit_init(&c, j->dirfd, tree_base(j->part), tree_base(j->local),
+	    j->fd, j->size, &j->meta, XFER_COMMIT_CUT);
+	return xfer_commit(&c);
 }
 
 static int
 get_end(struct tctx *t, struct job *j, const Wharf__GetEnd *ge)
 {
-	struct timespec times[2];
-	uint8_t h[HASH_LEN];
+	int r;
 
 	if (j->failed)
 		return 0;
-	if (!j->got_info ||
-	    (j->delta ? j->recv_off != j->size : j->next_index != j->count)) {
+	r = j->got_info ?
+	    xfer_recv_finish(&j->rx, ge->file_hash.data, ge->file_hash.len) :
+	    WH_ERR_PROTOCOL;
+	if (r == WH_ERR_BAD_HASH) {
+		unlink(j->part);
+		job_fail(t, j, r, "file hash mismatch; partial discarded");
+		return 0;
+	}
+	if (r != 0) {
 		job_fail(t, j, WH_ERR_PROTOCOL, "file ended early");
 		return 0;
 	}
-	xfer_digest_peek(&j->digest, h);
-	if (ge->file_hash.len != HASH_LEN ||
-	    sodium_memcmp(h, ge->file_hash.data, HASH_LEN) != 0) {
-		unlink(j->part);
-		job_fail(t, j, WH_ERR_BAD_HASH,
-		    "file hash mismatch; partial "
-		    "discarded");
-		return 0;
-	}
-	times[0].tv_sec = times[1].tv_sec = (time_t)j->mtime_sec;
-	times[0].tv_nsec = times[1].tv_nsec = (long)j->mtime_nsec;
-	if (ftruncate(j->fd, (off_t)j->size) != 0 ||
-	    fchmod(j->fd, j->mode) != 0 || futimens(j->fd, times) != 0 ||
-	    fsync(j->fd) != 0 || rename(j->part, j->local) != 0) {
-		job_fail(t, j, wh_err_from_errno(errno), strerror(errno));
+	if ((r = get_commit(j)) != 0) {
+		job_fail(t, j, r, wh_strerror(r));
 		return 0;
 	}
 	close(j->fd);
@@ -1575,7 +1324,7 @@ get_pump(struct tctx *t)
 		j->done = 1;
 		break;
 	case WHARF__ENVELOPE__BODY_ERROR:
-		cli_clean(why, sizeof(why), env->error->message);
+		text_clean(why, sizeof(why), env->error->message);
 		client_note_error(t->c, env->error);
 		if (env->error->code == WHARF__ERROR_CODE__CANCELLED)
 			t->cancelled++;
@@ -1591,6 +1340,10 @@ get_pump(struct tctx *t)
 		if (j->fd >= 0) {
 			close(j->fd); /* a failed partial stays for resume */
 			j->fd = -1;
+		}
+		if (j->dirfd >= 0) {
+			close(j->dirfd);
+			j->dirfd = -1;
 		}
 		job_release(j);
 		inflight_remove(t, slot);
@@ -1612,128 +1365,6 @@ cancel_inflight(struct tctx *t)
 		cancel.target = t->inflight[i]->id;
 		if ((r = channel_send(t->c->ch, &env)) != 0)
 			return connection_lost(t, r);
-	}
-	return 0;
-}
-
-struct listing {
-	struct tctx *t;
-	size_t toplen; /* the tree's top, without trailing slashes */
-	const char *remote;
-	const char *local;
-	char ***dirs; /* pairs: remote, local */
-	size_t *ndirs;
-	size_t *capdirs;
-	int err;
-};
-
-static int
-push_dir(struct listing *l, const char *remote, const char *local)
-{
-	char **nd;
-
-	if (*l->ndirs + 2 > *l->capdirs) {
-		*l->capdirs = *l->capdirs ? *l->capdirs * 2 : 16;
-		if ((nd = realloc(*l->dirs, *l->capdirs * sizeof(*nd))) == NULL)
-			return WH_ERR_NOMEM;
-		*l->dirs = nd;
-	}
-	if (((*l->dirs)[*l->ndirs] = strdup(remote)) == NULL)
-		return WH_ERR_NOMEM;
-	if (((*l->dirs)[*l->ndirs + 1] = strdup(local)) == NULL) {
-		free((*l->dirs)[*l->ndirs]);
-		return WH_ERR_NOMEM;
-	}
-	*l->ndirs += 2;
-	return 0;
-}
-
-static int
-collect_entries(void *arg, const Wharf__Envelope *part)
-{
-	struct listing *l = arg;
-	char name[WIRE_NAME_MAX + 1], *rp, *lp, clean[LOG_PEER_STR_MAX + 1];
-	const Wharf__FileInfo *fi;
-	struct job *j;
-	size_t i;
-	int r = 0;
-
-	for (i = 0; i < part->list_part->n_entries && r == 0; i++) {
-		fi = part->list_part->entries[i];
-		if (!safe_name(&fi->name, name, sizeof(name))) {
-			/* Never let the server pick a path of ours. */
-			fprintf(stderr,
-			    "wharf: get: refusing unsafe name from "
-			    "server in %s\n",
-			    cli_clean(clean, sizeof(clean), l->remote));
-			l->t->failures++;
-			continue;
-		}
-		rp = path_join(l->remote, name);
-		lp = path_join(l->local, name);
-		if (rp == NULL || lp == NULL) {
-			r = WH_ERR_NOMEM;
-		} else if (excluded(l->t->o,
-		               rp + l->toplen + (rp[l->toplen] == '/'))) {
-			;
-		} else if (fi->type == WHARF__FILE_TYPE__TYPE_DIR) {
-			r = push_dir(l, rp, lp);
-		} else if (fi->type == WHARF__FILE_TYPE__TYPE_FILE) {
-			if ((j = job_add(l->t, lp, rp)) == NULL)
-				r = WH_ERR_NOMEM;
-			else {
-				j->size = fi->size;
-				l->t->pr.total_files++;
-				l->t->pr.total_bytes += fi->size;
-			}
-		} else if (!l->t->o->quiet)
-			fprintf(stderr,
-			    "wharf: skipping %s: not a regular "
-			    "file or directory\n",
-			    cli_clean(clean, sizeof(clean), rp));
-		free(rp);
-		free(lp);
-	}
-	return r;
-}
-
-/* Lists a remote tree breadth first into jobs and local folders. */
-static int
-get_walk(struct tctx *t, const char *remote, const char *local, char ***dirs,
-    size_t *ndirs, size_t *capdirs)
-{
-	Wharf__Envelope req = WHARF__ENVELOPE__INIT, *resp = NULL;
-	Wharf__ListReq lr = WHARF__LIST_REQ__INIT;
-	struct listing l = { t, 0, NULL, NULL, dirs, ndirs, capdirs, 0 };
-	size_t k, first = *ndirs;
-	int r;
-
-	l.toplen = strlen(remote);
-	while (l.toplen > 0 && remote[l.toplen - 1] == '/')
-		l.toplen--;
-	if ((r = push_dir(&l, remote, local)) != 0)
-		return r;
-	/* Only this tree's folders: earlier trees are listed already. */
-	for (k = first; k < *ndirs; k += 2) {
-		l.remote = (*dirs)[k];
-		l.local = (*dirs)[k + 1];
-		lr.path = msg_bytes(l.remote);
-		lr.all = 1;
-		req.body_case = WHARF__ENVELOPE__BODY_LIST;
-		req.list = &lr;
-		r = client_call(t->c, &req, &resp, collect_entries, &l);
-		if (r == 0 &&
-		    resp->body_case == WHARF__ENVELOPE__BODY_LIST_PART)
-			r = collect_entries(&l, resp);
-		msg_free(resp);
-		resp = NULL;
-		if (r != 0) {
-			if (t->c->lost)
-				return r;
-			fprintf(stderr, "wharf: get: %s: %s\n", l.remote,
-			    t->c->errmsg[0] ? t->c->errmsg : wh_strerror(r));
-			t->failures++;
-		}
 	}
 	return 0;
 }
@@ -1786,7 +1417,7 @@ transfer_pairs(struct client *c, const struct transfer_opts *o, int put,
 	int r;
 
 	if ((r = tctx_init(&t, c, o, put ? "put" : "get")) != 0)
-		return EXIT_REMOTE;
+		return r == WH_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_REMOTE;
 	r = put ?
 	    xfer_encoder_init(&t.enc, o->compress, o->level) :
 	    xfer_decoder_init(&t.dec, (c->features & WIRE_FEAT_ZSTD) != 0);
@@ -1818,14 +1449,16 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 	struct job *j;
 	struct tctx t;
 	Wharf__FileType type;
-	char name[WIRE_NAME_MAX + 1], **dirs = NULL, *lp;
-	size_t ndirs = 0, capdirs = 0, k;
+	char name[WIRE_NAME_MAX + 1], *lp;
+	struct tree_plan gt = { &t, 0, NULL, NULL, 0, 0 };
+	struct tree_walk w = { o, "get", plan_visit, &gt, 0 };
+	size_t k;
 	const char *dest = local != NULL ? local : ".";
 	struct stat st;
 	int i, r, dest_is_dir;
 
 	if ((r = tctx_init(&t, c, o, "get")) != 0)
-		return EXIT_REMOTE;
+		return r == WH_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_REMOTE;
 	if ((r = xfer_decoder_init(
 	         &t.dec, (c->features & WIRE_FEAT_ZSTD) != 0)) != 0)
 		goto out;
@@ -1850,13 +1483,13 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 			r = 0;
 			continue;
 		}
-		if (base_copy(remotes[i], name, sizeof(name)) != 0 ||
+		if (tree_base_copy(remotes[i], name, sizeof(name)) != 0 ||
 		    strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
 			snprintf(name, sizeof(name), "%s",
 			    type == WHARF__FILE_TYPE__TYPE_DIR ?
 			        "download" :
 			        "download.bin");
-		lp = dest_is_dir ? path_join(dest, name) : strdup(dest);
+		lp = dest_is_dir ? tree_join(dest, name) : strdup(dest);
 		if (lp == NULL) {
 			r = WH_ERR_NOMEM;
 			goto out;
@@ -1868,9 +1501,18 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 				    "(use -r)\n",
 				    remotes[i]);
 				t.failures++;
-			} else
-				r = get_walk(&t, remotes[i], lp, &dirs, &ndirs,
-				    &capdirs);
+			} else {
+				gt.dest = lp;
+				r = tree_walk_remote(&w, c, remotes[i]);
+				if (r != 0 && !c->lost && r != WH_ERR_NOMEM) {
+					fprintf(stderr, "wharf: get: %s: %s\n",
+					    remotes[i],
+					    c->errmsg[0] ? c->errmsg :
+					                   wh_strerror(r));
+					t.failures++;
+					r = 0;
+				}
+			}
 		} else if ((j = job_add(&t, lp, remotes[i])) == NULL)
 			r = WH_ERR_NOMEM;
 		else {
@@ -1882,10 +1524,11 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 			goto out;
 	}
 	t.pr.tree = o->recursive;
-	for (k = 1; k < ndirs; k += 2) {
-		if (mkdir(dirs[k], 0755) != 0 && errno != EEXIST) {
-			fprintf(stderr, "wharf: get: mkdir %s: %s\n", dirs[k],
-			    strerror(errno));
+	t.failures += w.failures;
+	for (k = 0; k < gt.ndirs; k++) {
+		if (mkdir(gt.dirs[k], 0755) != 0 && errno != EEXIST) {
+			fprintf(stderr, "wharf: get: mkdir %s: %s\n",
+			    gt.dirs[k], strerror(errno));
 			t.failures++;
 		}
 	}
@@ -1893,9 +1536,7 @@ transfer_get(struct client *c, const struct transfer_opts *o, char **remotes,
 	r = 0;
 out:
 	client_interrupt_disarm();
-	for (k = 0; k < ndirs; k++)
-		free(dirs[k]);
-	free(dirs);
+	plan_cleanup(&gt);
 	if (r != 0) {
 		fprintf(stderr, "wharf: get: %s\n", wh_strerror(r));
 		t.failures++;
@@ -1914,24 +1555,22 @@ transfer_sum(struct client *c, enum hash_alg alg, const char *remote)
 
 	sr.path = msg_bytes(remote);
 	sr.passcode = client_passcode(c);
-	sr.hash = alg == HASH_SHA256 ? WHARF__HASH_ALG__HASH_SHA256 :
-	                               WHARF__HASH_ALG__HASH_BLAKE2B;
+	sr.hash = xfer_hash_to_wire(alg);
 	req.body_case = WHARF__ENVELOPE__BODY_SUM;
 	req.sum = &sr;
 	if ((r = client_call(c, &req, &resp, NULL, NULL)) != 0) {
 		fprintf(stderr, "wharf: sum %s: %s\n",
-		    cli_clean(clean, sizeof(clean), remote), c->errmsg);
+		    text_clean(clean, sizeof(clean), remote), c->errmsg);
 		return c->lost ? EXIT_CONNECT : EXIT_REMOTE;
 	}
-	if (resp->body_case != WHARF__ENVELOPE__BODY_SUM_REPLY ||
-	    resp->sum_reply->hash.len != HASH_LEN) {
+	if (resp->body_case != WHARF__ENVELOPE__BODY_SUM_REPLY) {
 		msg_free(resp);
 		fprintf(stderr, "wharf: sum: unexpected answer\n");
 		return EXIT_REMOTE;
 	}
 	hash_hex(resp->sum_reply->hash.data, hex);
 	/* The format of sha256sum and b2sum, so the outputs compare. */
-	printf("%s  %s\n", hex, cli_clean(clean, sizeof(clean), remote));
+	printf("%s  %s\n", hex, text_clean(clean, sizeof(clean), remote));
 	msg_free(resp);
 	return EXIT_OK;
 }

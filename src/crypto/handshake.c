@@ -10,13 +10,18 @@
 
 #include <sodium.h>
 
+#include "wharf/accel.h"
 #include "wharf/handshake.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
+#include "wharf/text.h"
 
 #define HS_LABEL_TRANSCRIPT "wharf-v1 transcript"
 #define HS_LABEL_SIGNATURE "wharf-v1 server signature"
 #define HS_LABEL_KEYS "wharf-v1 session keys"
+/* AES-256-GCM sessions derive their keys under a label of their own, so
+ * that no key is ever used with two ciphers. */
+#define HS_LABEL_KEYS_AES256GCM "wharf-v1 aes256gcm session keys"
 #define HS_LABEL_CONFIRM "wharf-v1 key confirmation"
 
 static void
@@ -63,8 +68,10 @@ static int
 derive_keys(uint8_t c2s[HS_SESSION_KEY_LEN], uint8_t s2c[HS_SESSION_KEY_LEN],
     uint8_t confirm[WIRE_CONFIRM_LEN], const uint8_t *my_sk,
     const uint8_t *peer_pk, const uint8_t *psk,
-    const uint8_t th[HS_TRANSCRIPT_LEN])
+    const uint8_t th[HS_TRANSCRIPT_LEN], int cipher)
 {
+	const char *label =
+	    cipher == SEAL_AES256GCM ? HS_LABEL_KEYS_AES256GCM : HS_LABEL_KEYS;
 	uint8_t shared[crypto_scalarmult_BYTES], okm[64];
 	crypto_generichash_state st;
 
@@ -73,7 +80,7 @@ derive_keys(uint8_t c2s[HS_SESSION_KEY_LEN], uint8_t s2c[HS_SESSION_KEY_LEN],
 		return WH_ERR_AUTH;
 	crypto_generichash_init(
 	    &st, psk, psk != NULL ? KEYS_PSK_LEN : 0, sizeof(okm));
-	absorb(&st, HS_LABEL_KEYS, strlen(HS_LABEL_KEYS));
+	absorb(&st, label, strlen(label));
 	absorb(&st, shared, sizeof(shared));
 	absorb(&st, th, HS_TRANSCRIPT_LEN);
 	crypto_generichash_final(&st, okm, sizeof(okm));
@@ -188,7 +195,15 @@ hs_client_finish(struct hs_client *c, const uint8_t *server_preface,
 	if (env->body_case == WHARF__ENVELOPE__BODY_ERROR) {
 		char text[256];
 
-		log_clean(text, sizeof(text), env->error->message);
+		size_t k;
+
+		text_clean(text, sizeof(text), env->error->message);
+		/* Before login nothing has been agreed, not even UTF-8: a
+		 * server's refusal reaches the terminal as printable ASCII
+		 * (a stray byte >= 0x80 is a C1 control on some terminals). */
+		for (k = 0; text[k] != '\0'; k++)
+			if ((unsigned char)text[k] >= 0x7f)
+				text[k] = '?';
 		snprintf(why, whylen, "%s",
 		    text[0] ? text : msg_code_text(env->error->code));
 		r = env->error->code == WHARF__ERROR_CODE__BUSY ? WH_ERR_BUSY :
@@ -249,9 +264,19 @@ hs_client_finish(struct hs_client *c, const uint8_t *server_preface,
 		r = WH_ERR_PSK;
 		goto out;
 	}
+	/* The cipher is the server's answer to the offer: both are in TH,
+	 * which the server signed, so neither can be stripped in transit. */
+	res->cipher = (core->features & WIRE_FEAT_AES256GCM) ? SEAL_AES256GCM :
+	                                                       SEAL_SECRETBOX;
+	if (core->plaintext && res->cipher != SEAL_SECRETBOX) {
+		snprintf(why, whylen,
+		    "server chose a cipher for an unencrypted session");
+		r = WH_ERR_PROTOCOL;
+		goto out;
+	}
 	if ((r = derive_keys(res->tx_key, res->rx_key, confirm, c->eph_sk,
-	         core->ephemeral_key.data, c->have_psk ? c->psk : NULL, th)) !=
-	    0) {
+	         core->ephemeral_key.data, c->have_psk ? c->psk : NULL, th,
+	         res->cipher)) != 0) {
 		snprintf(why, whylen, "key exchange failed");
 		goto out;
 	}
@@ -265,6 +290,8 @@ hs_client_finish(struct hs_client *c, const uint8_t *server_preface,
 	}
 	res->version = (uint16_t)core->version;
 	res->features = core->features;
+	res->tx_dir = HS_DIR_C2S;
+	res->send_hash = (int)core->send_hash;
 	res->plaintext = core->plaintext;
 	res->psk_required = core->psk_required;
 	memcpy(res->host_pk, core->host_key.data, KEYS_HOST_PK_LEN);
@@ -322,8 +349,10 @@ hs_server_respond(const struct hs_server_config *cfg,
 	uint8_t c2s[HS_SESSION_KEY_LEN], s2c[HS_SESSION_KEY_LEN];
 	char text[128];
 	size_t core_len;
+	uint64_t features;
+	unsigned ciphers;
 	uint16_t version;
-	int r;
+	int r, cipher;
 
 	/* The INIT macro casts const away; the function does not. */
 	wharf__server_hello_core__init(&core);
@@ -365,9 +394,34 @@ hs_server_respond(const struct hs_server_config *cfg,
 		r = r ? r : WH_ERR_PERMISSION;
 		goto out;
 	}
+	features = ch->features & cfg->features;
+	ciphers = cfg->ciphers != 0 ? cfg->ciphers : HS_CIPHERS_DEFAULT;
+	/* AES-256-GCM when the client offers it, this server allows it and
+	 * its CPU has AES instructions (without them GCM is slow and its
+	 * table lookups leak timing); secretbox otherwise. */
+	cipher = (features & WIRE_FEAT_AES256GCM) && !ch->want_plaintext &&
+	        (ciphers & HS_CIPHER_BIT(SEAL_AES256GCM)) && accel_have_aes() ?
+	    SEAL_AES256GCM :
+	    SEAL_SECRETBOX;
+	if (cipher != SEAL_AES256GCM)
+		features &= ~WIRE_FEAT_AES256GCM;
+	/* XXH3 is no cryptographic digest: only where nothing is sealed. */
+	if (!ch->want_plaintext)
+		features &= ~WIRE_FEAT_XXH128;
+	if (!ch->want_plaintext && !(ciphers & HS_CIPHER_BIT(cipher))) {
+		r = hs_server_refuse(out, WHARF__ERROR_CODE__PERMISSION,
+		    "server allows only the aes256gcm cipher "
+		    "(client: --cipher aes256gcm, on a CPU with AES "
+		    "instructions)");
+		r = r ? r : WH_ERR_PERMISSION;
+		goto out;
+	}
 	crypto_box_keypair(eph_pk, eph_sk);
 	core.version = version;
-	core.features = ch->features & cfg->features;
+	core.features = features;
+	core.send_hash = (features & WIRE_FEAT_SHA256) ?
+	    (Wharf__HashAlg)cfg->send_hash :
+	    WHARF__HASH_ALG__HASH_BLAKE2B;
 	core.ephemeral_key.data = eph_pk;
 	core.ephemeral_key.len = sizeof(eph_pk);
 	core.host_key.data = (uint8_t *)(uintptr_t)cfg->host_key->pk;
@@ -388,7 +442,7 @@ hs_server_respond(const struct hs_server_config *cfg,
 	crypto_sign_detached(
 	    sig, NULL, sigmsg, sizeof(sigmsg), cfg->host_key->sk);
 	if ((r = derive_keys(c2s, s2c, confirm, eph_sk, ch->ephemeral_key.data,
-	         cfg->psk, th)) != 0) {
+	         cfg->psk, th, cipher)) != 0) {
 		if (hs_server_refuse(out, WHARF__ERROR_CODE__PROTOCOL,
 		        "bad ephemeral key") != 0)
 			r = WH_ERR_NOMEM;
@@ -407,6 +461,9 @@ hs_server_respond(const struct hs_server_config *cfg,
 		goto out;
 	res->version = version;
 	res->features = core.features;
+	res->cipher = cipher;
+	res->tx_dir = HS_DIR_S2C;
+	res->send_hash = (int)core.send_hash;
 	res->plaintext = core.plaintext;
 	res->psk_required = core.psk_required;
 	memcpy(res->host_pk, cfg->host_key->pk, KEYS_HOST_PK_LEN);

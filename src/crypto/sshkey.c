@@ -40,20 +40,27 @@ sshkey_blob(const uint8_t pk[SSHKEY_PK_LEN], uint8_t out[SSHKEY_BLOB_LEN])
 int
 sshkey_from_blob(const uint8_t *blob, size_t len, uint8_t pk[SSHKEY_PK_LEN])
 {
-	struct buf b;
+	struct buf *b;
 	const uint8_t *type, *key;
 	size_t tn, kn;
+	int r = WH_ERR_FORMAT;
 
-	buf_init_view(&b, blob, len);
-	if (buf_get_string(&b, &type, &tn) != 0 ||
-	    buf_get_string(&b, &key, &kn) != 0 || buf_get_end(&b) != 0)
-		return WH_ERR_FORMAT;
-	if (tn != strlen(SSHKEY_TYPE) || memcmp(type, SSHKEY_TYPE, tn) != 0)
-		return WH_ERR_UNSUPPORTED;
+	if ((b = buf_view_new(blob, len)) == NULL)
+		return WH_ERR_NOMEM;
+	if (buf_get_string(b, &type, &tn) != 0 ||
+	    buf_get_string(b, &key, &kn) != 0 || buf_get_end(b) != 0)
+		goto out;
+	if (tn != strlen(SSHKEY_TYPE) || memcmp(type, SSHKEY_TYPE, tn) != 0) {
+		r = WH_ERR_UNSUPPORTED;
+		goto out;
+	}
 	if (kn != SSHKEY_PK_LEN)
-		return WH_ERR_FORMAT;
+		goto out;
 	memcpy(pk, key, SSHKEY_PK_LEN);
-	return 0;
+	r = 0;
+out:
+	buf_free(b);
+	return r;
 }
 
 void
@@ -225,7 +232,7 @@ sshkey_load_private(
 	const uint8_t *p, *cipher, *kdf, *s;
 	size_t len = 0, cn, kn, n, sn;
 	uint32_t nkeys, c1, c2;
-	struct buf *file = NULL, b, priv;
+	struct buf *file = NULL, *b = NULL, *priv = NULL;
 	struct stat st;
 	int r = WH_ERR_FORMAT;
 
@@ -241,37 +248,45 @@ sshkey_load_private(
 	if (r != 0)
 		goto out;
 	r = WH_ERR_FORMAT;
-	buf_init_view(&b, bin, len);
-	if (buf_get_ptr(&b, sizeof(PRIV_MAGIC), &p) != 0 ||
+	if ((b = buf_view_new(bin, len)) == NULL) {
+		r = WH_ERR_NOMEM;
+		goto out;
+	}
+	if (buf_get_ptr(b, sizeof(PRIV_MAGIC), &p) != 0 ||
 	    memcmp(p, PRIV_MAGIC, sizeof(PRIV_MAGIC)) != 0 ||
-	    buf_get_string(&b, &cipher, &cn) != 0 ||
-	    buf_get_string(&b, &kdf, &kn) != 0 ||
-	    buf_get_string(&b, &p, &n) != 0 || buf_get_u32(&b, &nkeys) != 0)
+	    buf_get_string(b, &cipher, &cn) != 0 ||
+	    buf_get_string(b, &kdf, &kn) != 0 ||
+	    buf_get_string(b, &p, &n) != 0 || buf_get_u32(b, &nkeys) != 0)
 		goto out;
 	if (cn != 4 || memcmp(cipher, "none", 4) != 0) {
 		r = WH_ERR_UNSUPPORTED; /* encrypted: the agent's job */
 		goto out;
 	}
-	if (nkeys != 1 || buf_get_string(&b, &p, &n) != 0 ||
-	    buf_get_string(&b, &s, &sn) != 0 || buf_get_end(&b) != 0)
+	if (nkeys != 1 || buf_get_string(b, &p, &n) != 0 ||
+	    buf_get_string(b, &s, &sn) != 0 || buf_get_end(b) != 0)
 		goto out;
-	buf_init_view(&priv, s, sn);
-	if (buf_get_u32(&priv, &c1) != 0 || buf_get_u32(&priv, &c2) != 0 ||
-	    c1 != c2 || buf_get_string(&priv, &p, &n) != 0)
+	if ((priv = buf_view_new(s, sn)) == NULL) {
+		r = WH_ERR_NOMEM;
+		goto out;
+	}
+	if (buf_get_u32(priv, &c1) != 0 || buf_get_u32(priv, &c2) != 0 ||
+	    c1 != c2 || buf_get_string(priv, &p, &n) != 0)
 		goto out;
 	if (n != strlen(SSHKEY_TYPE) || memcmp(p, SSHKEY_TYPE, n) != 0) {
 		r = WH_ERR_UNSUPPORTED;
 		goto out;
 	}
-	if (buf_get_string(&priv, &p, &n) != 0 || n != SSHKEY_PK_LEN)
+	if (buf_get_string(priv, &p, &n) != 0 || n != SSHKEY_PK_LEN)
 		goto out;
 	memcpy(pk, p, SSHKEY_PK_LEN);
-	if (buf_get_string(&priv, &p, &n) != 0 || n != SSHKEY_SK_LEN ||
+	if (buf_get_string(priv, &p, &n) != 0 || n != SSHKEY_SK_LEN ||
 	    memcmp(p + 32, pk, SSHKEY_PK_LEN) != 0)
 		goto out;
 	memcpy(sk, p, SSHKEY_SK_LEN);
 	r = 0;
 out:
+	buf_free(priv);
+	buf_free(b);
 	sodium_memzero(bin, sizeof(bin));
 	return r;
 }

@@ -216,6 +216,22 @@ ll_add_path(int rfd, const char *path, uint64_t rights, uint64_t handled)
 	return r;
 }
 
+/* A rule for the folder that holds file (not the file: it is replaced
+ * when an editor saves it or logrotate moves it). */
+static int
+ll_add_parent(int rfd, const char *file, uint64_t rights, uint64_t handled)
+{
+	char dir[PATH_MAX], *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", file) >= (int)sizeof(dir))
+		return WH_ERR_TOO_LARGE;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	return ll_add_path(rfd, dir, rights, handled);
+}
+
 /*
  * What the process ruleset was built from, kept for the narrower ruleset
  * of each session with a home. Written once by contain_server before any
@@ -280,6 +296,15 @@ contain_landlock(const struct contain_paths *p, const char **why)
 	if (p->stats != NULL &&
 	    (r = ll_add_path(
 	         rfd, p->stats, LANDLOCK_ACCESS_FS_WRITE_FILE, fs)) != 0)
+		goto out;
+	if (p->config != NULL &&
+	    (r = ll_add_parent(
+	         rfd, p->config, LANDLOCK_ACCESS_FS_READ_FILE, fs)) != 0)
+		goto out;
+	if (p->log != NULL &&
+	    (r = ll_add_parent(rfd, p->log,
+	         LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG,
+	         fs)) != 0)
 		goto out;
 #ifdef CONTAIN_SANITIZER
 	if ((r = ll_add_path(rfd, "/proc",
@@ -382,6 +407,9 @@ static const char *const seccomp_allow[] = {
 	/* mv where RENAME_NOREPLACE is refused: link, then unlink. */
 	"linkat",
 	"fchmod",
+	/* chmod of a file its owner made unreadable (ops.c op_chmod): by
+	 * name in a folder fd, never through a link. */
+	"fchmodat",
 	"utimensat",
 	"fsync",
 	"fdatasync",
@@ -653,7 +681,8 @@ give_state(const char *state, const struct contain_user *u)
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		    strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, CONTAIN_ROOT_ONLY_FILE) == 0)
 			continue;
 		if ((r = give_path(dirfd(d), de->d_name, u)) != 0)
 			break;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "wharf/log.h"
@@ -642,6 +643,116 @@ op_ping(struct session *s, uint32_t id, const Wharf__Ping *req)
 	return session_send(s, id, &env);
 }
 
+/* df and quota: the filesystem under path, and the user's account. The
+ * byte counts are those statfs(2) gives the server's account; a quota is
+ * what limits the user first, and the client shows both. */
+static int
+op_statfs(struct session *s, uint32_t id, const Wharf__StatFsReq *req)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__StatFsReply reply = WHARF__STAT_FS_REPLY__INIT;
+	ProtobufCBinaryData dot = { 1, (uint8_t *)(uintptr_t) "." };
+	char vpath[SANDBOX_VPATH_MAX];
+	struct statfs sf;
+	uint64_t used = 0, reserved = 0, unit;
+	int fd, r;
+
+	if ((r = session_resolve(
+	         s, req->path.len > 0 ? &req->path : &dot, vpath)) != 0 ||
+	    (r = sandbox_open_at(s->sb, vpath, O_PATH, 0, &fd)) != 0)
+		return r;
+	r = fstatfs(fd, &sf) == 0 ? 0 : wh_err_from_errno(errno);
+	close(fd);
+	if (r != 0)
+		return r;
+	unit = sf.f_frsize > 0 ? (uint64_t)sf.f_frsize : (uint64_t)sf.f_bsize;
+	reply.total = (uint64_t)sf.f_blocks * unit;
+	reply.free = (uint64_t)sf.f_bfree * unit;
+	reply.avail = (uint64_t)sf.f_bavail * unit;
+	reply.files = (uint64_t)sf.f_files;
+	reply.files_free = (uint64_t)sf.f_ffree;
+	if (s->quota > 0 && s->account != NULL) {
+		if ((r = quota_account_usage(s->account, &used, &reserved)) !=
+		    0)
+			return session_fail(s, r, "cannot count your files: %s",
+			    wh_strerror(r));
+		reply.quota = s->quota;
+		reply.used = used + reserved;
+	}
+	env.body_case = WHARF__ENVELOPE__BODY_STATFS_REPLY;
+	env.statfs_reply = &reply;
+	return session_send(s, id, &env);
+}
+
+/*
+ * chmod: permission bits only (no setuid, setgid or sticky bit: a file
+ * server has no business making set-id programs), read-write users only,
+ * regular files and directories only. The mode is applied through an fd
+ * opened beneath the root with O_NOFOLLOW, so a symbolic link is never
+ * followed out of the tree; a link itself is refused.
+ */
+static int
+op_chmod(struct session *s, uint32_t id, const Wharf__ChmodReq *req)
+{
+	char vpath[SANDBOX_VPATH_MAX], name[SANDBOX_NAME_MAX];
+	struct stat st, st2;
+	int dfd = -1, fd = -1, r;
+
+	if ((r = session_resolve(s, &req->path, vpath)) != 0 ||
+	    (r = session_require_rw(s)) != 0)
+		return r;
+	if (req->mode > 0777)
+		return session_fail(s, WH_ERR_PERMISSION, "%s",
+		    "only permission bits (0777) can be set");
+	if (vpath[1] == '\0')
+		return session_fail(s, WH_ERR_PERMISSION, "%s",
+		    "cannot change the root's mode");
+	if ((r = sandbox_open_parent(s->sb, vpath, &dfd, name)) != 0)
+		return r;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		r = wh_err_from_errno(errno);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		r = session_fail(s, WH_ERR_PERMISSION, "%s",
+		    S_ISLNK(st.st_mode) ? "a symbolic link: name its target" :
+		                          "not a regular file or directory");
+		goto out;
+	}
+	fd = openat(dfd, name,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+	        (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+	if (fd >= 0) {
+		if (fstat(fd, &st2) != 0 || st2.st_dev != st.st_dev ||
+		    st2.st_ino != st.st_ino) {
+			r = session_fail(
+			    s, WH_ERR_IO, "%s", "changed while being opened");
+			goto out;
+		}
+		r = fchmod(fd, (mode_t)req->mode) == 0 ?
+		    0 :
+		    wh_err_from_errno(errno);
+	} else if (errno == EACCES) {
+		/* No read permission (the owner took it away): by name, in
+		 * the folder fd, after checking the name is still no link. */
+		if (fstatat(dfd, name, &st2, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    S_ISLNK(st2.st_mode) || st2.st_ino != st.st_ino ||
+		    st2.st_dev != st.st_dev)
+			r = session_fail(
+			    s, WH_ERR_IO, "%s", "changed while being opened");
+		else
+			r = fchmodat(dfd, name, (mode_t)req->mode, 0) == 0 ?
+			    0 :
+			    wh_err_from_errno(errno);
+	} else
+		r = wh_err_from_errno(errno);
+out:
+	if (fd >= 0)
+		close(fd);
+	close(dfd);
+	return r != 0 ? r : send_ok(s, id);
+}
+
 int
 ops_dispatch(struct session *s, const Wharf__Envelope *req)
 {
@@ -668,23 +779,27 @@ ops_dispatch(struct session *s, const Wharf__Envelope *req)
 	case WHARF__ENVELOPE__BODY_PING:
 		return op_ping(s, id, req->ping);
 	case WHARF__ENVELOPE__BODY_PUT_OPEN:
-		return xfer_op_put_open(s, id, req->put_open);
+		return upload_open(s, id, req->put_open);
 	case WHARF__ENVELOPE__BODY_CHUNK:
-		return xfer_op_chunk(s, id, req->chunk);
+		return upload_chunk(s, id, req->chunk);
 	case WHARF__ENVELOPE__BODY_PUT_END:
-		return xfer_op_put_end(s, id, req->put_end);
+		return upload_end(s, id, req->put_end);
 	case WHARF__ENVELOPE__BODY_GET:
-		return xfer_op_get(s, id, req->get);
+		return download_get(s, id, req->get);
 	case WHARF__ENVELOPE__BODY_SUM:
-		return xfer_op_sum(s, id, req->sum);
+		return download_sum(s, id, req->sum);
 	case WHARF__ENVELOPE__BODY_PROBE:
-		return xfer_op_probe(s, id, req->probe);
+		return download_probe(s, id, req->probe);
 	case WHARF__ENVELOPE__BODY_STRIPE_COMMIT:
-		return xfer_op_stripe_commit(s, id, req->stripe_commit);
+		return upload_stripe_commit(s, id, req->stripe_commit);
 	case WHARF__ENVELOPE__BODY_PROTECT:
 		return ops_protect(s, id, req->protect);
 	case WHARF__ENVELOPE__BODY_UNPROTECT:
 		return ops_unprotect(s, id, req->unprotect);
+	case WHARF__ENVELOPE__BODY_STATFS:
+		return op_statfs(s, id, req->statfs);
+	case WHARF__ENVELOPE__BODY_CHMOD:
+		return op_chmod(s, id, req->chmod);
 	case WHARF__ENVELOPE__BODY_CANCEL:
 		/* Nothing to cancel any more: no answer, by design. */
 		return 0;

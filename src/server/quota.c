@@ -772,6 +772,23 @@ quota_account_peek(struct quota_account *a, uint64_t *used, uint64_t *reserved)
 	pthread_mutex_unlock(&a->mu);
 }
 
+int
+quota_account_usage(struct quota_account *a, uint64_t *used, uint64_t *reserved)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&a->mu);
+	/* Counted as an upload's reservation would count it: afresh after
+	 * a login or when older than QUOTA_RECOUNT_SEC. */
+	if (a->counted_at == 0 ||
+	    clock_mono_sec() - a->counted_at >= QUOTA_RECOUNT_SEC)
+		r = account_recount(a);
+	*used = a->used;
+	*reserved = a->reserved;
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
 /* ------------------------------------------------------------- holds */
 
 int

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -27,19 +26,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wharf/accel.h"
 #include "wharf/clock.h"
+#include "wharf/conf.h"
 #include "wharf/contain.h"
+#include "wharf/control.h"
 #include "wharf/file.h"
 #include "wharf/handshake.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
 #include "wharf/netaddr.h"
+#include "wharf/notify.h"
 #include "wharf/proxy.h"
 #include "wharf/quota.h"
 #include "wharf/server.h"
 #include "wharf/session.h"
 #include "wharf/startups.h"
 #include "wharf/strnum.h"
+#include "wharf/xfer.h"
 
 #define SERVE_LISTEN_MAX 8
 #define SERVE_ADMIN_PW_LEN 32
@@ -70,8 +74,11 @@
 #define SERVE_STARTUPS_TEXT \
 	"server busy: too many connections are logging in, try again later"
 
-static volatile sig_atomic_t stop_requested;
 static atomic_int rejecting;
+
+/* The signals the accept loop acts on arrive through this pipe: the
+ * handler writes the signal's number as one byte, the loop reads it. */
+static int signal_pipe[2] = { -1, -1 };
 
 /* An episode of accept failing for lack of resources. The accept loop's
  * thread alone touches it. */
@@ -120,62 +127,72 @@ accept_recovered(void)
 }
 
 static void
-on_stop(int sig)
+on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	/* Full (a burst of signals): the bytes already there suffice. */
+	if (write(signal_pipe[1], &c, 1) < 0)
+		errno = saved;
+	errno = saved;
+}
+
+/* The loop's signals, blocked in every other thread (see spawn). */
+static void
+signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+}
+
+/* SIGHUP, SIGTERM and SIGINT into signal_pipe; SIGPIPE ignored. Before
+ * containment: no pipe can be made after it. */
+static int
+signals_install(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		return WH_ERR_SYSTEM;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	return 0;
 }
 
 static void
 serve_usage(FILE *f)
 {
+	char conf[PATH_MAX];
+
+	conf_default_file(conf, sizeof(conf));
 	fprintf(f,
-	    "usage: wharf serve [--root DIR] [--listen HOST:PORT] "
-	    "[--state DIR]\n"
-	    "                   [--max-clients N] [--idle-timeout S] "
-	    "[--psk FILE]\n"
-	    "                   [--allow-plaintext] [--log FILE] [-v]\n"
-	    "                   [--max-file-size SIZE] [--stats FILE] "
-	    "[--user NAME]\n"
-	    "                   [--max-startups START:RATE:FULL]\n"
-	    "                   [--per-source-max-startups N] [--keys-only]\n"
-	    "                   [--proxy-from CIDR[,CIDR...]]\n"
+	    "usage: wharf serve [--config FILE] [--check-config] [-v] "
+	    "[--KEY VALUE ...]\n"
 	    "\n"
-	    "  --root DIR         folder to serve (default %s)\n"
-	    "  --listen HOST:PORT address to listen on (default [::]:%d, "
-	    "IPv6 and IPv4)\n"
-	    "  --state DIR        users file and host key (default %s);\n"
-	    "                     never inside the served root\n"
-	    "  --max-clients N    connections at once (default %d)\n"
-	    "  --idle-timeout S   drop a client idle this long (default %d)\n"
-	    "  --psk FILE         require this pre-shared key "
-	    "(see wharf keygen)\n"
-	    "  --allow-plaintext  let clients ask for an unencrypted "
-	    "session\n"
-	    "  --keys-only        key logins only (wharf user key add); no "
-	    "passwords\n"
-	    "  --log FILE         append the log here instead of stderr\n"
-	    "  --max-file-size SIZE  refuse uploads larger than SIZE "
-	    "(e.g. 10G)\n"
-	    "  --stats FILE       append one CSV row per transfer\n"
-	    "  --max-startups START:RATE:FULL\n"
-	    "                     connections not logged in yet: from START,\n"
-	    "                     refuse RATE%% of new ones, rising to all at\n"
-	    "                     FULL (default %d:%d:(3/4 of --max-clients))\n"
-	    "  --per-source-max-startups N\n"
-	    "                     of those, at most N from one address or\n"
-	    "                     IPv6 /64 (default %d)\n"
-	    "  --proxy-from CIDR[,CIDR...]\n"
-	    "                     connections from these load balancers start\n"
-	    "                     with a PROXY v1/v2 header giving the client's\n"
-	    "                     address (see docs/deployment.md)\n"
-	    "  --user NAME        started as root, serve as this user "
-	    "(default %s)\n"
-	    "  -v                 debug logging\n",
-	    SERVER_ROOT_DEFAULT, WIRE_PORT_DEFAULT, SERVER_STATE_DEFAULT,
-	    SERVER_MAX_CLIENTS_DEFAULT, SERVER_IDLE_TIMEOUT_DEFAULT,
-	    STARTUPS_START_DEFAULT, STARTUPS_RATE_DEFAULT,
-	    STARTUPS_PER_SOURCE_DEFAULT, CONTAIN_USER_DEFAULT);
+	    "  --config FILE          KEY = VALUE lines (default, if it "
+	    "exists:\n"
+	    "                         %s); options here override it\n"
+	    "  --check-config         check the configuration and exit "
+	    "(0 if good)\n",
+	    conf[0] != '\0' ? conf : "none");
+	conf_usage(f);
+	fprintf(f,
+	    "\nEach option is also a key of the file (see wharf(1)); "
+	    "booleans take =no\n(--keys-only=no). Default root and state: "
+	    "as root %s and %s,\notherwise $XDG_DATA_HOME/wharf and "
+	    "$XDG_STATE_HOME/wharf. SIGHUP reloads,\nSIGTERM stops "
+	    "accepting and waits up to drain-timeout, then exits.\n",
+	    CONF_ROOT_SYSTEM, CONF_STATE_SYSTEM);
 }
 
 /* Creates dir if needed and returns its canonical path in out. */
@@ -263,22 +280,65 @@ lock_first_start(const char *state_real)
 	return fd;
 }
 
+/*
+ * Started as root with no terminal (a service, a script), the password
+ * printed on stderr ends in a journal or a log that others may read: it
+ * is also kept in STATE/admin-password, root's alone (0600, made before
+ * the server drops to its account, which cannot read it), for the
+ * administrator to read and remove. Returns whether the file was made.
+ */
+static int
+keep_admin_password(const char *state, const char *password)
+{
+	char path[PATH_MAX], line[SERVE_ADMIN_PW_LEN + 2];
+	int fd, ok;
+
+	if (password[0] == '\0' || geteuid() != 0 || isatty(STDERR_FILENO))
+		return 0;
+	if (snprintf(path, sizeof(path), "%s/%s", state,
+	        CONTAIN_ROOT_ONLY_FILE) >= (int)sizeof(path))
+		return 0;
+	snprintf(line, sizeof(line), "%s\n", password);
+	/* A file left from an earlier users file names a dead password. */
+	(void)unlink(path);
+	fd = open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return 0;
+	ok = fchown(fd, 0, 0) == 0 && fchmod(fd, 0600) == 0 &&
+	    xfer_pwrite_all(fd, line, strlen(line), 0) == 0 && fsync(fd) == 0;
+	sodium_memzero(line, sizeof(line));
+	if (close(fd) != 0)
+		ok = 0;
+	if (!ok)
+		(void)unlink(path);
+	return ok;
+}
+
 /* The new admin's password, alone between rules so that it stands out
  * from the start-up lines above it. */
 static void
-show_admin_password(char password[SERVE_ADMIN_PW_LEN])
+show_admin_password(char password[SERVE_ADMIN_PW_LEN], const char *kept)
 {
 	if (password[0] == '\0')
 		return;
 	fprintf(stderr,
 	    "wharf: "
 	    "------------------------------------------------------------\n"
-	    "wharf: created user 'admin' with password: %s\n"
-	    "wharf: it is shown only this once; change it with "
-	    "'wharf user passwd admin'\n"
-	    "wharf: "
-	    "------------------------------------------------------------\n",
+	    "wharf: created user 'admin' with password: %s\n",
 	    password);
+	if (kept != NULL)
+		fprintf(stderr,
+		    "wharf: also kept in %s (root only): remove it once "
+		    "read; change it with 'wharf user passwd admin'\n",
+		    kept);
+	else
+		fprintf(stderr,
+		    "wharf: it is shown only this once; change it "
+		    "with 'wharf user passwd admin'\n");
+	fprintf(stderr,
+	    "wharf: "
+	    "------------------------------------------------------------\n");
 	sodium_memzero(password, SERVE_ADMIN_PW_LEN);
 }
 
@@ -352,7 +412,7 @@ struct conn_job {
 	struct server *srv;
 	int fd;
 	char peer[SESSION_PEER_MAX];
-	/* From a --proxy-from balancer: a PROXY header comes first, and
+	/* From a proxy-from balancer: a PROXY header comes first, and
 	 * the start-up limits wait for the address it gives. */
 	int proxied;
 	struct sockaddr_storage ss;
@@ -446,13 +506,19 @@ static int
 spawn(void *(*fn)(void *), struct conn_job *job)
 {
 	pthread_attr_t attr;
+	sigset_t block, old;
 	pthread_t t;
 	int r;
 
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, SERVE_THREAD_STACK);
+	/* The new thread inherits the mask: the loop's signals go to the
+	 * loop alone, never interrupting a session's system call. */
+	signal_set(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
 	r = pthread_create(&t, &attr, fn, job);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	return r;
 }
@@ -555,6 +621,7 @@ accept_one(struct server *srv, int lfd)
 	netaddr_format_sockaddr(
 	    (struct sockaddr *)&ss, job->peer, sizeof(job->peer));
 	memcpy(&job->ss, &ss, sizeof(ss));
+	/* Read by this thread only; SIGHUP changes it on this thread too. */
 	job->proxied = srv->proxy_from.n > 0 &&
 	    cidr_list_match(&srv->proxy_from, (struct sockaddr *)&ss);
 	if (atomic_fetch_add(&srv->nclients, 1) >= srv->max_clients) {
@@ -607,8 +674,8 @@ fd_limit_raise(int max_clients)
 	need = (rlim_t)max_clients * SESSION_FD_BUDGET + SERVE_FD_BASE;
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
 		log_warn("descriptor limit %llu is below the %llu that "
-		         "--max-clients %d may need (%d a session); raise the "
-		         "hard limit (ulimit -Hn) or lower --max-clients",
+		         "max-clients %d may need (%d a session); raise the "
+		         "hard limit (ulimit -Hn) or lower max-clients",
 		    (unsigned long long)rl.rlim_cur, (unsigned long long)need,
 		    max_clients, SESSION_FD_BUDGET);
 	else
@@ -616,182 +683,384 @@ fd_limit_raise(int max_clients)
 		    "descriptor limit %llu", (unsigned long long)rl.rlim_cur);
 }
 
+/* The running server: what SIGHUP and SIGTERM act on. */
+struct serve_run {
+	struct server *srv;
+	struct serve_conf conf; /* in force */
+	int as_root; /* started as root: root's default folders */
+	char config[PATH_MAX]; /* the file read at start, "" for none */
+	int config_explicit; /* named by --config: must exist */
+	int argc; /* the command line, applied over the file again */
+	char **argv;
+	int lfds[SERVE_LISTEN_MAX];
+	int nl;
+};
+
+/* The conf in force to srv, for what sessions read. */
+static void
+apply_conf(struct server *srv, const struct serve_conf *c)
+{
+	char bad[CONF_ERR_MAX];
+	unsigned ciphers;
+
+	srv->idle_timeout_ms = (int)c->idle_timeout * 1000;
+	srv->max_clients = (int)c->max_clients;
+	srv->allow_plaintext = c->allow_plaintext;
+	if (c->ciphers == NULL ||
+	    seal_ciphers_parse(c->ciphers, &ciphers) != 0) /* checked before */
+		ciphers = HS_CIPHERS_DEFAULT;
+	srv->ciphers = ciphers;
+	srv->keys_only = c->keys_only;
+	srv->max_file_size = c->max_file_size;
+	/* Checked before; were it not, no peer is taken for a balancer. */
+	if (c->proxy_from == NULL ||
+	    cidr_list_parse(
+	        c->proxy_from, &srv->proxy_from, bad, sizeof(bad)) != 0)
+		srv->proxy_from.n = 0;
+	log_set_level(c->verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+}
+
+/* What load_conf says of a file that is wrong (a start-up failure, not
+ * a usage error). */
+#define CONF_BAD_FILE 1
+
+/* The file (if any), then the command line over it, into c. 0,
+ * CONF_BAD_FILE, or the error of the command line or of conf_finish. */
+static int
+load_conf(const struct serve_run *run, struct serve_conf *c, char *err,
+    size_t errlen, struct startups_limits *lim)
+{
+	struct serve_args a;
+	int r;
+
+	if ((r = conf_init(c, run->as_root)) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return r;
+	}
+	if (run->config[0] != '\0' &&
+	    conf_load_file(c, run->config, run->config_explicit, err, errlen) !=
+	        0) {
+		conf_cleanup(c);
+		return CONF_BAD_FILE;
+	}
+	if ((r = conf_parse_args(c, &a, run->argc, run->argv, err, errlen)) !=
+	        0 ||
+	    (r = conf_finish(c, lim, err, errlen)) != 0) {
+		conf_cleanup(c);
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * SIGHUP: the log file opened again (logrotate moved it), the file and
+ * command line read again and what may change at run time applied; keys
+ * that need a restart keep their running values, and say so. A file that
+ * no longer parses changes nothing. The users file is read at each login
+ * already: it is checked here so that a broken edit shows in the log.
+ */
+static void
+serve_reload(struct serve_run *run)
+{
+	struct server *srv = run->srv;
+	struct serve_conf next;
+	struct startups_limits lim;
+	char err[CONF_ERR_MAX], keys[256];
+	struct users u;
+	int bad, r;
+
+	notify_reloading();
+	if (log_reopen() != 0)
+		log_error("SIGHUP: cannot reopen the log file: %s; still "
+		          "writing to the old one",
+		    strerror(errno));
+	log_info("SIGHUP: reloading %s",
+	    run->config[0] != '\0' ? run->config : "(no configuration file)");
+	if (load_conf(run, &next, err, sizeof(err), &lim) != 0) {
+		log_error("SIGHUP: %s; the running configuration stays", err);
+		notify_send("READY=1\nSTATUS=reload failed: %.200s\n", err);
+		return;
+	}
+	conf_restart_keys(&run->conf, &next, keys, sizeof(keys));
+	if (keys[0] != '\0')
+		log_warn(
+		    "SIGHUP: changed %s: takes effect at the next start", keys);
+	run->conf.max_clients = next.max_clients;
+	run->conf.idle_timeout = next.idle_timeout;
+	run->conf.max_file_size = next.max_file_size;
+	run->conf.allow_plaintext = next.allow_plaintext;
+	run->conf.keys_only = next.keys_only;
+	run->conf.drain_timeout = next.drain_timeout;
+	run->conf.verbose = next.verbose;
+	free(run->conf.proxy_from);
+	run->conf.proxy_from = next.proxy_from;
+	next.proxy_from = NULL;
+	conf_cleanup(&next);
+	apply_conf(srv, &run->conf);
+	fd_limit_raise(srv->max_clients);
+	if ((r = users_load(srv->users_path, &u, &bad)) != 0)
+		log_error("SIGHUP: users file %s: %s%s", srv->users_path,
+		    wh_strerror(r),
+		    r == WH_ERR_CORRUPT ? " (a malformed line): logins "
+		                          "fail until it is fixed" :
+		                          "");
+	else {
+		log_info("SIGHUP: %zu users in %s", u.n, srv->users_path);
+		users_cleanup(&u);
+	}
+	log_info("reloaded: max-clients=%ld idle-timeout=%ld "
+	         "max-file-size=%llu allow-plaintext=%s keys-only=%s "
+	         "drain-timeout=%ld proxy-from=%s",
+	    run->conf.max_clients, run->conf.idle_timeout,
+	    (unsigned long long)run->conf.max_file_size,
+	    run->conf.allow_plaintext ? "yes" : "no",
+	    run->conf.keys_only ? "yes" : "no", run->conf.drain_timeout,
+	    run->conf.proxy_from != NULL ? run->conf.proxy_from : "none");
+	notify_send("READY=1\nSTATUS=serving, configuration reloaded\n");
+}
+
+/*
+ * SIGHUP runs as the service user: says at start what it will not be
+ * able to do, rather than at the first reload.
+ */
+static void
+warn_reload_access(const struct serve_run *run)
+{
+	char dir[PATH_MAX], *slash;
+
+	if (run->config[0] != '\0' && access(run->config, R_OK) != 0)
+		log_warn("%s is not readable by this user (%s): SIGHUP will "
+		         "not reread it; make it 0644 or 0640 root:GROUP",
+		    run->config, strerror(errno));
+	if (run->conf.log == NULL)
+		return;
+	snprintf(dir, sizeof(dir), "%s", run->conf.log);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (access(dir, W_OK) != 0)
+		log_warn("the log's folder %s is not writable by this user: "
+		         "after a rotation SIGHUP reopens the log only if "
+		         "logrotate made the new file (create)",
+		    dir);
+}
+
+/* The signals waiting in the pipe, oldest first: HUP as 'h', a stop as
+ * 's'; at most n. */
+static int
+signals_read(char *out, int n)
+{
+	unsigned char b[16];
+	ssize_t got;
+	int k = 0, i;
+
+	while (k < n && (got = read(signal_pipe[0], b, sizeof(b))) > 0)
+		for (i = 0; i < got && k < n; i++)
+			out[k++] = b[i] == SIGHUP ? 'h' : 's';
+	return k;
+}
+
+/*
+ * Accepts until a stop signal, acting on SIGHUP on the way. The first
+ * SIGTERM or SIGINT closes the listeners (new connections are refused)
+ * and waits up to drain-timeout for the connections to end; a second one
+ * stops at once. Connections cut then leave their partial uploads to be
+ * resumed, as a dropped connection does.
+ */
+static void
+serve_loop(struct serve_run *run)
+{
+	struct server *srv = run->srv;
+	struct pollfd pfds[SERVE_LISTEN_MAX + 1];
+	char sigs[16];
+	int64_t wait, now, drain_until = 0;
+	int draining = 0, npfd, i, j, n, timeout;
+
+	for (;;) {
+		pfds[0].fd = signal_pipe[0];
+		pfds[0].events = POLLIN;
+		npfd = 1;
+		timeout = SERVE_POLL_MS;
+		now = clock_mono_ms();
+		if (draining) {
+			if (atomic_load(&srv->nclients) == 0) {
+				log_info("stopped: every connection ended");
+				return;
+			}
+			if (now >= drain_until) {
+				log_warn("stopped: drain-timeout (%ld s) "
+				         "reached with %d connections; their "
+				         "partial uploads can be resumed",
+				    run->conf.drain_timeout,
+				    atomic_load(&srv->nclients));
+				return;
+			}
+			if (drain_until - now < timeout)
+				timeout = (int)(drain_until - now);
+		} else if ((wait = accept_pause.until - now) > 0) {
+			/* Paused: the listeners would wake us at once. */
+			timeout = (int)(wait < timeout ? wait : timeout);
+		} else {
+			for (i = 0; i < run->nl; i++) {
+				pfds[npfd].fd = run->lfds[i];
+				pfds[npfd++].events = POLLIN;
+			}
+		}
+		if (poll(pfds, (nfds_t)npfd, timeout) <= 0)
+			continue;
+		if (pfds[0].revents & POLLIN) {
+			n = signals_read(sigs, (int)sizeof(sigs));
+			for (i = 0; i < n; i++) {
+				if (sigs[i] == 'h') {
+					serve_reload(run);
+					continue;
+				}
+				if (draining) {
+					log_warn("stopping at once: %d "
+					         "connections cut",
+					    atomic_load(&srv->nclients));
+					return;
+				}
+				draining = 1;
+				drain_until = clock_mono_ms() +
+				    run->conf.drain_timeout * 1000;
+				for (j = 0; j < run->nl; j++)
+					close(run->lfds[j]);
+				run->nl = 0;
+				log_info("stopping (%d clients connected): "
+				         "no new connections; waiting up to "
+				         "%ld s for them to end (a second "
+				         "SIGTERM or SIGINT stops at once)",
+				    atomic_load(&srv->nclients),
+				    run->conf.drain_timeout);
+				notify_send("STOPPING=1\nSTATUS=stopping: "
+				            "waiting for %d connections\n",
+				    atomic_load(&srv->nclients));
+			}
+			/* The listeners' slots are gone. */
+			if (draining)
+				npfd = 1;
+		}
+		for (i = 1; i < npfd; i++)
+			if (pfds[i].revents & POLLIN)
+				accept_one(srv, pfds[i].fd);
+	}
+}
+
+/*
+ * The command line and the configuration file into run->conf. Returns 0
+ * to serve, or the exit status: 0 after --help or a good --check-config,
+ * 1 for a bad file, 2 for a usage error.
+ */
+static int
+serve_configure(struct serve_run *run, struct startups_limits *lim)
+{
+	struct serve_args a;
+	char err[CONF_ERR_MAX], real[PATH_MAX], dflt[PATH_MAX];
+	const char *file;
+	int r;
+
+	/* First pass: --config, --check-config and --help only. */
+	if (conf_parse_args(NULL, &a, run->argc, run->argv, err, sizeof(err)) !=
+	    0) {
+		if (strcmp(err, "unknown option") != 0)
+			fprintf(stderr, "wharf: serve: %s\n", err);
+		serve_usage(stderr);
+		return 2;
+	}
+	if (a.help) {
+		serve_usage(stdout);
+		return -1;
+	}
+	run->config_explicit = a.config != NULL;
+	if (a.config != NULL)
+		file = a.config;
+	else {
+		conf_default_file(dflt, sizeof(dflt));
+		file = dflt;
+	}
+	/* Canonical: SIGHUP reads it by this name, and containment lets the
+	 * process read its folder. A default file that does not exist is
+	 * no file at all. */
+	run->config[0] = '\0';
+	if (file[0] != '\0' && realpath(file, real) != NULL)
+		snprintf(run->config, sizeof(run->config), "%s", real);
+	else if (run->config_explicit) {
+		fprintf(
+		    stderr, "wharf: --config %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	if ((r = load_conf(run, &run->conf, err, sizeof(err), lim)) != 0) {
+		fprintf(stderr, "wharf: %s\n", err);
+		/* A bad file (or none) stops the start; options that do not
+		 * fit are a usage error. */
+		return r == CONF_BAD_FILE || r == WH_ERR_SYSTEM ? 1 : 2;
+	}
+	if (a.check_config) {
+		char host[NETADDR_HOST_MAX];
+		uint16_t port;
+
+		if (run->conf.listen != NULL &&
+		    netaddr_split(run->conf.listen, host, sizeof(host), &port,
+		        WIRE_PORT_DEFAULT) != 0) {
+			fprintf(stderr,
+			    "wharf: --listen %s: expected HOST:PORT or "
+			    "[IPV6]:PORT\n",
+			    run->conf.listen);
+			return 1;
+		}
+		fprintf(stderr, "wharf: configuration %s is valid\n",
+		    run->config[0] != '\0' ? run->config :
+		                             "(command line only)");
+		return -1;
+	}
+	return 0;
+}
+
 int
 serve_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "root", required_argument, NULL, 'r' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "state", required_argument, NULL, 's' },
-		{ "max-clients", required_argument, NULL, 'm' },
-		{ "idle-timeout", required_argument, NULL, 'i' },
-		{ "psk", required_argument, NULL, 'k' },
-		{ "allow-plaintext", no_argument, NULL, 'P' },
-		{ "keys-only", no_argument, NULL, 'K' },
-		{ "log", required_argument, NULL, 'L' },
-		{ "max-file-size", required_argument, NULL, 'F' },
-		{ "stats", required_argument, NULL, 'S' },
-		{ "max-startups", required_argument, NULL, 'T' },
-		{ "per-source-max-startups", required_argument, NULL, 'X' },
-		{ "user", required_argument, NULL, 'U' },
-		{ "proxy-from", required_argument, NULL, 'Y' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *root = SERVER_ROOT_DEFAULT, *state = SERVER_STATE_DEFAULT;
-	const char *listen_spec = NULL, *psk_file = NULL, *log_file = NULL;
-	const char *user = NULL;
 	struct contain_paths cp;
 	char root_real[PATH_MAX], state_real[PATH_MAX], path[PATH_MAX];
 	/* Static: sessions may outlive this function by a little while the
 	 * process exits. */
 	static struct server the_server;
+	static struct serve_run the_run;
 	struct server *srv = &the_server;
-	struct pollfd pfds[SERVE_LISTEN_MAX];
-	int lfds[SERVE_LISTEN_MAX], nl = 0, i, c, r, verbose = 0, status = 1;
+	struct serve_run *run = &the_run;
+	struct serve_conf *conf = &run->conf;
+	int i, r, status = 1;
 	int bad, init_lock = -1;
-	long max_clients = SERVER_MAX_CLIENTS_DEFAULT;
-	long idle = SERVER_IDLE_TIMEOUT_DEFAULT, per_source = 0;
-	const char *startups_spec = NULL;
 	struct startups_limits lim;
 	char admin_pw[SERVE_ADMIN_PW_LEN] = "";
-	char bad_range[64];
+	static char admin_pw_file[PATH_MAX];
 	char fp[KEYS_FINGERPRINT_LEN];
-	struct sigaction sa;
-	int64_t wait;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			root = optarg;
-			break;
-		case 'l':
-			listen_spec = optarg;
-			break;
-		case 's':
-			state = optarg;
-			break;
-		case 'm':
-			if (strnum_long(optarg, 1, 100000, &max_clients) != 0) {
-				fprintf(stderr,
-				    "wharf: --max-clients: expected "
-				    "a number from 1 to 100000\n");
-				status = 2;
-				goto out;
-			}
-			break;
-		case 'i':
-			if (strnum_long(optarg, 1, 86400 * 7, &idle) != 0) {
-				fprintf(stderr,
-				    "wharf: --idle-timeout: "
-				    "expected seconds (1 to 604800)\n");
-				status = 2;
-				goto out;
-			}
-			break;
-		case 'k':
-			psk_file = optarg;
-			break;
-		case 'P':
-			srv->allow_plaintext = 1;
-			break;
-		case 'K':
-			srv->keys_only = 1;
-			break;
-		case 'L':
-			log_file = optarg;
-			break;
-		case 'F':
-			if (strnum_size(optarg, &srv->max_file_size) != 0) {
-				fprintf(stderr,
-				    "wharf: --max-file-size: "
-				    "expected a size such as 500M or 10G\n");
-				status = 2;
-				goto out;
-			}
-			break;
-		case 'S':
-			srv->stats_path = optarg;
-			break;
-		case 'T':
-			startups_spec = optarg;
-			break;
-		case 'X':
-			if (strnum_long(optarg, 1, 100000, &per_source) != 0) {
-				fprintf(stderr,
-				    "wharf: --per-source-max-startups: "
-				    "expected a number from 1 to 100000\n");
-				status = 2;
-				goto out;
-			}
-			break;
-		case 'U':
-			user = optarg;
-			break;
-		case 'Y':
-			if (cidr_list_parse(optarg, &srv->proxy_from, bad_range,
-			        sizeof(bad_range)) != 0) {
-				fprintf(stderr,
-				    "wharf: --proxy-from: '%s' is not an "
-				    "address or ADDRESS/BITS\n",
-				    bad_range);
-				status = 2;
-				goto out;
-			}
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			serve_usage(stdout);
-			status = 0;
-			goto out;
-		default:
-			serve_usage(stderr);
-			status = 2;
-			goto out;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "wharf: serve: unexpected argument '%s'\n",
-		    argv[optind]);
-		serve_usage(stderr);
-		status = 2;
-		goto out;
-	}
-	/* Explicit limits are checked against the final --max-clients,
-	 * whatever the order of the options. */
-	startups_defaults((int)max_clients, &lim);
-	if (per_source > 0)
-		lim.per_source = (int)per_source;
-	if ((startups_spec != NULL &&
-	        startups_parse(startups_spec, &lim) != 0) ||
-	    startups_check(&lim, (int)max_clients) != 0) {
-		fprintf(stderr,
-		    "wharf: --max-startups: expected START:RATE:FULL (or N) "
-		    "with 1 <= START <= FULL <= --max-clients (%ld) and RATE "
-		    "from 0 to 100\n",
-		    max_clients);
-		status = 2;
-		goto out;
-	}
+	run->srv = srv;
+	run->argc = argc;
+	run->argv = argv;
+	run->as_root = geteuid() == 0;
+	if ((r = serve_configure(run, &lim)) != 0)
+		return r < 0 ? 0 : r;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "wharf: libsodium failed to initialise\n");
 		goto out;
 	}
-	if ((r = log_open(log_file, verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO)) !=
-	    0) {
+	if ((r = log_open(conf->log,
+	         conf->verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO)) != 0) {
 		fprintf(
-		    stderr, "wharf: --log %s: %s\n", log_file, wh_strerror(r));
+		    stderr, "wharf: --log %s: %s\n", conf->log, wh_strerror(r));
 		goto out;
 	}
-	if ((r = prepare_dir(root, 0755, root_real)) != 0) {
-		fprintf(stderr, "wharf: root %s: %s\n", root, wh_strerror(r));
+	if ((r = prepare_dir(conf->root, 0755, root_real)) != 0) {
+		fprintf(
+		    stderr, "wharf: root %s: %s\n", conf->root, wh_strerror(r));
 		goto out;
 	}
-	if ((r = prepare_dir(state, 0700, state_real)) != 0) {
-		fprintf(stderr, "wharf: state %s: %s\n", state, wh_strerror(r));
+	if ((r = prepare_dir(conf->state, 0700, state_real)) != 0) {
+		fprintf(stderr, "wharf: state %s: %s\n", conf->state,
+		    wh_strerror(r));
 		goto out;
 	}
 	if (path_within(state_real, root_real)) {
@@ -819,6 +1088,9 @@ serve_main(int argc, char **argv)
 		    srv->users_path);
 		goto out;
 	}
+	if (keep_admin_password(state_real, admin_pw))
+		snprintf(admin_pw_file, sizeof(admin_pw_file), "%.*s/%s",
+		    PATH_MAX - 32, state_real, CONTAIN_ROOT_ONLY_FILE);
 	memcpy(srv->root_real, root_real, sizeof(srv->root_real));
 	snprintf(path, sizeof(path), "%.*s/%s", PATH_MAX - 16, state_real,
 	    PROTECT_FILE_NAME);
@@ -853,9 +1125,9 @@ serve_main(int argc, char **argv)
 	}
 	close(init_lock);
 	init_lock = -1;
-	if (psk_file != NULL) {
-		if ((r = keys_psk_load(psk_file, srv->psk)) != 0) {
-			fprintf(stderr, "wharf: --psk %s: %s\n", psk_file,
+	if (conf->psk != NULL) {
+		if ((r = keys_psk_load(conf->psk, srv->psk)) != 0) {
+			fprintf(stderr, "wharf: --psk %s: %s\n", conf->psk,
 			    r == WH_ERR_PERMISSION ?
 			        "readable by others; "
 			        "chmod 600 it" :
@@ -872,9 +1144,9 @@ serve_main(int argc, char **argv)
 		    stderr, "wharf: root %s: %s\n", root_real, wh_strerror(r));
 		goto out;
 	}
-	srv->idle_timeout_ms = (int)idle * 1000;
+	srv->stats_path = conf->stats;
+	apply_conf(srv, conf);
 	srv->auth_timeout_ms = SERVER_AUTH_TIMEOUT_MS;
-	srv->max_clients = (int)max_clients;
 	fd_limit_raise(srv->max_clients);
 	srv->startup_limits = lim;
 	/* Never freed, like the_server: sessions may release into it while
@@ -892,66 +1164,81 @@ serve_main(int argc, char **argv)
 	 * threads' arenas and stay there: a fixed threshold keeps them
 	 * mmapped, and leaves the 1 MiB chunk buffers in the arenas. */
 	mallopt(M_MMAP_THRESHOLD, SERVER_MMAP_THRESHOLD);
+	/* A fixed mmap threshold also fixes the trim threshold at 128 KiB,
+	 * so the arena gave back the 1 MiB a chunk is decoded into each
+	 * time it was freed, and faulted it in again for the next one: 225
+	 * page faults a chunk, 5 % of the server's CPU in a put. Keeping
+	 * up to this much free at an arena's top costs at most that per
+	 * arena, whatever the file size. */
+	mallopt(M_TRIM_THRESHOLD, SERVER_TRIM_THRESHOLD);
 #endif
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = on_stop;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	if (open_listeners(listen_spec, lfds, &nl) != 0)
+	if (signals_install() != 0) {
+		fprintf(stderr, "wharf: signals: %s\n", strerror(errno));
+		goto out;
+	}
+	if (notify_open() != 0)
+		goto out;
+	if (open_listeners(conf->listen, run->lfds, &run->nl) != 0)
+		goto out;
+	/* Bound now: the containment forbids bind and listen. */
+	watch_start();
+	if (control_open(state_real, conf->metrics_listen) != 0)
 		goto out;
 	/* Everything that needs root or a file outside the root and state
 	 * is open: drop and confine before the first peer byte. */
-	cp = (struct contain_paths){
-		.root = root_real, .state = state_real, .stats = srv->stats_path
-	};
-	if (contain_server(user, &cp) != 0)
+	cp = (struct contain_paths){ .root = root_real,
+		.state = state_real,
+		.stats = srv->stats_path,
+		.config = run->config[0] != '\0' ? run->config : NULL,
+		.log = conf->log };
+	if (contain_server(conf->user, &cp) != 0)
+		goto out;
+	warn_reload_access(run);
+	if (control_start(srv->users_path) != 0)
 		goto out;
 	keys_fingerprint(srv->host_key.pk, fp);
 	log_info("wharf %s serving %s (state %s) host key %s%s%s",
 	    WHARF_VERSION, root_real, state_real, fp,
 	    srv->have_psk ? " psk=on" : "",
 	    srv->allow_plaintext ? " plaintext=allowed" : "");
+	if (srv->ciphers == 0)
+		srv->ciphers = HS_CIPHERS_DEFAULT;
+	log_info("ciphers=%s%s%s cpu: aes=%s sha=%s",
+	    (srv->ciphers & HS_CIPHER_BIT(SEAL_AES256GCM)) ? "aes256gcm" : "",
+	    (srv->ciphers & HS_CIPHER_BIT(SEAL_AES256GCM)) &&
+	            (srv->ciphers & HS_CIPHER_BIT(SEAL_SECRETBOX)) ?
+	        "," :
+	        "",
+	    (srv->ciphers & HS_CIPHER_BIT(SEAL_SECRETBOX)) ? "secretbox" : "",
+	    accel_have_aes() ? "yes" : "no",
+	    accel_have_sha256() ? "yes" : "no");
 	log_info("max-clients=%d max-startups=%d:%d:%d "
-	         "per-source-max-startups=%d",
-	    srv->max_clients, lim.start, lim.rate, lim.full, lim.per_source);
+	         "per-source-max-startups=%d config=%s",
+	    srv->max_clients, lim.start, lim.rate, lim.full, lim.per_source,
+	    run->config[0] != '\0' ? run->config : "none");
 	if (srv->proxy_from.n > 0)
-		log_info("PROXY headers expected from %zu address range(s)",
-		    srv->proxy_from.n);
+		log_info("PROXY headers expected from %zu address range(s): "
+		         "%s",
+		    srv->proxy_from.n, conf->proxy_from);
 	if (srv->sb.walk_only)
 		log_warn("openat2 unavailable: symlinks in the root will not "
 		         "be followed");
-	show_admin_password(admin_pw);
-	for (i = 0; i < nl; i++) {
-		pfds[i].fd = lfds[i];
-		pfds[i].events = POLLIN;
-	}
-	while (!stop_requested) {
-		/* Paused: the listeners would wake us at once. */
-		if ((wait = accept_pause.until - clock_mono_ms()) > 0) {
-			poll(NULL, 0, (int)wait);
-			continue;
-		}
-		if (poll(pfds, (nfds_t)nl, SERVE_POLL_MS) <= 0)
-			continue;
-		for (i = 0; i < nl; i++)
-			if (pfds[i].revents & POLLIN)
-				accept_one(srv, lfds[i]);
-	}
-	log_info(
-	    "stopping (%d clients connected)", atomic_load(&srv->nclients));
+	show_admin_password(
+	    admin_pw, admin_pw_file[0] != '\0' ? admin_pw_file : NULL);
+	notify_send("READY=1\nSTATUS=serving %.200s\n", root_real);
+	serve_loop(run);
 	status = 0;
 out:
 	/* Made but not shown (a later start-up step failed): shown now,
 	 * or the account could never be used. */
-	show_admin_password(admin_pw);
+	show_admin_password(
+	    admin_pw, admin_pw_file[0] != '\0' ? admin_pw_file : NULL);
 	if (init_lock >= 0)
 		close(init_lock);
-	for (i = 0; i < nl; i++)
-		close(lfds[i]);
+	control_close();
+	for (i = 0; i < run->nl; i++)
+		close(run->lfds[i]);
+	run->nl = 0;
 	if (status != 0) {
 		keys_host_wipe(&srv->host_key);
 		sodium_memzero(srv->psk, sizeof(srv->psk));

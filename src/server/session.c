@@ -17,6 +17,7 @@
 #include "wharf/authkeys.h"
 #include "wharf/contain.h"
 #include "wharf/guard.h"
+#include "wharf/hash.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
 #include "wharf/session.h"
@@ -174,9 +175,8 @@ join_session(struct session *s, const Wharf__Envelope *req)
 
 	pthread_mutex_lock(&registry_mu);
 	for (e = registry; e != NULL; e = e->next)
-		if (req->join->token.len == STRIPE_TOKEN_LEN &&
-		    sodium_memcmp(e->s->token, req->join->token.data,
-		        STRIPE_TOKEN_LEN) == 0) {
+		if (sodium_memcmp(e->s->token, req->join->token.data,
+		        WIRE_TOKEN_LEN) == 0) {
 			/* Each joined connection counts against its login,
 			 * so one password cannot hold every slot. */
 			if (atomic_fetch_add(&e->s->login->joins, 1) >=
@@ -190,6 +190,7 @@ join_session(struct session *s, const Wharf__Envelope *req)
 			memcpy(s->home, e->s->home, sizeof(s->home));
 			s->read_only = e->s->read_only;
 			s->quota = e->s->quota;
+			s->logout_gen = e->s->logout_gen;
 			s->login = e->s->login;
 			atomic_fetch_add(&s->login->refs, 1);
 			r = 0;
@@ -220,6 +221,7 @@ join_session(struct session *s, const Wharf__Envelope *req)
 	ok.max_frame = WIRE_FRAME_MAX;
 	env.body_case = WHARF__ENVELOPE__BODY_AUTH_OK;
 	env.auth_ok = &ok;
+	watch_logged_in(s->watch, s->user, s->logout_gen);
 	log_info("session=%llu peer=%s user=%s op=join result=ok",
 	    (unsigned long long)s->id, s->peer, s->user);
 	return session_send(s, req->id, &env);
@@ -237,6 +239,7 @@ logged_in(struct session *s, uint32_t id, struct user *usr, const char *method)
 	snprintf(s->user, sizeof(s->user), "%s", usr->name);
 	s->read_only = usr->read_only;
 	s->quota = usr->quota;
+	s->logout_gen = usr->logout;
 	memcpy(s->home, usr->home, sizeof(s->home));
 	sodium_memzero(usr, sizeof(*usr));
 	if ((r = open_home(s)) != 0) {
@@ -246,10 +249,13 @@ logged_in(struct session *s, uint32_t id, struct user *usr, const char *method)
 	}
 	randombytes_buf(s->token, sizeof(s->token));
 	registry_add(s);
+	watch_count_login(1);
+	watch_logged_in(s->watch, s->user, s->logout_gen);
 	ok.user = msg_bytes(s->user);
 	ok.read_only = s->read_only != 0;
 	ok.cwd = msg_bytes(s->cwd);
 	ok.max_frame = WIRE_FRAME_MAX;
+	ok.idle_timeout = (uint32_t)(s->srv->idle_timeout_ms / 1000);
 	ok.session_token.data = s->token;
 	ok.session_token.len = sizeof(s->token);
 	env.body_case = WHARF__ENVELOPE__BODY_AUTH_OK;
@@ -284,6 +290,11 @@ key_login(struct session *s, const Wharf__Envelope *req, const char *name)
 	    peer_addr(s->peer, addr, sizeof(addr)), s->transcript, name,
 	    req->auth->public_key.data, req->auth->public_key.len,
 	    req->auth->signature.data, req->auth->signature.len, &usr, &why);
+	if (r == 0 && usr.disabled) {
+		sodium_memzero(&usr, sizeof(usr));
+		r = WH_ERR_AUTH;
+		why = "user disabled";
+	}
 	if (r == 0)
 		return logged_in(s, req->id, &usr, "key");
 	if (r != WH_ERR_AUTH) {
@@ -294,6 +305,7 @@ key_login(struct session *s, const Wharf__Envelope *req, const char *name)
 		    "the server cannot check logins now; try again later");
 		return r;
 	}
+	watch_count_login(0);
 	log_info("session=%llu peer=%s user=%s op=login result=AUTH_FAILED "
 	         "method=key reason=\"%s\"",
 	    (unsigned long long)s->id, s->peer,
@@ -379,7 +391,9 @@ authenticate(struct session *s, int64_t deadline)
 		sodium_memzero(password, sizeof(password));
 		/* Keys only, for this user or all: a right password is
 		 * still a failed login, after the same work. */
-		if (r == 0 && (usr.keys_only || s->srv->keys_only)) {
+		/* A disabled user too (wharf user mod --disable). */
+		if (r == 0 &&
+		    (usr.keys_only || s->srv->keys_only || usr.disabled)) {
 			sodium_memzero(&usr, sizeof(usr));
 			r = WH_ERR_AUTH;
 		}
@@ -412,6 +426,7 @@ authenticate(struct session *s, int64_t deadline)
 		cut = answer_at >= deadline;
 		delay = (int)((cut ? deadline : answer_at) - clock_mono_ms());
 		delay = delay > 0 ? delay : 0;
+		watch_count_login(0);
 		log_info("session=%llu peer=%s user=%s op=login "
 		         "result=AUTH_FAILED attempt=%d delay_ms=%d",
 		    (unsigned long long)s->id, s->peer,
@@ -458,8 +473,16 @@ int
 session_check_cancel(struct session *s, uint32_t id)
 {
 	Wharf__Envelope *env;
+	enum watch_end why;
 	int r;
 
+	/* Ended from outside (watch.h): a download stops between chunks. */
+	if ((why = watch_must_end(s->watch, s->srv->users_path)) !=
+	    WATCH_END_NONE) {
+		s->closing = 1;
+		return session_fail(
+		    s, WH_ERR_PERMISSION, "%s", watch_end_text(why));
+	}
 	while (!s->peer_eof && wire_io_readable(channel_io(s->ch), 0)) {
 		if ((r = channel_recv(s->ch, &env)) == WH_ERR_EOF) {
 			/* A half-close: what was asked is still answered. */
@@ -551,6 +574,61 @@ batch_due(struct session *s)
 	return !wire_io_readable(io, 0) || !wire_io_frame_ready(io, (int)left);
 }
 
+/* Ends the session if it was ended from outside (watch.h): answers the
+ * request at hand (id; 0 for none) with why and logs it. */
+static int
+ended_from_outside(struct session *s, uint32_t id)
+{
+	enum watch_end why = watch_must_end(s->watch, s->srv->users_path);
+
+	if (why == WATCH_END_NONE)
+		return 0;
+	log_info("session=%llu peer=%s user=%s %s", (unsigned long long)s->id,
+	    s->peer, s->user, watch_end_text(why));
+	(void)session_send_error(s, id, WH_ERR_PERMISSION, watch_end_text(why));
+	s->closing = 1;
+	return 1;
+}
+
+/* What `wharf status` shows the session doing: the request served now;
+ * an upload's chunks and its end belong to the open upload. */
+static void
+watch_path_op(struct session *s, const char *op, const ProtobufCBinaryData *p)
+{
+	char vpath[SANDBOX_VPATH_MAX];
+
+	/* As the log names it: from the user's "/"; a path the request
+	 * will refuse is shown as sent. */
+	if (sandbox_normalize(s->cwd, p->data, p->len, vpath, sizeof(vpath)) ==
+	    0)
+		watch_op(s->watch, op, vpath, strlen(vpath));
+	else
+		watch_op(s->watch, op, p->data, p->len);
+}
+
+static void
+watch_request(struct session *s, const Wharf__Envelope *req)
+{
+	switch (req->body_case) {
+	case WHARF__ENVELOPE__BODY_PUT_OPEN:
+		watch_path_op(s, "put", &req->put_open->path);
+		break;
+	case WHARF__ENVELOPE__BODY_GET:
+		watch_path_op(s, "get", &req->get->path);
+		break;
+	case WHARF__ENVELOPE__BODY_CHUNK:
+	case WHARF__ENVELOPE__BODY_PUT_END:
+	case WHARF__ENVELOPE__BODY_CANCEL:
+	case WHARF__ENVELOPE__BODY_PROBE:
+		break;
+	default:
+		/* A ping or a listing meanwhile: the upload is what it does. */
+		if (s->up == NULL)
+			watch_op(
+			    s->watch, msg_body_name(req->body_case), NULL, 0);
+	}
+}
+
 static void
 request_loop(struct session *s)
 {
@@ -562,8 +640,11 @@ request_loop(struct session *s)
 	wire_io_set_timeout(channel_io(s->ch), s->srv->idle_timeout_ms);
 	while (!s->closing) {
 		if (s->nbatch > 0 && batch_due(s))
-			xfer_flush_commits(s);
+			upload_flush_commits(s);
 		if ((r = session_next_message(s, &req)) != 0) {
+			/* A kick shuts the socket's read side: EOF. */
+			if (ended_from_outside(s, 0))
+				return;
 			if (r == WH_ERR_FORMAT) {
 				/* Authentic but undecodable: a client bug.
 				 * Say so and carry on. */
@@ -598,18 +679,25 @@ request_loop(struct session *s)
 			msg_free(req);
 			return;
 		}
+		if (ended_from_outside(s, req->id)) {
+			msg_free(req);
+			return;
+		}
 		/* Anything but more uploading may look at those files. */
 		if (s->nbatch > 0 &&
 		    req->body_case != WHARF__ENVELOPE__BODY_PUT_OPEN &&
 		    req->body_case != WHARF__ENVELOPE__BODY_CHUNK &&
 		    req->body_case != WHARF__ENVELOPE__BODY_PUT_END)
-			xfer_flush_commits(s);
+			upload_flush_commits(s);
 		t0 = clock_mono_sec();
 		s->errmsg[0] = '\0';
 		s->logpath[0] = '\0';
+		watch_request(s, req);
 		r = ops_dispatch(s, req);
 		if (r != 0)
 			(void)session_send_error(s, req->id, r, s->errmsg);
+		if (s->up == NULL)
+			watch_idle(s->watch);
 		/* Transfers log one line of their own per file. */
 		if (is_transfer(req->body_case)) {
 			msg_free(req);
@@ -645,7 +733,7 @@ session_serve_authenticated(struct server *srv, struct channel *ch,
 	s.home_sb.root_fd = -1;
 	channel_set_limit(ch, WIRE_FRAME_MAX);
 	request_loop(&s);
-	xfer_session_end(&s);
+	upload_session_end(&s);
 	drop_pending(&s);
 }
 
@@ -681,12 +769,15 @@ session_serve(struct server *srv, int fd, const char *peer,
 		startups_release(srv->startups, &s.ticket);
 		return;
 	}
+	s.watch = watch_add(s.id, s.peer, io);
 	log_info(
 	    "session=%llu peer=%s connect", (unsigned long long)s.id, s.peer);
 	cfg.host_key = &srv->host_key;
 	cfg.psk = srv->have_psk ? srv->psk : NULL;
 	cfg.allow_plaintext = srv->allow_plaintext;
-	cfg.features = WIRE_FEATURES_ALL;
+	cfg.features = WIRE_FEATURES_ALL | WIRE_FEAT_AES256GCM;
+	cfg.ciphers = srv->ciphers;
+	cfg.send_hash = hash_alg_to_wire(hash_alg_preferred(cfg.features));
 	wire_io_set_timeout(io, srv->auth_timeout_ms);
 	/* One deadline for handshake and login together. */
 	wire_io_set_deadline(io, srv->auth_timeout_ms);
@@ -695,12 +786,19 @@ session_serve(struct server *srv, int fd, const char *peer,
 		    s.peer, why);
 		goto out;
 	}
-	channel_start(s.ch, &res);
+	if ((r = channel_start(s.ch, &res)) != 0) {
+		log_error("session=%llu peer=%s cannot seal with %s: %s",
+		    (unsigned long long)s.id, s.peer,
+		    seal_cipher_name(res.cipher), wh_strerror(r));
+		hs_result_wipe(&res);
+		goto out;
+	}
 	s.features = res.features;
 	memcpy(s.transcript, res.transcript, sizeof(s.transcript));
-	log_info("session=%llu peer=%s handshake ok version=%u %s client=%s",
+	log_info("session=%llu peer=%s handshake ok version=%u %s%s client=%s",
 	    (unsigned long long)s.id, s.peer, res.version,
-	    res.plaintext ? "PLAINTEXT" : "sealed",
+	    res.plaintext ? "PLAINTEXT" : "sealed cipher=",
+	    res.plaintext ? "" : seal_cipher_name(res.cipher),
 	    log_quote(shown, sizeof(shown), res.peer_software));
 	hs_result_wipe(&res);
 	if ((r = authenticate(&s, deadline)) != 0) {
@@ -718,7 +816,7 @@ session_serve(struct server *srv, int fd, const char *peer,
 	wire_io_set_deadline(io, -1);
 	channel_set_limit(s.ch, WIRE_FRAME_MAX);
 	request_loop(&s);
-	xfer_session_end(&s);
+	upload_session_end(&s);
 	drop_pending(&s);
 out:
 	/* Also when the AuthOk could not be sent: the registry must not
@@ -740,5 +838,6 @@ out:
 	    (unsigned long long)s.id, s.peer, s.user, clock_mono_sec() - t0,
 	    (unsigned long long)wire_io_bytes_in(io),
 	    (unsigned long long)wire_io_bytes_out(io));
+	watch_remove(s.watch);
 	channel_free(s.ch);
 }

@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "wharf/file.h"
+#include "wharf/commit.h"
 #include "wharf/stripe.h"
 #include "wharf/xfer.h"
 
@@ -34,8 +34,8 @@ enum {
 };
 
 struct stripe {
-	uint8_t id[STRIPE_ID_LEN];
-	uint8_t token[STRIPE_TOKEN_LEN];
+	uint8_t id[WIRE_STRIPE_ID_LEN];
+	uint8_t token[WIRE_TOKEN_LEN];
 	/* Guarded by table_mu. */
 	enum stripe_state state;
 	int refs; /* the owner's, one per open range, one per commit */
@@ -107,34 +107,35 @@ finish(struct stripe *st, enum stripe_state to)
 }
 
 static int
-slot_of(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN])
+slot_of(
+    const uint8_t id[WIRE_STRIPE_ID_LEN], const uint8_t token[WIRE_TOKEN_LEN])
 {
 	int i;
 
 	for (i = 0; i < STRIPE_MAX; i++)
 		if (table[i] != NULL &&
-		    memcmp(table[i]->id, id, STRIPE_ID_LEN) == 0 &&
-		    sodium_memcmp(table[i]->token, token, STRIPE_TOKEN_LEN) ==
-		        0)
+		    memcmp(table[i]->id, id, WIRE_STRIPE_ID_LEN) == 0 &&
+		    sodium_memcmp(table[i]->token, token, WIRE_TOKEN_LEN) == 0)
 			return i;
 	return -1;
 }
 
 static int
-create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
-    const struct stripe_file *f, struct stripe **out)
+create(const uint8_t id[WIRE_STRIPE_ID_LEN],
+    const uint8_t token[WIRE_TOKEN_LEN], const struct stripe_file *f,
+    struct stripe **out)
 {
 	struct stripe *st;
 	struct stat pst;
 	uint64_t in_use, need;
-	int r;
+	int fresh, r;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return WH_ERR_NOMEM;
 	st->fd = st->dirfd = -1;
 	pthread_mutex_init(&st->mu, NULL);
-	memcpy(st->id, id, STRIPE_ID_LEN);
-	memcpy(st->token, token, STRIPE_TOKEN_LEN);
+	memcpy(st->id, id, WIRE_STRIPE_ID_LEN);
+	memcpy(st->token, token, WIRE_TOKEN_LEN);
 	st->size = f->size;
 	st->chunk_size = f->chunk_size;
 	st->alg = f->alg;
@@ -155,15 +156,10 @@ create(const uint8_t id[STRIPE_ID_LEN], const uint8_t token[STRIPE_TOKEN_LEN],
 		r = wh_err_from_errno(errno);
 		goto fail;
 	}
-	st->fd = file_open_locked(st->dirfd, st->part,
-	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600, NULL);
-	if (st->fd < 0) {
-		/* Locked or moving: not ours, it stays. */
-		r = errno == EWOULDBLOCK || errno == ESTALE ?
-		    WH_ERR_BUSY :
-		    wh_err_from_errno(errno);
+	/* BUSY: another upload holds it; not ours, it stays. */
+	if ((r = xfer_partial_open(st->dirfd, st->part, 0, &st->fd, &fresh)) !=
+	    0)
 		goto fail;
-	}
 	if ((r = quota_hold_new(
 	         f->quota, f->quota_limit, f->size, &st->hold)) != 0 ||
 	    (r = quota_hold_reserve(
@@ -191,8 +187,8 @@ fail:
 }
 
 int
-stripe_get(const uint8_t id[STRIPE_ID_LEN],
-    const uint8_t token[STRIPE_TOKEN_LEN], const struct stripe_file *f,
+stripe_get(const uint8_t id[WIRE_STRIPE_ID_LEN],
+    const uint8_t token[WIRE_TOKEN_LEN], const struct stripe_file *f,
     struct stripe **out)
 {
 	struct stripe *st = NULL;
@@ -273,13 +269,24 @@ stripe_write(struct stripe *st, uint64_t index, const uint8_t *raw,
 	return r;
 }
 
+/* The commit routine's rename: through the quota's lock. */
+static int
+install(void *arg)
+{
+	struct stripe *st = arg;
+
+	return quota_hold_commit(
+	    st->hold, st->dirfd, st->part, st->fd, st->name);
+}
+
 /* The commit proper, by the one caller that moved st to COMMITTING: no
  * range is open and none may open, so the data cannot change under it. */
 static int
 commit_run(struct stripe *st, const uint8_t file_hash[HASH_LEN])
 {
+	struct xfer_commit c;
+	struct xfer_meta meta;
 	struct xfer_digest d;
-	struct timespec times[2];
 	uint8_t h[HASH_LEN];
 	uint64_t i;
 	int r = 0;
@@ -299,24 +306,23 @@ commit_run(struct stripe *st, const uint8_t file_hash[HASH_LEN])
 	xfer_digest_peek(&d, h);
 	if (sodium_memcmp(h, file_hash, HASH_LEN) != 0)
 		return WH_ERR_BAD_HASH;
-	times[0].tv_sec = times[1].tv_sec = (time_t)st->mtime_sec;
-	times[0].tv_nsec = times[1].tv_nsec = (long)st->mtime_nsec;
-	if (fchmod(st->fd, st->mode) != 0 || futimens(st->fd, times) != 0 ||
-	    fsync(st->fd) != 0)
-		return wh_err_from_errno(errno);
-	/* The rename, under the quota's lock, settles the reservation. */
-	if ((r = quota_hold_commit(
-	         st->hold, st->dirfd, st->part, st->fd, st->name)) != 0)
-		return r;
-	st->renamed = 1;
-	if (fsync(st->dirfd) != 0)
-		return wh_err_from_errno(errno);
-	return 0;
+	/* The size is set at create: no cut. The rename, under the quota's
+	 * lock, settles the reservation. */
+	meta.mtime_sec = st->mtime_sec;
+	meta.mtime_nsec = st->mtime_nsec;
+	meta.mode = st->mode;
+	xfer_commit_init(
+	    &c, st->dirfd, st->part, st->name, st->fd, st->size, &meta, 0);
+	c.install = install;
+	c.install_arg = st;
+	r = xfer_commit(&c);
+	st->renamed = c.installed;
+	return r;
 }
 
 int
-stripe_commit(const uint8_t id[STRIPE_ID_LEN],
-    const uint8_t token[STRIPE_TOKEN_LEN], const uint8_t file_hash[HASH_LEN],
+stripe_commit(const uint8_t id[WIRE_STRIPE_ID_LEN],
+    const uint8_t token[WIRE_TOKEN_LEN], const uint8_t file_hash[HASH_LEN],
     uint64_t *size)
 {
 	struct stripe *st = NULL;
@@ -350,7 +356,7 @@ stripe_commit(const uint8_t id[STRIPE_ID_LEN],
 }
 
 void
-stripe_abandon(const uint8_t token[STRIPE_TOKEN_LEN])
+stripe_abandon(const uint8_t token[WIRE_TOKEN_LEN])
 {
 	struct stripe *st;
 	int i;
@@ -360,7 +366,7 @@ stripe_abandon(const uint8_t token[STRIPE_TOKEN_LEN])
 		st = table[i];
 		/* A commit under way ends the stripe itself. */
 		if (st != NULL && st->state == STRIPE_OPEN &&
-		    sodium_memcmp(st->token, token, STRIPE_TOKEN_LEN) == 0)
+		    sodium_memcmp(st->token, token, WIRE_TOKEN_LEN) == 0)
 			finish(st, STRIPE_FAILED);
 	}
 	pthread_mutex_unlock(&table_mu);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "wharf/authkeys.h"
+#include "wharf/conf.h"
 #include "wharf/file.h"
 #include "wharf/server.h"
 #include "wharf/strnum.h"
@@ -24,26 +25,31 @@ static void
 user_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: wharf user add NAME [--state DIR] [--read-only] "
-	    "[--home SUBDIR] [--quota SIZE]\n"
-	    "       wharf user mod NAME [--state DIR] [--read-only | "
-	    "--read-write]\n"
+	    "usage: wharf user add NAME [--read-only] [--home SUBDIR] "
+	    "[--quota SIZE]\n"
+	    "       wharf user mod NAME [--read-only | --read-write]\n"
 	    "                      [--home SUBDIR | --no-home] "
 	    "[--quota SIZE | --quota none]\n"
-	    "                      [--keys-only | --password-ok]\n"
-	    "       wharf user del NAME [--state DIR]\n"
-	    "       wharf user passwd NAME [--state DIR]\n"
-	    "       wharf user list [--state DIR]\n"
-	    "       (--init: start a new state folder where there is none)\n"
+	    "                      [--keys-only | --password-ok] "
+	    "[--disable | --enable]\n"
+	    "       wharf user del NAME\n"
+	    "       wharf user passwd NAME [--logout]\n"
+	    "       wharf user list\n"
 	    "       wharf user key add NAME FILE|- | key list NAME | key del "
 	    "NAME ID\n"
+	    "       each with [--config FILE | --state DIR] [--init]\n"
 	    "\n"
 	    "The password is typed twice on a terminal, or read as one line "
 	    "from\nstandard input otherwise. A home confines the user to "
 	    "that folder of\nthe root (created at the first login); a quota "
-	    "(e.g. 10G) caps the bytes\nstored in it. State defaults to "
-	    "%s.\n",
-	    SERVER_STATE_DEFAULT);
+	    "(e.g. 10G) caps the bytes\nstored in it. A running server ends "
+	    "the sessions of a user deleted or\ndisabled at once, and with "
+	    "passwd --logout those the user had open.\nThe state folder is "
+	    "the one 'wharf serve' uses: --state,\nelse the state key of "
+	    "--config FILE or of the default configuration file,\nelse the "
+	    "default (as root %s, otherwise $XDG_STATE_HOME/wharf).\n"
+	    "--init starts a new state folder where there is none.\n",
+	    CONF_STATE_SYSTEM);
 }
 
 /* Reads a new password: twice on a terminal, else one stdin line. */
@@ -74,6 +80,7 @@ struct user_change {
 	int set_quota;
 	uint64_t quota;
 	int keys_only; /* -1: unchanged */
+	int disabled; /* -1: unchanged */
 };
 
 static int
@@ -92,6 +99,8 @@ apply_change(struct user *usr, const struct user_change *ch)
 		usr->quota = ch->quota;
 	if (ch->keys_only >= 0)
 		usr->keys_only = ch->keys_only;
+	if (ch->disabled >= 0)
+		usr->disabled = ch->disabled;
 	return 0;
 }
 
@@ -102,9 +111,10 @@ print_user(const struct user *usr)
 
 	if (usr->quota > 0)
 		snprintf(q, sizeof(q), "%llu", (unsigned long long)usr->quota);
-	printf("%s\t%s\thome=%s\tquota=%s%s%s%s\n", usr->name,
+	printf("%s\t%s\thome=%s\tquota=%s%s%s%s%s\n", usr->name,
 	    usr->read_only ? "ro" : "rw", usr->home[0] ? usr->home : "/", q,
-	    usr->keys_only ? "\tkeys-only" : "", usr->extra[0] ? "\t" : "",
+	    usr->keys_only ? "\tkeys-only" : "",
+	    usr->disabled ? "\tdisabled" : "", usr->extra[0] ? "\t" : "",
 	    usr->extra);
 }
 
@@ -255,6 +265,7 @@ user_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "state", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "read-only", no_argument, NULL, 'r' },
 		{ "read-write", no_argument, NULL, 'w' },
 		{ "home", required_argument, NULL, 'H' },
@@ -263,16 +274,19 @@ user_main(int argc, char **argv)
 		{ "keys-only", no_argument, NULL, 'K' },
 		{ "password-ok", no_argument, NULL, 'W' },
 		{ "init", no_argument, NULL, 'I' },
+		{ "disable", no_argument, NULL, 'D' },
+		{ "enable", no_argument, NULL, 'E' },
+		{ "logout", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state = SERVER_STATE_DEFAULT, *verb, *name = NULL;
-	char path[PATH_MAX], lockpath[PATH_MAX];
+	const char *state = NULL, *config = NULL, *verb, *name = NULL;
+	char path[PATH_MAX], lockpath[PATH_MAX], state_buf[PATH_MAX];
 	char password[USERS_PASSWORD_MAX + 2];
-	struct user_change ch = { -1, NULL, 0, 0, -1 };
+	struct user_change ch = { -1, NULL, 0, 0, -1, -1 };
 	struct users u = { 0 };
 	struct user *usr;
-	int init = 0;
+	int init = 0, logout = 0;
 	int c, r, bad, lockfd = -1, status = 1, changed = 0;
 	size_t i;
 
@@ -281,6 +295,9 @@ user_main(int argc, char **argv)
 		switch (c) {
 		case 's':
 			state = optarg;
+			break;
+		case 'C':
+			config = optarg;
 			break;
 		case 'r':
 			ch.read_only = 1;
@@ -302,6 +319,15 @@ user_main(int argc, char **argv)
 			break;
 		case 'W':
 			ch.keys_only = 0;
+			break;
+		case 'D':
+			ch.disabled = 1;
+			break;
+		case 'E':
+			ch.disabled = 0;
+			break;
+		case 'O':
+			logout = 1;
 			break;
 		case 'Q':
 			ch.set_quota = 1;
@@ -328,6 +354,18 @@ user_main(int argc, char **argv)
 		return 2;
 	}
 	verb = argv[optind++];
+	if (state != NULL && config != NULL) {
+		fprintf(stderr,
+		    "wharf: user: --state and --config exclude "
+		    "each other\n");
+		return 2;
+	}
+	if (state == NULL) {
+		if (conf_state_folder(config, state_buf, sizeof(state_buf)) !=
+		    0)
+			return 1;
+		state = state_buf;
+	}
 	if (strcmp(verb, "key") == 0)
 		return key_command(state, argc - optind, argv + optind);
 	if (strcmp(verb, "list") != 0) {
@@ -350,11 +388,16 @@ user_main(int argc, char **argv)
 		return 2;
 	}
 	if ((ch.read_only >= 0 || ch.home != NULL || ch.set_quota ||
-	        ch.keys_only >= 0) &&
+	        ch.keys_only >= 0 || ch.disabled >= 0) &&
 	    strcmp(verb, "add") != 0 && strcmp(verb, "mod") != 0) {
 		fprintf(stderr,
 		    "wharf: user %s: --read-only, --home and "
 		    "--quota go with add or mod\n",
+		    verb);
+		return 2;
+	}
+	if (logout && strcmp(verb, "passwd") != 0) {
+		fprintf(stderr, "wharf: user %s: --logout goes with passwd\n",
 		    verb);
 		return 2;
 	}
@@ -373,8 +416,8 @@ user_main(int argc, char **argv)
 		fprintf(stderr,
 		    "wharf: %s is not a server's state folder (no users file "
 		    "or host key in it).\n"
-		    "wharf: give the folder 'wharf serve --state' uses, or "
-		    "--init to start a new one there\n",
+		    "wharf: give the folder 'wharf serve' uses (--state DIR "
+		    "or --config FILE), or --init to start a new one there\n",
 		    state);
 		return 1;
 	}
@@ -427,9 +470,12 @@ user_main(int argc, char **argv)
 			    USERS_PASSWORD_MAX);
 			goto out;
 		}
-		if (usr != NULL)
+		if (usr != NULL) {
 			r = users_set_password(usr, password);
-		else if ((r = users_add(&u, name, password, 0)) == 0 &&
+			/* Sessions that logged in before end (watch.c). */
+			if (r == 0 && logout)
+				usr->logout++;
+		} else if ((r = users_add(&u, name, password, 0)) == 0 &&
 		    (r = apply_change(&u.v[u.n - 1], &ch)) != 0) {
 			sodium_memzero(password, sizeof(password));
 			status = 2;

@@ -67,6 +67,15 @@ parse_extra(struct user *usr, char *extra)
 				return WH_ERR_CORRUPT;
 		} else if (strcmp(field, "auth=key") == 0) {
 			usr->keys_only = 1;
+		} else if (strcmp(field, "disabled") == 0) {
+			usr->disabled = 1;
+		} else if (strncmp(field, "logout=", 7) == 0) {
+			errno = 0;
+			q = strtoull(field + 7, &end, 10);
+			if (errno != 0 || end == field + 7 || *end != '\0' ||
+			    field[7] == '-')
+				return WH_ERR_CORRUPT;
+			usr->logout = q;
 		} else if (strncmp(field, "quota=", 6) == 0) {
 			errno = 0;
 			q = strtoull(field + 6, &end, 10);
@@ -178,16 +187,20 @@ users_save(const char *path, const struct users *u)
 	for (i = 0; i < u->n && r == 0; i++) {
 		const struct user *usr = &u->v[i];
 
-		char quota[32] = "";
+		char quota[32] = "", logout[32] = "";
 
 		if (usr->quota > 0)
 			snprintf(quota, sizeof(quota), ":quota=%llu",
 			    (unsigned long long)usr->quota);
-		n = snprintf(line, sizeof(line), "%s:%s:%s%s%s%s%s%s%s\n",
+		if (usr->logout > 0)
+			snprintf(logout, sizeof(logout), ":logout=%llu",
+			    (unsigned long long)usr->logout);
+		n = snprintf(line, sizeof(line), "%s:%s:%s%s%s%s%s%s%s%s%s\n",
 		    usr->name, usr->hash, usr->read_only ? "ro" : "rw",
 		    usr->home[0] ? ":home=" : "", usr->home, quota,
-		    usr->keys_only ? ":auth=key" : "", usr->extra[0] ? ":" : "",
-		    usr->extra);
+		    usr->keys_only ? ":auth=key" : "",
+		    usr->disabled ? ":disabled" : "", logout,
+		    usr->extra[0] ? ":" : "", usr->extra);
 		if (n < 0 || (size_t)n >= sizeof(line))
 			r = WH_ERR_TOO_LARGE;
 		else

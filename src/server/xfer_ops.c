@@ -17,14 +17,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "wharf/file.h"
 #include "wharf/clock.h"
+#include "wharf/file.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
 #include "wharf/session.h"
 #include "wharf/stats.h"
 #include "wharf/cdc.h"
+#include "wharf/commit.h"
 #include "wharf/delta.h"
+#include "wharf/recv.h"
+#include "wharf/resume.h"
+#include "wharf/send.h"
 #include "wharf/xfer.h"
 
 /*
@@ -47,57 +51,62 @@ struct upload {
 	char name[SANDBOX_NAME_MAX];
 	char part[SANDBOX_NAME_MAX];
 	char vpath[SANDBOX_VPATH_MAX];
+	struct session *s; /* the session it belongs to (for the commit) */
 	uint64_t size;
 	int emptied; /* the partial was new or emptied: no cut at the end */
 	uint32_t chunk_size;
 	enum hash_alg alg;
-	uint64_t next_index;
-	uint64_t count;
-	uint64_t offered; /* resume offset offered in PutReady */
-	uint64_t resumed;
-	uint64_t wire_bytes;
-	int64_t mtime_sec;
-	uint32_t mtime_nsec;
-	uint32_t mode;
-	struct xfer_digest digest;
+	struct xfer_meta meta;
 	struct xfer_decoder dec;
+	struct xfer_recv rx; /* the engine's receiver: chunks, digest */
+	struct xfer_commit commit; /* filled at PutEnd */
 	double t0;
 	/* What the quota reserved for it (NULL: no quota, or striped: the
 	 * stripe holds the reservation of the whole file). */
 	struct quota_hold *hold;
 	/* Striping: this upload is one range of a shared partial. */
 	struct stripe *stripe;
-	uint64_t range_end; /* chunk index after the range */
 	/* Delta mode: content-defined chunks, refs to old data. */
 	int delta;
 	struct delta_index idx;
 	int src[DELTA_SOURCES]; /* old target, old partial (unlinked) */
 	uint8_t *refbuf;
-	uint64_t received; /* bytes written so far */
-	uint64_t reused; /* of which copied from old data */
 };
 
 static int
 alg_from_wire(struct session *s, Wharf__HashAlg h, enum hash_alg *alg)
 {
-	if (h == WHARF__HASH_ALG__HASH_BLAKE2B) {
-		*alg = HASH_BLAKE2B;
+	if (hash_alg_from_wire(h, s->features, alg) == 0)
 		return 0;
-	}
-	if (h == WHARF__HASH_ALG__HASH_SHA256 &&
-	    (s->features & WIRE_FEAT_SHA256)) {
-		*alg = HASH_SHA256;
-		return 0;
-	}
+	/* Granted only without a seal (protocol.md §9.1): in a sealed
+	 * session a non-cryptographic digest would be the weak link. */
+	if (h == WHARF__HASH_ALG__HASH_XXH128)
+		return session_fail(s, WH_ERR_UNSUPPORTED,
+		    "hash xxh128 is accepted in plaintext sessions only");
 	return session_fail(s, WH_ERR_UNSUPPORTED,
 	    "hash algorithm %d not "
 	    "negotiated",
 	    (int)h);
 }
 
+/* Bytes of an upload's content that came over the wire this time: what
+ * it holds, less the resumed prefix and the blocks reused (delta). */
+static uint64_t
+upload_moved(const struct upload *up)
+{
+	uint64_t skip = up->rx.resumed + up->rx.reused;
+
+	return up->rx.digest.size > skip ? up->rx.digest.size - skip : 0;
+}
+
+/*
+ * One line per file, and the --stats row. bytes= and the rate are what
+ * moved (not the file's size, which is size=): a cancelled or failed
+ * transfer says how far it got.
+ */
 static void
 log_transfer(struct session *s, const char *dir, const char *vpath,
-    uint64_t size, uint64_t wire, uint64_t resumed, double secs,
+    uint64_t size, uint64_t moved, uint64_t wire, uint64_t resumed, double secs,
     enum hash_alg alg, const char *comp, int r)
 {
 	struct xfer_stats st;
@@ -108,14 +117,16 @@ log_transfer(struct session *s, const char *dir, const char *vpath,
 	    r == WH_ERR_AUTH                         ? "BROKEN_FRAME" :
 	                       msg_code_name(msg_code_from_err(r));
 
+	if (strcmp(dir, "put") == 0 || strcmp(dir, "get") == 0)
+		watch_count_transfer(dir, r);
 	log_info("session=%llu peer=%s user=%s op=%s path=%s result=%s "
 	         "bytes=%llu wire=%llu resumed=%llu secs=%.3f rate=%.2fMB/s "
-	         "hash=%s compress=%s",
+	         "hash=%s compress=%s size=%llu",
 	    (unsigned long long)s->id, s->peer, s->user, dir,
 	    log_quote(shown, sizeof(shown), vpath), result,
-	    (unsigned long long)size, (unsigned long long)wire,
-	    (unsigned long long)resumed, secs, stats_rate(size - resumed, secs),
-	    hash_alg_name(alg), comp);
+	    (unsigned long long)moved, (unsigned long long)wire,
+	    (unsigned long long)resumed, secs, stats_rate(moved, secs),
+	    hash_alg_name(alg), comp, (unsigned long long)size);
 	if (s->srv->stats_path == NULL)
 		return;
 	st.peer = s->peer;
@@ -160,7 +171,7 @@ stream_release(struct session *s, int wlog)
 static const char *
 put_compression(const struct upload *up)
 {
-	if (up->wire_bytes >= up->size - up->resumed)
+	if (up->rx.wire >= up->size - up->rx.resumed)
 		return "raw";
 	return up->streamed ? "zstd-stream" : "zstd";
 }
@@ -197,13 +208,12 @@ upload_fail(struct session *s, int r)
 	char shown[LOG_QUOTE_MAX];
 
 	up->failed = 1;
-	log_transfer(s, "put", up->vpath, up->size, up->wire_bytes, up->resumed,
-	    clock_mono_sec() - up->t0, up->alg, "-", r);
+	log_transfer(s, "put", up->vpath, up->size, upload_moved(up),
+	    up->rx.wire, up->rx.resumed, clock_mono_sec() - up->t0, up->alg,
+	    "-", r);
 	/* Only whole, verified chunks stay in the partial. */
 	if (up->fd >= 0 &&
-	    ftruncate(up->fd,
-	        (off_t)(up->delta ? up->received :
-	                            up->next_index * up->chunk_size)) != 0)
+	    ftruncate(up->fd, (off_t)xfer_recv_prefix(&up->rx)) != 0)
 		log_warn("session=%llu truncating partial of path=%s: %s",
 		    (unsigned long long)s->id,
 		    log_quote(shown, sizeof(shown), up->vpath),
@@ -269,7 +279,7 @@ static int
 delta_prepare(struct session *s, struct upload *up)
 {
 	struct stat st;
-	int fd, r;
+	int fd, fresh, r;
 
 	delta_index_init(&up->idx);
 	/* O_NONBLOCK: a FIFO in the target's place must not block us. */
@@ -296,14 +306,14 @@ delta_prepare(struct session *s, struct upload *up)
 		if (unlinkat(up->dirfd, up->part, 0) != 0)
 			return wh_err_from_errno(errno);
 		up->src[1] = up->fd;
-		up->fd = file_open_locked(up->dirfd, up->part,
-		    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600, NULL);
-		if (up->fd < 0 && (errno == EWOULDBLOCK || errno == ESTALE))
+		r = xfer_partial_open(
+		    up->dirfd, up->part, XFER_PARTIAL_NEW, &up->fd, &fresh);
+		if (r == WH_ERR_BUSY)
 			return session_fail(s, WH_ERR_BUSY,
 			    "another upload of "
 			    "this file is in progress");
-		if (up->fd < 0)
-			return wh_err_from_errno(errno);
+		if (r != 0)
+			return r;
 	}
 	if (up->idx.n == 0)
 		return 0;
@@ -312,8 +322,6 @@ delta_prepare(struct session *s, struct upload *up)
 	if (ftruncate(up->fd, 0) != 0)
 		return wh_err_from_errno(errno);
 	up->delta = 1;
-	/* Content-defined chunks: the digest's chunk size is 0. */
-	xfer_digest_init(&up->digest, up->alg, 0);
 	return 0;
 }
 
@@ -359,6 +367,14 @@ commit_fail(struct session *s, const struct upload *up, int r)
 		    s, r, "committing %.200s: %s", up->vpath, wh_strerror(r));
 }
 
+/* The receiver's write for a range: into the stripe's shared partial. */
+static int
+range_write(void *arg, uint64_t index, const uint8_t *raw, uint32_t len,
+    const uint8_t hash[HASH_LEN])
+{
+	return stripe_write(arg, index, raw, len, hash);
+}
+
 /* One range of a striped upload: chunk-aligned, inside the file. */
 static int
 open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
@@ -372,8 +388,8 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 		return session_fail(s, WH_ERR_UNSUPPORTED,
 		    "striping needs a "
 		    "logged-in session");
-	if (m->stripe.len != STRIPE_ID_LEN || m->range_len == 0 ||
-	    m->range_offset % cs != 0 || m->range_offset > up->size ||
+	if (m->range_len == 0 || m->range_offset % cs != 0 ||
+	    m->range_offset > up->size ||
 	    m->range_len > up->size - m->range_offset ||
 	    ((m->range_offset + m->range_len) % cs != 0 &&
 	        m->range_offset + m->range_len != up->size) ||
@@ -386,9 +402,9 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 	f.size = up->size;
 	f.chunk_size = up->chunk_size;
 	f.alg = up->alg;
-	f.mtime_sec = up->mtime_sec;
-	f.mtime_nsec = up->mtime_nsec;
-	f.mode = up->mode;
+	f.mtime_sec = up->meta.mtime_sec;
+	f.mtime_nsec = up->meta.mtime_nsec;
+	f.mode = up->meta.mode;
 	f.quota = s->account;
 	f.quota_limit = s->quota;
 	if ((r = stripe_get(m->stripe.data, s->token, &f, &up->stripe)) != 0) {
@@ -409,23 +425,25 @@ open_range(struct session *s, struct upload *up, const Wharf__PutOpen *m)
 	if ((r = xfer_decoder_init(
 	         &up->dec, (s->features & WIRE_FEAT_ZSTD) != 0)) != 0)
 		return r;
-	/* The range's own digest, checked at its PutEnd. */
-	xfer_digest_init(&up->digest, up->alg, up->chunk_size);
-	up->next_index = m->range_offset / cs;
-	up->range_end = (m->range_offset + m->range_len + cs - 1) / cs;
+	/* The range's own digest, checked at its PutEnd; each chunk goes
+	 * into the stripe's map. */
+	xfer_recv_init(
+	    &up->rx, -1, up->size, up->chunk_size, up->alg, &up->dec);
+	xfer_recv_range(&up->rx, m->range_offset / cs,
+	    (m->range_offset + m->range_len + cs - 1) / cs);
+	up->rx.write = range_write;
+	up->rx.write_arg = up->stripe;
 	return 0;
 }
 
 int
-xfer_op_stripe_commit(
+upload_stripe_commit(
     struct session *s, uint32_t id, const Wharf__StripeCommit *m)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
 	int r;
 
-	if (m->stripe.len != STRIPE_ID_LEN || m->file_hash.len != HASH_LEN)
-		return session_fail(s, WH_ERR_PROTOCOL, "bad StripeCommit");
 	/* Found, checked and ended in one step: the stripe module decides
 	 * which of racing commits wins (stripe.h). */
 	r = stripe_commit(
@@ -444,12 +462,13 @@ xfer_op_stripe_commit(
 }
 
 int
-xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
+upload_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 {
 	int i;
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutReady ready = WHARF__PUT_READY__INIT;
 	uint8_t prefix[HASH_LEN], *buf = NULL;
+	struct xfer_digest prefix_digest;
 	char rpath[SANDBOX_VPATH_MAX];
 	struct upload *up = NULL;
 	struct stat st;
@@ -468,6 +487,7 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	up->fd = up->dirfd = -1;
 	up->src[0] = up->src[1] = -1;
 	up->id = id;
+	up->s = s;
 	up->t0 = clock_mono_sec();
 	if ((r = session_resolve(s, &m->path, up->vpath)) != 0 ||
 	    (r = session_require_rw(s)) != 0 ||
@@ -476,7 +496,7 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	/* The same file again: its waiting commit goes first. */
 	for (i = 0; i < s->nbatch; i++)
 		if (strcmp(s->batch[i]->vpath, up->vpath) == 0) {
-			xfer_flush_commits(s);
+			upload_flush_commits(s);
 			break;
 		}
 	if (!xfer_chunk_size_ok(m->chunk_size)) {
@@ -496,10 +516,14 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	}
 	up->size = m->size;
 	up->chunk_size = m->chunk_size;
-	up->count = xfer_chunk_count(m->size, m->chunk_size);
-	up->mtime_sec = m->mtime_sec;
-	up->mtime_nsec = m->mtime_nsec < 1000000000u ? m->mtime_nsec : 0;
-	up->mode = m->mode & 0777;
+	/* One rule for both sides (protocol.md §9.4): refused, not mended. */
+	if (xfer_meta_from_wire(
+	        &up->meta, m->mtime_sec, m->mtime_nsec, m->mode) != 0) {
+		r = session_fail(s, WH_ERR_PROTOCOL,
+		    "mtime_nsec %u is not below %u", m->mtime_nsec,
+		    XFER_NSEC_LIMIT);
+		goto fail;
+	}
 	if ((r = sandbox_open_parent(s->sb, up->vpath, &pfd, up->name)) != 0) {
 		if (r == WH_ERR_NOT_FOUND)
 			session_fail(s, r, "no such directory");
@@ -557,25 +581,15 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		s->up = up;
 		return 0; /* the client streams its range at once */
 	}
-	/* Made by this call (O_EXCL), the partial is new, hence empty: the
-	 * stat above is only a hint. Locked only once the name still gives
-	 * it (a commit or another server may rename it meanwhile). */
-	up->fd = file_open_locked(up->dirfd, up->part,
-	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600, &fresh);
-	if (up->fd < 0 && errno == EWOULDBLOCK) {
+	if ((r = xfer_partial_open(up->dirfd, up->part, 0, &up->fd, &fresh)) ==
+	    WH_ERR_BUSY) {
 		r = session_fail(s, WH_ERR_BUSY,
 		    "another upload of this file "
 		    "is in progress");
 		goto fail;
 	}
-	if (up->fd < 0) {
-		r = errno == ESTALE ?
-		    session_fail(s, WH_ERR_BUSY,
-		        "the partial of this upload keeps moving (another "
-		        "upload of this file is in progress)") :
-		    wh_err_from_errno(errno);
+	if (r != 0)
 		goto fail;
-	}
 	if (fstat(up->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		r = session_fail(s, WH_ERR_PERMISSION,
 		    "the partial of this upload is not a regular file");
@@ -598,21 +612,27 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		if (up->delta) {
 			if ((r = check_space(s, up->fd, up->size)) != 0)
 				goto fail;
+			xfer_recv_init(
+			    &up->rx, up->fd, up->size, 0, up->alg, &up->dec);
+			xfer_recv_delta(&up->rx, &up->idx, up->src, up->refbuf);
 			s->up = up;
 			return send_index(s, id, &up->idx);
 		}
 	}
-	xfer_digest_init(&up->digest, up->alg, up->chunk_size);
+	xfer_recv_init(
+	    &up->rx, up->fd, up->size, up->chunk_size, up->alg, &up->dec);
 	if (m->resume) {
 		if ((buf = malloc(up->chunk_size)) == NULL) {
 			r = WH_ERR_NOMEM;
 			goto fail;
 		}
-		r = xfer_prefix_digest(up->fd, up->size, up->chunk_size,
-		    up->alg, buf, &up->digest, &have);
+		r = xfer_resume_offer(up->fd, up->size, up->chunk_size, up->alg,
+		    buf, &prefix_digest, &have, prefix);
 		free(buf);
 		if (r != 0)
 			goto fail;
+		/* Offered: the sender may still start over at chunk 0. */
+		xfer_recv_resume(&up->rx, have, &prefix_digest, 1);
 	}
 	/* No second space check: whether the partial is kept or rewritten,
 	 * its blocks are reused, so the one above (size less the partial)
@@ -624,8 +644,6 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		goto fail;
 	}
 	up->emptied = !m->resume || fresh;
-	up->offered = have;
-	up->next_index = have / up->chunk_size;
 	s->up = up;
 	if (!m->resume)
 		return 0;
@@ -635,7 +653,6 @@ xfer_op_put_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	    (r = xfer_decoder_begin(&up->dec, up->stream_wlog)) != 0)
 		goto fail;
 	up->streamed = up->stream_wlog > 0;
-	xfer_digest_peek(&up->digest, prefix);
 	ready.offset = have;
 	ready.prefix_hash.data = prefix;
 	ready.prefix_hash.len = sizeof(prefix);
@@ -654,7 +671,7 @@ fail:
 		up->fd = -1;
 	}
 	s->up = up;
-	log_transfer(s, "put", up->vpath, m->size, 0, 0,
+	log_transfer(s, "put", up->vpath, m->size, 0, 0, 0,
 	    clock_mono_sec() - up->t0, up->alg, "-", r);
 	return r;
 }
@@ -680,6 +697,7 @@ batch_add(struct session *s, struct upload *up)
 			    o.st_dev == st.st_dev && o.st_ino == st.st_ino) {
 				close(up->dirfd);
 				up->dirfd = s->batch[i]->dirfd;
+				up->commit.dirfd = up->dirfd;
 				up->dir_shared = 1;
 				break;
 			}
@@ -689,22 +707,20 @@ batch_add(struct session *s, struct upload *up)
 	s->batch_fds += up->dir_shared ? 1 : 2;
 	if (s->nbatch == SESSION_BATCH_MAX ||
 	    s->batch_fds + 2 > SESSION_BATCH_FDS)
-		xfer_flush_commits(s);
+		upload_flush_commits(s);
 }
 
-/* A chunk of a delta upload: data, or a reference to an old block. */
+/* Why a chunk was refused, for the Error. */
 static int
-delta_chunk(struct session *s, struct upload *up, const Wharf__Chunk *m)
+chunk_fail(struct session *s, struct upload *up, const Wharf__Chunk *m, int r)
 {
-	const uint8_t *raw;
-	uint8_t h[HASH_LEN];
-	uint32_t len = m->raw_len;
-	int r, reused;
+	const struct xfer_recv *rx = &up->rx;
 
-	r = delta_receive_chunk(&up->idx, up->src, &up->dec, up->alg, m,
-	    up->next_index, up->size - up->received, up->refbuf, &raw, h,
-	    &reused);
-	if (r != 0) {
+	if (rx->write_failed)
+		session_fail(s, r, "writing %.200s: %s", up->vpath,
+		    r == WH_ERR_NO_SPACE ? "no space left on the server" :
+		                           wh_strerror(r));
+	else if (up->delta)
 		session_fail(s, r, "chunk %u of %.200s: %s", m->index,
 		    up->vpath,
 		    r == WH_ERR_PROTOCOL ? "bad index, length or "
@@ -712,58 +728,24 @@ delta_chunk(struct session *s, struct upload *up, const Wharf__Chunk *m)
 		        m->ref ? "old data changed during the upload; "
 		                 "try again" :
 		                 "hash mismatch");
-		return upload_fail(s, r);
-	}
-	if (reused)
-		up->reused += len;
+	else if (r == WH_ERR_PROTOCOL && rx->next_index >= rx->end_index)
+		session_fail(s, r, "chunk %u past the end of the %s", m->index,
+		    up->stripe != NULL ? "range" : "file");
 	else
-		up->wire_bytes += m->data.len;
-	if ((r = xfer_pwrite_all(up->fd, raw, len, up->received)) != 0) {
-		session_fail(s, r, "writing %.200s: %s", up->vpath,
-		    r == WH_ERR_NO_SPACE ? "no space left on the server" :
-		                           wh_strerror(r));
-		return upload_fail(s, r);
-	}
-	xfer_digest_add(&up->digest, h, len);
-	up->received += len;
-	up->next_index++;
-	return 0;
-}
-
-static int
-range_chunk(struct session *s, struct upload *up, const Wharf__Chunk *m)
-{
-	const uint8_t *raw;
-	uint8_t h[HASH_LEN];
-	uint32_t len;
-	int r;
-
-	if (up->next_index >= up->range_end) {
-		session_fail(s, WH_ERR_PROTOCOL, "chunk past its range");
-		return upload_fail(s, WH_ERR_PROTOCOL);
-	}
-	len = xfer_chunk_len(up->size, up->chunk_size, up->next_index);
-	if ((r = xfer_decode_chunk(&up->dec, up->alg, m,
-	         (uint32_t)up->next_index, len, &raw, h)) != 0 ||
-	    (r = stripe_write(up->stripe, up->next_index, raw, len, h)) != 0) {
 		session_fail(s, r, "chunk %llu of %.200s: %s",
-		    (unsigned long long)up->next_index, up->vpath,
-		    wh_strerror(r));
-		return upload_fail(s, r);
-	}
-	xfer_digest_add(&up->digest, h, len);
-	up->wire_bytes += m->data.len;
-	up->next_index++;
-	return 0;
+		    (unsigned long long)rx->next_index, up->vpath,
+		    r == WH_ERR_BAD_HASH ? "hash mismatch" :
+		        r == WH_ERR_DECOMPRESS ?
+		                           "does not decompress to its "
+		                           "declared length" :
+		                           "malformed (index, length or hash)");
+	return upload_fail(s, r);
 }
 
 int
-xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m)
+upload_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m)
 {
 	struct upload *up = s->up;
-	const uint8_t *raw;
-	uint8_t h[HASH_LEN];
-	uint32_t len;
 	int r;
 
 	if (up == NULL || up->id != id) {
@@ -775,52 +757,8 @@ xfer_op_chunk(struct session *s, uint32_t id, const Wharf__Chunk *m)
 	if (up->failed)
 		return 0; /* already answered; drop until PutEnd */
 	snprintf(s->logpath, sizeof(s->logpath), "%s", up->vpath);
-	if (up->delta)
-		return delta_chunk(s, up, m);
-	if (up->stripe != NULL)
-		return range_chunk(s, up, m);
-	/* After a resume offer the sender may still start over at 0. */
-	if (m->index == 0 && up->next_index > 0 &&
-	    up->next_index * up->chunk_size == up->offered) {
-		if (ftruncate(up->fd, 0) != 0)
-			return upload_fail(s, wh_err_from_errno(errno));
-		up->next_index = 0;
-		up->offered = 0;
-		xfer_digest_init(&up->digest, up->alg, up->chunk_size);
-	}
-	if (up->next_index >= up->count) {
-		session_fail(s, WH_ERR_PROTOCOL,
-		    "chunk %u past the end of "
-		    "the file",
-		    m->index);
-		return upload_fail(s, WH_ERR_PROTOCOL);
-	}
-	len = xfer_chunk_len(up->size, up->chunk_size, up->next_index);
-	r = xfer_decode_chunk(
-	    &up->dec, up->alg, m, (uint32_t)up->next_index, len, &raw, h);
-	if (r != 0) {
-		session_fail(s, r, "chunk %llu of %.200s: %s",
-		    (unsigned long long)up->next_index, up->vpath,
-		    r == WH_ERR_BAD_HASH ? "hash mismatch" :
-		        r == WH_ERR_DECOMPRESS ?
-		                           "does not decompress to its "
-		                           "declared length" :
-		                           "malformed (index, length or hash)");
-		return upload_fail(s, r);
-	}
-	if (up->resumed == 0 && up->next_index > 0 &&
-	    up->next_index * up->chunk_size == up->offered)
-		up->resumed = up->offered;
-	r = xfer_pwrite_all(up->fd, raw, len, up->next_index * up->chunk_size);
-	if (r != 0) {
-		session_fail(s, r, "writing %.200s: %s", up->vpath,
-		    r == WH_ERR_NO_SPACE ? "no space left on the server" :
-		                           wh_strerror(r));
-		return upload_fail(s, r);
-	}
-	xfer_digest_add(&up->digest, h, len);
-	up->wire_bytes += m->data.len;
-	up->next_index++;
+	if ((r = xfer_recv_chunk(&up->rx, m)) != 0)
+		return chunk_fail(s, up, m, r);
 	return 0;
 }
 
@@ -834,12 +772,29 @@ install_step(void *arg)
 	    up->hold, up->dirfd, up->part, up->fd, up->name);
 }
 
-/*
- * Installs a verified upload: exactly its partial's inode (never what
- * else may have taken the partial's name), and not onto a target that
- * was protected during the upload unless its passcode came with PutOpen.
- * Nothing moves on failure; the Error text is set.
- */
+static int upload_install(struct session *s, struct upload *up);
+
+/* The commit routine's rename: upload_install, for the session. */
+static int
+commit_install(void *arg)
+{
+	struct upload *up = arg;
+
+	return upload_install(up->s, up);
+}
+
+/* The engine's commit of a verified upload (flags XFER_COMMIT_*). */
+static void
+commit_init(struct upload *up, unsigned flags)
+{
+	struct xfer_commit *c = &up->commit;
+
+	xfer_commit_init(c, up->dirfd, up->part, up->name, up->fd, up->size,
+	    &up->meta, flags);
+	c->install = commit_install;
+	c->install_arg = up;
+}
+
 /*
  * The partial is no longer the file its name gives: another upload of
  * the same file committed first (through this server, or another on a
@@ -854,6 +809,12 @@ replaced_fail(struct session *s, const struct upload *up)
 	    up->vpath);
 }
 
+/*
+ * Installs a verified upload: exactly its partial's inode (never what
+ * else may have taken the partial's name), and not onto a target that
+ * was protected during the upload unless its passcode came with PutOpen.
+ * Nothing moves on failure; the Error text is set.
+ */
 static int
 upload_install(struct session *s, struct upload *up)
 {
@@ -883,14 +844,12 @@ range_end(
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
-	uint8_t h[HASH_LEN];
 	int r;
 
-	xfer_digest_peek(&up->digest, h);
-	if (up->next_index != up->range_end)
+	r = xfer_recv_finish(&up->rx, m->file_hash.data, m->file_hash.len);
+	if (r == WH_ERR_PROTOCOL)
 		r = session_fail(s, WH_ERR_PROTOCOL, "range ended early");
-	else if (m->file_hash.len != HASH_LEN ||
-	    sodium_memcmp(h, m->file_hash.data, HASH_LEN) != 0)
+	else if (r != 0)
 		r = session_fail(s, WH_ERR_BAD_HASH,
 		    "range digest of %.200s "
 		    "does not match",
@@ -900,26 +859,26 @@ range_end(
 		 * every range may commit at once, on another connection. */
 		stripe_put(up->stripe);
 		up->stripe = NULL;
-		done.size = up->digest.size;
+		done.size = up->rx.digest.size;
 		env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
 		env.put_done = &done;
 		r = session_send(s, id, &env);
 	}
-	log_transfer(s, "put-range", up->vpath, up->digest.size, up->wire_bytes,
-	    0, clock_mono_sec() - up->t0, up->alg, "-", r);
+	log_transfer(s, "put-range", up->vpath, up->rx.digest.size,
+	    upload_moved(up), up->rx.wire, 0, clock_mono_sec() - up->t0,
+	    up->alg, "-", r);
 	upload_free(s, up);
 	return r;
 }
 
 int
-xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
+upload_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
 	struct upload *up = s->up;
-	struct timespec times[2];
-	uint8_t h[HASH_LEN];
 	char shown[LOG_QUOTE_MAX];
+	double c0;
 	int r = 0;
 
 	if (up == NULL || up->id != id) {
@@ -940,10 +899,6 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		upload_free(s, up);
 		return 0;
 	}
-	/* Resumed with nothing left to send. */
-	if (up->resumed == 0 && up->offered > 0 &&
-	    up->next_index * up->chunk_size == up->offered)
-		up->resumed = up->offered;
 	if (up->stripe != NULL && !m->abort)
 		return range_end(s, id, up, m);
 	if (m->abort) {
@@ -955,22 +910,20 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		upload_free(s, up);
 		return r;
 	}
-	if (up->delta ? up->received != up->size :
-	                up->next_index != up->count) {
+	r = xfer_recv_finish(&up->rx, m->file_hash.data, m->file_hash.len);
+	if (r == WH_ERR_PROTOCOL) {
 		s->up = up;
 		r = upload_fail(s,
 		    session_fail(s, WH_ERR_PROTOCOL,
 		        "upload "
 		        "ended after %llu of %llu chunks",
-		        (unsigned long long)up->next_index,
-		        (unsigned long long)up->count));
+		        (unsigned long long)up->rx.next_index,
+		        (unsigned long long)up->rx.end_index));
 		s->up = NULL;
 		upload_free(s, up);
 		return r;
 	}
-	xfer_digest_peek(&up->digest, h);
-	if (m->file_hash.len != HASH_LEN ||
-	    sodium_memcmp(h, m->file_hash.data, HASH_LEN) != 0) {
+	if (r != 0) {
 		/* Every chunk verified but the whole does not: nothing of
 		 * this partial can be trusted. */
 		r = session_fail(s, WH_ERR_BAD_HASH,
@@ -980,46 +933,45 @@ xfer_op_put_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 		unlinkat(up->dirfd, up->part, 0);
 		goto out;
 	}
-	times[0].tv_sec = times[1].tv_sec = (time_t)up->mtime_sec;
-	times[0].tv_nsec = times[1].tv_nsec = (long)up->mtime_nsec;
+	/* Small files wait for a group commit: fsync per file would make
+	 * a tree of them disk-latency bound. */
+	commit_init(
+	    up, XFER_COMMIT_GROUP | (up->emptied ? 0 : XFER_COMMIT_CUT));
 	if (!up->delta && up->size <= SESSION_BATCH_FILE &&
-	    (up->emptied || ftruncate(up->fd, (off_t)up->size) == 0) &&
-	    fchmod(up->fd, up->mode) == 0 && futimens(up->fd, times) == 0) {
-		/* Small files wait for a group commit: fsync per file
-		 * would make a tree of them disk-latency bound. */
+	    xfer_commit_prepare(&up->commit) == 0) {
 		batch_add(s, up);
 		return 0;
 	}
-	if (ftruncate(up->fd, (off_t)up->size) != 0 ||
-	    fchmod(up->fd, up->mode) != 0 || futimens(up->fd, times) != 0 ||
-	    fsync(up->fd) != 0) {
-		if (errno == ESTALE)
+	c0 = clock_mono_sec();
+	commit_init(up, XFER_COMMIT_CUT);
+	if ((r = xfer_commit_prepare(&up->commit)) != 0) {
+		if (r == WH_ERR_SYSTEM && errno == ESTALE)
 			r = replaced_fail(s, up);
-		else {
-			r = wh_err_from_errno(errno);
+		else
 			session_fail(s, r, "committing %.200s: %s", up->vpath,
-			    strerror(errno));
-		}
+			    wh_strerror(r));
 		goto out;
 	}
-	if ((r = upload_install(s, up)) != 0)
-		goto out;
-	/* The rename is durable only once the folder is. */
-	if (fsync(up->dirfd) != 0)
+	/* upload_install sets the Error text of a failed rename. */
+	if ((r = xfer_commit_install(&up->commit)) != 0) {
+		if (!up->commit.installed)
+			goto out;
+		/* In place, but the folder's fsync failed: said in the log,
+		 * as a commit the client may count on mostly. */
 		log_warn("session=%llu fsync of folder of path=%s: %s",
 		    (unsigned long long)s->id,
-		    log_quote(shown, sizeof(shown), up->vpath),
-		    strerror(errno));
-	if (up->delta)
-		up->resumed = up->reused;
+		    log_quote(shown, sizeof(shown), up->vpath), wh_strerror(r));
+	}
+	watch_count_commit(clock_mono_sec() - c0);
 	done.size = up->size;
-	done.resumed = up->resumed;
-	done.reused = up->reused;
+	done.resumed = up->delta ? up->rx.reused : up->rx.resumed;
+	done.reused = up->rx.reused;
 	env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
 	env.put_done = &done;
 	r = session_send(s, id, &env);
 out:
-	log_transfer(s, "put", up->vpath, up->size, up->wire_bytes, up->resumed,
+	log_transfer(s, "put", up->vpath, up->size, upload_moved(up),
+	    up->rx.wire, up->delta ? up->rx.reused : up->rx.resumed,
 	    clock_mono_sec() - up->t0, up->alg, put_compression(up), r);
 	upload_free(s, up);
 	return r;
@@ -1087,13 +1039,14 @@ sync_filesystems(struct session *s, const int *pick, int n, int folders)
 }
 
 void
-xfer_flush_commits(struct session *s)
+upload_flush_commits(struct session *s)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__PutDone done = WHARF__PUT_DONE__INIT;
 	struct upload *up;
 	int pick[SESSION_BATCH_MAX];
 	int i, r, sr, nfs;
+	double c0 = clock_mono_sec();
 
 	if (s->nbatch == 0)
 		return;
@@ -1109,13 +1062,15 @@ xfer_flush_commits(struct session *s)
 			session_fail(s, r, "committing %.200s: %s", up->vpath,
 			    wh_strerror(r));
 		else
-			r = upload_install(s, up);
+			r = xfer_commit_install(&up->commit);
 		up->failed = r; /* remembered for the answer below */
 	}
 	/* Then the folders, so that the renames are durable too. */
 	if (sr == 0 && sync_filesystems(s, pick, nfs, 1) != 0)
 		log_warn("session=%llu syncing folders: %s",
 		    (unsigned long long)s->id, strerror(errno));
+	if (sr == 0)
+		watch_count_commit(clock_mono_sec() - c0);
 	/* The answers go out together: one write, not one per file. */
 	channel_gather(s->ch);
 	for (i = 0; i < s->nbatch; i++) {
@@ -1123,15 +1078,15 @@ xfer_flush_commits(struct session *s)
 		r = up->failed;
 		if (r == 0) {
 			done.size = up->size;
-			done.resumed = up->resumed;
+			done.resumed = up->rx.resumed;
 			env.body_case = WHARF__ENVELOPE__BODY_PUT_DONE;
 			env.put_done = &done;
 			r = session_send(s, up->id, &env);
 		} else
 			(void)session_send_error(s, up->id, r, s->errmsg);
-		log_transfer(s, "put", up->vpath, up->size, up->wire_bytes,
-		    up->resumed, clock_mono_sec() - up->t0, up->alg,
-		    put_compression(up), r);
+		log_transfer(s, "put", up->vpath, up->size, upload_moved(up),
+		    up->rx.wire, up->rx.resumed, clock_mono_sec() - up->t0,
+		    up->alg, put_compression(up), r);
 	}
 	/* Last first: a shared folder fd is closed by the first upload
 	 * that used it, after the others. */
@@ -1144,10 +1099,10 @@ xfer_flush_commits(struct session *s)
 }
 
 void
-xfer_session_end(struct session *s)
+upload_session_end(struct session *s)
 {
 	/* Received and verified: committed even if the client is gone. */
-	xfer_flush_commits(s);
+	upload_flush_commits(s);
 	if (s->up == NULL)
 		return;
 	if (!s->up->failed)
@@ -1237,108 +1192,62 @@ read_index(struct session *s, uint32_t id, struct delta_index *idx)
 	return 0;
 }
 
-/* A delta download: content-defined chunks, refs for what the client
- * already holds. */
+/*
+ * Streams the chunks of a download (the engine's sender: fixed chunks of
+ * the file or range, or content-defined ones against the client's
+ * index), steering the auto level by how the socket keeps up.
+ */
 static int
-stream_delta(struct session *s, uint32_t id, int fd, enum hash_alg alg,
-    struct xfer_encoder *e, struct delta_index *idx, struct xfer_digest *d,
-    uint64_t *reused)
+send_chunks(struct session *s, uint32_t id, struct xfer_send *tx, uint8_t *buf)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
-	Wharf__Chunk chunk;
-	struct cdc_reader rd;
-	const uint8_t *p;
-	uint8_t h[HASH_LEN];
-	uint32_t index = 0;
-	uint64_t off;
-	size_t len;
+	Wharf__Chunk *chunk;
+	struct wire_io *io = channel_io(s->ch);
+	uint64_t b0, queued;
+	double t0;
 	int r;
 
-	if ((r = cdc_reader_init(&rd, fd, idx->shift)) != 0)
-		return r;
 	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
 	/* References are small frames: whole packets of them. */
-	wire_io_cork(channel_io(s->ch), 1);
+	if (tx->idx != NULL)
+		wire_io_cork(io, 1);
 	for (;;) {
-		if ((r = cdc_reader_next(&rd, &p, &len, &off)) != 0 || len == 0)
+		t0 = clock_mono_sec();
+		b0 = wire_io_blocked_ns(io);
+		if ((r = xfer_send_next(tx, buf, &chunk)) != 0) {
+			r = session_fail(s, r, "reading: %s",
+			    r == WH_ERR_IO ? "file changed size while being "
+			                     "read" :
+			                     wh_strerror(r));
 			break;
-		hash_buf(alg, p, len, h);
-		if (delta_index_find(idx, h, (uint32_t)len) != NULL) {
-			wharf__chunk__init(&chunk);
-			chunk.index = index;
-			chunk.raw_len = (uint32_t)len;
-			chunk.hash.data = h;
-			chunk.hash.len = HASH_LEN;
-			chunk.ref = 1;
-			*reused += len;
-		} else if ((r = xfer_encode_chunk(e, alg, index, p,
-		                (uint32_t)len, &chunk, h)) != 0)
+		}
+		if (chunk == NULL)
 			break;
-		xfer_digest_add(d, h, (uint32_t)len);
-		env.chunk = &chunk;
+		queued = wire_io_queued(io);
+		env.chunk = chunk;
 		if ((r = session_send(s, id, &env)) != 0)
 			break;
-		index++;
+		if (tx->idx == NULL)
+			xfer_send_feedback(tx, queued,
+			    (double)(wire_io_blocked_ns(io) - b0) / 1e9 /
+			        (clock_mono_sec() - t0 + 1e-9));
 		if ((r = session_check_cancel(s, id)) != 0) {
 			if (r == WH_ERR_CANCELLED)
 				r = session_fail(s, r, "download cancelled");
 			break;
 		}
 	}
-	wire_io_cork(channel_io(s->ch), 0);
-	cdc_reader_cleanup(&rd);
+	if (tx->idx != NULL)
+		wire_io_cork(io, 0);
 	return r;
 }
 
-/* Streams chunks [first, last) of fd; the digest d continues. */
-static int
-stream_chunks(struct session *s, uint32_t id, int fd, uint64_t size,
-    uint32_t cs, uint64_t first, uint64_t last, enum hash_alg alg,
-    struct xfer_encoder *e, uint8_t *buf, struct xfer_digest *d)
-{
-	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
-	Wharf__Chunk chunk;
-	struct wire_io *io = channel_io(s->ch);
-	uint64_t i, count = last, b0, queued;
-	uint8_t h[HASH_LEN];
-	double t0;
-	uint32_t len;
-	int r;
-
-	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
-	for (i = first; i < count; i++) {
-		t0 = clock_mono_sec();
-		b0 = wire_io_blocked_ns(io);
-		len = xfer_chunk_len(size, cs, i);
-		if ((r = xfer_pread_all(fd, buf, len, i * cs)) != 0)
-			return session_fail(s, r, "reading: %s",
-			    r == WH_ERR_IO ? "file shrank while being read" :
-			                     wh_strerror(r));
-		if ((r = xfer_encode_chunk(
-		         e, alg, (uint32_t)i, buf, len, &chunk, h)) != 0)
-			return r;
-		xfer_digest_add(d, h, len);
-		queued = wire_io_queued(io);
-		env.chunk = &chunk;
-		if ((r = session_send(s, id, &env)) != 0)
-			return r;
-		xfer_encoder_feedback(e, queued, (uint32_t)chunk.data.len,
-		    (double)(wire_io_blocked_ns(io) - b0) / 1e9 /
-		        (clock_mono_sec() - t0 + 1e-9));
-		if ((r = session_check_cancel(s, id)) != 0)
-			return r == WH_ERR_CANCELLED ?
-			    session_fail(s, r, "download cancelled") :
-			    r;
-	}
-	return 0;
-}
-
 int
-xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
+download_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 {
 	uint64_t last;
 	struct delta_index idx;
-	uint64_t reused = 0;
+	struct xfer_send tx;
 	char rpath[SANDBOX_VPATH_MAX];
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__GetEnd end = WHARF__GET_END__INIT;
@@ -1347,12 +1256,13 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 	struct xfer_digest d;
 	struct stat st, after;
 	uint8_t *buf = NULL, h[HASH_LEN];
-	uint64_t offset = 0, have;
+	uint64_t offset = 0;
 	enum hash_alg alg = HASH_BLAKE2B;
 	double t0 = clock_mono_sec();
 	int fd = -1, stream_wlog = 0, r;
 
 	memset(&enc, 0, sizeof(enc));
+	memset(&tx, 0, sizeof(tx));
 	delta_index_init(&idx);
 	if (m->delta && (r = read_index(s, id, &idx)) != 0) {
 		delta_index_cleanup(&idx);
@@ -1387,7 +1297,7 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 		r = WH_ERR_NOMEM;
 		goto out;
 	}
-	xfer_digest_init(&d, alg, m->chunk_size);
+	xfer_send_init(&tx, fd, (uint64_t)st.st_size, m->chunk_size, alg, &enc);
 	last = xfer_chunk_count((uint64_t)st.st_size, m->chunk_size);
 	if (m->range_offset > 0 || m->range_len > 0) {
 		/* One range of a striped download: its own digest ends it. */
@@ -1406,23 +1316,20 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 		}
 		offset = m->range_offset;
 		last = (rend + m->chunk_size - 1) / m->chunk_size;
+		xfer_send_range(&tx, offset / m->chunk_size, last);
 	} else if (m->offset > 0) {
 		/* Resume only from a prefix proven to be ours. */
-		if (m->offset % m->chunk_size != 0 ||
-		    m->prefix_hash.len != HASH_LEN) {
+		r = xfer_resume_accept(fd, m->offset, m->prefix_hash.data,
+		    m->prefix_hash.len, m->chunk_size, alg, buf, &d, &offset);
+		if (r == WH_ERR_PROTOCOL) {
 			r = session_fail(
 			    s, WH_ERR_PROTOCOL, "bad resume offset");
 			goto out;
 		}
-		if ((r = xfer_prefix_digest(fd, m->offset, m->chunk_size, alg,
-		         buf, &d, &have)) != 0)
+		if (r != 0)
 			goto out;
-		xfer_digest_peek(&d, h);
-		if (have == m->offset &&
-		    sodium_memcmp(h, m->prefix_hash.data, HASH_LEN) == 0)
-			offset = have;
-		else
-			xfer_digest_init(&d, alg, m->chunk_size);
+		if (offset > 0)
+			xfer_send_resume(&tx, offset, &d);
 	}
 	if ((r = xfer_encoder_init(&enc, m->compress,
 	         m->compress_level > XFER_PEER_LEVEL_MAX ?
@@ -1432,11 +1339,10 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 	if (!(s->features & WIRE_FEAT_ZSTD))
 		enc.level = 0;
 	if (m->delta && (s->features & WIRE_FEAT_DELTA)) {
-		xfer_digest_init(&d, alg, 0);
 		offset = 0;
-		if ((r = send_get_info(s, id, &st, 0, 0, 0)) != 0 ||
-		    (r = stream_delta(
-		         s, id, fd, alg, &enc, &idx, &d, &reused)) != 0)
+		if ((r = xfer_send_delta(&tx, &idx)) != 0 ||
+		    (r = send_get_info(s, id, &st, 0, 0, 0)) != 0 ||
+		    (r = send_chunks(s, id, &tx, buf)) != 0)
 			goto out;
 	} else {
 		/* A stream pays from the second chunk on; a range is one
@@ -1448,9 +1354,7 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 			goto out;
 		if ((r = send_get_info(s, id, &st, offset, m->chunk_size,
 		         stream_wlog)) != 0 ||
-		    (r = stream_chunks(s, id, fd, (uint64_t)st.st_size,
-		         m->chunk_size, offset / m->chunk_size, last, alg, &enc,
-		         buf, &d)) != 0)
+		    (r = send_chunks(s, id, &tx, buf)) != 0)
 			goto out;
 	}
 	if (fstat(fd, &after) != 0 || after.st_size != st.st_size ||
@@ -1461,7 +1365,7 @@ xfer_op_get(struct session *s, uint32_t id, const Wharf__GetReq *m)
 		    "try again");
 		goto out;
 	}
-	xfer_digest_peek(&d, h);
+	xfer_send_digest(&tx, h);
 	end.file_hash.data = h;
 	end.file_hash.len = sizeof(h);
 	env.body_case = WHARF__ENVELOPE__BODY_GET_END;
@@ -1475,8 +1379,10 @@ out:
 	    stream_wlog > 0 ? "-stream" : "");
 	if (fd >= 0 && S_ISREG(st.st_mode))
 		log_transfer(s, "get", vpath, (uint64_t)st.st_size,
-		    enc.wire_bytes, offset + reused, clock_mono_sec() - t0, alg,
-		    comp, r);
+		    tx.sent > tx.reused ? tx.sent - tx.reused : 0,
+		    enc.wire_bytes, offset + tx.reused, clock_mono_sec() - t0,
+		    alg, comp, r);
+	xfer_send_cleanup(&tx);
 	xfer_encoder_cleanup(&enc);
 	stream_release(s, stream_wlog);
 	delta_index_cleanup(&idx);
@@ -1487,7 +1393,7 @@ out:
 }
 
 int
-xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m)
+download_sum(struct session *s, uint32_t id, const Wharf__SumReq *m)
 {
 	char rpath[SANDBOX_VPATH_MAX];
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
@@ -1525,7 +1431,7 @@ xfer_op_sum(struct session *s, uint32_t id, const Wharf__SumReq *m)
 }
 
 int
-xfer_op_probe(struct session *s, uint32_t id, const Wharf__Probe *m)
+download_probe(struct session *s, uint32_t id, const Wharf__Probe *m)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
 	Wharf__ProbeReply reply = WHARF__PROBE_REPLY__INIT;

@@ -3,10 +3,21 @@
  * The bounds-checked buffer. Lengths are always compared with what remains
  * (buf_len(b) < n), never by adding to an offset that could wrap.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wharf/buf.h"
+
+struct buf {
+	uint8_t *data;
+	size_t off; /* first unread byte */
+	size_t size; /* end of valid bytes */
+	size_t alloc; /* bytes allocated (0 for a view) */
+	size_t max; /* growth cap */
+	int readonly; /* a view over memory the buffer does not own */
+};
 
 #define BUF_INITIAL 256
 
@@ -31,15 +42,25 @@ buf_free(struct buf *b)
 	free(b);
 }
 
-void
-buf_init_view(struct buf *b, const void *p, size_t len)
+struct buf *
+buf_view_new(const void *p, size_t len)
 {
-	memset(b, 0, sizeof(*b));
+	struct buf *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
 	/* The cast is confined here: a view is never written through. */
 	b->data = (uint8_t *)(uintptr_t)p;
 	b->size = len;
 	b->max = len;
 	b->readonly = 1;
+	return b;
+}
+
+size_t
+buf_allocated(const struct buf *b)
+{
+	return b->alloc;
 }
 
 size_t
@@ -315,4 +336,26 @@ int
 buf_get_end(const struct buf *b)
 {
 	return buf_len(b) == 0 ? 0 : WH_ERR_FORMAT;
+}
+
+int
+buf_putf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	uint8_t *dst;
+	int n, r;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return WH_ERR_INVALID_ARG;
+	/* One more for vsnprintf's NUL, which is not committed. */
+	if ((r = buf_reserve(b, (size_t)n + 1, &dst)) != 0)
+		return r;
+	va_start(ap, fmt);
+	vsnprintf((char *)dst, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	buf_commit(b, (size_t)n);
+	return 0;
 }

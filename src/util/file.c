@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -242,45 +241,4 @@ file_syncfs_is_enough(int fd)
 		if ((unsigned long)sf.f_type == syncfs_local[i])
 			return 1;
 	return 0;
-}
-
-int
-file_open_locked(
-    int dirfd, const char *name, int flags, mode_t mode, int *created)
-{
-	struct stat held, named;
-	int fd, i, made, e;
-
-	for (i = 0; i < FILE_LOCK_TRIES; i++) {
-		made = 0;
-		fd = -1;
-		/* O_EXCL tells for certain whether this call made it. */
-		if (flags & O_CREAT) {
-			fd = openat(dirfd, name, flags | O_EXCL, mode);
-			made = fd >= 0;
-			if (fd < 0 && errno != EEXIST)
-				return -1;
-		}
-		if (fd < 0 && (fd = openat(dirfd, name, flags, mode)) < 0)
-			return -1;
-		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-			e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		if (fstat(fd, &held) == 0 &&
-		    fstatat(dirfd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    held.st_dev == named.st_dev &&
-		    held.st_ino == named.st_ino && held.st_nlink > 0) {
-			if (created != NULL)
-				*created = made;
-			return fd;
-		}
-		/* Moved between the open and the lock: not the file the
-		 * name gives now. */
-		close(fd);
-	}
-	errno = ESTALE;
-	return -1;
 }

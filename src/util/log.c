@@ -6,8 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,36 +25,99 @@
 #define LOG_QUOTE_FRAME (2 + sizeof(LOG_CUT_MARK) - 1 + 1)
 
 static int log_fd = STDERR_FILENO;
-static enum log_level log_level = LOG_LVL_INFO;
+/* Atomic: SIGHUP may change it while sessions log. */
+static atomic_int log_level = LOG_LVL_INFO;
+/* The file log_open opened, for log_reopen; "" for stderr. */
+static char log_path[4096];
+/* stderr is the journal's stream: "<N>" priorities, no timestamps. */
+static int log_journal;
+
+/* sd-daemon(3)'s prefixes, by level: SD_ERR, SD_WARNING, SD_INFO,
+ * SD_DEBUG. */
+static const char *const journal_prefix[] = { "<3>", "<4>", "<6>", "<7>" };
 
 static const char *const level_names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
+
+/*
+ * 1 if stderr is the stream systemd gave the service: $JOURNAL_STREAM
+ * names its device and inode (systemd.exec(5)), which a redirection of
+ * stderr (to a file, a pipe) no longer matches.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char *end;
+
+	if (v == NULL || fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	dev = strtoull(v, &end, 10);
+	if (end == v || *end != ':')
+		return 0;
+	v = end + 1;
+	ino = strtoull(v, &end, 10);
+	if (end == v || *end != '\0')
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 int
 log_open(const char *path, enum log_level level)
 {
 	int fd;
 
-	log_level = level;
-	if (path == NULL)
+	atomic_store(&log_level, (int)level);
+	if (path == NULL) {
+		log_journal = stderr_is_journal();
 		return 0;
+	}
+	if (strlen(path) >= sizeof(log_path)) {
+		errno = ENAMETOOLONG;
+		return WH_ERR_SYSTEM;
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return WH_ERR_SYSTEM;
 	log_close();
 	log_fd = fd;
+	log_journal = 0;
+	memcpy(log_path, path, strlen(path) + 1);
+	return 0;
+}
+
+int
+log_reopen(void)
+{
+	int fd;
+
+	if (log_path[0] == '\0')
+		return 0;
+	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return WH_ERR_SYSTEM;
+	/* In place: a session writing a line at this moment writes it to
+	 * the old file or the new one, never to a closed descriptor. */
+	if (dup3(fd, log_fd, O_CLOEXEC) < 0) {
+		close(fd);
+		return WH_ERR_SYSTEM;
+	}
+	close(fd);
 	return 0;
 }
 
 void
 log_set_level(enum log_level level)
 {
-	log_level = level;
+	atomic_store(&log_level, (int)level);
 }
 
 int
 log_enabled(enum log_level level)
 {
-	return level <= log_level;
+	return (int)level <= atomic_load(&log_level);
 }
 
 void
@@ -60,6 +126,7 @@ log_close(void)
 	if (log_fd != STDERR_FILENO)
 		close(log_fd);
 	log_fd = STDERR_FILENO;
+	log_path[0] = '\0';
 }
 
 void
@@ -72,14 +139,21 @@ log_msg(enum log_level level, const char *func, const char *fmt, ...)
 	va_list ap;
 	int n, saved = errno;
 
-	if (level > log_level)
+	if ((int)level > atomic_load(&log_level))
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line + len, sizeof(line) - len, ".%03ldZ %s ",
-	    ts.tv_nsec / 1000000, level_names[level]);
-	len += n > 0 ? (size_t)n : 0;
+	if (log_journal) {
+		/* The journal stamps each line itself. */
+		n = snprintf(line, sizeof(line), "%s%s ", journal_prefix[level],
+		    level_names[level]);
+		len = n > 0 ? (size_t)n : 0;
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+		n = snprintf(line + len, sizeof(line) - len, ".%03ldZ %s ",
+		    ts.tv_nsec / 1000000, level_names[level]);
+		len += n > 0 ? (size_t)n : 0;
+	}
 	if (func != NULL && len < sizeof(line)) {
 		n = snprintf(line + len, sizeof(line) - len, "%s: ", func);
 		len += n > 0 ? (size_t)n : 0;
@@ -156,26 +230,6 @@ log_quote(char *dst, size_t dstlen, const char *s)
 	n = 1 + escape_into(dst + 1, dstlen - LOG_QUOTE_FRAME, s, 1, &cut);
 	dst[n++] = '"';
 	if (cut) {
-		memcpy(dst + n, LOG_CUT_MARK, sizeof(LOG_CUT_MARK) - 1);
-		n += sizeof(LOG_CUT_MARK) - 1;
-	}
-	dst[n] = '\0';
-	return dst;
-}
-
-const char *
-log_clean(char *dst, size_t dstlen, const char *s)
-{
-	size_t n, room;
-	int cut;
-
-	if (dstlen == 0)
-		return dst;
-	room = dstlen - 1;
-	if (room >= sizeof(LOG_CUT_MARK))
-		room -= sizeof(LOG_CUT_MARK) - 1;
-	n = escape_into(dst, room, s, 0, &cut);
-	if (cut && dstlen - 1 - n >= sizeof(LOG_CUT_MARK) - 1) {
 		memcpy(dst + n, LOG_CUT_MARK, sizeof(LOG_CUT_MARK) - 1);
 		n += sizeof(LOG_CUT_MARK) - 1;
 	}

@@ -7,11 +7,13 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,11 +31,22 @@ struct wire_io {
 	struct buf *in;
 	size_t limit;
 	int timeout_ms;
-	uint64_t bytes_in;
-	uint64_t bytes_out;
+	/* Written by the connection's thread only, read by others (the
+	 * server's status and metrics): relaxed atomics, no lock. */
+	_Atomic uint64_t bytes_in;
+	_Atomic uint64_t bytes_out;
 	uint64_t blocked_ns; /* time spent waiting to write */
 	int64_t deadline; /* absolute, monotonic ms; <0: none */
 };
+
+/* One writer: a load and a store, not a locked read-modify-write. */
+static void
+counter_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c,
+	    atomic_load_explicit(c, memory_order_relaxed) + n,
+	    memory_order_relaxed);
+}
 
 struct wire_io *
 wire_io_new(int fd)
@@ -86,13 +99,13 @@ wire_io_set_timeout(struct wire_io *io, int timeout_ms)
 uint64_t
 wire_io_bytes_in(const struct wire_io *io)
 {
-	return io->bytes_in;
+	return atomic_load_explicit(&io->bytes_in, memory_order_relaxed);
 }
 
 uint64_t
 wire_io_bytes_out(const struct wire_io *io)
 {
-	return io->bytes_out;
+	return atomic_load_explicit(&io->bytes_out, memory_order_relaxed);
 }
 
 uint64_t
@@ -160,7 +173,8 @@ fill(struct wire_io *io, size_t want, int64_t deadline)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return WH_ERR_SYSTEM;
-		if (buf_len(io->in) == 0 && io->in->alloc > IO_IDLE_KEEP) {
+		if (buf_len(io->in) == 0 &&
+		    buf_allocated(io->in) > IO_IDLE_KEEP) {
 			/* A peer in full flow is back within moments, and a
 			 * buffer given back now would be reallocated and
 			 * faulted in for the next chunk. Only a connection
@@ -179,7 +193,7 @@ fill(struct wire_io *io, size_t want, int64_t deadline)
 			return r;
 	}
 	buf_commit(io->in, (size_t)n);
-	io->bytes_in += (uint64_t)n;
+	counter_add(&io->bytes_in, (uint64_t)n);
 	return 0;
 }
 
@@ -307,11 +321,63 @@ wire_io_write(struct wire_io *io, const void *p, size_t n)
 		if (k > 0) {
 			src += k;
 			n -= (size_t)k;
-			io->bytes_out += (uint64_t)k;
+			counter_add(&io->bytes_out, (uint64_t)k);
 			continue;
 		}
 		if (k < 0 && errno == EINTR)
 			continue;
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return WH_ERR_SYSTEM;
+		t0 = now_ns();
+		r = wait_fd(io->fd, POLLOUT, deadline);
+		io->blocked_ns += now_ns() - t0;
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+wire_io_write2(
+    struct wire_io *io, const void *a, size_t alen, const void *b, size_t blen)
+{
+	int64_t deadline = deadline_from(io);
+	struct iovec iov[2] = { { (void *)(uintptr_t)a, alen },
+		{ (void *)(uintptr_t)b, blen } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	uint64_t t0;
+	ssize_t k;
+	size_t done;
+	int r;
+
+	while (iov[0].iov_len + iov[1].iov_len > 0) {
+		k = sendmsg(io->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k > 0) {
+			io->bytes_out += (uint64_t)k;
+			done = (size_t)k;
+			if (done >= iov[0].iov_len) {
+				done -= iov[0].iov_len;
+				iov[0].iov_len = 0;
+				iov[1].iov_base =
+				    (uint8_t *)iov[1].iov_base + done;
+				iov[1].iov_len -= done;
+			} else {
+				iov[0].iov_base =
+				    (uint8_t *)iov[0].iov_base + done;
+				iov[0].iov_len -= done;
+			}
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == ENOTSOCK) {
+			/* A pipe or file (the fuzzers' /dev/null). */
+			if ((r = wire_io_write(
+			         io, iov[0].iov_base, iov[0].iov_len)) != 0)
+				return r;
+			return wire_io_write(
+			    io, iov[1].iov_base, iov[1].iov_len);
+		}
 		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return WH_ERR_SYSTEM;
 		t0 = now_ns();

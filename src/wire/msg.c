@@ -50,6 +50,23 @@ text_ok(const ProtobufCBinaryData *b, size_t max)
 	    (b->len == 0 || memchr(b->data, '\0', b->len) == NULL);
 }
 
+/* A digest field: exactly WIRE_DIGEST_LEN bytes, or (optional) none. */
+static int
+digest_ok(const ProtobufCBinaryData *b, int optional)
+{
+	return b->len == WIRE_DIGEST_LEN || (optional && b->len == 0);
+}
+
+int
+msg_chunk_validate(const Wharf__Chunk *c)
+{
+	/* A reference names an old block by its digest and carries no
+	 * data; a chunk with data always has its digest. */
+	if (!digest_ok(&c->hash, 0) || (c->ref && c->data.len != 0))
+		return WH_ERR_FORMAT;
+	return 0;
+}
+
 int
 msg_validate(const Wharf__Envelope *env)
 {
@@ -75,8 +92,15 @@ msg_validate(const Wharf__Envelope *env)
 			return WH_ERR_FORMAT;
 		break;
 	case WHARF__ENVELOPE__BODY_AUTH_OK:
+		/* No token: a server that cannot be joined (no striping). */
 		if (!text_ok(&env->auth_ok->user, WIRE_PATH_MAX) ||
-		    !text_ok(&env->auth_ok->cwd, WIRE_PATH_MAX))
+		    !text_ok(&env->auth_ok->cwd, WIRE_PATH_MAX) ||
+		    (env->auth_ok->session_token.len != 0 &&
+		        env->auth_ok->session_token.len != WIRE_TOKEN_LEN))
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_JOIN:
+		if (env->join->token.len != WIRE_TOKEN_LEN)
 			return WH_ERR_FORMAT;
 		break;
 	case WHARF__ENVELOPE__BODY_ERROR:
@@ -109,9 +133,74 @@ msg_validate(const Wharf__Envelope *env)
 		if (!text_ok(&env->cwd->cwd, WIRE_PATH_MAX))
 			return WH_ERR_FORMAT;
 		break;
+	case WHARF__ENVELOPE__BODY_PUT_OPEN:
+		/* A stripe names a range upload; whether the range fits
+		 * the file is the session's to judge. */
+		if (env->put_open->stripe.len != 0 &&
+		    env->put_open->stripe.len != WIRE_STRIPE_ID_LEN)
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_STRIPE_COMMIT:
+		if (env->stripe_commit->stripe.len != WIRE_STRIPE_ID_LEN ||
+		    !digest_ok(&env->stripe_commit->file_hash, 0))
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_PUT_READY:
+		/* A resume offer comes with the digest that proves it. */
+		if (!digest_ok(&env->put_ready->prefix_hash,
+		        env->put_ready->offset == 0))
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_CHUNK:
+		return msg_chunk_validate(env->chunk);
+	case WHARF__ENVELOPE__BODY_PUT_END:
+		/* Only an abort may come without the file digest. */
+		if (!digest_ok(&env->put_end->file_hash, env->put_end->abort))
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_GET:
+		if (!digest_ok(&env->get->prefix_hash, env->get->offset == 0))
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_GET_END:
+		if (!digest_ok(&env->get_end->file_hash, 0))
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_SUM_REPLY:
+		if (!digest_ok(&env->sum_reply->hash, 0))
+			return WH_ERR_FORMAT;
+		break;
+	case WHARF__ENVELOPE__BODY_OK:
+	case WHARF__ENVELOPE__BODY_LIST:
+	case WHARF__ENVELOPE__BODY_STAT:
+	case WHARF__ENVELOPE__BODY_CD:
+	case WHARF__ENVELOPE__BODY_PWD:
+	case WHARF__ENVELOPE__BODY_MKDIR:
+	case WHARF__ENVELOPE__BODY_RMDIR:
+	case WHARF__ENVELOPE__BODY_REMOVE:
+	case WHARF__ENVELOPE__BODY_RENAME:
+	case WHARF__ENVELOPE__BODY_PROTECT:
+	case WHARF__ENVELOPE__BODY_UNPROTECT:
+	case WHARF__ENVELOPE__BODY_SUM:
+	case WHARF__ENVELOPE__BODY_STATFS:
+	case WHARF__ENVELOPE__BODY_CHMOD:
+		/* Paths and passcodes: the sandbox and the protection
+		 * store check them, so that the answer is INVALID_PATH or
+		 * PERMISSION rather than a framing error. */
+		break;
+	case WHARF__ENVELOPE__BODY_PING:
+	case WHARF__ENVELOPE__BODY_PONG:
+	case WHARF__ENVELOPE__BODY_PUT_DONE:
+	case WHARF__ENVELOPE__BODY_GET_INFO:
+	case WHARF__ENVELOPE__BODY_CANCEL:
+	case WHARF__ENVELOPE__BODY_PROBE:
+	case WHARF__ENVELOPE__BODY_PROBE_REPLY:
+	case WHARF__ENVELOPE__BODY_STATFS_REPLY:
+		/* Numbers and payloads, bounded by the frame; their meaning
+		 * depends on the transfer's state (session, xfer). */
+		break;
 	default:
-		/* Requests carry paths, which the sandbox checks so that
-		 * the answer is INVALID_PATH rather than a framing error. */
+		/* NOT_SET: a body this version does not know. */
 		break;
 	}
 	return 0;
@@ -289,7 +378,7 @@ msg_body_name(Wharf__Envelope__BodyCase c)
 	                                                          "unknown";
 }
 
-static const struct {
+static const struct code_row {
 	Wharf__ErrorCode code;
 	int err;
 	const char *name;
@@ -356,35 +445,38 @@ msg_code_from_err(int r)
 	return WHARF__ERROR_CODE__INTERNAL;
 }
 
-int
-msg_err_from_code(Wharf__ErrorCode code)
+/* The table's row for a wire code, or NULL for a code it lacks. */
+static const struct code_row *
+code_row_of(Wharf__ErrorCode code)
 {
 	size_t i;
 
 	for (i = 0; i < CODE_TABLE_LEN; i++)
 		if (code_table[i].code == code)
-			return code_table[i].err;
-	return WH_ERR_REMOTE;
+			return &code_table[i];
+	return NULL;
+}
+
+int
+msg_err_from_code(Wharf__ErrorCode code)
+{
+	const struct code_row *row = code_row_of(code);
+
+	return row != NULL ? row->err : WH_ERR_REMOTE;
 }
 
 const char *
 msg_code_text(Wharf__ErrorCode code)
 {
-	size_t i;
+	const struct code_row *row = code_row_of(code);
 
-	for (i = 0; i < CODE_TABLE_LEN; i++)
-		if (code_table[i].code == code)
-			return code_table[i].text;
-	return "unknown error";
+	return row != NULL ? row->text : "unknown error";
 }
 
 const char *
 msg_code_name(Wharf__ErrorCode code)
 {
-	size_t i;
+	const struct code_row *row = code_row_of(code);
 
-	for (i = 0; i < CODE_TABLE_LEN; i++)
-		if (code_table[i].code == code)
-			return code_table[i].name;
-	return "UNKNOWN";
+	return row != NULL ? row->name : "UNKNOWN";
 }

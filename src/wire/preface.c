@@ -17,25 +17,36 @@ wire_preface_encode(uint8_t out[WIRE_PREFACE_LEN], uint16_t min, uint16_t max)
 	out[11] = (uint8_t)max;
 }
 
-int
-wire_preface_decode(const uint8_t *p, size_t len, struct wire_preface *out)
+static int
+preface_parse(struct buf *b, struct wire_preface *out)
 {
-	struct buf b;
 	uint8_t magic[WIRE_MAGIC_LEN];
 	int r;
 
-	buf_init_view(&b, p, len);
-	if ((r = buf_get(&b, magic, sizeof(magic))) != 0)
+	if ((r = buf_get(b, magic, sizeof(magic))) != 0)
 		return r;
 	if (memcmp(magic, WIRE_MAGIC, WIRE_MAGIC_LEN) != 0)
 		return WH_ERR_FORMAT;
-	if ((r = buf_get_u16(&b, &out->min_version)) != 0 ||
-	    (r = buf_get_u16(&b, &out->max_version)) != 0 ||
-	    (r = buf_get_end(&b)) != 0)
+	if ((r = buf_get_u16(b, &out->min_version)) != 0 ||
+	    (r = buf_get_u16(b, &out->max_version)) != 0 ||
+	    (r = buf_get_end(b)) != 0)
 		return r;
 	if (out->min_version == 0 || out->min_version > out->max_version)
 		return WH_ERR_PROTOCOL;
 	return 0;
+}
+
+int
+wire_preface_decode(const uint8_t *p, size_t len, struct wire_preface *out)
+{
+	struct buf *b;
+	int r;
+
+	if ((b = buf_view_new(p, len)) == NULL)
+		return WH_ERR_NOMEM;
+	r = preface_parse(b, out);
+	buf_free(b);
+	return r;
 }
 
 uint16_t

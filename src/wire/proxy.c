@@ -58,23 +58,17 @@ set_v6(struct proxy_addr *out, const uint8_t a[16], uint16_t port)
 
 /* ------------------------------------------------------------------ v2 */
 
+/* The v2 header in b, at least PROXY_V2_HDR_LEN bytes (parse_v2). */
 static int
-parse_v2(const uint8_t *p, size_t len, struct proxy_addr *out, size_t *need)
+parse_v2_buf(struct buf *b, struct proxy_addr *out, size_t *need)
 {
 	uint8_t sig[PROXY_V2_SIG_LEN], ver_cmd, fam, a[16], skip[16];
 	uint16_t body, sport, dport;
-	struct buf b;
 	int r;
 
-	if (len < PROXY_V2_HDR_LEN) {
-		*need = PROXY_V2_HDR_LEN;
-		return WH_ERR_TRUNCATED;
-	}
-	buf_init_view(&b, p, len);
-	if ((r = buf_get(&b, sig, sizeof(sig))) != 0 ||
-	    (r = buf_get_u8(&b, &ver_cmd)) != 0 ||
-	    (r = buf_get_u8(&b, &fam)) != 0 ||
-	    (r = buf_get_u16(&b, &body)) != 0)
+	if ((r = buf_get(b, sig, sizeof(sig))) != 0 ||
+	    (r = buf_get_u8(b, &ver_cmd)) != 0 ||
+	    (r = buf_get_u8(b, &fam)) != 0 || (r = buf_get_u16(b, &body)) != 0)
 		return r;
 	if (memcmp(sig, PROXY_V2_SIG, PROXY_V2_SIG_LEN) != 0)
 		return WH_ERR_FORMAT;
@@ -82,11 +76,11 @@ parse_v2(const uint8_t *p, size_t len, struct proxy_addr *out, size_t *need)
 		return WH_ERR_UNSUPPORTED;
 	if (body > PROXY_V2_BODY_MAX)
 		return WH_ERR_TOO_LARGE;
-	if (buf_len(&b) < body) {
+	if (buf_len(b) < body) {
 		*need = PROXY_V2_HDR_LEN + (size_t)body;
 		return WH_ERR_TRUNCATED;
 	}
-	if (buf_len(&b) > body)
+	if (buf_len(b) > body)
 		return WH_ERR_FORMAT; /* the caller read past the header */
 	memset(out, 0, sizeof(*out));
 	out->keep = 1;
@@ -109,10 +103,10 @@ parse_v2(const uint8_t *p, size_t len, struct proxy_addr *out, size_t *need)
 			return WH_ERR_FORMAT;
 		if (body < V2_INET_LEN)
 			return WH_ERR_FORMAT;
-		if ((r = buf_get(&b, a, 4)) != 0 ||
-		    (r = buf_get(&b, skip, 4)) != 0 ||
-		    (r = buf_get_u16(&b, &sport)) != 0 ||
-		    (r = buf_get_u16(&b, &dport)) != 0)
+		if ((r = buf_get(b, a, 4)) != 0 ||
+		    (r = buf_get(b, skip, 4)) != 0 ||
+		    (r = buf_get_u16(b, &sport)) != 0 ||
+		    (r = buf_get_u16(b, &dport)) != 0)
 			return r;
 		set_v4(out, a, sport);
 		break;
@@ -121,10 +115,10 @@ parse_v2(const uint8_t *p, size_t len, struct proxy_addr *out, size_t *need)
 			return WH_ERR_FORMAT;
 		if (body < V2_INET6_LEN)
 			return WH_ERR_FORMAT;
-		if ((r = buf_get(&b, a, 16)) != 0 ||
-		    (r = buf_get(&b, skip, 16)) != 0 ||
-		    (r = buf_get_u16(&b, &sport)) != 0 ||
-		    (r = buf_get_u16(&b, &dport)) != 0)
+		if ((r = buf_get(b, a, 16)) != 0 ||
+		    (r = buf_get(b, skip, 16)) != 0 ||
+		    (r = buf_get_u16(b, &sport)) != 0 ||
+		    (r = buf_get_u16(b, &dport)) != 0)
 			return r;
 		set_v6(out, a, sport);
 		break;
@@ -135,6 +129,23 @@ parse_v2(const uint8_t *p, size_t len, struct proxy_addr *out, size_t *need)
 	 * its length was bounded above. */
 	out->keep = 0;
 	return 0;
+}
+
+static int
+parse_v2(const uint8_t *p, size_t len, struct proxy_addr *out, size_t *need)
+{
+	struct buf *b;
+	int r;
+
+	if (len < PROXY_V2_HDR_LEN) {
+		*need = PROXY_V2_HDR_LEN;
+		return WH_ERR_TRUNCATED;
+	}
+	if ((b = buf_view_new(p, len)) == NULL)
+		return WH_ERR_NOMEM;
+	r = parse_v2_buf(b, out, need);
+	buf_free(b);
+	return r;
 }
 
 /* ------------------------------------------------------------------ v1 */
@@ -217,7 +228,7 @@ parse_v1(const uint8_t *p, size_t len, struct proxy_addr *out, size_t *need)
 {
 	char line[PROXY_V1_MAX + 1];
 	const uint8_t *body;
-	struct buf b;
+	struct buf *b;
 	size_t n;
 	int r;
 
@@ -234,16 +245,22 @@ parse_v1(const uint8_t *p, size_t len, struct proxy_addr *out, size_t *need)
 		*need = len + 1;
 		return WH_ERR_TRUNCATED;
 	}
-	buf_init_view(&b, p, len);
+	if ((b = buf_view_new(p, len)) == NULL)
+		return WH_ERR_NOMEM;
 	n = len - V1_PREFIX_LEN - 2;
-	if ((r = buf_consume(&b, V1_PREFIX_LEN)) != 0 ||
-	    (r = buf_get_ptr(&b, n, &body)) != 0)
-		return r;
-	if (memchr(body, '\r', n) != NULL || memchr(body, '\0', n) != NULL)
-		return WH_ERR_FORMAT;
+	if ((r = buf_consume(b, V1_PREFIX_LEN)) != 0 ||
+	    (r = buf_get_ptr(b, n, &body)) != 0)
+		goto out;
+	if (memchr(body, '\r', n) != NULL || memchr(body, '\0', n) != NULL) {
+		r = WH_ERR_FORMAT;
+		goto out;
+	}
 	memcpy(line, body, n);
 	line[n] = '\0';
-	return parse_v1_line(line, out);
+	r = parse_v1_line(line, out);
+out:
+	buf_free(b);
+	return r;
 }
 
 int

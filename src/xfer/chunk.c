@@ -13,9 +13,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wharf/msg.h"
+#include "wharf/wire.h"
 #include "wharf/xfer.h"
 
 #define XFER_DIGEST_LABEL "wharf-v1 file"
+
+/* hash.c holds the mapping; these keep the engine's names for it. */
+Wharf__HashAlg
+xfer_hash_to_wire(enum hash_alg alg)
+{
+	return hash_alg_to_wire(alg);
+}
+
+int
+xfer_hash_from_wire(Wharf__HashAlg h, int sha256_ok, enum hash_alg *alg)
+{
+	return hash_alg_from_wire(h, sha256_ok ? WIRE_FEAT_SHA256 : 0, alg);
+}
 
 int
 xfer_chunk_size_ok(uint32_t cs)
@@ -456,7 +471,8 @@ xfer_decode_chunk(struct xfer_decoder *d, enum hash_alg alg,
 
 	*raw = NULL;
 	if (c->ref || c->index != expect_index || c->raw_len != expect_len ||
-	    expect_len == 0 || expect_len > d->cap || c->hash.len != HASH_LEN)
+	    expect_len == 0 || expect_len > d->cap ||
+	    msg_chunk_validate(c) != 0)
 		return WH_ERR_PROTOCOL;
 	/* Compression is a feature like the others (protocol.md §4.4): a
 	 * peer that did not negotiate it does not get to make us inflate. */

@@ -11,6 +11,7 @@
 
 #include "wharf/cdc.h"
 #include "wharf/delta.h"
+#include "wharf/msg.h"
 
 #define CDC_READ_BUF (2 * CDC_MAX)
 
@@ -210,7 +211,7 @@ delta_receive_chunk(struct delta_index *x, const int *src,
 	*raw = NULL;
 	*reused = 0;
 	if (c->index != next_index || len == 0 || len > CDC_MAX ||
-	    len > remaining || c->hash.len != HASH_LEN)
+	    len > remaining || msg_chunk_validate(c) != 0)
 		return WH_ERR_PROTOCOL;
 	if (!c->ref)
 		return xfer_decode_chunk(

@@ -35,6 +35,16 @@ export LC_ALL=C
 export TZ=UTC
 unset WHARF_PASSWORD
 mkdir -p "$HOME" "$XDG_CONFIG_HOME"
+# Nor from the machine's server configuration (/etc/wharf/wharf.conf as
+# root): every server and `wharf user` reads this file instead. Its
+# drain-timeout is short, so that a connection a test leaves open does
+# not hold the server's stop (SIGTERM) past stop_server's 10 s.
+mkdir -p "$T/etc"
+printf '# written by tests/integration/lib.sh\ndrain-timeout = 3\n' \
+	>"$T/etc/wharf.conf"
+chmod 755 "$T/etc"
+chmod 644 "$T/etc/wharf.conf"
+export WHARF_SERVE_CONFIG=$T/etc/wharf.conf
 
 # The default server: tests may point these elsewhere before start_server.
 ROOT=$T/root

@@ -82,12 +82,13 @@ B = dict(client_hello=2, server_hello=3, auth=4, auth_ok=5, error=6, ok=7,
          pong=22, put_open=30, put_ready=31, chunk=32, put_end=33,
          put_done=34, get=35, get_info=36, get_end=37, sum=38,
          sum_reply=39, cancel=40, probe=41, probe_reply=42, protect=43,
-         unprotect=44, delta_index=45, join=46, stripe_commit=47)
+         unprotect=44, delta_index=45, join=46, stripe_commit=47,
+         statfs=60, statfs_reply=61, chmod=62)
 BODY_NAME = {v: k for k, v in B.items()}
 # Responses that end a request (ListPart ends it only with done = true).
 FINAL = {B["error"], B["ok"], B["auth_ok"], B["stat_reply"], B["cwd"],
          B["pong"], B["put_done"], B["get_end"], B["sum_reply"],
-         B["probe_reply"]}
+         B["probe_reply"], B["statfs_reply"]}
 ERR = dict(NOT_FOUND=1, EXISTS=2, NOT_EMPTY=3, NOT_A_DIRECTORY=4,
            IS_A_DIRECTORY=5, PERMISSION=6, INVALID_PATH=7, TOO_LARGE=8,
            AUTH_FAILED=9, UNSUPPORTED=10, PROTOCOL=11, INTERNAL=12, BUSY=13,
@@ -452,6 +453,18 @@ class Test:
         self.env = dict(os.environ, HOME=self.home, LC_ALL="C", TZ="UTC",
                         XDG_CONFIG_HOME=os.path.join(self.home, ".config"))
         self.env.pop("WHARF_PASSWORD", None)
+        # Not the machine's server configuration: this one, whose short
+        # drain-timeout keeps a test's open connections from holding the
+        # server's stop (lib.sh does the same).
+        etc = os.path.join(self.tmp, "etc")
+        os.makedirs(etc)
+        conf = os.path.join(etc, "wharf.conf")
+        with open(conf, "w") as f:
+            f.write("# written by tests/integration/rel_wire.py\n"
+                    "drain-timeout = 3\n")
+        os.chmod(etc, 0o755)
+        os.chmod(conf, 0o644)
+        self.env["WHARF_SERVE_CONFIG"] = conf
         self.server = None
         atexit.register(self.cleanup)
         signal.signal(signal.SIGTERM, self._on_signal)

@@ -4,13 +4,17 @@
 
     relay.py --target HOST:PORT --port-file FILE [--flip-c2s N]
              [--flip-s2c N] [--min-payload-pos K] [--lifetime SECONDS]
-             [--log FILE]
+             [--replace-s2c OLD:NEW] [--log FILE]
 
 Listens on an ephemeral loopback port (written to --port-file once it is
 listening, atomically), accepts ONE client, connects it to --target and
 copies bytes both ways. --flip-c2s N XORs the byte at offset N (counting
 from 0) of the client->server stream with 0x01; --flip-s2c N does the same
 to the server->client stream. Each flip happens at most once.
+--replace-s2c OLD:NEW (hex, of equal length) rewrites every OLD in the
+payloads of the server->client frames to NEW: in a plaintext session,
+the relay plays a hostile server (a name the real one would never send).
+Those frames are passed on whole, once they have arrived.
 
 The relay follows wharf's framing (12-byte preface, then u32 big-endian
 length + payload). With --min-payload-pos K the flipped byte is the first
@@ -107,6 +111,40 @@ class Stream:
         return data
 
 
+class Rewriter:
+    """server->client with --replace-s2c: whole frames, OLD made NEW."""
+
+    def __init__(self, name, old, new):
+        self.name = name
+        self.old = old
+        self.new = new
+        self.pos = 0
+        self.buf = b""
+        self.preface_left = PREFACE
+
+    def feed(self, data):
+        self.pos += len(data)
+        self.buf += data
+        out = b""
+        if self.preface_left > 0:
+            take = min(self.preface_left, len(self.buf))
+            out += self.buf[:take]
+            self.buf = self.buf[take:]
+            self.preface_left -= take
+        while len(self.buf) >= 4:
+            n = int.from_bytes(self.buf[:4], "big")
+            if len(self.buf) < 4 + n:
+                break
+            payload = self.buf[4:4 + n]
+            if self.old in payload:
+                log("%s: rewrote %d in a %d-byte payload" %
+                    (self.name, payload.count(self.old), n))
+                payload = payload.replace(self.old, self.new)
+            out += self.buf[:4] + payload
+            self.buf = self.buf[4 + n:]
+        return out
+
+
 LOG = None
 
 
@@ -125,6 +163,7 @@ def main():
     ap.add_argument("--flip-s2c", type=int, default=None)
     ap.add_argument("--min-payload-pos", type=int, default=0)
     ap.add_argument("--lifetime", type=float, default=60.0)
+    ap.add_argument("--replace-s2c", default=None)
     ap.add_argument("--log", default=None)
     a = ap.parse_args()
 
@@ -156,6 +195,13 @@ def main():
 
     c2s = Stream("client->server", a.flip_c2s, a.min_payload_pos)
     s2c = Stream("server->client", a.flip_s2c, a.min_payload_pos)
+    if a.replace_s2c is not None:
+        old, _, new = a.replace_s2c.partition(":")
+        old, new = bytes.fromhex(old), bytes.fromhex(new)
+        if not old or len(old) != len(new):
+            log("--replace-s2c wants OLD:NEW of equal length")
+            return 2
+        s2c = Rewriter("server->client", old, new)
     # Pending output per destination socket.
     pending = {cs: b"", ss: b""}
     peer = {cs: ss, ss: cs}

@@ -82,7 +82,22 @@ if ! command -v gdb >/dev/null; then
 	stop_server
 	finish
 fi
-if grep -q 'Landlock not applied' "$LOG"; then
+# gdb must be able to call a function in an ordinary process first: on
+# some CPU and kernel pairs gdb 13 cannot restore the extended register
+# state after a call ("Couldn't write extended state status"), and then
+# no injection can say anything about the server.
+sleep 120 </dev/null >/dev/null 2>&1 &
+PROBE=$!
+BG_PIDS+=("$PROBE")
+probe_out=$(inject "$PROBE" '(int)getpid()')
+kill_wait "$PROBE"
+forget_pid "$PROBE"
+gdb_values=yes
+printf '%s\n' "$probe_out" | grep -q '^\$1 = ' || gdb_values=no
+if [ "$gdb_values" = no ]; then
+	skip "gdb cannot inject calls on this machine: $(printf '%s\n' \
+		"$probe_out" | grep -iE 'error|couldn|cannot' | head -n 1)"
+elif grep -q 'Landlock not applied' "$LOG"; then
 	skip "the kernel lacks Landlock: $(grep -o 'Landlock not applied.*' \
 		"$LOG" | head -n 1)"
 else
@@ -149,35 +164,41 @@ else
 fi
 
 # --- seccomp: unlisted calls fail, forbidden ones end the process
-assert_eq -1 "$(inject_value "$SERVER_PID" '(int)setuid(0)')" \
-	"setuid(0) is refused"
-assert_eq 1 "$(inject_value "$SERVER_PID" '*(int *)__errno_location()')" \
-	"with EPERM"
-server_alive
-wharf_c alice 'alice pw' "ls"
-assert_exit 0 "the server still serves after the refused call"
-# socket(AF_INET, SOCK_STREAM, 0): no new connection out.
-inject "$SERVER_PID" '(int)socket(2, 1, 0)' >"$T/gdb.out"
-n=0
-while kill -0 "$SERVER_PID" 2>/dev/null && [ $n -lt 100 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
-{ wait "$SERVER_PID"; } 2>/dev/null
-assert_eq $((128 + 31)) "$?" "socket(AF_INET) kills the server with SIGSYS"
-forget_pid "$SERVER_PID"
+if [ "$gdb_values" = no ]; then
+	skip "gdb cannot inject calls on this machine: seccomp refusals" \
+		"(Seccomp: 2 above still shows the filter is on)"
+	stop_server
+else
+	assert_eq -1 "$(inject_value "$SERVER_PID" '(int)setuid(0)')" \
+		"setuid(0) is refused"
+	assert_eq 1 "$(inject_value "$SERVER_PID" '*(int *)__errno_location()')" \
+		"with EPERM"
+	server_alive
+	wharf_c alice 'alice pw' "ls"
+	assert_exit 0 "the server still serves after the refused call"
+	# socket(AF_INET, SOCK_STREAM, 0): no new connection out.
+	inject "$SERVER_PID" '(int)socket(2, 1, 0)' >"$T/gdb.out"
+	n=0
+	while kill -0 "$SERVER_PID" 2>/dev/null && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	{ wait "$SERVER_PID"; } 2>/dev/null
+	assert_eq $((128 + 31)) "$?" "socket(AF_INET) kills the server with SIGSYS"
+	forget_pid "$SERVER_PID"
 
-start_server
-wait_log ' contained: .*seccomp=on' || fail "second server not contained"
-inject "$SERVER_PID" '(int)execve("/bin/sh", 0, 0)' >"$T/gdb.out"
-n=0
-while kill -0 "$SERVER_PID" 2>/dev/null && [ $n -lt 100 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
-{ wait "$SERVER_PID"; } 2>/dev/null
-assert_eq $((128 + 31)) "$?" "execve kills the server with SIGSYS"
-forget_pid "$SERVER_PID"
+	start_server
+	wait_log ' contained: .*seccomp=on' || fail "second server not contained"
+	inject "$SERVER_PID" '(int)execve("/bin/sh", 0, 0)' >"$T/gdb.out"
+	n=0
+	while kill -0 "$SERVER_PID" 2>/dev/null && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	{ wait "$SERVER_PID"; } 2>/dev/null
+	assert_eq $((128 + 31)) "$?" "execve kills the server with SIGSYS"
+	forget_pid "$SERVER_PID"
+fi
 
 # --- which user: never root, an existing one, the default named
 run "$W" serve --root "$ROOT" --state "$STATE" --listen 127.0.0.1:0 \

@@ -82,8 +82,8 @@ wharf_c $U "$P" "mkdir"
 assert_exit 2 "mkdir without a path"
 assert_contains "$ERR" "usage: mkdir"
 
-wharf_c $U "$P" "stat a b"
-assert_exit 2 "stat with two paths"
+wharf_c $U "$P" "stat"
+assert_exit 2 "stat without a path"
 
 wharf_c $U "$P" "cd a b"
 assert_exit 2 "cd with two paths"

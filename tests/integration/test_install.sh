@@ -14,6 +14,8 @@ assert_file_exists "$STAGE/usr/bin/wharf" "the binary in bin/"
 assert_file_exists "$STAGE/usr/share/man/man1/wharf.1" "the manual page"
 assert_file_exists "$STAGE/usr/share/bash-completion/completions/wharf" \
 	"the bash completion"
+assert_file_exists "$STAGE/usr/share/zsh/vendor-completions/_wharf" \
+	"the zsh completion"
 run man -l "$STAGE/usr/share/man/man1/wharf.1"
 [ "$RC" = 127 ] || assert_contains "$OUT" "wharf serve" "the page renders"
 

@@ -41,14 +41,15 @@ def ok():
 
 
 class Server:
-    def __init__(self, tmp, port=0):
+    def __init__(self, tmp, port=0, extra=()):
         self.tmp = tmp
         self.log = os.path.join(tmp, f"server-{time.time_ns()}.log")
         user = serve_as(tmp, os.path.join(tmp, "root"))
         self.proc = subprocess.Popen(
             [WHARF, "serve", "--root", os.path.join(tmp, "root"),
              "--state", os.path.join(tmp, "state"),
-             "--listen", f"127.0.0.1:{port}", "--log", self.log] + user,
+             "--listen", f"127.0.0.1:{port}", "--log", self.log] + user +
+            list(extra),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
@@ -158,6 +159,10 @@ def main():
         os.makedirs(local)
         with open(os.path.join(root, "projects", "notes.txt"), "w") as f:
             f.write("hello\n")
+        with open(os.path.join(root, "projects", "my file.txt"), "w") as f:
+            f.write("spaced\n")
+        with open(os.path.join(root, "projects", "it's [1].txt"), "w") as f:
+            f.write("quoted\n")
         # Big enough that a transfer is still running when Ctrl-C comes.
         big = os.path.join(root, "projects", "big.bin")
         with open(big, "wb") as f:
@@ -217,6 +222,60 @@ def main():
             fail("completed get fetched the wrong content", term.screen)
         ok()
 
+        # Completion quotes what it inserts as the parser reads it: a
+        # space, a quote and a glob character arrive as one literal word.
+        m = term.mark()
+        term.send("ls -1 my\t")
+        term.expect(r"ls -1 my\\ file\.txt $", since=m)
+        term.send("\r")
+        term.expect(r"\r\nmy file\.txt\r\n", since=m)
+        if "no such" in term.screen[m:] or "no match" in term.screen[m:]:
+            fail("a completed name with a space was split", term.screen)
+        ok()
+        m = term.mark()
+        term.send("stat it\t")
+        term.expect(r"stat it\\'s\\ \\\[1\\\]\.txt $", since=m)
+        term.send("\r")
+        term.expect(r"Path: /projects/it's \[1\]\.txt", since=m)
+        ok()
+        m = term.mark()
+        term.send("stat \"my f\t")
+        term.expect(r'stat "my file\.txt" $', since=m)
+        term.send("\r")
+        term.expect(r"Path: /projects/my file\.txt", since=m)
+        m = term.mark()
+        term.send("stat 'my f\t")
+        term.expect(r"stat 'my file\.txt' $", since=m)
+        term.send("\r")
+        term.expect(r"Path: /projects/my file\.txt", since=m)
+        ok()
+
+        # help: one column for the arguments, one for the text.
+        m = term.mark()
+        term.send("help\r")
+        term.expect(r"unprotect .*remove a file's passcode", since=m)
+        term.expect(r"alice@127\.0\.0\.1:/projects> $", since=m)
+        lines = [ln for ln in term.screen[m:].split("\r\n")
+                 if ln.startswith("  ")]
+        # Where each description starts: after the last run of blanks
+        # (descriptions hold single spaces only).
+        desc = {[x.end() for x in re.finditer(r" {2,}", ln)][-1]
+                for ln in lines}
+        starts = {len(ln) - len(ln.lstrip()) for ln in lines}
+        if len(lines) < 20 or len(desc) != 1 or starts != {2}:
+            fail(f"help columns not aligned: {sorted(desc)}", term.screen)
+        ok()
+
+        # ! runs a local command; progress toggles the bar.
+        m = term.mark()
+        term.send("!echo local $((6*7))\r")
+        term.expect(r"\r\nlocal 42\r\n", since=m)
+        term.send("progress\r")
+        term.expect(r"Progress meter disabled", since=m)
+        term.send("progress\r")
+        term.expect(r"Progress meter enabled", since=m)
+        ok()
+
         # Ctrl-C at the prompt drops the line, the shell stays.
         m = term.mark()
         term.send("garbage words")
@@ -269,14 +328,15 @@ def main():
             fail("resumed put differs from the source", term.screen)
         ok()
 
-        # close, local commands without a connection, open again.
+        # close, local commands without a connection, open again: back
+        # in the same folder.
         m = term.mark()
         term.send("close\r")
         term.expect(r"wharf \(not connected\)> ", since=m)
         term.send("lpwd\r")
         term.expect(re.escape(local), since=m)
         term.send("open\r")
-        term.expect(r"alice@127\.0\.0\.1:/> ", since=m)
+        term.expect(r"alice@127\.0\.0\.1:/projects> ", since=m)
         ok()
 
         # The server goes away: one line, and an offer to reconnect.
@@ -288,10 +348,13 @@ def main():
         srv2 = Server(tmp, port)
         servers.append(srv2)
         term.send("\r")
-        term.expect(r"alice@127\.0\.0\.1:/> ", since=m)
+        # The reconnect lands in the folder the user was in.
+        term.expect(r"alice@127\.0\.0\.1:/projects> ", since=m)
         m = term.mark()
-        term.send("ls\r")
-        term.expect(r"projects", since=m)
+        term.send("ls -1\r")
+        term.expect(r"notes\.txt", since=m)
+        term.send("cd /\r")
+        term.expect(r"alice@127\.0\.0\.1:/> ", since=m)
         ok()
 
         # A new passcode is typed twice, unseen; two that differ protect
@@ -320,6 +383,8 @@ def main():
         code = term.wait_exit()
         if code != 0:
             fail(f"Ctrl-D: exit status {code}", term.screen)
+        if re.search(r"Sanitizer|runtime error:", term.screen):
+            fail("sanitizer report from the shell", term.screen)
         term = None
         ok()
 
@@ -339,6 +404,50 @@ def main():
             fail("user add with matching passwords failed", t2.screen)
         if "bob:" not in open(os.path.join(st, "users")).read():
             fail("user add did not add bob", t2.screen)
+        ok()
+
+        # An idle prompt stays connected: the server's idle timeout is
+        # 2 s, the shell waits 5 s, then works on without a reconnect.
+        srv3 = Server(tmp, 0, ["--idle-timeout", "2"])
+        servers.append(srv3)
+        t3 = Term([WHARF, "connect", "--host-key-policy", "accept-new",
+                   f"alice@127.0.0.1:{srv3.port}"],
+                  dict(env, WHARF_PASSWORD="pw"), local)
+        t3.expect(r"alice@127\.0\.0\.1:/> ")
+        t3.send("cd projects\r")
+        t3.expect(r"alice@127\.0\.0\.1:/projects> ")
+        m = t3.mark()
+        t3.read(5)
+        t3.send("pwd\r")
+        t3.expect(r"\r\n/projects\r\n", since=m)
+        if "lost" in t3.screen or "reconnect" in t3.screen:
+            fail("an idle prompt lost its connection", t3.screen)
+        log = open(srv3.log).read()
+        if "op=ping" not in log or "idle timeout" in log:
+            fail("no keepalive reached the server", log[-2000:])
+        ok()
+        # Typing slowly is no activity either: half a line, a pause past
+        # the timeout, the rest of it.
+        m = t3.mark()
+        t3.send("ls -1 no")
+        t3.read(3)
+        t3.send("tes.txt\r")
+        t3.expect(r"\r\nnotes\.txt\r\n", since=m)
+        # A local command longer than the timeout: the session lives on.
+        m = t3.mark()
+        t3.send("!sleep 4; echo slept\r")
+        t3.expect(r"\r\nslept\r\n", since=m)
+        t3.send("pwd\r")
+        t3.expect(r"\r\n/projects\r\n", since=m)
+        if "lost" in t3.screen[m:]:
+            fail("a long local command lost the connection", t3.screen)
+        ok()
+        t3.send("bye\r")
+        if t3.wait_exit() != 0:
+            fail("bye after keepalives did not exit 0", t3.screen)
+        # The keepalive thread under the sanitizers (TSan in CI).
+        if re.search(r"Sanitizer|runtime error:", t3.screen):
+            fail("sanitizer report from the shell", t3.screen)
         ok()
 
         # History was kept.

@@ -52,7 +52,8 @@ for f in two_mib.bin just_over.bin; do
 	pass
 	line=$(last_log "op=put path=\"/$f\" result=TOO_LARGE")
 	assert_eq 0 "$(log_field wire "$line")" "no data moved for $f (wire=0)"
-	assert_eq "$size" "$(log_field bytes "$line")" "the log has the size"
+	assert_eq "$size" "$(log_field size "$line")" "the log has the size"
+	assert_eq 0 "$(log_field bytes "$line")" "and no bytes moved"
 done
 for f in exactly.bin small.bin; do
 	wput $U "$P" "$S/$f" "$f"

@@ -121,8 +121,69 @@ tu_check(int cond, const char *file, unsigned line, const char *fmt, ...)
 	CU_assertImplementation(CU_FALSE, line, msg, file, "", CU_FALSE);
 }
 
+/* Every suite, by the name ctest gives it (unit_NAME, from test_NAME.c). */
+static const struct {
+	const char *name;
+	void (*add)(void);
+} suites[] = {
+	{ "buf", register_buf_tests },
+	{ "wire", register_wire_tests },
+	{ "io", register_io_tests },
+	{ "msg", register_msg_tests },
+	{ "handshake", register_handshake_tests },
+	{ "channel", register_channel_tests },
+	{ "users", register_users_tests },
+	{ "sandbox", register_sandbox_tests },
+	{ "keys", register_keys_tests },
+	{ "netaddr", register_netaddr_tests },
+	{ "guard", register_guard_tests },
+	{ "cli", register_cli_tests },
+	{ "cdc", register_cdc_tests },
+	{ "xfer", register_xfer_tests },
+	{ "engine", register_engine_tests },
+	{ "vectors", register_vectors_tests },
+	{ "address", register_address_tests },
+	{ "sshkey", register_sshkey_tests },
+	{ "quota", register_quota_tests },
+	{ "stripe", register_stripe_tests },
+	{ "log", register_log_tests },
+	{ "startups", register_startups_tests },
+	{ "text", register_text_tests },
+	{ "tree", register_tree_tests },
+	{ "proxy", register_proxy_tests },
+	{ "file", register_file_tests },
+};
+
+static int
+register_suites(int argc, char **argv)
+{
+	size_t k;
+	int i, found;
+
+	if (argc < 2) {
+		for (k = 0; k < sizeof(suites) / sizeof(suites[0]); k++)
+			suites[k].add();
+		return 0;
+	}
+	for (i = 1; i < argc; i++) {
+		found = 0;
+		for (k = 0; k < sizeof(suites) / sizeof(suites[0]); k++)
+			if (strcmp(argv[i], suites[k].name) == 0) {
+				suites[k].add();
+				found = 1;
+			}
+		/* A misspelt name must fail, not pass with nothing run. */
+		if (!found) {
+			fprintf(stderr, "unit: no suite %s\n", argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* unit_tests [SUITE...]: the named suites, or all of them. */
 int
-main(void)
+main(int argc, char **argv)
 {
 	unsigned failures, tests_failed, suites_failed;
 
@@ -137,29 +198,10 @@ main(void)
 		fprintf(stderr, "unit: %s\n", CU_get_error_msg());
 		return 1;
 	}
-	register_buf_tests();
-	register_wire_tests();
-	register_io_tests();
-	register_msg_tests();
-	register_handshake_tests();
-	register_channel_tests();
-	register_users_tests();
-	register_sandbox_tests();
-	register_keys_tests();
-	register_netaddr_tests();
-	register_guard_tests();
-	register_cli_tests();
-	register_cdc_tests();
-	register_xfer_tests();
-	register_vectors_tests();
-	register_address_tests();
-	register_sshkey_tests();
-	register_quota_tests();
-	register_stripe_tests();
-	register_log_tests();
-	register_startups_tests();
-	register_proxy_tests();
-	register_file_tests();
+	if (register_suites(argc, argv) != 0) {
+		CU_cleanup_registry();
+		return 1;
+	}
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "unit: registering tests: %s\n",
 		    CU_get_error_msg());

@@ -12,6 +12,8 @@
 
 #include <CUnit/CUnit.h>
 
+#include "wharf.pb-c.h"
+
 void register_buf_tests(void);
 void register_wire_tests(void);
 void register_io_tests(void);
@@ -25,6 +27,7 @@ void register_netaddr_tests(void);
 void register_cli_tests(void);
 void register_cdc_tests(void);
 void register_xfer_tests(void);
+void register_engine_tests(void);
 void register_vectors_tests(void);
 void register_address_tests(void);
 void register_sshkey_tests(void);
@@ -33,8 +36,19 @@ void register_guard_tests(void);
 void register_stripe_tests(void);
 void register_log_tests(void);
 void register_startups_tests(void);
+void register_text_tests(void);
+void register_tree_tests(void);
 void register_proxy_tests(void);
 void register_file_tests(void);
+
+/* One fixed, valid example of each message body (msg_examples.c), in
+ * the order of tests/vectors/msgs.txt. Valid for the whole run. */
+#define TU_EXAMPLES_MAX 48
+struct tu_example {
+	const char *name; /* the proto message name */
+	Wharf__Envelope env;
+};
+size_t tu_msg_examples(const struct tu_example **out);
 
 /* Room for any path the tests build. */
 #define TU_PATH_MAX 4096

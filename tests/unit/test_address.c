@@ -55,7 +55,7 @@ static void
 test_parse(void)
 {
 	struct client_target t;
-	char path[SANDBOX_VPATH_MAX];
+	char path[CLIENT_PATH_MAX];
 
 	CU_ASSERT_EQUAL_FATAL(address_parse("alice@files:/www/index.html", &t,
 	                          path, sizeof(path)),

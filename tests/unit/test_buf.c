@@ -70,13 +70,14 @@ static void
 test_get_u64_past_end_consumes_nothing(void)
 {
 	static const uint8_t six[] = { 1, 2, 3, 4, 5, 6 };
-	struct buf b;
+	struct buf *b = buf_view_new(six, sizeof(six));
 	uint64_t v = 0;
 
-	buf_init_view(&b, six, sizeof(six));
-	CU_ASSERT_EQUAL(buf_get_u64(&b, &v), WH_ERR_TRUNCATED);
-	CU_ASSERT_EQUAL(buf_len(&b), sizeof(six));
-	CU_ASSERT_PTR_EQUAL(buf_ptr(&b), six);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(buf_get_u64(b, &v), WH_ERR_TRUNCATED);
+	CU_ASSERT_EQUAL(buf_len(b), sizeof(six));
+	CU_ASSERT_PTR_EQUAL(buf_ptr(b), six);
+	buf_free(b);
 }
 
 static void
@@ -166,7 +167,7 @@ test_growth_byte_by_byte(void)
 		ok &= buf_put_u8(b, data[i]) == 0;
 	CU_ASSERT(ok);
 	CU_ASSERT_EQUAL(buf_len(b), CAP);
-	CU_ASSERT(b->alloc <= CAP);
+	CU_ASSERT(buf_allocated(b) <= CAP);
 	CU_ASSERT_EQUAL(buf_put_u8(b, 0), WH_ERR_TOO_LARGE);
 	CU_ASSERT_EQUAL(memcmp(buf_ptr(b), data, CAP), 0);
 	buf_free(b);
@@ -176,17 +177,19 @@ static void
 test_get_end(void)
 {
 	static const uint8_t two[] = { 0xaa, 0xbb };
-	struct buf b;
+	struct buf *b = buf_view_new(two, sizeof(two));
 	uint8_t v;
 
-	buf_init_view(&b, two, sizeof(two));
-	CU_ASSERT_EQUAL(buf_get_end(&b), WH_ERR_FORMAT);
-	CU_ASSERT_EQUAL(buf_get_u8(&b, &v), 0);
-	CU_ASSERT_EQUAL(buf_get_end(&b), WH_ERR_FORMAT);
-	CU_ASSERT_EQUAL(buf_get_u8(&b, &v), 0);
-	CU_ASSERT_EQUAL(buf_get_end(&b), 0);
-	buf_init_view(&b, two, 0);
-	CU_ASSERT_EQUAL(buf_get_end(&b), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(buf_get_end(b), WH_ERR_FORMAT);
+	CU_ASSERT_EQUAL(buf_get_u8(b, &v), 0);
+	CU_ASSERT_EQUAL(buf_get_end(b), WH_ERR_FORMAT);
+	CU_ASSERT_EQUAL(buf_get_u8(b, &v), 0);
+	CU_ASSERT_EQUAL(buf_get_end(b), 0);
+	buf_free(b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b = buf_view_new(two, 0));
+	CU_ASSERT_EQUAL(buf_get_end(b), 0);
+	buf_free(b);
 }
 
 static void
@@ -234,28 +237,29 @@ test_view_read_only(void)
 {
 	uint8_t mem[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	static const uint8_t orig[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-	struct buf v;
+	struct buf *v = buf_view_new(mem, sizeof(mem));
 	uint8_t *dst = mem;
 	uint32_t x;
 
-	buf_init_view(&v, mem, sizeof(mem));
-	CU_ASSERT(v.readonly);
-	CU_ASSERT_EQUAL(buf_len(&v), 8);
-	CU_ASSERT_PTR_EQUAL(buf_ptr(&v), mem);
-	CU_ASSERT_PTR_NULL(buf_mutable_ptr(&v));
-	CU_ASSERT_NOT_EQUAL(buf_reserve(&v, 1, &dst), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL(buf_allocated(v), 0);
+	CU_ASSERT_EQUAL(buf_len(v), 8);
+	CU_ASSERT_PTR_EQUAL(buf_ptr(v), mem);
+	CU_ASSERT_PTR_NULL(buf_mutable_ptr(v));
+	CU_ASSERT_NOT_EQUAL(buf_reserve(v, 1, &dst), 0);
 	CU_ASSERT_PTR_NULL(dst);
-	CU_ASSERT_NOT_EQUAL(buf_put_u8(&v, 0xff), 0);
-	CU_ASSERT_NOT_EQUAL(buf_put(&v, orig, 0), 0);
-	CU_ASSERT_EQUAL(buf_len(&v), 8);
-	buf_shrink(&v, 0);
-	CU_ASSERT_EQUAL(buf_len(&v), 8);
-	CU_ASSERT_PTR_EQUAL(buf_ptr(&v), mem);
+	CU_ASSERT_NOT_EQUAL(buf_put_u8(v, 0xff), 0);
+	CU_ASSERT_NOT_EQUAL(buf_put(v, orig, 0), 0);
+	CU_ASSERT_EQUAL(buf_len(v), 8);
+	buf_shrink(v, 0);
+	CU_ASSERT_EQUAL(buf_len(v), 8);
+	CU_ASSERT_PTR_EQUAL(buf_ptr(v), mem);
 	CU_ASSERT_EQUAL(memcmp(mem, orig, sizeof(orig)), 0);
 	/* Reading a view works as for any buffer. */
-	CU_ASSERT_EQUAL(buf_get_u32(&v, &x), 0);
+	CU_ASSERT_EQUAL(buf_get_u32(v, &x), 0);
 	CU_ASSERT_EQUAL(x, 0x01020304);
-	CU_ASSERT_EQUAL(buf_len(&v), 4);
+	CU_ASSERT_EQUAL(buf_len(v), 4);
+	buf_free(v);
 	CU_ASSERT_EQUAL(memcmp(mem, orig, sizeof(orig)), 0);
 }
 
@@ -292,14 +296,14 @@ test_shrink_keeps_unread(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	fill_pattern(data, sizeof(data), 5);
 	CU_ASSERT_EQUAL_FATAL(buf_put(b, data, BIG), 0);
-	CU_ASSERT(b->alloc >= BIG);
+	CU_ASSERT(buf_allocated(b) >= BIG);
 	/* More unread than keep: nothing may be lost. */
 	buf_shrink(b, KEEP);
 	CU_ASSERT_EQUAL_FATAL(buf_len(b), BIG);
 	CU_ASSERT_EQUAL(memcmp(buf_ptr(b), data, BIG), 0);
 	CU_ASSERT_EQUAL(buf_consume(b, BIG - LEFT), 0);
 	buf_shrink(b, KEEP);
-	CU_ASSERT(b->alloc <= KEEP);
+	CU_ASSERT(buf_allocated(b) <= KEEP);
 	CU_ASSERT_EQUAL_FATAL(buf_len(b), LEFT);
 	CU_ASSERT_EQUAL(memcmp(buf_ptr(b), data + BIG - LEFT, LEFT), 0);
 	/* Still a working buffer after shrinking. */
@@ -310,7 +314,7 @@ test_shrink_keeps_unread(void)
 	buf_reset(b);
 	CU_ASSERT_EQUAL(buf_len(b), 0);
 	buf_shrink(b, 1);
-	CU_ASSERT(b->alloc <= 1);
+	CU_ASSERT(buf_allocated(b) <= 1);
 	CU_ASSERT_EQUAL(buf_put_u8(b, 9), 0);
 	CU_ASSERT_EQUAL(buf_put_u8(b, 10), 0);
 	CU_ASSERT_EQUAL_FATAL(buf_len(b), 2);

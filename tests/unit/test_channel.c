@@ -14,6 +14,7 @@
 #include <CUnit/CUnit.h>
 #include <sodium.h>
 
+#include "wharf/accel.h"
 #include "wharf/buf.h"
 #include "wharf/channel.h"
 #include "wharf/handshake.h"
@@ -399,7 +400,8 @@ out:
 
 /* A matching pair of handshake results from the step functions. */
 static int
-handshake_pair(struct hs_result *cres, struct hs_result *sres, int plaintext)
+handshake_pair_ex(struct hs_result *cres, struct hs_result *sres, int plaintext,
+    uint64_t client_features, unsigned server_ciphers)
 {
 	struct hs_server_config cfg;
 	struct host_key hk;
@@ -413,9 +415,10 @@ handshake_pair(struct hs_result *cres, struct hs_result *sres, int plaintext)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.host_key = &hk;
 	cfg.allow_plaintext = plaintext;
-	cfg.features = WIRE_FEATURES_ALL;
+	cfg.features = WIRE_FEATURES_ALL | WIRE_FEAT_AES256GCM;
+	cfg.ciphers = server_ciphers;
 	memset(&c, 0, sizeof(c));
-	if (hs_client_init(&c, NULL, plaintext, WIRE_FEATURES_ALL) != 0 ||
+	if (hs_client_init(&c, NULL, plaintext, client_features) != 0 ||
 	    (reply = buf_new(WIRE_FRAME_MAX_PREAUTH)) == NULL)
 		goto out;
 	n = buf_len(c.sent) - WIRE_PREFACE_LEN - WIRE_FRAME_HEADER;
@@ -434,6 +437,12 @@ out:
 	buf_free(reply);
 	keys_host_wipe(&hk);
 	return r;
+}
+
+static int
+handshake_pair(struct hs_result *cres, struct hs_result *sres, int plaintext)
+{
+	return handshake_pair_ex(cres, sres, plaintext, WIRE_FEATURES_ALL, 0);
 }
 
 struct chan_pair {
@@ -742,6 +751,344 @@ out:
 	hs_result_wipe(&sres);
 }
 
+/* --- AES-256-GCM (protocol.md §5.1) */
+
+/* The frame as §5.1 defines it, computed with OpenSSL's one-shot calls
+ * and nothing of channel.c: nonce u32(dir) || u64(counter), AAD the u32
+ * frame length (tag + ciphertext). */
+static int
+gcm_reference(const uint8_t key[32], unsigned dir, uint64_t ctr,
+    const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16])
+{
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	uint8_t nonce[12], aad[4];
+	size_t n = len + 16;
+	int k = 0, ok, i;
+
+	for (i = 0; i < 4; i++)
+		nonce[i] = (uint8_t)(dir >> (24 - 8 * i));
+	for (i = 0; i < 8; i++)
+		nonce[4 + i] = (uint8_t)(ctr >> (56 - 8 * i));
+	aad[0] = (uint8_t)(n >> 24);
+	aad[1] = (uint8_t)(n >> 16);
+	aad[2] = (uint8_t)(n >> 8);
+	aad[3] = (uint8_t)n;
+	ok = x != NULL &&
+	    EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
+	    EVP_EncryptUpdate(x, NULL, &k, aad, 4) == 1 &&
+	    EVP_EncryptUpdate(x, out, &k, in, (int)len) == 1 &&
+	    EVP_EncryptFinal_ex(x, out + k, &k) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+	EVP_CIPHER_CTX_free(x);
+	return ok ? 0 : -1;
+}
+
+static void
+test_gcm_round_trip_nonces(void)
+{
+	uint8_t key[SEAL_KEY_LEN], mac[SEAL_MAC_LEN], ref_tag[16];
+	uint8_t orig[1000], data[1000], ref[1000];
+	struct seal tx, rx;
+	unsigned i;
+
+	randombytes_buf(key, sizeof(key));
+	CU_ASSERT_EQUAL_FATAL(
+	    seal_init_cipher(&tx, SEAL_AES256GCM, key, HS_DIR_S2C), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    seal_init_cipher(&rx, SEAL_AES256GCM, key, HS_DIR_S2C), 0);
+	for (i = 0; i < 5; i++) {
+		size_t len = i == 4 ? 0 : sizeof(orig) - i * 100;
+
+		pattern(orig, sizeof(orig), i);
+		memcpy(data, orig, sizeof(data));
+		CU_ASSERT_EQUAL(seal_close(&tx, mac, data, len), 0);
+		/* Frame i carries nonce (direction, i): the same bytes as
+		 * the independent computation. */
+		CU_ASSERT_EQUAL_FATAL(
+		    gcm_reference(key, HS_DIR_S2C, i, orig, len, ref, ref_tag),
+		    0);
+		TU_CHECK(memcmp(data, ref, len) == 0 &&
+		        memcmp(mac, ref_tag, 16) == 0,
+		    "frame %u differs from the spec's nonce and AAD", i);
+		if (len > 0)
+			CU_ASSERT(memcmp(data, orig, len) != 0);
+		CU_ASSERT_EQUAL(seal_open(&rx, mac, data, len), 0);
+		CU_ASSERT(memcmp(data, orig, len) == 0);
+	}
+	CU_ASSERT_EQUAL(tx.counter, 5);
+	CU_ASSERT_EQUAL(rx.counter, 5);
+	seal_cleanup(&tx);
+	seal_cleanup(&rx);
+}
+
+static void
+test_gcm_tamper(void)
+{
+	uint8_t key[SEAL_KEY_LEN], mac[SEAL_MAC_LEN], m2[SEAL_MAC_LEN];
+	uint8_t orig[300], sealed[300], data[300];
+	struct seal tx, rx;
+	size_t i;
+
+	randombytes_buf(key, sizeof(key));
+	pattern(orig, sizeof(orig), 9);
+	memcpy(sealed, orig, sizeof(sealed));
+	CU_ASSERT_EQUAL_FATAL(
+	    seal_init_cipher(&tx, SEAL_AES256GCM, key, HS_DIR_C2S), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    seal_init_cipher(&rx, SEAL_AES256GCM, key, HS_DIR_C2S), 0);
+	CU_ASSERT_EQUAL_FATAL(seal_close(&tx, mac, sealed, sizeof(sealed)), 0);
+	for (i = 0; i < sizeof(sealed); i += 37) {
+		memcpy(data, sealed, sizeof(data));
+		data[i] ^= 0x01;
+		TU_CHECK(seal_open(&rx, mac, data, sizeof(data)) == WH_ERR_AUTH,
+		    "flipped byte %zu opened", i);
+		/* Nothing unauthenticated is left in the buffer. */
+		CU_ASSERT(memcmp(data, orig, sizeof(orig)) != 0);
+	}
+	for (i = 0; i < SEAL_MAC_LEN; i++) {
+		memcpy(m2, mac, sizeof(m2));
+		m2[i] ^= 0x80;
+		memcpy(data, sealed, sizeof(data));
+		TU_CHECK(seal_open(&rx, m2, data, sizeof(data)) == WH_ERR_AUTH,
+		    "flipped tag byte %zu opened", i);
+	}
+	/* A shorter frame: the length is associated data. */
+	memcpy(data, sealed, sizeof(data));
+	CU_ASSERT_EQUAL(
+	    seal_open(&rx, mac, data, sizeof(data) - 1), WH_ERR_AUTH);
+	/* Failures did not move the counter: the real frame still opens. */
+	memcpy(data, sealed, sizeof(data));
+	CU_ASSERT_EQUAL(seal_open(&rx, mac, data, sizeof(data)), 0);
+	CU_ASSERT(memcmp(data, orig, sizeof(orig)) == 0);
+	seal_cleanup(&rx);
+	/* The other direction's nonce, same key: refused. */
+	CU_ASSERT_EQUAL_FATAL(
+	    seal_init_cipher(&rx, SEAL_AES256GCM, key, HS_DIR_S2C), 0);
+	memcpy(data, sealed, sizeof(data));
+	CU_ASSERT_EQUAL(seal_open(&rx, mac, data, sizeof(data)), WH_ERR_AUTH);
+	seal_cleanup(&rx);
+	/* secretbox under the same key does not open it either. */
+	seal_init(&rx, key);
+	memcpy(data, sealed, sizeof(data));
+	CU_ASSERT_EQUAL(seal_open(&rx, mac, data, sizeof(data)), WH_ERR_AUTH);
+	seal_cleanup(&rx);
+	seal_cleanup(&tx);
+}
+
+static void
+test_gcm_replay_reorder(void)
+{
+	uint8_t key[SEAL_KEY_LEN], mac1[SEAL_MAC_LEN], mac2[SEAL_MAC_LEN];
+	uint8_t f1[64], f2[64], c1[64], c2[64];
+	struct seal tx, rx;
+
+	randombytes_buf(key, sizeof(key));
+	pattern(f1, sizeof(f1), 1);
+	pattern(f2, sizeof(f2), 2);
+	CU_ASSERT_EQUAL_FATAL(
+	    seal_init_cipher(&tx, SEAL_AES256GCM, key, HS_DIR_C2S), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    seal_init_cipher(&rx, SEAL_AES256GCM, key, HS_DIR_C2S), 0);
+	CU_ASSERT_EQUAL(seal_close(&tx, mac1, f1, sizeof(f1)), 0);
+	CU_ASSERT_EQUAL(seal_close(&tx, mac2, f2, sizeof(f2)), 0);
+	memcpy(c1, f1, sizeof(c1));
+	memcpy(c2, f2, sizeof(c2));
+	/* Frame 2 first: refused (reordered). */
+	CU_ASSERT_EQUAL(seal_open(&rx, mac2, f2, sizeof(f2)), WH_ERR_AUTH);
+	memcpy(f2, c2, sizeof(f2));
+	CU_ASSERT_EQUAL(seal_open(&rx, mac1, f1, sizeof(f1)), 0);
+	/* Frame 1 again: refused (replayed). */
+	CU_ASSERT_EQUAL(seal_open(&rx, mac1, c1, sizeof(c1)), WH_ERR_AUTH);
+	CU_ASSERT_EQUAL(seal_open(&rx, mac2, f2, sizeof(f2)), 0);
+	seal_cleanup(&tx);
+	seal_cleanup(&rx);
+}
+
+static void
+test_cipher_names(void)
+{
+	unsigned bits;
+	int c;
+
+	CU_ASSERT_EQUAL(seal_cipher_parse("aes256gcm", &c), 0);
+	CU_ASSERT_EQUAL(c, SEAL_AES256GCM);
+	CU_ASSERT_STRING_EQUAL(seal_cipher_name(c), "aes256gcm");
+	CU_ASSERT_EQUAL(seal_cipher_parse("secretbox", &c), 0);
+	CU_ASSERT_EQUAL(c, SEAL_SECRETBOX);
+	CU_ASSERT_NOT_EQUAL(seal_cipher_parse("aes128gcm", &c), 0);
+	CU_ASSERT_EQUAL(seal_ciphers_parse("secretbox,aes256gcm", &bits), 0);
+	CU_ASSERT_EQUAL(bits, HS_CIPHERS_DEFAULT);
+	CU_ASSERT_EQUAL(seal_ciphers_parse("aes256gcm", &bits), 0);
+	CU_ASSERT_EQUAL(bits, HS_CIPHER_BIT(SEAL_AES256GCM));
+	CU_ASSERT_NOT_EQUAL(seal_ciphers_parse("", &bits), 0);
+	CU_ASSERT_NOT_EQUAL(seal_ciphers_parse("secretbox,", &bits), 0);
+	CU_ASSERT_NOT_EQUAL(
+	    seal_ciphers_parse("secretbox,,aes256gcm", &bits), 0);
+}
+
+/* A handshake with the client offering AES-256-GCM: the server chooses it
+ * (when its CPU can), both sides agree, keys differ from a secretbox
+ * session's label, and a channel pair keyed by it carries frames. */
+static void
+test_gcm_handshake_channel(void)
+{
+	struct hs_result cres, sres;
+	struct chan_pair p = { NULL, NULL };
+	Wharf__Envelope env, *got = NULL;
+	Wharf__Ping ping;
+	uint8_t payload[3000];
+	uint32_t id;
+	int want = accel_have_aes() ? SEAL_AES256GCM : SEAL_SECRETBOX;
+
+	if (handshake_pair_ex(&cres, &sres, 0,
+	        WIRE_FEATURES_ALL | WIRE_FEAT_AES256GCM, 0) != 0) {
+		CU_FAIL("handshake");
+		return;
+	}
+	CU_ASSERT_EQUAL(cres.cipher, want);
+	CU_ASSERT_EQUAL(sres.cipher, want);
+	CU_ASSERT_EQUAL(
+	    (cres.features & WIRE_FEAT_AES256GCM) != 0, want == SEAL_AES256GCM);
+	CU_ASSERT_EQUAL(cres.tx_dir, HS_DIR_C2S);
+	CU_ASSERT_EQUAL(sres.tx_dir, HS_DIR_S2C);
+	CU_ASSERT(memcmp(cres.tx_key, sres.rx_key, HS_SESSION_KEY_LEN) == 0);
+	CU_ASSERT(memcmp(cres.rx_key, sres.tx_key, HS_SESSION_KEY_LEN) == 0);
+	/* Never XXH3 in a sealed session. */
+	CU_ASSERT_EQUAL(cres.features & WIRE_FEAT_XXH128, 0);
+	if (chan_pair_open(&p, &cres, &sres) != 0) {
+		CU_FAIL("setup");
+		goto out;
+	}
+	CU_ASSERT_EQUAL(channel_cipher(p.a), want);
+	for (id = 1; id <= 4; id++) {
+		pattern(payload, sizeof(payload), id);
+		ping_env(&env, &ping, id, payload, sizeof(payload));
+		CU_ASSERT_EQUAL(channel_send(id % 2 ? p.a : p.b, &env), 0);
+		CU_ASSERT_EQUAL_FATAL(
+		    channel_recv(id % 2 ? p.b : p.a, &got), 0);
+		CU_ASSERT(got->id == id &&
+		    got->body_case == WHARF__ENVELOPE__BODY_PING &&
+		    got->ping->payload.len == sizeof(payload) &&
+		    memcmp(got->ping->payload.data, payload, sizeof(payload)) ==
+		        0);
+		msg_free(got);
+		got = NULL;
+	}
+out:
+	chan_pair_close(&p);
+	hs_result_wipe(&cres);
+	hs_result_wipe(&sres);
+}
+
+/* The cipher choice: not offered, not allowed, plaintext; and a server
+ * that allows only AES-256-GCM refuses a client that did not offer it. */
+static void
+test_cipher_negotiation(void)
+{
+	struct hs_result cres, sres;
+
+	CU_ASSERT_EQUAL_FATAL(
+	    handshake_pair_ex(&cres, &sres, 0, WIRE_FEATURES_ALL, 0), 0);
+	CU_ASSERT_EQUAL(cres.cipher, SEAL_SECRETBOX);
+	CU_ASSERT_EQUAL(sres.cipher, SEAL_SECRETBOX);
+	CU_ASSERT_EQUAL_FATAL(handshake_pair_ex(&cres, &sres, 0,
+	                          WIRE_FEATURES_ALL | WIRE_FEAT_AES256GCM,
+	                          HS_CIPHER_BIT(SEAL_SECRETBOX)),
+	    0);
+	CU_ASSERT_EQUAL(cres.cipher, SEAL_SECRETBOX);
+	CU_ASSERT_EQUAL(cres.features & WIRE_FEAT_AES256GCM, 0);
+	/* Plaintext: no cipher, and XXH3 allowed. */
+	CU_ASSERT_EQUAL_FATAL(handshake_pair_ex(&cres, &sres, 1,
+	                          WIRE_FEATURES_ALL | WIRE_FEAT_AES256GCM, 0),
+	    0);
+	CU_ASSERT(cres.plaintext);
+	CU_ASSERT_EQUAL(cres.features & WIRE_FEAT_AES256GCM, 0);
+	CU_ASSERT(cres.features & WIRE_FEAT_XXH128);
+	CU_ASSERT_NOT_EQUAL(
+	    handshake_pair_ex(&cres, &sres, 0, WIRE_FEATURES_ALL,
+	        HS_CIPHER_BIT(SEAL_AES256GCM)),
+	    0);
+	hs_result_wipe(&cres);
+	hs_result_wipe(&sres);
+}
+
+/* A big Chunk goes out from the caller's buffer (plaintext, AES-256-GCM)
+ * or packed (secretbox): the peer decodes the same message either way,
+ * also when id is 0 and when frames were gathered before it. */
+static void
+check_bulk_chunk(int plaintext, uint64_t features)
+{
+	struct hs_result cres, sres;
+	struct chan_pair p = { NULL, NULL };
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT, *got = NULL;
+	Wharf__Chunk c = WHARF__CHUNK__INIT;
+	Wharf__Envelope small, *got2 = NULL;
+	Wharf__Ping ping;
+	uint8_t h[32], *data;
+	size_t n = 100000; /* fits the socketpair: nobody reads while sending */
+	uint32_t id;
+
+	CU_ASSERT_FATAL((data = malloc(n)) != NULL);
+	pattern(data, n, 5);
+	memset(h, 0xab, sizeof(h));
+	if (handshake_pair_ex(&cres, &sres, plaintext, features, 0) != 0 ||
+	    chan_pair_open(&p, &cres, &sres) != 0) {
+		CU_FAIL("setup");
+		goto out;
+	}
+	/* After login: frames of a chunk's size. */
+	channel_set_limit(p.a, WIRE_FRAME_MAX);
+	channel_set_limit(p.b, WIRE_FRAME_MAX);
+	c.index = 7;
+	c.raw_len = (uint32_t)n;
+	c.hash.data = h;
+	c.hash.len = sizeof(h);
+	c.data.data = data;
+	c.data.len = n;
+	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	env.chunk = &c;
+	for (id = 0; id < 3; id++) {
+		env.id = id;
+		if (id == 2) {
+			/* A small frame gathered before the bulk one. */
+			channel_gather(p.a);
+			ping_env(&small, &ping, 99, "x", 1);
+			CU_ASSERT_EQUAL(channel_send(p.a, &small), 0);
+		}
+		CU_ASSERT_EQUAL_FATAL(channel_send(p.a, &env), 0);
+		CU_ASSERT_EQUAL_FATAL(channel_flush(p.a), 0);
+		if (id == 2) {
+			CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got2), 0);
+			CU_ASSERT(got2->id == 99);
+			msg_free(got2);
+		}
+		CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got), 0);
+		CU_ASSERT_FATAL(got->body_case == WHARF__ENVELOPE__BODY_CHUNK);
+		CU_ASSERT(got->id == id && got->chunk->index == 7 &&
+		    got->chunk->raw_len == n && got->chunk->hash.len == 32 &&
+		    memcmp(got->chunk->hash.data, h, 32) == 0 &&
+		    got->chunk->data.len == n &&
+		    memcmp(got->chunk->data.data, data, n) == 0 &&
+		    !got->chunk->compressed && !got->chunk->ref);
+		msg_free(got);
+		got = NULL;
+	}
+	/* Over the limit: refused before anything is sent. */
+	channel_set_limit(p.a, n - 1);
+	CU_ASSERT_EQUAL(channel_send(p.a, &env), WH_ERR_TOO_LARGE);
+out:
+	chan_pair_close(&p);
+	free(data);
+}
+
+static void
+test_channel_bulk_chunk(void)
+{
+	check_bulk_chunk(1, WIRE_FEATURES_ALL);
+	check_bulk_chunk(0, WIRE_FEATURES_ALL | WIRE_FEAT_AES256GCM);
+	check_bulk_chunk(0, WIRE_FEATURES_ALL);
+}
+
 void
 register_channel_tests(void)
 {
@@ -764,4 +1111,15 @@ register_channel_tests(void)
 	CU_add_test(s, "plaintext session", test_channel_wire_plaintext);
 	CU_add_test(s, "keys from another session", test_channel_wrong_keys);
 	CU_add_test(s, "frame limits", test_channel_limit);
+	CU_add_test(s, "aes256gcm: round trip, nonce sequence",
+	    test_gcm_round_trip_nonces);
+	CU_add_test(s, "aes256gcm: tampered frames", test_gcm_tamper);
+	CU_add_test(
+	    s, "aes256gcm: replay and reorder", test_gcm_replay_reorder);
+	CU_add_test(s, "cipher names and lists", test_cipher_names);
+	CU_add_test(s, "aes256gcm: handshake and channel pair",
+	    test_gcm_handshake_channel);
+	CU_add_test(s, "cipher negotiation", test_cipher_negotiation);
+	CU_add_test(s, "big chunks sent from the caller's buffer",
+	    test_channel_bulk_chunk);
 }

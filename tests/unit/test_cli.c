@@ -12,6 +12,7 @@
 #include <CUnit/CUnit.h>
 
 #include "wharf/cli.h"
+#include "wharf/cmdline.h"
 
 #include "suites.h"
 
@@ -157,6 +158,90 @@ test_too_many_words(void)
 	CU_ASSERT_EQUAL(split_check(&c), WH_ERR_INVALID_ARG);
 }
 
+/* sftp's rule: a glob character is a pattern only unquoted and
+ * unescaped; literal specials are escaped in the pattern. */
+static void
+test_patterns(void)
+{
+	static const struct {
+		const char *line, *word, *pat; /* pat NULL: literal */
+	} cases[] = {
+		{ "*.log", "*.log", "*.log" },
+		{ "'*.log'", "*.log", NULL },
+		{ "\"*.log\"", "*.log", NULL },
+		{ "\\*.log", "*.log", NULL },
+		{ "a'*'*", "a**", "a\\**" },
+		{ "x[ab].c", "x[ab].c", "x[ab].c" },
+		{ "'x['[ab]", "x[[ab]", "x\\[[ab]" },
+		{ "a\\\\b*", "a\\b*", "a\\\\b*" },
+		{ "plain", "plain", NULL },
+	};
+	char *argv[CMDLINE_ARGS_MAX + 1], *pat[CMDLINE_ARGS_MAX + 1], *st;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		st = malloc(CMDLINE_STORAGE(strlen(cases[i].line)));
+		CU_ASSERT_FATAL(st != NULL);
+		CU_ASSERT_EQUAL(cmdline_split(cases[i].line, st, argv, pat), 1);
+		TU_CHECK(strcmp(argv[0], cases[i].word) == 0, "%s: word %s",
+		    cases[i].line, argv[0]);
+		TU_CHECK(cases[i].pat == NULL ?
+		        pat[0] == NULL :
+		        pat[0] != NULL && strcmp(pat[0], cases[i].pat) == 0,
+		    "%s: pattern %s", cases[i].line,
+		    pat[0] ? pat[0] : "(none)");
+		free(st);
+	}
+}
+
+/* What completion inserts (cmdline_quote) splits back to the same single
+ * literal word, in every quoting style. */
+static void
+test_quote_round_trip(void)
+{
+	static const char *const names[] = { "my file.txt", "it's", "a\"b",
+		"x*?[y]", "back\\slash", "#hash", "semi;colon", "!bang",
+		"tab\tx", "" };
+	static const char styles[] = { '\0', '\'', '"' };
+	char q[256], line[260], *argv[CMDLINE_ARGS_MAX + 1];
+	char *pat[CMDLINE_ARGS_MAX + 1], st[CMDLINE_STORAGE(260)];
+	size_t i, k;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (k = 0; k < sizeof(styles); k++) {
+			if (names[i][0] == '\0' && styles[k] == '\0')
+				continue;
+			CU_ASSERT_FATAL(cmdline_quote(names[i], styles[k], q,
+			                    sizeof(q)) == 0);
+			snprintf(line, sizeof(line), "%s%s%s",
+			    styles[k] ? (char[]){ styles[k], 0 } : "", q,
+			    styles[k] ? (char[]){ styles[k], 0 } : "");
+			TU_CHECK(cmdline_split(line, st, argv, pat) == 1 &&
+			        strcmp(argv[0], names[i]) == 0 &&
+			        pat[0] == NULL,
+			    "%s (style %c) quoted as %s", names[i],
+			    styles[k] ? styles[k] : '0', line);
+		}
+	CU_ASSERT_EQUAL(cmdline_quote("abc", '\0', q, 3), WH_ERR_TOO_LARGE);
+}
+
+/* The word being typed, as completion sees it. */
+static void
+test_tail(void)
+{
+	struct cmdline_tail t;
+	char lit[64];
+	const char *l1 = "ls \"my fi", *l2 = "get a\\ b", *l3 = "ls x ";
+
+	CU_ASSERT_EQUAL(cmdline_tail(l1, strlen(l1), &t, lit, sizeof(lit)), 0);
+	CU_ASSERT(t.start == 3 && t.quote == '"' && t.index == 1 &&
+	    strcmp(lit, "my fi") == 0);
+	CU_ASSERT_EQUAL(cmdline_tail(l2, strlen(l2), &t, lit, sizeof(lit)), 0);
+	CU_ASSERT(t.start == 4 && t.quote == '\0' && strcmp(lit, "a b") == 0);
+	CU_ASSERT_EQUAL(cmdline_tail(l3, strlen(l3), &t, lit, sizeof(lit)), 0);
+	CU_ASSERT(t.start == 5 && t.index == 2 && lit[0] == '\0');
+}
+
 void
 register_cli_tests(void)
 {
@@ -170,4 +255,7 @@ register_cli_tests(void)
 	CU_add_test(s, "comments", test_comments);
 	CU_add_test(s, "unbalanced quotes", test_unbalanced);
 	CU_add_test(s, "word limit", test_too_many_words);
+	CU_add_test(s, "patterns (sftp's quoting rule)", test_patterns);
+	CU_add_test(s, "completion quoting round trip", test_quote_round_trip);
+	CU_add_test(s, "word being typed", test_tail);
 }

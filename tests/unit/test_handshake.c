@@ -202,8 +202,10 @@ test_good_handshake(void)
 	assert_keys_match(&h);
 	CU_ASSERT_EQUAL(h.cres.version, WIRE_VERSION_MAX);
 	CU_ASSERT_EQUAL(h.sres.version, h.cres.version);
-	CU_ASSERT(h.cres.features == WIRE_FEATURES_ALL);
-	CU_ASSERT(h.sres.features == WIRE_FEATURES_ALL);
+	/* A sealed session never grants XXH3 (protocol.md §4.4). */
+	CU_ASSERT(h.cres.features == (WIRE_FEATURES_ALL & ~WIRE_FEAT_XXH128));
+	CU_ASSERT(h.sres.features == h.cres.features);
+	CU_ASSERT_EQUAL(h.cres.cipher, SEAL_SECRETBOX);
 	CU_ASSERT_EQUAL(memcmp(h.cres.host_pk, hs_key.pk, KEYS_HOST_PK_LEN), 0);
 	CU_ASSERT_EQUAL(memcmp(h.sres.host_pk, hs_key.pk, KEYS_HOST_PK_LEN), 0);
 	CU_ASSERT_FALSE(h.cres.plaintext);

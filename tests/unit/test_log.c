@@ -2,7 +2,7 @@
 /*
  * The sanitiser of peer text in log lines: log_quote's quoting and
  * escaping (a peer cannot end a field or fake one), the width limit, small
- * buffers that never split an escape, and log_clean, its unquoted form.
+ * buffers that never split an escape.
  */
 #include <stdint.h>
 #include <string.h>
@@ -148,22 +148,6 @@ test_quote_limits(void)
 	TU_CHECK(strcmp(small, "\"\"...") == 0, "no room: %s", small);
 }
 
-static void
-test_clean(void)
-{
-	char out[64];
-
-	log_clean(out, sizeof(out), "file \"a b\" exists");
-	TU_CHECK(strcmp(out, "file \"a b\" exists") == 0, "quotes: %s", out);
-	log_clean(out, sizeof(out), "two\nlines\x1b[2J");
-	TU_CHECK(
-	    strcmp(out, "two\\x0alines\\x1b[2J") == 0, "controls: %s", out);
-	log_clean(out, 8, "abcdefghij");
-	TU_CHECK(strcmp(out, "abcd...") == 0, "cut: %s", out);
-	log_clean(out, sizeof(out), NULL);
-	TU_CHECK(strcmp(out, "") == 0, "NULL: %s", out);
-}
-
 void
 register_log_tests(void)
 {
@@ -175,5 +159,4 @@ register_log_tests(void)
 	CU_add_test(s, "log_quote escapes", test_quote_escapes);
 	CU_add_test(s, "log_quote round trip", test_quote_round_trip);
 	CU_add_test(s, "log_quote limits", test_quote_limits);
-	CU_add_test(s, "log_clean", test_clean);
 }

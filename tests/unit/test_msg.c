@@ -754,6 +754,186 @@ test_decode_preauth(void)
 	        WIRE_DECODE_FLOOR_PREAUTH);
 }
 
+/* Every body type has an example (msg_examples.c), which passes
+ * msg_validate and survives a round trip. */
+static void
+test_validate_examples(void)
+{
+	const struct tu_example *x;
+	Wharf__Envelope *got = NULL;
+	int seen[128] = { 0 }; /* body field numbers stay below 128 */
+	size_t n, i, bodies = 0;
+
+	n = tu_msg_examples(&x);
+	for (i = 0; i < n; i++) {
+		TU_CHECK(msg_validate(&x[i].env) == 0, "%s refused", x[i].name);
+		TU_CHECK(round_trip(&x[i].env, &got) == 0, "%s: no round trip",
+		    x[i].name);
+		if (got != NULL)
+			TU_CHECK(got->body_case == x[i].env.body_case,
+			    "%s: body changed", x[i].name);
+		msg_free(got);
+		got = NULL;
+		if ((size_t)x[i].env.body_case < sizeof(seen) / sizeof(seen[0]))
+			seen[x[i].env.body_case]++;
+	}
+	/* The envelope's fields: the id and one per body type. */
+	for (i = 0; i < wharf__envelope__descriptor.n_fields; i++) {
+		uint32_t f = wharf__envelope__descriptor.fields[i].id;
+
+		if (f == 1)
+			continue;
+		bodies++;
+		TU_CHECK(f < sizeof(seen) / sizeof(seen[0]) && seen[f] == 1,
+		    "body field %u has %d examples", f,
+		    f < sizeof(seen) / sizeof(seen[0]) ? seen[f] : -1);
+	}
+	CU_ASSERT_EQUAL(bodies, n);
+}
+
+/* The example of body type c, to change one field of. */
+static Wharf__Envelope *
+example(Wharf__Envelope__BodyCase c)
+{
+	static Wharf__Envelope env;
+	const struct tu_example *x;
+	size_t n, i;
+
+	n = tu_msg_examples(&x);
+	for (i = 0; i < n; i++)
+		if (x[i].env.body_case == c) {
+			env = x[i].env;
+			return &env;
+		}
+	CU_FAIL_FATAL("no example");
+	return NULL;
+}
+
+#define EXPECT(env, want, what) \
+	TU_CHECK(msg_validate(env) == (want), "%s: got %d, want %d", what, \
+	    msg_validate(env), want)
+
+/* Digest, token and stripe lengths: checked here once, for every type
+ * that carries one, so that no handler has to. */
+static void
+test_validate_lengths(void)
+{
+	uint8_t big[WIRE_DIGEST_LEN + 1] = { 0 };
+	Wharf__AuthOk ok;
+	Wharf__Join join;
+	Wharf__PutOpen po;
+	Wharf__StripeCommit sc;
+	Wharf__PutReady pr;
+	Wharf__Chunk ch;
+	Wharf__PutEnd pe;
+	Wharf__GetReq gr;
+	Wharf__GetEnd ge;
+	Wharf__SumReply sr;
+	Wharf__Envelope *e;
+	size_t n;
+
+	e = example(WHARF__ENVELOPE__BODY_AUTH_OK);
+	ok = *e->auth_ok;
+	e->auth_ok = &ok;
+	ok.session_token.len = 0;
+	EXPECT(e, 0, "AuthOk without a token");
+	ok.session_token.len = WIRE_TOKEN_LEN - 1;
+	EXPECT(e, WH_ERR_FORMAT, "AuthOk with a short token");
+
+	e = example(WHARF__ENVELOPE__BODY_JOIN);
+	join = *e->join;
+	e->join = &join;
+	for (n = 0; n <= WIRE_TOKEN_LEN + 1; n++) {
+		join.token.len = n;
+		join.token.data = big;
+		EXPECT(e, n == WIRE_TOKEN_LEN ? 0 : WH_ERR_FORMAT,
+		    "Join token length");
+	}
+
+	e = example(WHARF__ENVELOPE__BODY_PUT_OPEN);
+	po = *e->put_open;
+	e->put_open = &po;
+	po.stripe.data = big;
+	po.stripe.len = WIRE_STRIPE_ID_LEN;
+	EXPECT(e, 0, "PutOpen with a stripe");
+	po.stripe.len = WIRE_STRIPE_ID_LEN - 1;
+	EXPECT(e, WH_ERR_FORMAT, "PutOpen with a short stripe");
+
+	e = example(WHARF__ENVELOPE__BODY_STRIPE_COMMIT);
+	sc = *e->stripe_commit;
+	e->stripe_commit = &sc;
+	sc.stripe.len = WIRE_STRIPE_ID_LEN + 1;
+	sc.stripe.data = big;
+	EXPECT(e, WH_ERR_FORMAT, "StripeCommit with a long stripe");
+	sc = *example(WHARF__ENVELOPE__BODY_STRIPE_COMMIT)->stripe_commit;
+	e = example(WHARF__ENVELOPE__BODY_STRIPE_COMMIT);
+	e->stripe_commit = &sc;
+	sc.file_hash.len = 0;
+	EXPECT(e, WH_ERR_FORMAT, "StripeCommit without a digest");
+
+	e = example(WHARF__ENVELOPE__BODY_PUT_READY);
+	pr = *e->put_ready;
+	e->put_ready = &pr;
+	pr.prefix_hash.len = 0;
+	EXPECT(e, 0, "PutReady at 0 without a digest");
+	pr.offset = 4096;
+	EXPECT(e, WH_ERR_FORMAT, "PutReady offering a prefix without digest");
+	pr.prefix_hash.len = WIRE_DIGEST_LEN - 1;
+	pr.prefix_hash.data = big;
+	EXPECT(e, WH_ERR_FORMAT, "PutReady with a short digest");
+
+	e = example(WHARF__ENVELOPE__BODY_CHUNK);
+	ch = *e->chunk;
+	e->chunk = &ch;
+	ch.hash.len = 0;
+	EXPECT(e, WH_ERR_FORMAT, "Chunk without a digest");
+	ch.hash.len = WIRE_DIGEST_LEN + 1;
+	ch.hash.data = big;
+	EXPECT(e, WH_ERR_FORMAT, "Chunk with a long digest");
+	ch.hash.len = WIRE_DIGEST_LEN;
+	ch.ref = 1;
+	EXPECT(e, WH_ERR_FORMAT, "a reference Chunk with data");
+	ch.data.len = 0;
+	EXPECT(e, 0, "a reference Chunk");
+	CU_ASSERT_EQUAL(msg_chunk_validate(&ch), 0);
+
+	e = example(WHARF__ENVELOPE__BODY_PUT_END);
+	pe = *e->put_end;
+	e->put_end = &pe;
+	pe.file_hash.len = 0;
+	EXPECT(e, WH_ERR_FORMAT, "PutEnd without a digest");
+	pe.abort = 1;
+	EXPECT(e, 0, "an aborting PutEnd without a digest");
+	pe.file_hash.len = WIRE_DIGEST_LEN - 1;
+	pe.file_hash.data = big;
+	EXPECT(e, WH_ERR_FORMAT, "an aborting PutEnd with a short digest");
+
+	e = example(WHARF__ENVELOPE__BODY_GET);
+	gr = *e->get;
+	e->get = &gr;
+	gr.prefix_hash.len = 0;
+	EXPECT(e, WH_ERR_FORMAT, "GetReq resuming without a digest");
+	gr.offset = 0;
+	EXPECT(e, 0, "GetReq from 0 without a digest");
+	gr.prefix_hash.len = 1;
+	gr.prefix_hash.data = big;
+	EXPECT(e, WH_ERR_FORMAT, "GetReq with a 1-byte digest");
+
+	e = example(WHARF__ENVELOPE__BODY_GET_END);
+	ge = *e->get_end;
+	e->get_end = &ge;
+	ge.file_hash.len = WIRE_DIGEST_LEN - 1;
+	EXPECT(e, WH_ERR_FORMAT, "GetEnd with a short digest");
+	ge.file_hash.len = 0;
+	EXPECT(e, WH_ERR_FORMAT, "GetEnd without a digest");
+
+	e = example(WHARF__ENVELOPE__BODY_SUM_REPLY);
+	sr = *e->sum_reply;
+	e->sum_reply = &sr;
+	sr.hash.len = WIRE_DIGEST_LEN - 1;
+	EXPECT(e, WH_ERR_FORMAT, "SumReply with a short digest");
+}
+
 void
 register_msg_tests(void)
 {
@@ -783,4 +963,7 @@ register_msg_tests(void)
 	CU_add_test(s, "largest real messages within the budget",
 	    test_decode_largest_real);
 	CU_add_test(s, "pre-login budget", test_decode_preauth);
+	CU_add_test(s, "every body type validates", test_validate_examples);
+	CU_add_test(
+	    s, "digest, token and stripe lengths", test_validate_lengths);
 }

@@ -31,7 +31,7 @@ struct fixture {
 	char dir[TU_PATH_MAX];
 	int dirfd;
 	atomic_int alive;
-	uint8_t token[STRIPE_TOKEN_LEN];
+	uint8_t token[WIRE_TOKEN_LEN];
 	uint8_t data[ST_SIZE];
 	uint8_t hashes[ST_CHUNKS][HASH_LEN];
 	uint8_t file_hash[HASH_LEN];
@@ -121,7 +121,7 @@ test_commit_while_open(void)
 {
 	struct fixture x;
 	struct stripe *a = NULL, *b = NULL;
-	uint8_t id[STRIPE_ID_LEN];
+	uint8_t id[WIRE_STRIPE_ID_LEN];
 	uint64_t size = 1;
 	int r;
 
@@ -187,7 +187,7 @@ test_racing_commits(void)
 	pthread_t th[ST_RACERS];
 	pthread_barrier_t gate;
 	struct stripe *a = NULL;
-	uint8_t id[STRIPE_ID_LEN];
+	uint8_t id[WIRE_STRIPE_ID_LEN];
 	int i, k, won;
 
 	CU_ASSERT_FATAL(fixture_init(&x) == 0);
@@ -227,7 +227,7 @@ test_abandon(void)
 {
 	struct fixture x;
 	struct stripe *a = NULL;
-	uint8_t id[STRIPE_ID_LEN];
+	uint8_t id[WIRE_STRIPE_ID_LEN];
 	uint64_t size;
 	int r;
 
@@ -260,7 +260,7 @@ test_missing_ends(void)
 {
 	struct fixture x;
 	struct stripe *a = NULL;
-	uint8_t id[STRIPE_ID_LEN];
+	uint8_t id[WIRE_STRIPE_ID_LEN];
 	uint64_t size;
 	int r;
 

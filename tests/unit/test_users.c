@@ -59,6 +59,10 @@ test_add_save_load(void)
 	CU_ASSERT_STRING_EQUAL(a->home, "/teams/alice");
 	CU_ASSERT_NOT_EQUAL(users_set_home(a, "../up"), 0);
 	CU_ASSERT_NOT_EQUAL(users_set_home(a, "a:b"), 0);
+	/* What ends sessions (server/watch.c): a disabled user, a logout
+	 * generation. */
+	u.v[1].disabled = 1;
+	u.v[1].logout = 7;
 	CU_ASSERT_EQUAL_FATAL(users_save(users_path, &u), 0);
 
 	CU_ASSERT_EQUAL_FATAL(stat(users_path, &st), 0);
@@ -80,6 +84,10 @@ test_add_save_load(void)
 	CU_ASSERT_STRING_EQUAL(l.v[1].hash, u.v[1].hash);
 	CU_ASSERT(l.v[1].read_only);
 	CU_ASSERT_STRING_EQUAL(l.v[1].extra, "");
+	CU_ASSERT(l.v[1].disabled);
+	CU_ASSERT_EQUAL(l.v[1].logout, 7);
+	CU_ASSERT_FALSE(l.v[0].disabled);
+	CU_ASSERT_EQUAL(l.v[0].logout, 0);
 	CU_ASSERT_PTR_NULL(users_find(&l, "carol"));
 
 	CU_ASSERT_EQUAL(users_remove(&l, "alice"), 0);
@@ -142,6 +150,9 @@ test_malformed_lines(void)
 		  "alice:" FAKE_HASH ":ro\n",
 		    3 },
 		{ "alice:" FAKE_HASH ":rw\n#\nbob::rw\n", 3 },
+		{ "alice:" FAKE_HASH ":rw:logout=x\n", 1 },
+		{ "alice:" FAKE_HASH ":rw:logout=-1\n", 1 },
+		{ "alice:" FAKE_HASH ":rw:logout=\n", 1 },
 	};
 	char path[TU_PATH_MAX], esc[256];
 	struct users u;

@@ -14,7 +14,9 @@
 #include <sodium.h>
 #include <zstd.h>
 
+#include "wharf/accel.h"
 #include "wharf/hash.h"
+#include "wharf/wire.h"
 #include "wharf/xfer.h"
 
 #include "suites.h"
@@ -64,6 +66,97 @@ test_vectors(void)
 	CU_ASSERT_EQUAL(hash_alg_parse("sha256", &alg), 0);
 	CU_ASSERT_EQUAL(alg, HASH_SHA256);
 	CU_ASSERT_NOT_EQUAL(hash_alg_parse("md5", &alg), 0);
+}
+
+/* XXH3-128 (xxh128sum: the canonical 16 bytes), zero-padded to 32; the
+ * stream, also when its context is copied to another alignment (as
+ * xfer_digest_peek copies it), equals one shot; SHA-256 through OpenSSL
+ * and through libsodium's stream agree on a large input. */
+static void
+test_hash_xxh128_sha256(void)
+{
+	struct hash_ctx c, copy, *moved;
+	uint8_t a[HASH_LEN], b[HASH_LEN], *big, *heap = NULL;
+	size_t n = 3 * 1024 * 1024 + 7, i;
+
+	check_hex(HASH_XXH128, "abc",
+	    "06b05ab6733a618578af5f94892f3950"
+	    "00000000000000000000000000000000");
+	check_hex(HASH_XXH128, "",
+	    "99aa06d3014798d86001c324468d497f"
+	    "00000000000000000000000000000000");
+	CU_ASSERT_FATAL((big = malloc(n)) != NULL);
+	for (i = 0; i < n; i++)
+		big[i] = (uint8_t)(i * 31 + (i >> 13));
+	hash_buf(HASH_XXH128, big, n, a);
+	hash_init(&c, HASH_XXH128);
+	hash_update(&c, big, 1000);
+	/* A copy (as xfer_digest_peek makes) carries on the same stream,
+	 * on the stack and on the heap. */
+	moved = &copy;
+	for (i = 0; i < 2; i++) {
+		if (i == 1) {
+			CU_ASSERT_FATAL(
+			    (heap = aligned_alloc(
+			         64, (sizeof(c) + 63) & ~(size_t)63)) != NULL);
+			moved = (struct hash_ctx *)(void *)heap;
+		}
+		*moved = c;
+		hash_update(moved, big + 1000, n - 1000);
+		hash_final(moved, b);
+		TU_CHECK(memcmp(a, b, HASH_LEN) == 0,
+		    "xxh128 stream copied (%zu) differs", i);
+	}
+	free(heap);
+	hash_buf(HASH_SHA256, big, n, a);
+	hash_init(&c, HASH_SHA256);
+	hash_update(&c, big, n);
+	hash_final(&c, b);
+	CU_ASSERT_EQUAL(memcmp(a, b, HASH_LEN), 0);
+	free(big);
+}
+
+/* The wire mapping: each hash only where the session's features allow
+ * it; XXH3 needs the XXH128 feature, which only plaintext sessions have. */
+static void
+test_hash_wire(void)
+{
+	enum hash_alg alg;
+
+	CU_ASSERT_EQUAL(
+	    hash_alg_from_wire(WHARF__HASH_ALG__HASH_BLAKE2B, 0, &alg), 0);
+	CU_ASSERT_EQUAL(alg, HASH_BLAKE2B);
+	CU_ASSERT_EQUAL(
+	    hash_alg_from_wire(WHARF__HASH_ALG__HASH_SHA256, 0, &alg),
+	    WH_ERR_UNSUPPORTED);
+	CU_ASSERT_EQUAL(hash_alg_from_wire(WHARF__HASH_ALG__HASH_SHA256,
+	                    WIRE_FEAT_SHA256, &alg),
+	    0);
+	CU_ASSERT_EQUAL(alg, HASH_SHA256);
+	CU_ASSERT_EQUAL(hash_alg_from_wire(WHARF__HASH_ALG__HASH_XXH128,
+	                    WIRE_FEATURES_ALL & ~WIRE_FEAT_XXH128, &alg),
+	    WH_ERR_UNSUPPORTED);
+	CU_ASSERT_EQUAL(hash_alg_from_wire(WHARF__HASH_ALG__HASH_XXH128,
+	                    WIRE_FEAT_XXH128, &alg),
+	    0);
+	CU_ASSERT_EQUAL(alg, HASH_XXH128);
+	CU_ASSERT_EQUAL(
+	    hash_alg_from_wire((Wharf__HashAlg)9, WIRE_FEATURES_ALL, &alg),
+	    WH_ERR_UNSUPPORTED);
+	for (alg = HASH_BLAKE2B; alg <= HASH_XXH128; alg++) {
+		enum hash_alg back;
+
+		CU_ASSERT_EQUAL(hash_alg_from_wire(hash_alg_to_wire(alg),
+		                    WIRE_FEATURES_ALL, &back),
+		    0);
+		CU_ASSERT_EQUAL(back, alg);
+	}
+	/* The automatic choice is never XXH3 and never outside the
+	 * features. */
+	CU_ASSERT_EQUAL(hash_alg_preferred(0), HASH_BLAKE2B);
+	alg = hash_alg_preferred(WIRE_FEATURES_ALL);
+	CU_ASSERT(alg == HASH_SHA256 || alg == HASH_BLAKE2B);
+	CU_ASSERT_EQUAL(alg == HASH_SHA256, accel_have_sha256());
 }
 
 static void
@@ -516,7 +609,7 @@ test_prefix(void)
 	char dir[TU_PATH_MAX], path[TU_PATH_MAX];
 	struct xfer_digest d, full;
 	uint8_t *data = malloc(3 * XFER_CHUNK_MIN + 100), *buf, h[HASH_LEN];
-	uint8_t a[HASH_LEN], b[HASH_LEN];
+	uint8_t a[HASH_LEN], b[HASH_LEN], foreign;
 	uint64_t len;
 	int fd, i;
 
@@ -545,8 +638,11 @@ test_prefix(void)
 	}
 	xfer_digest_peek(&full, b);
 	CU_ASSERT_EQUAL(memcmp(a, b, HASH_LEN), 0);
-	/* ... and a partial with one foreign byte does not. */
-	CU_ASSERT_EQUAL(pwrite(fd, "X", 1, XFER_CHUNK_MIN + 3), 1);
+	/* ... and a partial with one foreign byte does not. The byte is
+	 * the one there with its bits flipped, never by chance the same
+	 * (an 'X' written over random data was, one run in 256). */
+	foreign = (uint8_t)~data[XFER_CHUNK_MIN + 3];
+	CU_ASSERT_EQUAL(pwrite(fd, &foreign, 1, XFER_CHUNK_MIN + 3), 1);
 	CU_ASSERT_EQUAL(xfer_prefix_digest(fd, UINT64_MAX, XFER_CHUNK_MIN,
 	                    HASH_BLAKE2B, buf, &d, &len),
 	    0);
@@ -640,6 +736,9 @@ register_xfer_tests(void)
 	if (s == NULL)
 		return;
 	CU_add_test(s, "hash test vectors", test_vectors);
+	CU_add_test(
+	    s, "hash: xxh128 and sha256 streams", test_hash_xxh128_sha256);
+	CU_add_test(s, "hash: wire values and features", test_hash_wire);
 	CU_add_test(s, "chunk geometry", test_geometry);
 	CU_add_test(s, "file digest", test_digest);
 	CU_add_test(s, "compression and bounded decoding", test_compression);

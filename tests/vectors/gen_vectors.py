@@ -4,7 +4,8 @@
 (appendix A), computed from the document alone, by code that shares
 nothing with the C implementation: X25519 and Ed25519 from python's
 `cryptography` package, BLAKE2b and SHA-256 from hashlib, XSalsa20-Poly1305
-written out below from the NaCl papers. tests/unit/test_vectors.c then
+written out below from the NaCl papers, AES-256-GCM from `cryptography`'s
+AESGCM. tests/unit/test_vectors.c then
 checks that the C implementation reproduces every value.
 
 Not run by the test suite (CI has no python3-cryptography); run it by hand
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import \
     Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import \
     X25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import (Encoding,
                                                           PublicFormat)
 
@@ -139,14 +141,15 @@ def x25519_pub(sk):
         Encoding.Raw, PublicFormat.Raw)
 
 
-def handshake(out, name, psk):
+def handshake(out, name, psk, aes=False):
     c_sk = fixed("wharf-v1 vector client ephemeral")
     s_sk = fixed("wharf-v1 vector server ephemeral")
     seed = fixed("wharf-v1 vector host seed")
     host = Ed25519PrivateKey.from_private_bytes(seed)
     host_pk = host.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     c_pk, s_pk = x25519_pub(c_sk), x25519_pub(s_sk)
-    features = 0xF
+    # Bit 6 (AES256GCM) offered and accepted: frames sealed as in 5.1.
+    features = 0xF | (0x40 if aes else 0)
     cp = preface(1, 1)
     ch = fb(2, fv(1, 1) + fv(2, 1) + fv(3, features) + fb(4, c_pk) +
             fb(6, "vector client"))
@@ -159,7 +162,9 @@ def handshake(out, name, psk):
     sig = host.sign(b"wharf-v1 server signature" + th)
     shared = X25519PrivateKey.from_private_bytes(c_sk).exchange(
         X25519PrivateKey.from_private_bytes(s_sk).public_key())
-    okm = hashlib.blake2b(absorb(b"wharf-v1 session keys") + absorb(shared) +
+    label = (b"wharf-v1 aes256gcm session keys" if aes else
+             b"wharf-v1 session keys")
+    okm = hashlib.blake2b(absorb(label) + absorb(shared) +
                           absorb(th), digest_size=64,
                           key=psk or b"").digest()
     k_c2s, k_s2c = okm[:32], okm[32:]
@@ -170,9 +175,12 @@ def handshake(out, name, psk):
     # The client's first sealed frame: Auth{user, password}, id 1,
     # under K_c2s with counter 0.
     auth = fv(1, 1) + fb(4, fb(1, "alice") + fb(2, "correct horse"))
-    tag, ct = secretbox_detached(k_c2s, struct.pack("<Q", 0) + bytes(16),
-                                 auth)
-    sealed = struct.pack(">I", 16 + len(ct)) + tag + ct
+    if aes:
+        sealed = gcm_frame(k_c2s, 0, 0, auth)
+    else:
+        tag, ct = secretbox_detached(k_c2s, struct.pack("<Q", 0) +
+                                     bytes(16), auth)
+        sealed = struct.pack(">I", 16 + len(ct)) + tag + ct
     rows = [("client_ephemeral_sk", c_sk), ("client_ephemeral_pk", c_pk),
             ("server_ephemeral_sk", s_sk), ("server_ephemeral_pk", s_pk),
             ("host_seed", seed), ("host_pk", host_pk)]
@@ -183,9 +191,27 @@ def handshake(out, name, psk):
              ("shared", shared), ("K_c2s", k_c2s), ("K_s2c", k_s2c),
              ("CONFIRM", confirm), ("auth_envelope", auth),
              ("auth_frame", sealed)]
+    if aes:
+        # The server's first two frames (direction 1, counters 0 and 1):
+        # Pong{"vector"} and Pong{"again"}, ids 1 and 2.
+        pong = fv(1, 1) + fb(22, fb(1, "vector"))
+        ok = fv(1, 2) + fb(22, fb(1, "again"))
+        rows += [("s2c_envelope0", pong),
+                 ("s2c_frame0", gcm_frame(k_s2c, 1, 0, pong)),
+                 ("s2c_envelope1", ok),
+                 ("s2c_frame1", gcm_frame(k_s2c, 1, 1, ok))]
     out.append("[%s]" % name)
     out += ["%s = %s" % (k, v.hex()) for k, v in rows]
     out.append("")
+
+
+def gcm_frame(key, direction, counter, envelope):
+    """A sealed frame of 5.1: u32 length || tag || ciphertext, nonce
+    u32(direction) || u64(counter), the length as associated data."""
+    length = struct.pack(">I", 16 + len(envelope))
+    nonce = struct.pack(">IQ", direction, counter)
+    ct_tag = AESGCM(key).encrypt(nonce, envelope, length)
+    return length + ct_tag[-16:] + ct_tag[:-16]
 
 
 def file_digest(out):
@@ -214,6 +240,7 @@ def main():
            ""]
     handshake(out, "handshake", None)
     handshake(out, "handshake-psk", fixed("wharf-v1 vector psk"))
+    handshake(out, "handshake-aes256gcm", None, aes=True)
     file_digest(out)
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "v1.txt")
     with open(path, "w") as f:

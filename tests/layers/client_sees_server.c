@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Must not compile: the client never sees a server header. */
+#include "wharf/session.h"

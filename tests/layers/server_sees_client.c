@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Must not compile: the server never sees a client header. */
+#include "wharf/client.h"

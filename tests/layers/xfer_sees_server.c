@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Must not compile: the transfer engine sees no layer above it. */
+#include "wharf/sandbox.h"
