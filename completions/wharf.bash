@@ -104,8 +104,8 @@ _wharf()
 		COMPREPLY=($(compgen -W "--root --listen --state --max-clients
 			--max-startups --per-source-max-startups --idle-timeout
 			--psk --allow-plaintext --keys-only --max-file-size --stats
-			--log --user --config --check-config --drain-timeout -v
-			--verbose --help" -- "$cur")) ;;
+			--log --user --config --check-config --drain-timeout
+			--proxy-from -v --verbose --help" -- "$cur")) ;;
 	user)
 		if [ "$COMP_CWORD" -eq 2 ]; then
 			COMPREPLY=($(compgen -W "add mod del passwd list key" -- "$cur"))

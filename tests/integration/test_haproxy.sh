@@ -26,8 +26,12 @@ WAVE=20
 
 ROOT1=$ROOT ROOT2=$ROOT STATE1=$STATE STATE2=$STATE
 add_user "$CL_USER" "$CL_PW"
+# One server told by the command line, the other by its configuration
+# file (the proxy-from key, which SIGHUP reloads: below).
+printf 'proxy-from = 127.0.0.1\n' >"$T/s2.conf"
+chmod 644 "$T/s2.conf"
 cl_start 1 --proxy-from 127.0.0.1 -v
-cl_start 2 --proxy-from 127.0.0.1 -v
+cl_start 2 --config "$T/s2.conf" -v
 
 HP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$T/haproxy.cfg" <<EOC
@@ -160,6 +164,33 @@ wait_log 'peer=127\.0\.0\.6:[0-9]+ not a wharf client \(bad preface\)' 10 ||
 		"$(grep '127.0.0.6' "$LOG")"
 assert_not_contains "$(cat "${CL_LOGS[1]}")" "peer=192.0.2.9" \
 	"an untrusted header's address is never believed"
+
+# Listed by a SIGHUP (server 2's file), 127.0.0.6 is a balancer: the same
+# header is read, and the address it gives is the one logged.
+printf 'proxy-from = 127.0.0.1,127.0.0.6\n' >"$T/s2.conf"
+kill -HUP "${CL_PIDS[2]}"
+cl_on 2
+wait_log 'reloaded: .* proxy-from=127\.0\.0\.1,127\.0\.0\.6' 10 ||
+	fail "SIGHUP did not reload proxy-from: $(grep SIGHUP "$LOG")"
+python3 - "${CL_PORTS[2]}" <<'EOP'
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.6", 0))
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"PROXY TCP4 192.0.2.9 127.0.0.1 1234 4450\r\n"
+          b"\x89WHARF\r\n\x00\x01\x00\x01")
+s.shutdown(socket.SHUT_WR)
+s.settimeout(10)
+try:
+    s.recv(100)
+except OSError:
+    pass
+s.close()
+EOP
+wait_log ' peer=192\.0\.2\.9:1234 connect' 10 ||
+	fail "the header from a balancer added by SIGHUP was not believed:" \
+		"$(grep '127.0.0.6\|192.0.2.9' "$LOG")"
+pass
 
 # --- one server killed in the middle; the clients retry, resuming
 BIGN=6
