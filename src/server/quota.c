@@ -775,16 +775,29 @@ quota_account_peek(struct quota_account *a, uint64_t *used, uint64_t *reserved)
 int
 quota_account_usage(struct quota_account *a, uint64_t *used, uint64_t *reserved)
 {
-	int r = 0;
+	uint64_t lgen;
+	int r;
 
+	*used = *reserved = 0;
 	pthread_mutex_lock(&a->mu);
-	/* Counted as an upload's reservation would count it: afresh after
-	 * a login or when older than QUOTA_RECOUNT_SEC. */
-	if (a->counted_at == 0 ||
-	    clock_mono_sec() - a->counted_at >= QUOTA_RECOUNT_SEC)
-		r = account_recount(a);
+	/* As a reservation counts: under the ledger's lock (account_recount
+	 * drops and takes it again, and expects it held), from the count
+	 * other servers left, afresh after a login or when older than
+	 * QUOTA_RECOUNT_SEC; the reservations are every server's. */
+	if ((r = ledger_lock(a)) != 0) {
+		pthread_mutex_unlock(&a->mu);
+		return r;
+	}
+	ledger_sync(a, &lgen);
+	if ((!a->counted || a->counted_at == 0 ||
+	        clock_mono_sec() - a->counted_at >= QUOTA_RECOUNT_SEC) &&
+	    (r = account_recount(a)) != 0)
+		goto out;
+	if ((r = all_reserved(a, reserved)) != 0)
+		goto out;
 	*used = a->used;
-	*reserved = a->reserved;
+out:
+	ledger_unlock(a);
 	pthread_mutex_unlock(&a->mu);
 	return r;
 }
