@@ -108,7 +108,7 @@ _wharf()
 			--max-startups --per-source-max-startups --idle-timeout
 			--psk --allow-plaintext --keys-only --max-file-size --stats
 			--log --user --config --check-config --drain-timeout
-			--bwlimit --ciphers --metrics-listen -v
+			--bwlimit --ciphers --metrics-listen --proxy-from -v
 			--verbose --help" -- "$cur")) ;;
 	user)
 		if [ "$COMP_CWORD" -eq 2 ]; then

@@ -24,6 +24,7 @@
 #include "wharf/channel.h"
 #include "wharf/handshake.h"
 #include "wharf/msg.h"
+#include "wharf/proxy.h"
 #include "wharf/xfer.h"
 
 #define GEN_BUF_MAX (8u << 20)
@@ -1754,6 +1755,50 @@ gen_session(void)
 #endif
 }
 
+/* PROXY headers as HAProxy writes them (v1 text, v2 binary: TCP over
+ * IPv4 and IPv6, LOCAL, with a TLV) and one whose v2 length is past the
+ * limit. */
+static void
+gen_proxy(void)
+{
+	static const uint8_t v2_tcp4[] = { 0x21, 0x11, 0x00, 0x0c, 0xc0, 0x00,
+		0x02, 0x09, 0xc6, 0x33, 0x64, 0x01, 0x9c, 0x40, 0x11, 0x62 };
+	static const uint8_t v2_tlv[] = { 0x21, 0x11, 0x00, 0x12, 0xc0, 0x00,
+		0x02, 0x09, 0xc6, 0x33, 0x64, 0x01, 0x9c, 0x40, 0x11, 0x62,
+		0x05, 0x00, 0x03, 'a', 'b', 'c' };
+	static const uint8_t v2_local[] = { 0x20, 0x00, 0x00, 0x00 };
+	static const uint8_t v2_big[] = { 0x21, 0x11, 0xff, 0xff };
+	uint8_t v2_tcp6[4 + 36], b[PROXY_HEADER_MAX];
+	const char *v1[] = {
+		"PROXY TCP4 192.0.2.7 198.51.100.1 56324 4450\r\n",
+		"PROXY TCP6 2001:db8::7 2001:db8::1 65535 4450\r\n",
+		"PROXY UNKNOWN\r\n",
+	};
+	const char *v1_names[] = { "v1-tcp4", "v1-tcp6", "v1-unknown" };
+	size_t i;
+
+	for (i = 0; i < sizeof(v1) / sizeof(v1[0]); i++)
+		write_seed("proxy", v1_names[i], v1[i], strlen(v1[i]));
+	memset(v2_tcp6, 0, sizeof(v2_tcp6));
+	memcpy(v2_tcp6, "\x21\x21\x00\x24\x20\x01\x0d\xb8", 8);
+	v2_tcp6[4 + 15] = 9;
+	memcpy(v2_tcp6 + 4 + 16, "\x20\x01\x0d\xb8", 4);
+	v2_tcp6[4 + 31] = 1;
+	memcpy(v2_tcp6 + 4 + 32, "\x01\xbb\x11\x62", 4);
+#define V2_SEED(name, body) \
+	do { \
+		memcpy(b, PROXY_V2_SIG, PROXY_V2_SIG_LEN); \
+		memcpy(b + PROXY_V2_SIG_LEN, body, sizeof(body)); \
+		write_seed("proxy", name, b, PROXY_V2_SIG_LEN + sizeof(body)); \
+	} while (0)
+	V2_SEED("v2-tcp4", v2_tcp4);
+	V2_SEED("v2-tcp6", v2_tcp6);
+	V2_SEED("v2-tlv", v2_tlv);
+	V2_SEED("v2-local", v2_local);
+	V2_SEED("v2-oversized", v2_big);
+#undef V2_SEED
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1775,6 +1820,7 @@ main(int argc, char **argv)
 	gen_chunk();
 	gen_path();
 	gen_session();
+	gen_proxy();
 	printf("wrote %d seeds to %s\n", nseeds, outdir);
 	return 0;
 }

@@ -20,7 +20,7 @@ esac
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${WHARF_FUZZ_BUILD:-$here/build-fuzz}
 jobs=${WHARF_FUZZ_JOBS:-1}
-all="frame envelope handshake_server handshake_client seal chunk path session conf"
+all="frame envelope handshake_server handshake_client seal chunk path session conf proxy"
 read -r -a targets <<<"${WHARF_FUZZ_TARGETS:-$all}"
 
 command -v clang >/dev/null || { echo "run.sh: clang is needed" >&2; exit 2; }

@@ -24,9 +24,11 @@ if [ "$mode" = test ]; then
 	# hostile-peer integration tests, iproute2 for namespaces, gdb to
 	# inject system calls into a contained server (test_contain),
 	# openssh-client's ssh-agent and ssh-keygen for key login tests,
-	# strace to see a download's fsyncs (test_transfer_commit).
+	# strace to see a download's fsyncs (test_transfer_commit),
+	# glusterfs-server (glusterd, FUSE client) and haproxy for the
+	# several-servers tests (test_gluster, test_haproxy).
 	pkgs+=(clang clang-format libclang-rt-dev python3 iproute2 procps gdb
-	       openssh-client strace)
+	       openssh-client strace glusterfs-server haproxy)
 	# The manual page lint (tests/man_lint.sh) and the zsh completion
 	# test (test_completion.sh).
 	pkgs+=(mandoc groff-base zsh)

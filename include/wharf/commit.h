@@ -36,13 +36,21 @@ int xfer_meta_from_wire(struct xfer_meta *m, int64_t mtime_sec,
  * taken from it). */
 #define XFER_PARTIAL_NEW 0x1u
 
+/* Opens of the partial after finding its name moved, before giving up. */
+#define XFER_PARTIAL_TRIES 8
+
 /*
  * Opens the partial part in dirfd for writing, creating it (mode 0600)
  * if need be, never through a symbolic link, and locks it (flock, not
  * waiting) so that two transfers of one file cannot mix their chunks.
- * *fresh says it was created now, hence empty. WH_ERR_BUSY if another
- * transfer holds the lock (nothing is left open); with XFER_PARTIAL_NEW,
- * WH_ERR_EXISTS if it exists.
+ * Once locked, the name must still give the locked inode (fstat against
+ * fstatat): a partial renamed or replaced between the open and the lock
+ * (a commit of another transfer, another server on a shared filesystem)
+ * is not the one to write, so it is opened again, up to
+ * XFER_PARTIAL_TRIES times. *fresh says it was created now, hence empty.
+ * WH_ERR_BUSY if another transfer holds the lock, or the name kept moving
+ * (nothing is left open); with XFER_PARTIAL_NEW, WH_ERR_EXISTS if it
+ * exists.
  */
 int xfer_partial_open(int dirfd, const char *part, unsigned flags, int *fd,
     int *fresh) WH_MUST_CHECK;
@@ -51,7 +59,9 @@ int xfer_partial_open(int dirfd, const char *part, unsigned flags, int *fd,
 #define XFER_COMMIT_CUT 0x1u
 /* Group commit: no fsync of the file here, none of the folder after the
  * rename; the caller syncs the filesystem before and after the installs
- * of a whole batch (syncfs). */
+ * of a whole batch (syncfs, or where that does not reach the disk, as on
+ * FUSE and network filesystems, an fsync of each file and folder:
+ * file_syncfs_is_enough). */
 #define XFER_COMMIT_GROUP 0x2u
 
 struct xfer_commit {

@@ -36,6 +36,7 @@ struct serve_conf {
 	char *max_startups; /* NULL: the defaults for max_clients */
 	char *metrics_listen; /* NULL: no metrics listener */
 	char *ciphers; /* NULL: aes256gcm,secretbox */
+	char *proxy_from; /* NULL: no balancers (cidr.h ranges) */
 	long max_clients;
 	long idle_timeout; /* seconds */
 	long per_source_max_startups; /* 0: the default */

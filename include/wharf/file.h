@@ -40,4 +40,14 @@ int file_mkdirs(const char *path, mode_t mode) WH_MUST_CHECK;
  * do: a server that dropped root can still use it. */
 int file_mkdir_owned(const char *path, mode_t mode) WH_MUST_CHECK;
 
+/*
+ * 1 if syncfs on fd's filesystem makes every file written there durable:
+ * a local filesystem whose superblock sync reaches the disk. 0 where it
+ * does not (FUSE, where it never reaches the file servers: GlusterFS;
+ * NFS, Ceph, CIFS/SMB, 9P, AFS, and any filesystem not known to be
+ * local), or if fstatfs fails: then each file and folder must be fsynced
+ * on its own.
+ */
+int file_syncfs_is_enough(int fd);
+
 #endif

@@ -19,6 +19,21 @@
 #define QUOTA_RECOUNT_SEC 5.0
 /* Counts started again when folders move during one; then it gives up. */
 #define QUOTA_COUNT_TRIES 3
+/* The folder in the state folder that holds the shared ledgers. */
+#define QUOTA_DIR_NAME "quota"
+/* An account's name there: its folder's inode number in hex. */
+#define QUOTA_KEY_LEN 16
+#define QUOTA_HOLD_NAME_MAX (QUOTA_KEY_LEN + 32)
+
+/*
+ * Shares every account made from now on with the other servers on
+ * state_dir (docs/deployment.md): the count lives in a ledger file in
+ * <state_dir>/quota (made if missing), and every reservation in a hold
+ * file there, all under flock. Without it, accounts are per process.
+ * Called once, before the first account, while the state folder can
+ * still be created in.
+ */
+int quota_shared_open(const char *state_dir) WH_MUST_CHECK;
 
 /*
  * An account. Keyed by the device and inode of its folder, so that two

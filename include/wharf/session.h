@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "wharf.pb-c.h"
+#include "wharf/cidr.h"
 #include "wharf/channel.h"
 #include "wharf/keys.h"
 #include "wharf/protect.h"
@@ -101,6 +102,10 @@ struct server {
 	 * the first accept, freed after the last session. */
 	struct startups *startups;
 	struct startups_limits startup_limits; /* what it was made with */
+	/* Load balancers whose connections start with a PROXY header
+	 * (proxy-from); empty: none, every peer is its own address. Read,
+	 * and set again on SIGHUP, by the accept loop's thread alone. */
+	struct cidr_list proxy_from;
 };
 
 /* Argon2id verifications that may run at the same time: for logins, and

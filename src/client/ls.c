@@ -257,7 +257,9 @@ print_set(struct cli *cli, struct ls_set *set)
 	size_t i, k;
 
 	set_flags = set->flags;
-	qsort(set->v, set->n, sizeof(*set->v), entry_cmp);
+	/* An empty folder has no array at all: qsort wants one. */
+	if (set->n > 0)
+		qsort(set->v, set->n, sizeof(*set->v), entry_cmp);
 	for (i = 0; i < set->n; i++) {
 		size_text(set, &set->v[i], sz, sizeof(sz));
 		if ((len = (int)strlen(sz)) > wsize)

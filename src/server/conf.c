@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wharf/cidr.h"
 #include "wharf/conf.h"
 #include "wharf/contain.h"
 #include "wharf/session.h"
@@ -28,6 +29,7 @@ enum conf_type {
 	CONF_SIZE, /* bytes, with an optional K, M, G or T */
 	CONF_BOOL, /* yes or no */
 	CONF_RATE, /* bytes/s written as rsync's --bwlimit: KiB/s, K, M, G */
+	CONF_CIDRS, /* a string of address ranges (cidr.h), checked */
 };
 
 /* When a changed value takes effect. */
@@ -99,6 +101,10 @@ static const struct conf_key conf_keys[] = {
 	    "HOST:PORT",
 	    "serve Prometheus metrics at http://HOST:PORT/metrics (keep it "
 	    "on loopback, e.g. 127.0.0.1:9750)" },
+	{ "proxy-from", CONF_CIDRS, F(proxy_from), 0, 0, CONF_RELOAD,
+	    "CIDR[,CIDR...]",
+	    "connections from these load balancers start with a PROXY v1/v2 "
+	    "header giving the client's address (docs/deployment.md)" },
 	{ "verbose", CONF_BOOL, F(verbose), 0, 0, CONF_RELOAD, NULL,
 	    "debug logging (-v)" },
 };
@@ -211,7 +217,8 @@ conf_cleanup(struct serve_conf *c)
 
 	for (i = 0; i < CONF_NKEYS; i++)
 		if (conf_keys[i].type == CONF_STR ||
-		    conf_keys[i].type == CONF_PATH) {
+		    conf_keys[i].type == CONF_PATH ||
+		    conf_keys[i].type == CONF_CIDRS) {
 			free(*str_field(c, &conf_keys[i]));
 			*str_field(c, &conf_keys[i]) = NULL;
 		}
@@ -258,13 +265,25 @@ static int
 key_set(struct serve_conf *c, const struct conf_key *k, const char *value,
     const char *base, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
+	struct cidr_list ranges;
+	char path[PATH_MAX], bad[CONF_ERR_MAX / 4];
 	char *copy;
 	uint64_t size;
 	long n;
 	int b;
 
+	/* Checked here, so that a bad range names its file and line; kept
+	 * as text, and parsed again where it is used. */
+	if (k->type == CONF_CIDRS &&
+	    cidr_list_parse(value, &ranges, bad, sizeof(bad)) != 0) {
+		snprintf(err, errlen,
+		    "'%.100s' is not an address or ADDRESS/BITS (at most %d "
+		    "ranges)",
+		    bad, CIDR_LIST_MAX);
+		return WH_ERR_INVALID_ARG;
+	}
 	switch (k->type) {
+	case CONF_CIDRS:
 	case CONF_STR:
 	case CONF_PATH:
 		if (value[0] == '\0') {
@@ -619,6 +638,7 @@ key_differs(const struct serve_conf *x, const struct serve_conf *y,
 	switch (k->type) {
 	case CONF_STR:
 	case CONF_PATH:
+	case CONF_CIDRS:
 		a = *(const char *const *)px;
 		b = *(const char *const *)py;
 		return (a == NULL) != (b == NULL) ||

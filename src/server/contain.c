@@ -31,6 +31,7 @@
 
 #include "wharf/contain.h"
 #include "wharf/log.h"
+#include "wharf/quota.h"
 #include "wharf/stats.h"
 
 /* Rights newer than the kernel headers of the build machine. */
@@ -404,6 +405,8 @@ static const char *const seccomp_allow[] = {
 	"unlinkat",
 	"renameat",
 	"renameat2",
+	/* mv where RENAME_NOREPLACE is refused: link, then unlink. */
+	"linkat",
 	"fchmod",
 	/* chmod of a file its owner made unreadable (ops.c op_set_attr): by
 	 * name in a folder fd, never through a link. */
@@ -634,6 +637,30 @@ give_path(int dfd, const char *name, const struct contain_user *u)
 	return 0;
 }
 
+/* Gives the entries of folder name in dfd (one level, links not
+ * followed) to u. */
+static int
+give_folder(int dfd, const char *name, const struct contain_user *u)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
+
+	if ((fd = openat(dfd, name,
+	         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return WH_ERR_SYSTEM;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return WH_ERR_SYSTEM;
+	}
+	while (r == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			r = give_path(dirfd(d), de->d_name, u);
+	closedir(d);
+	return r;
+}
+
 /*
  * The state folder is the server's own: it and the files in it (users,
  * host key, protection store, written by root a moment ago) go to the
@@ -659,6 +686,11 @@ give_state(const char *state, const struct contain_user *u)
 		    strcmp(de->d_name, CONTAIN_ROOT_ONLY_FILE) == 0)
 			continue;
 		if ((r = give_path(dirfd(d), de->d_name, u)) != 0)
+			break;
+		/* The quota ledgers (quota.h), made by an earlier server that
+		 * ran as another user, are rewritten at every upload. */
+		if (strcmp(de->d_name, QUOTA_DIR_NAME) == 0 &&
+		    (r = give_folder(dirfd(d), de->d_name, u)) != 0)
 			break;
 	}
 	closedir(d);

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -453,6 +454,55 @@ op_remove(struct session *s, uint32_t id, const Wharf__RemoveReq *req)
 	return r;
 }
 
+/*
+ * renameat2(RENAME_NOREPLACE), or where the filesystem refuses the flag
+ * (EINVAL from FUSE: GlusterFS; some network filesystems) a move that
+ * still never replaces an existing entry. A file (or link) is linked
+ * under the new name, which fails if the name exists, then unlinked
+ * under the old. A folder cannot be linked: the name is checked free and
+ * the folder renamed, both under one lock of this process, so no two
+ * moves through this server race; what remains is a folder made at the
+ * name in between by someone else (another server, a local user). A
+ * rename replaces only an empty folder, so nothing but that empty folder
+ * can be lost (docs/deployment.md). EINVAL stays the answer for a folder
+ * moved into itself.
+ */
+static int
+rename_noreplace(int ffd, const char *fname, int tfd, const char *tname)
+{
+	static pthread_mutex_t dir_mu = PTHREAD_MUTEX_INITIALIZER;
+	struct stat st;
+	int r;
+
+	if (renameat2(ffd, fname, tfd, tname, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	if (fstatat(ffd, fname, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		if (linkat(ffd, fname, tfd, tname, 0) != 0)
+			return -1;
+		if (unlinkat(ffd, fname, 0) != 0) {
+			r = errno;
+			unlinkat(tfd, tname, 0);
+			errno = r;
+			return -1;
+		}
+		return 0;
+	}
+	pthread_mutex_lock(&dir_mu);
+	if (fstatat(tfd, tname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		r = -1;
+	} else if (errno != ENOENT)
+		r = -1;
+	else
+		r = renameat(ffd, fname, tfd, tname);
+	pthread_mutex_unlock(&dir_mu);
+	return r;
+}
+
 static int
 op_rename(struct session *s, uint32_t id, const Wharf__RenameReq *req)
 {
@@ -495,7 +545,7 @@ op_rename(struct session *s, uint32_t id, const Wharf__RenameReq *req)
 		goto out;
 	}
 	/* Never replace: a rename must not lose the file it lands on. */
-	if (renameat2(ffd, fname, tfd, tname, RENAME_NOREPLACE) != 0) {
+	if (rename_noreplace(ffd, fname, tfd, tname) != 0) {
 		r = wh_err_from_errno(errno);
 		if (errno == EINVAL)
 			r = session_fail(s, WH_ERR_INVALID_PATH, "%s",

@@ -3,11 +3,26 @@
  * The protection store. Small and rarely changed, so it is kept in memory
  * behind one mutex and written out whole, atomically, after each change.
  * File format: a header line, then "<argon2id hash>\t<path>" lines.
+ *
+ * Several servers may share one state folder (docs/deployment.md), so the
+ * copy in memory is only a cache of the file: every question first stats
+ * the file and reads it again if it is another file than the one read
+ * (every save renames a new one into place); every change is made under
+ * an exclusive flock of "<store>.lock", on a copy read afresh under that
+ * lock, so that no server rewrites the store from a stale copy and drops
+ * another's entry. protect_unless holds the lock shared while it acts, so
+ * a file cannot be protected through one server while another removes it.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -36,10 +51,15 @@ struct protect_entry {
 };
 
 struct protect_store {
-	pthread_mutex_t mu;
+	pthread_mutex_t mu; /* guards all below, and the use of lock_fd */
 	char *path;
 	struct protect_entry *v;
 	size_t n;
+	int lock_fd; /* "<path>.lock", flocked across servers */
+	/* The file the copy was read from (exists 0: there was none). */
+	int exists;
+	struct stat read_st;
+	int reported_bad; /* a bad re-read was logged for read_st */
 };
 
 /* A path as the store keeps it: canonical, below the root. Partial names
@@ -161,11 +181,99 @@ parse(struct protect_store *ps, const struct buf *b, int *bad_line)
 	return 0;
 }
 
+/* The same file as when read: same inode, size and change time. */
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static void
+entries_free(struct protect_entry *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].rpath);
+	free(v);
+}
+
+/*
+ * Reads the file into ps's entries (replacing them only on success).
+ * The stat is taken before the read: a save between the two makes the
+ * next check read again, never miss the change.
+ */
+static int
+load(struct protect_store *ps, int *bad_line)
+{
+	struct protect_store fresh;
+	struct stat st;
+	struct buf *b = NULL;
+	int r, exists;
+
+	*bad_line = 0;
+	memset(&fresh, 0, sizeof(fresh));
+	exists = stat(ps->path, &st) == 0;
+	if (!exists && errno != ENOENT)
+		return wh_err_from_errno(errno);
+	r = exists ? file_read_all(ps->path, PROTECT_FILE_MAX, &b) :
+	             WH_ERR_NOT_FOUND;
+	if (r == WH_ERR_NOT_FOUND)
+		r = 0;
+	else if (r == WH_ERR_TOO_LARGE)
+		r = WH_ERR_CORRUPT;
+	else if (r == 0)
+		r = parse(&fresh, b, bad_line);
+	buf_free(b);
+	if (r != 0) {
+		entries_free(fresh.v, fresh.n);
+		return r;
+	}
+	entries_free(ps->v, ps->n);
+	ps->v = fresh.v;
+	ps->n = fresh.n;
+	ps->exists = exists;
+	if (exists)
+		ps->read_st = st;
+	ps->reported_bad = 0;
+	return 0;
+}
+
+/*
+ * Brings the copy up to date if another server (or an administrator)
+ * replaced the file (mutex held). A store that no longer reads keeps the
+ * last good copy, which is what every server enforced until then, and
+ * says so once: dropping entries would unprotect files.
+ */
+static void
+refresh(struct protect_store *ps)
+{
+	struct stat st;
+	int exists, bad, r;
+
+	exists = stat(ps->path, &st) == 0;
+	if (!exists && errno != ENOENT)
+		return;
+	if (exists == ps->exists && (!exists || same_file(&st, &ps->read_st)))
+		return;
+	if ((r = load(ps, &bad)) == 0 || ps->reported_bad)
+		return;
+	ps->reported_bad = 1;
+	log_error("protection store %s changed and no longer reads (%s, line "
+	          "%d); keeping the %zu entries read before",
+	    ps->path, wh_strerror(r), bad, ps->n);
+}
+
 int
 protect_store_open(const char *path, struct protect_store **out, int *bad_line)
 {
 	struct protect_store *ps;
-	struct buf *b = NULL;
+	char lock[PATH_MAX];
 	int r;
 
 	*out = NULL;
@@ -173,18 +281,19 @@ protect_store_open(const char *path, struct protect_store **out, int *bad_line)
 	if ((ps = calloc(1, sizeof(*ps))) == NULL)
 		return WH_ERR_NOMEM;
 	pthread_mutex_init(&ps->mu, NULL);
+	ps->lock_fd = -1;
 	if ((ps->path = strdup(path)) == NULL) {
 		protect_store_free(ps);
 		return WH_ERR_NOMEM;
 	}
-	r = file_read_all(path, PROTECT_FILE_MAX, &b);
-	if (r == WH_ERR_NOT_FOUND)
-		r = 0;
-	else if (r == WH_ERR_TOO_LARGE)
-		r = WH_ERR_CORRUPT;
-	else if (r == 0)
-		r = parse(ps, b, bad_line);
-	buf_free(b);
+	/* Made now, before the server is confined to its state folder. */
+	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock))
+		r = WH_ERR_TOO_LARGE;
+	else if ((ps->lock_fd =
+	                 open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		r = wh_err_from_errno(errno);
+	else
+		r = load(ps, bad_line);
 	if (r != 0) {
 		protect_store_free(ps);
 		return r;
@@ -196,16 +305,55 @@ protect_store_open(const char *path, struct protect_store **out, int *bad_line)
 void
 protect_store_free(struct protect_store *ps)
 {
-	size_t i;
-
 	if (ps == NULL)
 		return;
-	for (i = 0; i < ps->n; i++)
-		free(ps->v[i].rpath);
-	free(ps->v);
+	entries_free(ps->v, ps->n);
+	if (ps->lock_fd >= 0)
+		close(ps->lock_fd);
 	free(ps->path);
 	pthread_mutex_destroy(&ps->mu);
 	free(ps);
+}
+
+/*
+ * Starts a change (mutex held): the store's lock taken, and the copy read
+ * afresh under it. A file that does not read refuses the change rather
+ * than overwrite it with what this server remembers.
+ */
+static int
+change_begin(struct protect_store *ps)
+{
+	int bad, r;
+
+	while (flock(ps->lock_fd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return wh_err_from_errno(errno);
+	if ((r = load(ps, &bad)) != 0) {
+		log_error("protection store %s does not read (%s, line %d); "
+		          "not changed",
+		    ps->path, wh_strerror(r), bad);
+		flock(ps->lock_fd, LOCK_UN);
+	}
+	return r;
+}
+
+/* Ends a change that returned r: a change that was not saved is undone
+ * by reading the store again, so the copy never holds what the file
+ * does not. */
+static void
+change_end(struct protect_store *ps, int r)
+{
+	struct stat st;
+	int bad;
+
+	if (r != 0)
+		(void)load(ps, &bad);
+	else if (stat(ps->path, &st) == 0) {
+		/* Our own save needs no second read. */
+		ps->read_st = st;
+		ps->exists = 1;
+	}
+	flock(ps->lock_fd, LOCK_UN);
 }
 
 static int
@@ -242,6 +390,7 @@ protect_is(struct protect_store *ps, const char *rpath)
 	if (ps == NULL)
 		return 0;
 	pthread_mutex_lock(&ps->mu);
+	refresh(ps);
 	r = find(ps, rpath) != NULL;
 	pthread_mutex_unlock(&ps->mu);
 	return r;
@@ -255,6 +404,7 @@ protect_none(struct protect_store *ps)
 	if (ps == NULL)
 		return 1;
 	pthread_mutex_lock(&ps->mu);
+	refresh(ps);
 	r = ps->n == 0;
 	pthread_mutex_unlock(&ps->mu);
 	return r;
@@ -279,6 +429,7 @@ protect_any_under(struct protect_store *ps, const char *rpath)
 	if (ps == NULL)
 		return 0;
 	pthread_mutex_lock(&ps->mu);
+	refresh(ps);
 	for (i = 0; i < ps->n && !r; i++)
 		r = beneath(ps->v[i].rpath, rpath);
 	pthread_mutex_unlock(&ps->mu);
@@ -295,6 +446,7 @@ protect_check(struct protect_store *ps, const char *rpath, const char *passcode)
 	if (ps == NULL)
 		return 0;
 	pthread_mutex_lock(&ps->mu);
+	refresh(ps);
 	e = find(ps, rpath);
 	if (e != NULL)
 		memcpy(hash, e->hash, sizeof(hash));
@@ -326,6 +478,10 @@ protect_set(struct protect_store *ps, const char *rpath, const char *passcode)
 	        crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return WH_ERR_NOMEM;
 	pthread_mutex_lock(&ps->mu);
+	if ((r = change_begin(ps)) != 0) {
+		pthread_mutex_unlock(&ps->mu);
+		return r;
+	}
 	if ((e = find(ps, rpath)) != NULL && e->locked)
 		r = WH_ERR_PERMISSION; /* only the administrator unlocks */
 	else if (e != NULL) {
@@ -335,6 +491,7 @@ protect_set(struct protect_store *ps, const char *rpath, const char *passcode)
 		r = add_entry(ps, rpath, hash);
 	if (r == 0)
 		r = save(ps);
+	change_end(ps, r);
 	pthread_mutex_unlock(&ps->mu);
 	return r;
 }
@@ -357,10 +514,15 @@ protect_clear(struct protect_store *ps, const char *rpath)
 	if (ps == NULL)
 		return 0;
 	pthread_mutex_lock(&ps->mu);
+	if ((r = change_begin(ps)) != 0) {
+		pthread_mutex_unlock(&ps->mu);
+		return r;
+	}
 	if ((e = find(ps, rpath)) != NULL) {
 		drop(ps, (size_t)(e - ps->v));
 		r = save(ps);
 	}
+	change_end(ps, r);
 	pthread_mutex_unlock(&ps->mu);
 	return r;
 }
@@ -375,6 +537,10 @@ protect_rename(struct protect_store *ps, const char *from, const char *to)
 	if (ps == NULL)
 		return 0;
 	pthread_mutex_lock(&ps->mu);
+	if ((r = change_begin(ps)) != 0) {
+		pthread_mutex_unlock(&ps->mu);
+		return r;
+	}
 	/* The rename did not replace anything (RENAME_NOREPLACE), so an
 	 * entry at to or beneath it names no file: a stale one, which
 	 * must not become a second entry for the moved file's path. */
@@ -405,6 +571,7 @@ protect_rename(struct protect_store *ps, const char *from, const char *to)
 	}
 	if (r == 0 && changed)
 		r = save(ps);
+	change_end(ps, r);
 	pthread_mutex_unlock(&ps->mu);
 	return r;
 }
@@ -418,7 +585,15 @@ protect_unless(struct protect_store *ps, const char *rpath,
 	if (ps == NULL)
 		return fn(arg);
 	pthread_mutex_lock(&ps->mu);
+	/* Shared: other servers' checks go on, their changes wait. */
+	while (flock(ps->lock_fd, LOCK_SH) != 0)
+		if (errno != EINTR) {
+			pthread_mutex_unlock(&ps->mu);
+			return wh_err_from_errno(errno);
+		}
+	refresh(ps);
 	r = find(ps, rpath) != NULL ? WH_ERR_PERMISSION : fn(arg);
+	flock(ps->lock_fd, LOCK_UN);
 	pthread_mutex_unlock(&ps->mu);
 	return r;
 }

@@ -3,19 +3,35 @@
  * Quota accounts (see quota.h for the model and the locking). The count
  * walks the folder with one fd open at a time and a stack of names in
  * memory, so neither depth nor the fd budget limits what it sees.
+ *
+ * Shared with other servers on the same state folder (quota_shared_open):
+ * each account has a ledger file in <state>/quota, named by its folder's
+ * inode number, that holds the count; every change to the count and every
+ * reservation is made under an exclusive flock of "<key>.lock" beside it.
+ * Each reservation is a hold file there too, flocked by its holder for as
+ * long as it lives, so that a server that dies leaves holds that the next
+ * reader sees unlocked and removes: no reservation outlives its server.
+ * Files are never rewritten in place but replaced (a new inode): a FUSE
+ * mount (GlusterFS) may serve a file rewritten through another mount from
+ * its stale page cache, even to a fresh open; a new inode it reads anew.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "wharf/clock.h"
+#include "wharf/log.h"
 #include "wharf/quota.h"
 #include "wharf/xfer.h"
 
@@ -25,6 +41,10 @@ struct quota_account {
 	dev_t dev; /* the key: the folder's identity */
 	ino_t ino;
 	int dir_fd; /* the folder, for counts */
+	int shared; /* with the servers on the state folder: a ledger */
+	/* <state>/quota/<key>.lock while it is held, else -1. */
+	int ledger_fd;
+	char key[QUOTA_KEY_LEN + 1]; /* the folder's inode number, in hex */
 	pthread_mutex_t mu; /* guards everything below */
 	uint64_t used;
 	uint64_t reserved;
@@ -45,10 +65,14 @@ struct quota_hold {
 	uint64_t bytes; /* reserved */
 	dev_t dev; /* the partial, skipped by counts */
 	ino_t ino;
+	int file_fd; /* the shared hold file, flocked; -1: none */
+	char file[QUOTA_HOLD_NAME_MAX];
 };
 
 static struct quota_account *table;
 static pthread_mutex_t table_mu = PTHREAD_MUTEX_INITIALIZER;
+/* <state>/quota, or -1: accounts are this process's alone. */
+static int shared_dir = -1;
 
 /* ------------------------------------------------------------ the walk */
 
@@ -290,6 +314,309 @@ skip_snapshot(const struct quota_account *a, struct skip_set *set)
 	return 0;
 }
 
+/* ------------------------------------------------------------ shared */
+
+#define LEDGER_MAGIC "wharf-quota-v1"
+/* "MAGIC used gen\n", fixed width: rewritten in place by one pwrite. */
+#define LEDGER_LEN (sizeof(LEDGER_MAGIC) + 21 + 21)
+#define HOLD_SUFFIX ".hold"
+
+int
+quota_shared_open(const char *state_dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", state_dir, QUOTA_DIR_NAME) >=
+	    (int)sizeof(path))
+		return WH_ERR_TOO_LARGE;
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return wh_err_from_errno(errno);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
+	    0)
+		return wh_err_from_errno(errno);
+	if (shared_dir >= 0)
+		close(shared_dir);
+	shared_dir = fd;
+	return 0;
+}
+
+/* Takes the account's ledger lock (a->mu held): other servers' changes
+ * to the account wait, as this process's threads wait on a->mu. */
+static int
+ledger_lock(struct quota_account *a)
+{
+	char name[QUOTA_KEY_LEN + 16];
+	int e;
+
+	if (!a->shared)
+		return 0;
+	snprintf(name, sizeof(name), "%s.lock", a->key);
+	a->ledger_fd = openat(
+	    shared_dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (a->ledger_fd < 0)
+		return wh_err_from_errno(errno);
+	while (flock(a->ledger_fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			e = errno;
+			close(a->ledger_fd);
+			a->ledger_fd = -1;
+			return wh_err_from_errno(e);
+		}
+	return 0;
+}
+
+static void
+ledger_unlock(struct quota_account *a)
+{
+	if (a->ledger_fd < 0)
+		return;
+	close(a->ledger_fd); /* and with it the lock */
+	a->ledger_fd = -1;
+}
+
+/*
+ * Reads the count other servers left (lock held) into a->used. 1 if the
+ * ledger held one, 0 if it is new or unreadable (a->counted is cleared:
+ * the next reservation counts).
+ */
+static int
+ledger_read(struct quota_account *a, uint64_t *gen)
+{
+	char text[LEDGER_LEN + 1], name[QUOTA_KEY_LEN + 16], *end;
+	unsigned long long used, g;
+	ssize_t n;
+	int fd;
+
+	*gen = 0;
+	if (!a->shared)
+		return 1;
+	snprintf(name, sizeof(name), "%s.ledger", a->key);
+	if (a->ledger_fd < 0 ||
+	    (fd = openat(shared_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) <
+	        0) {
+		a->counted = 0;
+		return 0;
+	}
+	n = pread(fd, text, LEDGER_LEN, 0);
+	close(fd);
+	if (n != (ssize_t)LEDGER_LEN ||
+	    memcmp(text, LEDGER_MAGIC " ", sizeof(LEDGER_MAGIC)) != 0) {
+		a->counted = 0;
+		return 0;
+	}
+	text[LEDGER_LEN] = '\0';
+	used = strtoull(text + sizeof(LEDGER_MAGIC), &end, 10);
+	if (*end != ' ')
+		goto bad;
+	g = strtoull(end + 1, &end, 10);
+	if (*end != '\n')
+		goto bad;
+	a->used = used;
+	*gen = g;
+	return 1;
+bad:
+	a->counted = 0;
+	return 0;
+}
+
+/* Replaces the ledger with a->used and the next generation (lock held).
+ * Not synced: a ledger lost in a crash is counted again. */
+static void
+ledger_write(struct quota_account *a, uint64_t gen)
+{
+	char text[LEDGER_LEN + 1], name[QUOTA_KEY_LEN + 16];
+	char tmp[QUOTA_KEY_LEN + 16];
+	int fd, ok;
+
+	if (!a->shared || a->ledger_fd < 0)
+		return;
+	snprintf(text, sizeof(text), LEDGER_MAGIC " %020llu %020llu\n",
+	    (unsigned long long)a->used, (unsigned long long)gen + 1);
+	snprintf(name, sizeof(name), "%s.ledger", a->key);
+	snprintf(tmp, sizeof(tmp), "%s.ledger.tmp", a->key);
+	fd = openat(shared_dir, tmp,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	ok = fd >= 0 && pwrite(fd, text, LEDGER_LEN, 0) == (ssize_t)LEDGER_LEN;
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	if (ok && renameat(shared_dir, tmp, shared_dir, name) == 0)
+		return;
+	/* A ledger that does not read is counted again, by every server
+	 * (this one at once). */
+	log_warn("quota ledger %s: %s", name, strerror(errno));
+	a->counted = 0;
+	unlinkat(shared_dir, name, 0);
+}
+
+/* The account's count, brought in from the ledger (lock held). */
+static void
+ledger_sync(struct quota_account *a, uint64_t *gen)
+{
+	uint64_t used = a->used;
+
+	if (ledger_read(a, gen) && a->used != used)
+		a->gen++;
+}
+
+/* One live hold of every server, read from its file. */
+struct shared_hold {
+	uint64_t bytes;
+	uint64_t ino;
+};
+
+/*
+ * The holds on a of every server (lock held): *reserved is their sum,
+ * and set (if not NULL) their partials, for a count to skip. A hold file
+ * no one holds locked is a dead server's: removed.
+ */
+static int
+shared_holds(struct quota_account *a, uint64_t *reserved, struct skip_set *set)
+{
+	struct dirent *de;
+	char text[64], *end;
+	unsigned long long bytes, ino;
+	size_t klen = strlen(a->key), cap = 0;
+	struct skip_id *v;
+	DIR *d;
+	ssize_t n;
+	int dfd, fd;
+
+	*reserved = 0;
+	if (set != NULL) {
+		set->n = 0;
+		set->v = NULL;
+	}
+	if ((dfd = openat(
+	         shared_dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return wh_err_from_errno(errno);
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return wh_err_from_errno(errno);
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, a->key, klen) != 0 ||
+		    de->d_name[klen] != '.' ||
+		    strlen(de->d_name) <= strlen(HOLD_SUFFIX) ||
+		    strcmp(
+		        de->d_name + strlen(de->d_name) - strlen(HOLD_SUFFIX),
+		        HOLD_SUFFIX) != 0)
+			continue;
+		fd = openat(
+		    shared_dir, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+			/* Its holder is gone (or has not written it yet:
+			 * it is made under the ledger lock we hold). */
+			unlinkat(shared_dir, de->d_name, 0);
+			close(fd);
+			continue;
+		}
+		n = pread(fd, text, sizeof(text) - 1, 0);
+		close(fd);
+		if (n <= 0)
+			continue;
+		text[n] = '\0';
+		bytes = strtoull(text, &end, 10);
+		if (*end != ' ')
+			continue;
+		ino = strtoull(end + 1, &end, 10);
+		*reserved += bytes;
+		if (set == NULL)
+			continue;
+		if (set->n == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((v = realloc(set->v, cap * sizeof(*v))) == NULL) {
+				closedir(d);
+				free(set->v);
+				set->v = NULL;
+				return WH_ERR_NOMEM;
+			}
+			set->v = v;
+		}
+		/* By inode alone: mounts of one volume differ in st_dev. */
+		set->v[set->n].dev = 0;
+		set->v[set->n++].ino = (ino_t)ino;
+	}
+	closedir(d);
+	return 0;
+}
+
+static int
+skip_shared(const void *ctx, dev_t dev, ino_t ino)
+{
+	const struct skip_set *set = ctx;
+	size_t i;
+
+	(void)dev;
+	for (i = 0; i < set->n; i++)
+		if (set->v[i].ino == ino)
+			return 1;
+	return 0;
+}
+
+/*
+ * Writes h's reservation into a new hold file, flocked, which replaces
+ * the one it had (if any): a new file, never one rewritten in place.
+ */
+static int
+hold_file_write(struct quota_hold *h)
+{
+	char text[64], name[QUOTA_HOLD_NAME_MAX];
+	uint8_t rnd[8];
+	int n, fd;
+
+	if (!h->a->shared)
+		return 0;
+	randombytes_buf(rnd, sizeof(rnd));
+	snprintf(name, sizeof(name),
+	    "%s.%02x%02x%02x%02x%02x%02x%02x%02x" HOLD_SUFFIX, h->a->key,
+	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	fd = openat(shared_dir, name,
+	    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return wh_err_from_errno(errno);
+	n = snprintf(text, sizeof(text), "%llu %llu\n",
+	    (unsigned long long)h->bytes, (unsigned long long)h->ino);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+	    pwrite(fd, text, (size_t)n, 0) != n) {
+		n = errno;
+		close(fd);
+		unlinkat(shared_dir, name, 0);
+		return wh_err_from_errno(n);
+	}
+	if (h->file_fd >= 0) {
+		unlinkat(shared_dir, h->file, 0);
+		close(h->file_fd);
+	}
+	h->file_fd = fd;
+	memcpy(h->file, name, sizeof(h->file));
+	return 0;
+}
+
+static void
+hold_file_remove(struct quota_hold *h)
+{
+	if (h->file_fd < 0)
+		return;
+	unlinkat(shared_dir, h->file, 0);
+	close(h->file_fd);
+	h->file_fd = -1;
+}
+
+/* What every server has reserved on a (lock held): the hold files when
+ * shared, else this process's holds. */
+static int
+all_reserved(struct quota_account *a, uint64_t *reserved)
+{
+	if (!a->shared) {
+		*reserved = a->reserved;
+		return 0;
+	}
+	return shared_holds(a, reserved, NULL);
+}
+
 /*
  * Counts a afresh (a->mu held, dropped while walking). Reservations are
  * kept: they are not in used, and the walk skips the partials they
@@ -304,29 +631,47 @@ account_recount(struct quota_account *a)
 {
 	struct skip_set set;
 	struct walk w;
-	uint64_t gen;
+	uint64_t gen, lgen, lgen2, reserved;
 	int i, r = WH_ERR_BUSY;
 
 	memset(&w, 0, sizeof(w));
 	for (i = 0; i < QUOTA_COUNT_TRIES; i++) {
-		if ((r = skip_snapshot(a, &set)) != 0)
+		if (a->shared)
+			r = shared_holds(a, &reserved, &set);
+		else
+			r = skip_snapshot(a, &set);
+		if (r != 0)
 			break;
+		(void)ledger_read(a, &lgen);
 		gen = a->gen;
-		w.skip = skip_listed;
+		w.skip = a->shared ? skip_shared : skip_listed;
 		w.ctx = &set;
+		ledger_unlock(a);
 		pthread_mutex_unlock(&a->mu);
 		r = walk_tree(&w, a->dir_fd);
 		pthread_mutex_lock(&a->mu);
+		if (ledger_lock(a) != 0)
+			r = WH_ERR_SYSTEM;
 		free(set.v);
-		if (r == 0 && a->gen == gen)
+		(void)ledger_read(a, &lgen2);
+		if (r == 0 && a->gen == gen && lgen2 == lgen)
 			goto done;
 		if (r != 0 && r != WH_ERR_BUSY)
 			break;
 	}
 	if (r == 0 || r == WH_ERR_BUSY) {
-		w.skip = skip_in_flight;
-		w.ctx = a;
-		r = walk_tree(&w, a->dir_fd);
+		if (a->shared) {
+			if ((r = shared_holds(a, &reserved, &set)) == 0) {
+				w.skip = skip_shared;
+				w.ctx = &set;
+				r = walk_tree(&w, a->dir_fd);
+				free(set.v);
+			}
+		} else {
+			w.skip = skip_in_flight;
+			w.ctx = a;
+			r = walk_tree(&w, a->dir_fd);
+		}
 	}
 done:
 	free(w.v);
@@ -335,6 +680,9 @@ done:
 		a->counted = 1;
 		a->counted_at = clock_mono_sec();
 		a->gen++;
+		(void)ledger_read(a, &lgen);
+		a->used = w.total;
+		ledger_write(a, lgen);
 	}
 	/* A count that failed keeps the last one, if there is one: it has
 	 * followed every change made through the server since. */
@@ -380,6 +728,11 @@ quota_account_get(int dir_fd, struct quota_account **out)
 	a->dev = st.st_dev;
 	a->ino = st.st_ino;
 	a->refs = 1;
+	a->ledger_fd = -1;
+	snprintf(
+	    a->key, sizeof(a->key), "%016llx", (unsigned long long)st.st_ino);
+	/* The ledger is made at the first use of its lock. */
+	a->shared = shared_dir >= 0;
 	a->next = table;
 	table = a;
 	pthread_mutex_unlock(&table_mu);
@@ -422,16 +775,29 @@ quota_account_peek(struct quota_account *a, uint64_t *used, uint64_t *reserved)
 int
 quota_account_usage(struct quota_account *a, uint64_t *used, uint64_t *reserved)
 {
-	int r = 0;
+	uint64_t lgen;
+	int r;
 
+	*used = *reserved = 0;
 	pthread_mutex_lock(&a->mu);
-	/* Counted as an upload's reservation would count it: afresh after
-	 * a login or when older than QUOTA_RECOUNT_SEC. */
-	if (a->counted_at == 0 ||
-	    clock_mono_sec() - a->counted_at >= QUOTA_RECOUNT_SEC)
-		r = account_recount(a);
+	/* As a reservation counts: under the ledger's lock (account_recount
+	 * drops and takes it again, and expects it held), from the count
+	 * other servers left, afresh after a login or when older than
+	 * QUOTA_RECOUNT_SEC; the reservations are every server's. */
+	if ((r = ledger_lock(a)) != 0) {
+		pthread_mutex_unlock(&a->mu);
+		return r;
+	}
+	ledger_sync(a, &lgen);
+	if ((!a->counted || a->counted_at == 0 ||
+	        clock_mono_sec() - a->counted_at >= QUOTA_RECOUNT_SEC) &&
+	    (r = account_recount(a)) != 0)
+		goto out;
+	if ((r = all_reserved(a, reserved)) != 0)
+		goto out;
 	*used = a->used;
-	*reserved = a->reserved;
+out:
+	ledger_unlock(a);
 	pthread_mutex_unlock(&a->mu);
 	return r;
 }
@@ -455,6 +821,7 @@ quota_hold_new(struct quota_account *a, uint64_t limit, uint64_t size,
 	h->a = a;
 	h->limit = limit;
 	h->size = size;
+	h->file_fd = -1;
 	*out = h;
 	return 0;
 }
@@ -496,7 +863,7 @@ quota_hold_reserve(struct quota_hold *h, int dirfd, const char *name,
 {
 	struct quota_account *a;
 	struct stat st;
-	uint64_t used;
+	uint64_t used, reserved, lgen;
 	int r;
 
 	*in_use = *need = 0;
@@ -508,33 +875,48 @@ quota_hold_reserve(struct quota_hold *h, int dirfd, const char *name,
 		return wh_err_from_errno(errno);
 	a = h->a;
 	pthread_mutex_lock(&a->mu);
-	if ((a->counted_at == 0 ||
-	        clock_mono_sec() - a->counted_at >= QUOTA_RECOUNT_SEC) &&
-	    (r = account_recount(a)) != 0) {
+	if ((r = ledger_lock(a)) != 0) {
 		pthread_mutex_unlock(&a->mu);
 		return r;
 	}
+	ledger_sync(a, &lgen);
+	if ((!a->counted || a->counted_at == 0 ||
+	        clock_mono_sec() - a->counted_at >= QUOTA_RECOUNT_SEC) &&
+	    (r = account_recount(a)) != 0)
+		goto out;
+	if ((r = all_reserved(a, &reserved)) != 0)
+		goto out;
+	(void)ledger_read(a, &lgen);
 	/* The partial we hold the lock of becomes the file: out of the
 	 * count, into the reservation, which covers all of the file but
 	 * what it replaces. */
 	used = sub_floor(a->used, (uint64_t)st.st_size);
 	*need = sub_floor(h->size, file_bytes(dirfd, name));
-	*in_use = a->used + a->reserved;
-	if (used + a->reserved + *need > h->limit) {
-		pthread_mutex_unlock(&a->mu);
-		return WH_ERR_TOO_LARGE;
+	*in_use = a->used + reserved;
+	if (used + reserved + *need > h->limit) {
+		r = WH_ERR_TOO_LARGE;
+		goto out;
 	}
-	a->used = used;
-	a->reserved += *need;
 	h->bytes = *need;
 	h->dev = st.st_dev;
 	h->ino = st.st_ino;
+	if ((r = hold_file_write(h)) != 0) {
+		hold_file_remove(h);
+		h->bytes = 0;
+		goto out;
+	}
+	a->used = used;
+	a->reserved += *need;
+	ledger_write(a, lgen);
 	h->state = HOLD_RESERVED;
 	h->next = a->holds;
 	a->holds = h;
 	a->gen++;
+	r = 0;
+out:
+	ledger_unlock(a);
 	pthread_mutex_unlock(&a->mu);
-	return 0;
+	return r;
 }
 
 void
@@ -548,6 +930,10 @@ quota_hold_track(struct quota_hold *h, int part_fd)
 	h->dev = st.st_dev;
 	h->ino = st.st_ino;
 	h->a->gen++;
+	if (ledger_lock(h->a) == 0) {
+		(void)hold_file_write(h);
+		ledger_unlock(h->a);
+	}
 	pthread_mutex_unlock(&h->a->mu);
 }
 
@@ -556,35 +942,45 @@ quota_hold_commit(struct quota_hold *h, int dirfd, const char *part,
     int part_fd, const char *name)
 {
 	struct quota_account *a;
-	uint64_t used, grow;
+	uint64_t used, grow, reserved, lgen;
 	int r;
 
 	if (h == NULL || h->state != HOLD_RESERVED)
 		return xfer_partial_install(dirfd, part, part_fd, name);
 	a = h->a;
 	/* The stat and the rename under one lock: no other commit or
-	 * removal in this folder can credit the same old file. */
+	 * removal in this folder, through any server, can credit the same
+	 * old file. */
 	pthread_mutex_lock(&a->mu);
+	if ((r = ledger_lock(a)) != 0) {
+		pthread_mutex_unlock(&a->mu);
+		return r;
+	}
+	ledger_sync(a, &lgen);
+	if ((r = all_reserved(a, &reserved)) != 0)
+		goto out;
 	used = sub_floor(a->used, file_bytes(dirfd, name)) + h->size;
 	grow = sub_floor(used, a->used);
 	/* Within its reservation, or the file it replaces went meanwhile
 	 * and the rest still fits. */
-	if (grow > h->bytes && used + a->reserved - h->bytes > h->limit) {
-		pthread_mutex_unlock(&a->mu);
-		return WH_ERR_TOO_LARGE;
+	if (grow > h->bytes && used + reserved - h->bytes > h->limit) {
+		r = WH_ERR_TOO_LARGE;
+		goto out;
 	}
-	if ((r = xfer_partial_install(dirfd, part, part_fd, name)) != 0) {
-		pthread_mutex_unlock(&a->mu);
-		return r;
-	}
+	if ((r = xfer_partial_install(dirfd, part, part_fd, name)) != 0)
+		goto out;
 	a->used = used;
 	a->reserved -= h->bytes;
+	ledger_write(a, lgen);
+	hold_file_remove(h);
 	h->bytes = 0;
 	h->state = HOLD_DONE;
 	hold_unlink(h);
 	a->gen++;
+out:
+	ledger_unlock(a);
 	pthread_mutex_unlock(&a->mu);
-	return 0;
+	return r;
 }
 
 void
@@ -597,7 +993,13 @@ quota_hold_free(struct quota_hold *h, int part_fd)
 		return;
 	a = h->a;
 	if (h->state == HOLD_RESERVED) {
+		uint64_t lgen;
+		int locked;
+
 		pthread_mutex_lock(&a->mu);
+		locked = ledger_lock(a) == 0;
+		if (locked)
+			ledger_sync(a, &lgen);
 		a->reserved -= h->bytes;
 		hold_unlink(h);
 		a->gen++;
@@ -605,8 +1007,16 @@ quota_hold_free(struct quota_hold *h, int part_fd)
 		if (part_fd >= 0 && fstat(part_fd, &st) == 0 &&
 		    S_ISREG(st.st_mode) && st.st_nlink > 0)
 			a->used += (uint64_t)st.st_size;
+		/* Under the lock: while it lived, counts skipped the
+		 * partial, which the count now holds. */
+		hold_file_remove(h);
+		if (locked) {
+			ledger_write(a, lgen);
+			ledger_unlock(a);
+		}
 		pthread_mutex_unlock(&a->mu);
 	}
+	hold_file_remove(h);
 	quota_account_put(a);
 	free(h);
 }
@@ -615,6 +1025,7 @@ int
 quota_unlink(struct quota_account *a, int dirfd, const char *name)
 {
 	struct stat st;
+	uint64_t lgen;
 	int r = 0, counted;
 
 	if (a == NULL) {
@@ -623,6 +1034,11 @@ quota_unlink(struct quota_account *a, int dirfd, const char *name)
 		return 0;
 	}
 	pthread_mutex_lock(&a->mu);
+	if ((r = ledger_lock(a)) != 0) {
+		pthread_mutex_unlock(&a->mu);
+		return r;
+	}
+	ledger_sync(a, &lgen);
 	/* A partial in flight is in a reservation, not in used. */
 	counted = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(st.st_mode) && !skip_in_flight(a, st.st_dev, st.st_ino);
@@ -631,7 +1047,9 @@ quota_unlink(struct quota_account *a, int dirfd, const char *name)
 	else if (counted) {
 		a->used = sub_floor(a->used, (uint64_t)st.st_size);
 		a->gen++;
+		ledger_write(a, lgen);
 	}
+	ledger_unlock(a);
 	pthread_mutex_unlock(&a->mu);
 	return r;
 }

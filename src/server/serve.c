@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -36,6 +37,8 @@
 #include "wharf/msg.h"
 #include "wharf/netaddr.h"
 #include "wharf/notify.h"
+#include "wharf/proxy.h"
+#include "wharf/quota.h"
 #include "wharf/server.h"
 #include "wharf/session.h"
 #include "wharf/startups.h"
@@ -61,6 +64,9 @@
 #define SERVE_ACCEPT_PAUSE_MAX_MS 1000
 /* Refusals logged one by one in a second; the rest are counted. */
 #define SERVE_REFUSE_LOG_BURST 10
+/* A balancer sends its PROXY header at once: a connection from one that
+ * has not within this long is closed. */
+#define SERVE_PROXY_TIMEOUT_MS 5000
 #define SERVE_BUSY_TEXT "server busy: too many clients, try again later"
 #define SERVE_SOURCE_TEXT \
 	"server busy: too many connections from your address are not " \
@@ -250,6 +256,31 @@ ensure_admin(const char *users_path, char password[SERVE_ADMIN_PW_LEN])
 }
 
 /*
+ * Takes the users file's lock (the one `wharf user` edits under) for the
+ * first start: of several servers started at once on one empty state
+ * folder, one makes the admin and the host key, the others wait for it
+ * and load them. -1 if it cannot be taken.
+ */
+static int
+lock_first_start(const char *state_real)
+{
+	char lockpath[PATH_MAX];
+	int fd;
+
+	if (snprintf(lockpath, sizeof(lockpath), "%s/%s.lock", state_real,
+	        USERS_FILE_NAME) >= (int)sizeof(lockpath))
+		return -1;
+	if ((fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+/*
  * Started as root with no terminal (a service, a script), the password
  * printed on stderr ends in a journal or a log that others may read: it
  * is also kept in STATE/admin-password, root's alone (0600, made before
@@ -381,9 +412,52 @@ struct conn_job {
 	struct server *srv;
 	int fd;
 	char peer[SESSION_PEER_MAX];
+	/* From a proxy-from balancer: a PROXY header comes first, and
+	 * the start-up limits wait for the address it gives. */
+	int proxied;
+	struct sockaddr_storage ss;
 	struct startups_ticket ticket; /* handed to the session */
 	const char *refusal; /* the BUSY text, for reject_thread */
 };
+
+static int admit_startup(
+    struct server *srv, struct conn_job *job, const struct sockaddr *sa);
+
+/*
+ * The PROXY header of a connection from a balancer: the client's address
+ * replaces the balancer's (unless the header says LOCAL or UNKNOWN), and
+ * only then do the per-address start-up limits see it. 0 to serve it, -1
+ * if it was refused or closed (job is gone).
+ */
+static int
+proxied_start(struct server *srv, struct conn_job *job)
+{
+	struct proxy_addr pa;
+	char balancer[SESSION_PEER_MAX];
+	int r;
+
+	r = proxy_read(job->fd, clock_mono_ms() + SERVE_PROXY_TIMEOUT_MS, &pa);
+	if (r != 0) {
+		/* A health check that only connects is not an error. */
+		if (r == WH_ERR_EOF)
+			log_debug(
+			    "peer=%s closed before a PROXY header", job->peer);
+		else
+			log_warn("peer=%s refused: no valid PROXY header (%s)",
+			    job->peer, wh_strerror(r));
+		close(job->fd);
+		free(job);
+		return -1;
+	}
+	if (!pa.keep) {
+		memcpy(balancer, job->peer, sizeof(balancer));
+		memcpy(&job->ss, &pa.src, sizeof(job->ss));
+		netaddr_format_sockaddr(
+		    (struct sockaddr *)&job->ss, job->peer, sizeof(job->peer));
+		log_debug("peer=%s via balancer=%s", job->peer, balancer);
+	}
+	return admit_startup(srv, job, (struct sockaddr *)&job->ss);
+}
 
 static void *
 conn_thread(void *arg)
@@ -391,6 +465,10 @@ conn_thread(void *arg)
 	struct conn_job *job = arg;
 	struct server *srv = job->srv;
 
+	if (job->proxied && proxied_start(srv, job) != 0) {
+		atomic_fetch_sub(&srv->nclients, 1);
+		return NULL;
+	}
 	session_serve(srv, job->fd, job->peer, &job->ticket);
 	free(job);
 	atomic_fetch_sub(&srv->nclients, 1);
@@ -448,15 +526,18 @@ spawn(void *(*fn)(void *), struct conn_job *job)
 /*
  * Logs a refusal: one line each for the first SERVE_REFUSE_LOG_BURST in a
  * second, then one line with the count, so that a peer reconnecting in a
- * loop cannot flood the log. Accept thread only.
+ * loop cannot flood the log. The accept thread and the threads reading a
+ * balancer's PROXY header call it.
  */
 static void
 log_refusal(const char *peer, const char *why)
 {
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	static int64_t window;
 	static int logged, hidden;
 	int64_t now;
 
+	pthread_mutex_lock(&mu);
 	now = clock_mono_ms() / 1000;
 	if (now != window) {
 		if (hidden > 0)
@@ -470,6 +551,7 @@ log_refusal(const char *peer, const char *why)
 		log_warn("peer=%s refused: %s", peer, why);
 	else
 		hidden++;
+	pthread_mutex_unlock(&mu);
 }
 
 /* Turns job away with a BUSY (answered by a bounded number of lingering
@@ -538,6 +620,10 @@ accept_one(struct server *srv, int lfd)
 	job->fd = fd;
 	netaddr_format_sockaddr(
 	    (struct sockaddr *)&ss, job->peer, sizeof(job->peer));
+	memcpy(&job->ss, &ss, sizeof(ss));
+	/* Read by this thread only; SIGHUP changes it on this thread too. */
+	job->proxied = srv->proxy_from.n > 0 &&
+	    cidr_list_match(&srv->proxy_from, (struct sockaddr *)&ss);
 	if (atomic_fetch_add(&srv->nclients, 1) >= srv->max_clients) {
 		atomic_fetch_sub(&srv->nclients, 1);
 		snprintf(why, sizeof(why), "server busy (%d clients)",
@@ -546,7 +632,10 @@ accept_one(struct server *srv, int lfd)
 		refuse(job, SERVE_BUSY_TEXT);
 		return;
 	}
-	if (admit_startup(srv, job, (struct sockaddr *)&ss) != 0) {
+	/* A balancer's connections count against the client's address,
+	 * known once its thread has read the PROXY header. */
+	if (!job->proxied &&
+	    admit_startup(srv, job, (struct sockaddr *)&ss) != 0) {
 		atomic_fetch_sub(&srv->nclients, 1);
 		return;
 	}
@@ -611,6 +700,7 @@ struct serve_run {
 static void
 apply_conf(struct server *srv, const struct serve_conf *c)
 {
+	char bad[CONF_ERR_MAX];
 	unsigned ciphers;
 
 	srv->idle_timeout_ms = (int)c->idle_timeout * 1000;
@@ -622,6 +712,11 @@ apply_conf(struct server *srv, const struct serve_conf *c)
 	srv->ciphers = ciphers;
 	srv->keys_only = c->keys_only;
 	srv->max_file_size = c->max_file_size;
+	/* Checked before; were it not, no peer is taken for a balancer. */
+	if (c->proxy_from == NULL ||
+	    cidr_list_parse(
+	        c->proxy_from, &srv->proxy_from, bad, sizeof(bad)) != 0)
+		srv->proxy_from.n = 0;
 	log_set_level(c->verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 }
 
@@ -697,6 +792,9 @@ serve_reload(struct serve_run *run)
 	run->conf.keys_only = next.keys_only;
 	run->conf.drain_timeout = next.drain_timeout;
 	run->conf.verbose = next.verbose;
+	free(run->conf.proxy_from);
+	run->conf.proxy_from = next.proxy_from;
+	next.proxy_from = NULL;
 	conf_cleanup(&next);
 	apply_conf(srv, &run->conf);
 	fd_limit_raise(srv->max_clients);
@@ -712,11 +810,12 @@ serve_reload(struct serve_run *run)
 	}
 	log_info("reloaded: max-clients=%ld idle-timeout=%ld "
 	         "max-file-size=%llu allow-plaintext=%s keys-only=%s "
-	         "drain-timeout=%ld",
+	         "drain-timeout=%ld proxy-from=%s",
 	    run->conf.max_clients, run->conf.idle_timeout,
 	    (unsigned long long)run->conf.max_file_size,
 	    run->conf.allow_plaintext ? "yes" : "no",
-	    run->conf.keys_only ? "yes" : "no", run->conf.drain_timeout);
+	    run->conf.keys_only ? "yes" : "no", run->conf.drain_timeout,
+	    run->conf.proxy_from != NULL ? run->conf.proxy_from : "none");
 	notify_send("READY=1\nSTATUS=serving, configuration reloaded\n");
 }
 
@@ -932,7 +1031,7 @@ serve_main(int argc, char **argv)
 	struct serve_run *run = &the_run;
 	struct serve_conf *conf = &run->conf;
 	int i, r, status = 1;
-	int bad;
+	int bad, init_lock = -1;
 	struct startups_limits lim;
 	char admin_pw[SERVE_ADMIN_PW_LEN] = "";
 	static char admin_pw_file[PATH_MAX];
@@ -979,6 +1078,11 @@ serve_main(int argc, char **argv)
 	}
 	snprintf(srv->users_path, sizeof(srv->users_path), "%.*s/%s",
 	    PATH_MAX - 16, state_real, USERS_FILE_NAME);
+	if ((init_lock = lock_first_start(state_real)) < 0) {
+		fprintf(stderr, "wharf: cannot lock the state folder %s: %s\n",
+		    state_real, strerror(errno));
+		goto out;
+	}
 	if (ensure_admin(srv->users_path, admin_pw) != 0) {
 		fprintf(stderr, "wharf: cannot set up users in %s\n",
 		    srv->users_path);
@@ -1004,6 +1108,12 @@ serve_main(int argc, char **argv)
 			fprintf(stderr, "wharf: first damaged line: %d\n", bad);
 		goto out;
 	}
+	/* Quotas are counted once for every server on this state folder. */
+	if ((r = quota_shared_open(state_real)) != 0) {
+		fprintf(stderr, "wharf: quota ledgers in %s/%s: %s\n",
+		    state_real, QUOTA_DIR_NAME, wh_strerror(r));
+		goto out;
+	}
 	snprintf(path, sizeof(path), "%.*s/%s", PATH_MAX - 16, state_real,
 	    SERVER_HOST_KEY_FILE);
 	if ((r = keys_host_load_or_create(path, &srv->host_key)) != 0) {
@@ -1013,6 +1123,8 @@ serve_main(int argc, char **argv)
 		                             wh_strerror(r));
 		goto out;
 	}
+	close(init_lock);
+	init_lock = -1;
 	if (conf->psk != NULL) {
 		if ((r = keys_psk_load(conf->psk, srv->psk)) != 0) {
 			fprintf(stderr, "wharf: --psk %s: %s\n", conf->psk,
@@ -1114,6 +1226,10 @@ serve_main(int argc, char **argv)
 	if (srv->bw_out.rate > 0)
 		log_info("bwlimit=%llu bytes/s each way, all clients together",
 		    (unsigned long long)srv->bw_out.rate);
+	if (srv->proxy_from.n > 0)
+		log_info("PROXY headers expected from %zu address range(s): "
+		         "%s",
+		    srv->proxy_from.n, conf->proxy_from);
 	if (srv->sb.walk_only)
 		log_warn("openat2 unavailable: symlinks in the root will not "
 		         "be followed");
@@ -1127,6 +1243,8 @@ out:
 	 * or the account could never be used. */
 	show_admin_password(
 	    admin_pw, admin_pw_file[0] != '\0' ? admin_pw_file : NULL);
+	if (init_lock >= 0)
+		close(init_lock);
 	control_close();
 	for (i = 0; i < run->nl; i++)
 		close(run->lfds[i]);

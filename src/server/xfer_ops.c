@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "wharf/clock.h"
+#include "wharf/file.h"
 #include "wharf/log.h"
 #include "wharf/msg.h"
 #include "wharf/session.h"
@@ -795,6 +796,20 @@ commit_init(struct upload *up, unsigned flags)
 }
 
 /*
+ * The partial is no longer the file its name gives: another upload of
+ * the same file committed first (through this server, or another on a
+ * shared filesystem, where the inode we hold may be gone: ESTALE).
+ */
+static int
+replaced_fail(struct session *s, const struct upload *up)
+{
+	return session_fail(s, WH_ERR_IO,
+	    "the partial of %.200s was replaced during the upload; "
+	    "nothing committed",
+	    up->vpath);
+}
+
+/*
  * Installs a verified upload: exactly its partial's inode (never what
  * else may have taken the partial's name), and not onto a target that
  * was protected during the upload unless its passcode came with PutOpen.
@@ -815,11 +830,8 @@ upload_install(struct session *s, struct upload *up)
 		    "%.200s was protected during the upload; "
 		    "send it again with its passcode",
 		    up->vpath);
-	if (r == WH_ERR_IO)
-		return session_fail(s, r,
-		    "the partial of %.200s was replaced during the upload; "
-		    "nothing committed",
-		    up->vpath);
+	if (r == WH_ERR_IO || (r == WH_ERR_SYSTEM && errno == ESTALE))
+		return replaced_fail(s, up);
 	if (r != 0)
 		commit_fail(s, up, r);
 	return r;
@@ -933,8 +945,11 @@ upload_end(struct session *s, uint32_t id, const Wharf__PutEnd *m)
 	c0 = clock_mono_sec();
 	commit_init(up, XFER_COMMIT_CUT);
 	if ((r = xfer_commit_prepare(&up->commit)) != 0) {
-		session_fail(
-		    s, r, "committing %.200s: %s", up->vpath, wh_strerror(r));
+		if (r == WH_ERR_SYSTEM && errno == ESTALE)
+			r = replaced_fail(s, up);
+		else
+			session_fail(s, r, "committing %.200s: %s", up->vpath,
+			    wh_strerror(r));
 		goto out;
 	}
 	/* upload_install sets the Error text of a failed rename. */
@@ -983,14 +998,43 @@ batch_filesystems(struct session *s, int pick[SESSION_BATCH_MAX])
 	return n;
 }
 
+/*
+ * Makes the batch durable on each of its filesystems: one syncfs where
+ * that covers every file (file_syncfs_is_enough), else an fsync of each
+ * of the batch's files there (folders 0) or of each of their folders
+ * (folders 1, after the renames): a FUSE or network filesystem's syncfs
+ * never reaches its servers.
+ */
 static int
-sync_filesystems(struct session *s, const int *pick, int n)
+sync_filesystems(struct session *s, const int *pick, int n, int folders)
 {
-	int k, r = 0;
+	struct stat st, fs;
+	int i, k, j, fd, r = 0;
 
-	for (k = 0; k < n; k++)
-		if (syncfs(s->batch[pick[k]]->fd) != 0)
-			r = wh_err_from_errno(errno);
+	for (k = 0; k < n; k++) {
+		fd = s->batch[pick[k]]->fd;
+		if (file_syncfs_is_enough(fd)) {
+			if (syncfs(fd) != 0)
+				r = wh_err_from_errno(errno);
+			continue;
+		}
+		if (fstat(fd, &fs) != 0)
+			return wh_err_from_errno(errno);
+		for (i = 0; i < s->nbatch; i++) {
+			fd = folders ? s->batch[i]->dirfd : s->batch[i]->fd;
+			if (fstat(s->batch[i]->fd, &st) != 0 ||
+			    st.st_dev != fs.st_dev)
+				continue;
+			/* A folder shared by several files: synced once. */
+			for (j = 0; folders && j < i; j++)
+				if (s->batch[j]->dirfd == fd)
+					break;
+			if (folders && j < i)
+				continue;
+			if (fsync(fd) != 0)
+				r = wh_err_from_errno(errno);
+		}
+	}
 	return r;
 }
 
@@ -1010,7 +1054,7 @@ upload_flush_commits(struct session *s)
 	if ((nfs = batch_filesystems(s, pick)) < 0)
 		sr = wh_err_from_errno(errno);
 	else
-		sr = sync_filesystems(s, pick, nfs);
+		sr = sync_filesystems(s, pick, nfs, 0);
 	for (i = 0; i < s->nbatch; i++) {
 		up = s->batch[i];
 		r = sr;
@@ -1022,7 +1066,7 @@ upload_flush_commits(struct session *s)
 		up->failed = r; /* remembered for the answer below */
 	}
 	/* Then the folders, so that the renames are durable too. */
-	if (sr == 0 && sync_filesystems(s, pick, nfs) != 0)
+	if (sr == 0 && sync_filesystems(s, pick, nfs, 1) != 0)
 		log_warn("session=%llu syncing folders: %s",
 		    (unsigned long long)s->id, strerror(errno));
 	if (sr == 0)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "wharf/file.h"
@@ -205,5 +206,39 @@ file_mkdirs(const char *path, mode_t mode)
 	}
 	if (mkdir(copy, mode) != 0 && errno != EEXIST)
 		return WH_ERR_SYSTEM;
+	return 0;
+}
+
+/*
+ * Filesystems (statfs f_type, from linux/magic.h) whose syncfs writes
+ * everything back to their own disk. A list of the known good rather
+ * than of the bad: a filesystem not on it costs an fsync per file, never
+ * a commit that was not on disk.
+ */
+static const unsigned long syncfs_local[] = {
+	0xEF53, /* ext2, ext3, ext4 */
+	0x58465342, /* xfs */
+	0x9123683E, /* btrfs */
+	0xF2F52010, /* f2fs */
+	0x2FC12FC1, /* zfs */
+	0xCA451A4E, /* bcachefs */
+	0x3153464A, /* jfs */
+	0x52654973, /* reiserfs */
+	0x01021994, /* tmpfs: nothing to write back */
+	0x858458F6, /* ramfs */
+	0x794C7630, /* overlayfs: syncs its upper filesystem */
+};
+
+int
+file_syncfs_is_enough(int fd)
+{
+	struct statfs sf;
+	size_t i;
+
+	if (fstatfs(fd, &sf) != 0)
+		return 0;
+	for (i = 0; i < sizeof(syncfs_local) / sizeof(syncfs_local[0]); i++)
+		if ((unsigned long)sf.f_type == syncfs_local[i])
+			return 1;
 	return 0;
 }

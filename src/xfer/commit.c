@@ -28,30 +28,52 @@ xfer_meta_from_wire(
 	return 0;
 }
 
+/* 1 if part in dirfd still names the file open as fd (and it has not
+ * been unlinked): the lock taken on fd is the partial's. */
+static int
+partial_is_named(int dirfd, const char *part, int fd)
+{
+	struct stat held, named;
+
+	return fstat(fd, &held) == 0 &&
+	    fstatat(dirfd, part, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    held.st_dev == named.st_dev && held.st_ino == named.st_ino &&
+	    held.st_nlink > 0;
+}
+
 int
 xfer_partial_open(
     int dirfd, const char *part, unsigned flags, int *fdp, int *fresh)
 {
 	const int how = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
-	int fd;
+	int fd, i;
 
 	*fdp = -1;
-	/* O_EXCL tells for certain that the partial is new, hence empty: a
-	 * stat before would only be a hint. */
-	*fresh = 1;
-	fd = openat(dirfd, part, how | O_EXCL, 0600);
-	if (fd < 0 && errno == EEXIST && !(flags & XFER_PARTIAL_NEW)) {
-		*fresh = 0;
-		fd = openat(dirfd, part, how, 0600);
-	}
-	if (fd < 0)
-		return wh_err_from_errno(errno);
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	for (i = 0; i < XFER_PARTIAL_TRIES; i++) {
+		/* O_EXCL tells for certain that the partial is new, hence
+		 * empty: a stat before would only be a hint. */
+		*fresh = 1;
+		fd = openat(dirfd, part, how | O_EXCL, 0600);
+		if (fd < 0 && errno == EEXIST && !(flags & XFER_PARTIAL_NEW)) {
+			*fresh = 0;
+			fd = openat(dirfd, part, how, 0600);
+		}
+		if (fd < 0)
+			return wh_err_from_errno(errno);
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			close(fd);
+			return WH_ERR_BUSY;
+		}
+		if (partial_is_named(dirfd, part, fd)) {
+			*fdp = fd;
+			return 0;
+		}
+		/* Moved between the open and the lock (a commit took the
+		 * name from it; on GlusterFS a stale name cache gave
+		 * another file): the lock guards nothing, so again. */
 		close(fd);
-		return WH_ERR_BUSY;
 	}
-	*fdp = fd;
-	return 0;
+	return WH_ERR_BUSY;
 }
 
 void

@@ -190,6 +190,15 @@ printf 'max-clients 8\n' >"$T/etc/bad.conf"
 run "$W" serve --config "$T/etc/bad.conf" --check-config
 assert_exit 1 "no ="
 assert_contains "$ERR" "bad.conf:1: expected KEY = VALUE"
+printf 'max-clients = 8\nproxy-from = 10.0.0.0/8,10.0.0.300\n' \
+	>"$T/etc/bad.conf"
+run "$W" serve --config "$T/etc/bad.conf" --check-config
+assert_exit 1 "a bad address range"
+assert_contains "$ERR" \
+	"bad.conf:2: proxy-from: '10.0.0.300' is not an address or ADDRESS/BITS"
+run "$W" serve --config "$CONF" --check-config --proxy-from ::1/129
+assert_exit 2 "a bad range on the command line is a usage error"
+assert_contains "$ERR" "--proxy-from: '::1/129' is not an address"
 run "$W" serve --config "$T/etc/missing.conf" --check-config
 assert_exit 1 "a named file that does not exist"
 # The command line overrides the file, and is checked as strictly.

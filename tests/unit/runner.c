@@ -152,6 +152,8 @@ static const struct {
 	{ "tree", register_tree_tests },
 	{ "ratelimit", register_ratelimit_tests },
 	{ "treemeta", register_treemeta_tests },
+	{ "proxy", register_proxy_tests },
+	{ "file", register_file_tests },
 };
 
 static int

@@ -40,6 +40,8 @@ void register_ratelimit_tests(void);
 void register_treemeta_tests(void);
 void register_text_tests(void);
 void register_tree_tests(void);
+void register_proxy_tests(void);
+void register_file_tests(void);
 
 /* One fixed, valid example of each message body (msg_examples.c), in
  * the order of tests/vectors/msgs.txt. Valid for the whole run. */

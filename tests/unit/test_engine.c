@@ -529,6 +529,7 @@ test_commit(void)
 static void
 test_partial_open(void)
 {
+	struct stat held, named;
 	int dfd, a, b, fresh;
 
 	CU_ASSERT_FATAL(tu_tempdir(dir, sizeof(dir)) == 0);
@@ -547,6 +548,17 @@ test_partial_open(void)
 	CU_ASSERT_EQUAL(
 	    xfer_partial_open(dfd, ".p.wharf-part", 0, &b, &fresh), 0);
 	CU_ASSERT(!fresh);
+	/* Renamed away while held (a commit): the name now gives another
+	 * file, which is the one made, locked and returned. */
+	CU_ASSERT_FATAL(renameat(dfd, ".p.wharf-part", dfd, "p") == 0);
+	CU_ASSERT_EQUAL(
+	    xfer_partial_open(dfd, ".p.wharf-part", 0, &a, &fresh), 0);
+	CU_ASSERT(fresh);
+	CU_ASSERT(fstat(a, &held) == 0 &&
+	    fstatat(dfd, ".p.wharf-part", &named, 0) == 0 &&
+	    held.st_ino == named.st_ino);
+	CU_ASSERT(fstat(b, &named) == 0 && held.st_ino != named.st_ino);
+	close(a);
 	close(b);
 	CU_ASSERT(symlinkat("/etc/passwd", dfd, ".l.wharf-part") == 0);
 	CU_ASSERT_NOT_EQUAL(
