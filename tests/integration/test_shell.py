@@ -335,6 +335,10 @@ def main():
         term.expect(r"wharf \(not connected\)> ", since=m)
         term.send("lpwd\r")
         term.expect(re.escape(local), since=m)
+        # A mark of its own: since m, the prompt before "close" would
+        # match at once (a TSan run stopped the server before open had
+        # connected).
+        m = term.mark()
         term.send("open\r")
         term.expect(r"alice@127\.0\.0\.1:/projects> ", since=m)
         ok()
