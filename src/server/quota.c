@@ -689,6 +689,40 @@ done:
 	return a->counted ? 0 : r;
 }
 
+/* The account's lock, then the ledger's, with the ledger's count brought
+ * in (*lgen: the generation read). On failure neither is held. */
+static int
+account_lock(struct quota_account *a, uint64_t *lgen)
+{
+	int r;
+
+	pthread_mutex_lock(&a->mu);
+	if ((r = ledger_lock(a)) != 0) {
+		pthread_mutex_unlock(&a->mu);
+		return r;
+	}
+	ledger_sync(a, lgen);
+	return 0;
+}
+
+static void
+account_unlock(struct quota_account *a)
+{
+	ledger_unlock(a);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* Recounts the home (both locks held) unless this server counted it since
+ * its login and within QUOTA_RECOUNT_SEC. */
+static int
+account_fresh(struct quota_account *a)
+{
+	if (a->counted && a->counted_at != 0 &&
+	    clock_mono_sec() - a->counted_at < QUOTA_RECOUNT_SEC)
+		return 0;
+	return account_recount(a);
+}
+
 int
 quota_account_get(int dir_fd, struct quota_account **out)
 {
@@ -779,26 +813,19 @@ quota_account_usage(struct quota_account *a, uint64_t *used, uint64_t *reserved)
 	int r;
 
 	*used = *reserved = 0;
-	pthread_mutex_lock(&a->mu);
 	/* As a reservation counts: under the ledger's lock (account_recount
 	 * drops and takes it again, and expects it held), from the count
 	 * other servers left, afresh after a login or when older than
 	 * QUOTA_RECOUNT_SEC; the reservations are every server's. */
-	if ((r = ledger_lock(a)) != 0) {
-		pthread_mutex_unlock(&a->mu);
+	if ((r = account_lock(a, &lgen)) != 0)
 		return r;
-	}
-	ledger_sync(a, &lgen);
-	if ((!a->counted || a->counted_at == 0 ||
-	        clock_mono_sec() - a->counted_at >= QUOTA_RECOUNT_SEC) &&
-	    (r = account_recount(a)) != 0)
+	if ((r = account_fresh(a)) != 0)
 		goto out;
 	if ((r = all_reserved(a, reserved)) != 0)
 		goto out;
 	*used = a->used;
 out:
-	ledger_unlock(a);
-	pthread_mutex_unlock(&a->mu);
+	account_unlock(a);
 	return r;
 }
 
@@ -874,15 +901,9 @@ quota_hold_reserve(struct quota_hold *h, int dirfd, const char *name,
 	if (fstat(part_fd, &st) != 0)
 		return wh_err_from_errno(errno);
 	a = h->a;
-	pthread_mutex_lock(&a->mu);
-	if ((r = ledger_lock(a)) != 0) {
-		pthread_mutex_unlock(&a->mu);
+	if ((r = account_lock(a, &lgen)) != 0)
 		return r;
-	}
-	ledger_sync(a, &lgen);
-	if ((!a->counted || a->counted_at == 0 ||
-	        clock_mono_sec() - a->counted_at >= QUOTA_RECOUNT_SEC) &&
-	    (r = account_recount(a)) != 0)
+	if ((r = account_fresh(a)) != 0)
 		goto out;
 	if ((r = all_reserved(a, &reserved)) != 0)
 		goto out;
@@ -914,8 +935,7 @@ quota_hold_reserve(struct quota_hold *h, int dirfd, const char *name,
 	a->gen++;
 	r = 0;
 out:
-	ledger_unlock(a);
-	pthread_mutex_unlock(&a->mu);
+	account_unlock(a);
 	return r;
 }
 
@@ -951,12 +971,8 @@ quota_hold_commit(struct quota_hold *h, int dirfd, const char *part,
 	/* The stat and the rename under one lock: no other commit or
 	 * removal in this folder, through any server, can credit the same
 	 * old file. */
-	pthread_mutex_lock(&a->mu);
-	if ((r = ledger_lock(a)) != 0) {
-		pthread_mutex_unlock(&a->mu);
+	if ((r = account_lock(a, &lgen)) != 0)
 		return r;
-	}
-	ledger_sync(a, &lgen);
 	if ((r = all_reserved(a, &reserved)) != 0)
 		goto out;
 	used = sub_floor(a->used, file_bytes(dirfd, name)) + h->size;
@@ -978,8 +994,7 @@ quota_hold_commit(struct quota_hold *h, int dirfd, const char *part,
 	hold_unlink(h);
 	a->gen++;
 out:
-	ledger_unlock(a);
-	pthread_mutex_unlock(&a->mu);
+	account_unlock(a);
 	return r;
 }
 
@@ -1033,12 +1048,8 @@ quota_unlink(struct quota_account *a, int dirfd, const char *name)
 			return wh_err_from_errno(errno);
 		return 0;
 	}
-	pthread_mutex_lock(&a->mu);
-	if ((r = ledger_lock(a)) != 0) {
-		pthread_mutex_unlock(&a->mu);
+	if ((r = account_lock(a, &lgen)) != 0)
 		return r;
-	}
-	ledger_sync(a, &lgen);
 	/* A partial in flight is in a reservation, not in used. */
 	counted = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(st.st_mode) && !skip_in_flight(a, st.st_dev, st.st_ino);
@@ -1049,7 +1060,6 @@ quota_unlink(struct quota_account *a, int dirfd, const char *name)
 		a->gen++;
 		ledger_write(a, lgen);
 	}
-	ledger_unlock(a);
-	pthread_mutex_unlock(&a->mu);
+	account_unlock(a);
 	return r;
 }
