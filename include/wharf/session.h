@@ -191,6 +191,8 @@ void session_serve_authenticated(struct server *srv, struct channel *ch,
 /* Sends env as the response to request id. Failures mark the session
  * closing: a peer we cannot write to is gone. */
 int session_send(struct session *s, uint32_t id, Wharf__Envelope *env);
+/* An Ok answer to request id. */
+int session_send_ok(struct session *s, uint32_t id);
 int session_send_error(
     struct session *s, uint32_t id, int err, const char *message);
 

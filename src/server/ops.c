@@ -329,17 +329,6 @@ op_cd(struct session *s, uint32_t id, const Wharf__CdReq *req)
 	return send_cwd(s, id);
 }
 
-static int
-send_ok(struct session *s, uint32_t id)
-{
-	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
-	Wharf__Ok ok = WHARF__OK__INIT;
-
-	env.body_case = WHARF__ENVELOPE__BODY_OK;
-	env.ok = &ok;
-	return session_send(s, id, &env);
-}
-
 /* mkdir of one component; with exist_ok an existing directory is fine. */
 static int
 make_dir(struct session *s, const char *vpath, int exist_ok)
@@ -389,7 +378,7 @@ op_mkdir(struct session *s, uint32_t id, const Wharf__MkdirReq *req)
 	}
 	if ((r = make_dir(s, vpath, req->parents)) != 0)
 		return r;
-	return send_ok(s, id);
+	return session_send_ok(s, id);
 }
 
 static int
@@ -410,7 +399,7 @@ op_rmdir(struct session *s, uint32_t id, const Wharf__RmdirReq *req)
 		r = wh_err_from_errno(errno);
 	close(dfd);
 	if (r == 0)
-		return send_ok(s, id);
+		return session_send_ok(s, id);
 	return r;
 }
 
@@ -450,7 +439,7 @@ op_remove(struct session *s, uint32_t id, const Wharf__RemoveReq *req)
 		    (unsigned long long)s->id,
 		    log_quote(shown, sizeof(shown), rpath));
 	if (r == 0)
-		return send_ok(s, id);
+		return session_send_ok(s, id);
 	return r;
 }
 
@@ -566,7 +555,7 @@ out:
 	if (tfd >= 0)
 		close(tfd);
 	if (r == 0)
-		return send_ok(s, id);
+		return session_send_ok(s, id);
 	return r;
 }
 
@@ -619,7 +608,7 @@ ops_protect(struct session *s, uint32_t id, const Wharf__ProtectReq *m)
 	if (r != 0)
 		return session_fail(
 		    s, r, "cannot save the protection: %s", wh_strerror(r));
-	return send_ok(s, id);
+	return session_send_ok(s, id);
 }
 
 int
@@ -638,7 +627,7 @@ ops_unprotect(struct session *s, uint32_t id, const Wharf__UnprotectReq *m)
 	if ((r = protect_clear(s->srv->protect, rpath)) != 0)
 		return session_fail(
 		    s, r, "cannot save the protection: %s", wh_strerror(r));
-	return send_ok(s, id);
+	return session_send_ok(s, id);
 }
 
 static int
@@ -778,7 +767,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	close(dfd);
-	return r != 0 ? r : send_ok(s, id);
+	return r != 0 ? r : session_send_ok(s, id);
 }
 
 int

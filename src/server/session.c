@@ -34,6 +34,17 @@ session_send(struct session *s, uint32_t id, Wharf__Envelope *env)
 }
 
 int
+session_send_ok(struct session *s, uint32_t id)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__Ok ok = WHARF__OK__INIT;
+
+	env.body_case = WHARF__ENVELOPE__BODY_OK;
+	env.ok = &ok;
+	return session_send(s, id, &env);
+}
+
+int
 session_send_error(struct session *s, uint32_t id, int err, const char *message)
 {
 	Wharf__Envelope env = WHARF__ENVELOPE__INIT;

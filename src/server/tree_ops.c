@@ -55,17 +55,6 @@ tree_link_target(int dirfd, const char *dir_vpath, const char *name)
 	return strdup(target);
 }
 
-static int
-send_ok(struct session *s, uint32_t id)
-{
-	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
-	Wharf__Ok ok = WHARF__OK__INIT;
-
-	env.body_case = WHARF__ENVELOPE__BODY_OK;
-	env.ok = &ok;
-	return session_send(s, id, &env);
-}
-
 int
 tree_op_symlink(struct session *s, uint32_t id, const Wharf__SymlinkReq *m)
 {
@@ -119,5 +108,5 @@ tree_op_symlink(struct session *s, uint32_t id, const Wharf__SymlinkReq *m)
 		    (unsigned long long)s->id);
 out:
 	close(dfd);
-	return r == 0 ? send_ok(s, id) : r;
+	return r == 0 ? session_send_ok(s, id) : r;
 }
