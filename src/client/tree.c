@@ -296,6 +296,7 @@ struct remote_walk {
 	size_t capq;
 	char **follow; /* -L: rel of the listing's links, to stat after it */
 	size_t nfollow;
+	size_t capfollow;
 	int err; /* the visitor's, or WH_ERR_NOMEM: ends the walk */
 };
 
@@ -304,14 +305,13 @@ push_str(char ***v, size_t *n, size_t *cap, char *s)
 {
 	char **nv;
 
-	if (cap == NULL || *n == *cap) {
-		size_t ncap = cap == NULL ? *n + 1 : (*cap ? *cap * 2 : 16);
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
 
 		if ((nv = realloc(*v, ncap * sizeof(*nv))) == NULL)
 			return WH_ERR_NOMEM;
 		*v = nv;
-		if (cap != NULL)
-			*cap = ncap;
+		*cap = ncap;
 	}
 	(*v)[(*n)++] = s;
 	return 0;
@@ -363,7 +363,8 @@ remote_link(struct remote_walk *rw, const Wharf__FileInfo *fi,
 	if (!w->dest && w->links == TREE_LINKS_FOLLOW) {
 		if ((dup = strdup(*rel)) == NULL)
 			return WH_ERR_NOMEM;
-		if (push_str(&rw->follow, &rw->nfollow, NULL, dup) != 0) {
+		if (push_str(&rw->follow, &rw->nfollow, &rw->capfollow, dup) !=
+		    0) {
 			free(dup);
 			return WH_ERR_NOMEM;
 		}
