@@ -131,9 +131,10 @@ manifest_find(const struct manifest *m, const char *rel)
 }
 
 /*
- * Whether rel is left out: partials (transfer state, never content),
- * the backups of --backup, and the filter rules (not at the destination
- * with --delete-excluded, so that what they exclude there is deleted).
+ * Whether rel is left out besides partials (which the walker leaves out
+ * itself): the backups of --backup, and the filter rules (not at the
+ * destination with --delete-excluded, so that what they exclude there is
+ * deleted).
  */
 static int
 skipped_name(const struct sync_opts *o, const char *name, const char *rel,
@@ -141,8 +142,6 @@ skipped_name(const struct sync_opts *o, const char *name, const char *rel,
 {
 	size_t n;
 
-	if (xfer_partial_is(name, strlen(name)))
-		return 1;
 	if (o->backup && o->backup_dir == NULL && dest) {
 		n = strlen(name);
 		if (n >= strlen(SYNC_BACKUP_SUFFIX) &&
