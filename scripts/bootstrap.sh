@@ -61,7 +61,7 @@ build() { # build DIR [cmake args...]
 
 case "$mode" in
 build)
-	build "$here/build"
+	build "$here/build" -DBUILD_TESTING=OFF
 	;;
 serve)
 	build "$here/build" -DBUILD_TESTING=OFF

@@ -11,6 +11,7 @@
 #define WHARF_COMMIT_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "wharf/err.h"
 
@@ -50,10 +51,11 @@ int xfer_meta_from_wire(struct xfer_meta *m, int64_t mtime_sec,
  * XFER_PARTIAL_TRIES times. *fresh says it was created now, hence empty.
  * WH_ERR_BUSY if another transfer holds the lock, or the name kept moving
  * (nothing is left open); with XFER_PARTIAL_NEW, WH_ERR_EXISTS if it
- * exists.
+ * exists. *st (if not NULL) gets the fstat of the locked partial, taken
+ * for that check: the caller need not stat it again.
  */
 int xfer_partial_open(int dirfd, const char *part, unsigned flags, int *fd,
-    int *fresh) WH_MUST_CHECK;
+    int *fresh, struct stat *st) WH_MUST_CHECK;
 
 /* Cut the partial to size first: it may hold more (a resumed partial). */
 #define XFER_COMMIT_CUT 0x1u

@@ -66,6 +66,13 @@ int sandbox_open_at(const struct sandbox *sb, const char *vpath, int flags,
 int sandbox_open_parent(const struct sandbox *sb, const char *vpath,
     int *dirfdp, char name[SANDBOX_NAME_MAX]) WH_MUST_CHECK;
 
+/* sandbox_open_parent with the folder opened O_RDONLY | O_DIRECTORY, an
+ * fd that can be fsynced and listed: one open where an upload needs it,
+ * not an O_PATH fd reopened through ".". Needs read permission on the
+ * folder, which O_PATH does not. */
+int sandbox_open_parent_dir(const struct sandbox *sb, const char *vpath,
+    int *dirfdp, char name[SANDBOX_NAME_MAX]) WH_MUST_CHECK;
+
 /* mkdir -p of vpath beneath the root (mode 0755). */
 int sandbox_mkdirs(const struct sandbox *sb, const char *vpath) WH_MUST_CHECK;
 

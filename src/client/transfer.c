@@ -905,9 +905,16 @@ get_striped(struct tctx *t, struct job *j)
 static void
 run_puts(struct tctx *t)
 {
+	struct wire_io *io = channel_io(t->c->ch);
 	size_t k;
 
 	client_interrupt_arm();
+	/* A small file is three small frames (PutOpen, Chunk, PutEnd):
+	 * held, a tree of them goes out a few files to a send, not three
+	 * sends a file. The io sends what it holds before it waits for an
+	 * answer, so holding never stalls the window. */
+	if (wire_io_hold(io, TRANSFER_HOLD) != 0) /* nothing held yet */
+		t->lost = 1;
 	for (k = 0; k < t->njobs && !t->lost && !client_interrupted(); k++) {
 		while (t->ninflight >= TRANSFER_WINDOW && !t->lost)
 			if (put_pump(t, 1) != 0)
@@ -919,7 +926,15 @@ run_puts(struct tctx *t)
 					break;
 			if (t->lost)
 				break;
+			/* Its streams are waited on, not this io: nothing
+			 * may stay held here meanwhile. */
+			if (wire_io_hold(io, 0) != 0) {
+				(void)connection_lost(t, WH_ERR_SYSTEM);
+				break;
+			}
 			put_striped(t, &t->jobs[k]);
+			if (wire_io_hold(io, TRANSFER_HOLD) != 0)
+				t->lost = 1; /* nothing was held */
 			continue;
 		}
 		if (t->lost || put_one(t, &t->jobs[k]) != 0)
@@ -929,6 +944,8 @@ run_puts(struct tctx *t)
 	while (t->ninflight > 0 && !t->lost)
 		if (put_pump(t, 1) != 0)
 			break;
+	if (wire_io_hold(io, 0) != 0 && !t->lost)
+		(void)connection_lost(t, WH_ERR_SYSTEM);
 	client_interrupt_disarm();
 }
 
@@ -1235,7 +1252,7 @@ get_info(struct tctx *t, struct job *j, const Wharf__GetInfo *gi)
 	/* The partial, locked: two downloads of one file cannot mix. */
 	if ((r = xfer_commit_dir(j->local, &j->dirfd, &name)) != 0 ||
 	    (r = xfer_partial_open(
-	         j->dirfd, tree_base(j->part), 0, &j->fd, &fresh)) != 0) {
+	         j->dirfd, tree_base(j->part), 0, &j->fd, &fresh, NULL)) != 0) {
 		job_fail(t, j, r,
 		    r == WH_ERR_BUSY ? "another download of this file is in "
 		                       "progress" :

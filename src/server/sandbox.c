@@ -298,9 +298,9 @@ sandbox_open_at(const struct sandbox *sb, const char *vpath, int flags,
 	return 0;
 }
 
-int
-sandbox_open_parent(const struct sandbox *sb, const char *vpath, int *dirfdp,
-    char name[SANDBOX_NAME_MAX])
+static int
+open_parent(const struct sandbox *sb, const char *vpath, int flags,
+    int *dirfdp, char name[SANDBOX_NAME_MAX])
 {
 	char parent[SANDBOX_VPATH_MAX];
 	const char *base = sandbox_basename(vpath);
@@ -319,7 +319,21 @@ sandbox_open_parent(const struct sandbox *sb, const char *vpath, int *dirfdp,
 	memcpy(parent, vpath, plen);
 	parent[plen] = '\0';
 	snprintf(name, SANDBOX_NAME_MAX, "%s", base);
-	return sandbox_open_at(sb, parent, O_PATH | O_DIRECTORY, 0, dirfdp);
+	return sandbox_open_at(sb, parent, flags | O_DIRECTORY, 0, dirfdp);
+}
+
+int
+sandbox_open_parent(const struct sandbox *sb, const char *vpath, int *dirfdp,
+    char name[SANDBOX_NAME_MAX])
+{
+	return open_parent(sb, vpath, O_PATH, dirfdp, name);
+}
+
+int
+sandbox_open_parent_dir(const struct sandbox *sb, const char *vpath,
+    int *dirfdp, char name[SANDBOX_NAME_MAX])
+{
+	return open_parent(sb, vpath, O_RDONLY, dirfdp, name);
 }
 
 int

@@ -46,6 +46,8 @@ struct upload {
 	int failed; /* an Error was sent: drop chunks until PutEnd */
 	int dirfd; /* the target's folder */
 	int dir_shared; /* in the batch: dirfd is an earlier upload's */
+	dev_t dir_dev; /* dirfd's folder, for sharing it in the batch */
+	ino_t dir_ino;
 	int fd; /* the partial, locked: the one inode the commit installs */
 	int pass_ok; /* the target was protected and its passcode given */
 	char name[SANDBOX_NAME_MAX];
@@ -306,8 +308,8 @@ delta_prepare(struct session *s, struct upload *up)
 		if (unlinkat(up->dirfd, up->part, 0) != 0)
 			return wh_err_from_errno(errno);
 		up->src[1] = up->fd;
-		r = xfer_partial_open(
-		    up->dirfd, up->part, XFER_PARTIAL_NEW, &up->fd, &fresh);
+		r = xfer_partial_open(up->dirfd, up->part, XFER_PARTIAL_NEW,
+		    &up->fd, &fresh, NULL);
 		if (r == WH_ERR_BUSY)
 			return session_fail(s, WH_ERR_BUSY,
 			    "another upload of "
@@ -473,7 +475,7 @@ upload_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	struct upload *up = NULL;
 	struct stat st;
 	uint64_t have = 0, part_size;
-	int pfd = -1, fresh, r;
+	int fresh, r;
 
 	if (s->up != NULL) {
 		s->closing = 1;
@@ -524,16 +526,11 @@ upload_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		    XFER_NSEC_LIMIT);
 		goto fail;
 	}
-	if ((r = sandbox_open_parent(s->sb, up->vpath, &pfd, up->name)) != 0) {
+	/* A real fd of the folder: it is fsynced after the rename. */
+	if ((r = sandbox_open_parent_dir(
+	         s->sb, up->vpath, &up->dirfd, up->name)) != 0) {
 		if (r == WH_ERR_NOT_FOUND)
 			session_fail(s, r, "no such directory");
-		goto fail;
-	}
-	/* A real fd of the folder: it is fsynced after the rename. */
-	up->dirfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	close(pfd);
-	if (up->dirfd < 0) {
-		r = wh_err_from_errno(errno);
 		goto fail;
 	}
 	if (fstatat(up->dirfd, up->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -581,8 +578,8 @@ upload_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		s->up = up;
 		return 0; /* the client streams its range at once */
 	}
-	if ((r = xfer_partial_open(up->dirfd, up->part, 0, &up->fd, &fresh)) ==
-	    WH_ERR_BUSY) {
+	if ((r = xfer_partial_open(
+	         up->dirfd, up->part, 0, &up->fd, &fresh, &st)) == WH_ERR_BUSY) {
 		r = session_fail(s, WH_ERR_BUSY,
 		    "another upload of this file "
 		    "is in progress");
@@ -590,7 +587,7 @@ upload_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 	}
 	if (r != 0)
 		goto fail;
-	if (fstat(up->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st.st_mode)) {
 		r = session_fail(s, WH_ERR_PERMISSION,
 		    "the partial of this upload is not a regular file");
 		goto fail;
@@ -688,19 +685,23 @@ _Static_assert(SESSION_BATCH_MAX + 1 <= SESSION_BATCH_FDS,
 static void
 batch_add(struct session *s, struct upload *up)
 {
-	struct stat st, o;
+	struct stat st;
 	int i;
 
-	if (fstat(up->dirfd, &st) == 0)
+	/* The batch's folders were each stat'ed once, when added. */
+	if (fstat(up->dirfd, &st) == 0) {
+		up->dir_dev = st.st_dev;
+		up->dir_ino = st.st_ino;
 		for (i = 0; i < s->nbatch; i++)
-			if (fstat(s->batch[i]->dirfd, &o) == 0 &&
-			    o.st_dev == st.st_dev && o.st_ino == st.st_ino) {
+			if (s->batch[i]->dir_dev == st.st_dev &&
+			    s->batch[i]->dir_ino == st.st_ino) {
 				close(up->dirfd);
 				up->dirfd = s->batch[i]->dirfd;
 				up->commit.dirfd = up->dirfd;
 				up->dir_shared = 1;
 				break;
 			}
+	}
 	if (s->nbatch == 0)
 		s->batch_since = clock_mono_ms();
 	s->batch[s->nbatch++] = up;

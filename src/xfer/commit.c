@@ -31,21 +31,22 @@ xfer_meta_from_wire(
 /* 1 if part in dirfd still names the file open as fd (and it has not
  * been unlinked): the lock taken on fd is the partial's. */
 static int
-partial_is_named(int dirfd, const char *part, int fd)
+partial_is_named(int dirfd, const char *part, int fd, struct stat *held)
 {
-	struct stat held, named;
+	struct stat named;
 
-	return fstat(fd, &held) == 0 &&
+	return fstat(fd, held) == 0 &&
 	    fstatat(dirfd, part, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    held.st_dev == named.st_dev && held.st_ino == named.st_ino &&
-	    held.st_nlink > 0;
+	    held->st_dev == named.st_dev && held->st_ino == named.st_ino &&
+	    held->st_nlink > 0;
 }
 
 int
-xfer_partial_open(
-    int dirfd, const char *part, unsigned flags, int *fdp, int *fresh)
+xfer_partial_open(int dirfd, const char *part, unsigned flags, int *fdp,
+    int *fresh, struct stat *stp)
 {
 	const int how = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+	struct stat held;
 	int fd, i;
 
 	*fdp = -1;
@@ -64,7 +65,9 @@ xfer_partial_open(
 			close(fd);
 			return WH_ERR_BUSY;
 		}
-		if (partial_is_named(dirfd, part, fd)) {
+		if (partial_is_named(dirfd, part, fd, &held)) {
+			if (stp != NULL)
+				*stp = held;
 			*fdp = fd;
 			return 0;
 		}

@@ -142,6 +142,9 @@ else
 	# reach, and still in reach of the main thread.
 	add_user hanna 'hanna pw' --home homes/hanna
 	echo top >"$ROOT/top.txt"
+	# The threads before the session (main, the control thread, which
+	# serves the root): the session's thread is the one added after.
+	before=" $(ls /proc/"$SERVER_PID"/task | tr '\n' ' ')"
 	hold_client hanna 'hanna pw'
 	echo pwd >&"$HELD_FD"
 	wait_log 'user=hanna op=login result=ok' ||
@@ -153,7 +156,8 @@ else
 			lwp = $0; sub(/.*\(LWP /, "", lwp); sub(/\).*/, "", lwp) }
 		/^\$[0-9]+ = / { print lwp, $3 }' >"$T/threads.txt"
 	main=$(awk -v p="$SERVER_PID" '$1 == p { print $2 }' "$T/threads.txt")
-	other=$(awk -v p="$SERVER_PID" '$1 != p { print $2 }' "$T/threads.txt")
+	other=$(awk -v old="$before " 'index(old, " " $1 " ") == 0 { print $2 }' \
+		"$T/threads.txt")
 	[ -n "$main" ] && [ "$main" -ge 0 ] ||
 		fail "the main thread should open the root's top.txt:" \
 			"$(cat "$T/threads.txt")"

@@ -529,40 +529,42 @@ test_commit(void)
 static void
 test_partial_open(void)
 {
-	struct stat held, named;
+	struct stat held, named, got;
 	int dfd, a, b, fresh;
 
 	CU_ASSERT_FATAL(tu_tempdir(dir, sizeof(dir)) == 0);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	CU_ASSERT_FATAL(dfd >= 0);
 	CU_ASSERT_EQUAL(
-	    xfer_partial_open(dfd, ".p.wharf-part", 0, &a, &fresh), 0);
+	    xfer_partial_open(dfd, ".p.wharf-part", 0, &a, &fresh, NULL), 0);
 	CU_ASSERT(fresh);
-	CU_ASSERT_EQUAL(xfer_partial_open(dfd, ".p.wharf-part", 0, &b, &fresh),
+	CU_ASSERT_EQUAL(xfer_partial_open(dfd, ".p.wharf-part", 0, &b, &fresh, NULL),
 	    WH_ERR_BUSY);
 	CU_ASSERT_EQUAL(b, -1);
 	CU_ASSERT_EQUAL(xfer_partial_open(
-	                    dfd, ".p.wharf-part", XFER_PARTIAL_NEW, &b, &fresh),
+	                    dfd, ".p.wharf-part", XFER_PARTIAL_NEW, &b, &fresh, NULL),
 	    WH_ERR_EXISTS);
 	close(a);
 	CU_ASSERT_EQUAL(
-	    xfer_partial_open(dfd, ".p.wharf-part", 0, &b, &fresh), 0);
+	    xfer_partial_open(dfd, ".p.wharf-part", 0, &b, &fresh, NULL), 0);
 	CU_ASSERT(!fresh);
 	/* Renamed away while held (a commit): the name now gives another
 	 * file, which is the one made, locked and returned. */
 	CU_ASSERT_FATAL(renameat(dfd, ".p.wharf-part", dfd, "p") == 0);
 	CU_ASSERT_EQUAL(
-	    xfer_partial_open(dfd, ".p.wharf-part", 0, &a, &fresh), 0);
+	    xfer_partial_open(dfd, ".p.wharf-part", 0, &a, &fresh, &got), 0);
 	CU_ASSERT(fresh);
+	/* The stat it returns is the locked partial's. */
+	CU_ASSERT(S_ISREG(got.st_mode) && got.st_size == 0);
 	CU_ASSERT(fstat(a, &held) == 0 &&
 	    fstatat(dfd, ".p.wharf-part", &named, 0) == 0 &&
-	    held.st_ino == named.st_ino);
+	    held.st_ino == named.st_ino && got.st_ino == held.st_ino);
 	CU_ASSERT(fstat(b, &named) == 0 && held.st_ino != named.st_ino);
 	close(a);
 	close(b);
 	CU_ASSERT(symlinkat("/etc/passwd", dfd, ".l.wharf-part") == 0);
 	CU_ASSERT_NOT_EQUAL(
-	    xfer_partial_open(dfd, ".l.wharf-part", 0, &b, &fresh), 0);
+	    xfer_partial_open(dfd, ".l.wharf-part", 0, &b, &fresh, NULL), 0);
 	close(dfd);
 	tu_rmtree(dir);
 }

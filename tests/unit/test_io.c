@@ -375,6 +375,115 @@ out:
 	free(msg);
 }
 
+/* How many bytes the raw peer can read now, without waiting. */
+static size_t
+peer_pending(int fd, uint8_t *dst, size_t cap)
+{
+	ssize_t n = recv(fd, dst, cap, MSG_DONTWAIT);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+struct answer {
+	int fd;
+	const uint8_t *frame;
+	size_t len;
+};
+
+/* Reads "ping!", then writes the frame. */
+static void *
+answer_main(void *arg)
+{
+	struct answer *a = arg;
+	uint8_t in[8];
+	size_t k = 0;
+	ssize_t r;
+
+	while (k < 5 && (r = read(a->fd, in + k, 5 - k)) > 0)
+		k += (size_t)r;
+	if (k == 5 && memcmp(in, "ping!", 5) == 0)
+		(void)write_all(a->fd, a->frame, a->len);
+	return NULL;
+}
+
+/*
+ * wire_io_hold: small writes wait (nothing reaches the peer), go out in
+ * order at wire_io_flush, before the io waits for input (else a peer
+ * that answers only what it has seen would never answer), and when a
+ * write no longer fits; a big write is not held. Ending the hold sends
+ * the rest.
+ */
+static void
+test_hold_small_writes(void)
+{
+	struct pair p = { NULL, -1 };
+	uint8_t got[256], *big = NULL, frame[WIRE_FRAME_HEADER + 1];
+	uint8_t *payload;
+	struct answer ans;
+	pthread_t th;
+	size_t len, n, i;
+
+	CU_ASSERT_EQUAL_FATAL(pair_open(&p), 0);
+	CU_ASSERT_EQUAL(wire_io_hold(p.io, 64), 0);
+	CU_ASSERT_EQUAL(wire_io_write(p.io, "abc", 3), 0);
+	CU_ASSERT_EQUAL(wire_io_write2(p.io, "de", 2, "f", 1), 0);
+	CU_ASSERT_EQUAL(peer_pending(p.peer, got, sizeof(got)), 0);
+	CU_ASSERT_EQUAL(wire_io_queued(p.io) >= 6, 1);
+	CU_ASSERT_EQUAL(wire_io_flush(p.io), 0);
+	n = peer_pending(p.peer, got, sizeof(got));
+	CU_ASSERT_EQUAL(n, 6);
+	CU_ASSERT(n == 6 && memcmp(got, "abcdef", 6) == 0);
+	/* Held, then a read that must wait: sent before the wait. */
+	CU_ASSERT_EQUAL(wire_io_write(p.io, "ping", 4), 0);
+	be32(frame, 1);
+	frame[WIRE_FRAME_HEADER] = 'x';
+	CU_ASSERT_EQUAL(wire_io_readable(p.io, 0), 0);
+	CU_ASSERT_EQUAL(peer_pending(p.peer, got, sizeof(got)), 0);
+	CU_ASSERT_EQUAL(wire_io_write(p.io, "!", 1), 0);
+	/* The peer answers what it saw only once it saw it: a read that
+	 * waited without sending would time out here. */
+	ans.fd = p.peer;
+	ans.frame = frame;
+	ans.len = sizeof(frame);
+	if (pthread_create(&th, NULL, answer_main, &ans) != 0) {
+		CU_FAIL("pthread_create");
+		pair_close(&p);
+		return;
+	}
+	CU_ASSERT_EQUAL(wire_io_read_frame(p.io, &payload, &len), 0);
+	pthread_join(th, NULL);
+	CU_ASSERT(len == 1 && payload[0] == 'x');
+	/* Too much to hold: what was held goes first, in order, then the
+	 * big write itself. */
+	CU_ASSERT_EQUAL(wire_io_write(p.io, "12", 2), 0);
+	big = malloc(100);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	for (i = 0; i < 100; i++)
+		big[i] = (uint8_t)('A' + i % 26);
+	CU_ASSERT_EQUAL(wire_io_write(p.io, big, 100), 0);
+	n = 0;
+	while (n < 102) {
+		size_t k = peer_pending(p.peer, got + n, sizeof(got) - n);
+
+		if (k == 0)
+			break;
+		n += k;
+	}
+	CU_ASSERT_EQUAL(n, 102);
+	CU_ASSERT(n == 102 && memcmp(got, "12", 2) == 0 &&
+	    memcmp(got + 2, big, 100) == 0);
+	/* Ending the hold sends what is left. */
+	CU_ASSERT_EQUAL(wire_io_write(p.io, "end", 3), 0);
+	CU_ASSERT_EQUAL(peer_pending(p.peer, got, sizeof(got)), 0);
+	CU_ASSERT_EQUAL(wire_io_hold(p.io, 0), 0);
+	CU_ASSERT_EQUAL(peer_pending(p.peer, got, sizeof(got)), 3);
+	/* Not holding: a write goes at once. */
+	CU_ASSERT_EQUAL(wire_io_write(p.io, "now", 3), 0);
+	CU_ASSERT_EQUAL(peer_pending(p.peer, got, sizeof(got)), 3);
+	free(big);
+	pair_close(&p);
+}
+
 void
 register_io_tests(void)
 {
@@ -392,4 +501,6 @@ register_io_tests(void)
 	CU_add_test(s, "oversize length header", test_oversize_header);
 	CU_add_test(
 	    s, "large frame through a full socket", test_large_frame_both_ways);
+	CU_add_test(s, "held small writes: flush, before a wait, overflow",
+	    test_hold_small_writes);
 }
