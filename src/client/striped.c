@@ -396,8 +396,8 @@ striped_get(struct client *c, const struct transfer_opts *o, const char *remote,
 	/* The partial, locked (a plain download of the file may hold it),
 	 * and emptied: ranges fill it in any order. */
 	if ((r = xfer_commit_dir(local, &dirfd, &name)) != 0 ||
-	    (r = xfer_partial_open(dirfd, base_of(part), 0, &fd, &fresh, NULL)) !=
-	        0 ||
+	    (r = xfer_partial_open(
+	         dirfd, base_of(part), 0, &fd, &fresh, NULL)) != 0 ||
 	    (ftruncate(fd, 0) != 0 && (r = wh_err_from_errno(errno)) != 0)) {
 		snprintf(res->why, sizeof(res->why), "%s",
 		    r == WH_ERR_BUSY ? "another download of this file is in "

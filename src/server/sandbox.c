@@ -299,8 +299,8 @@ sandbox_open_at(const struct sandbox *sb, const char *vpath, int flags,
 }
 
 static int
-open_parent(const struct sandbox *sb, const char *vpath, int flags,
-    int *dirfdp, char name[SANDBOX_NAME_MAX])
+open_parent(const struct sandbox *sb, const char *vpath, int flags, int *dirfdp,
+    char name[SANDBOX_NAME_MAX])
 {
 	char parent[SANDBOX_VPATH_MAX];
 	const char *base = sandbox_basename(vpath);

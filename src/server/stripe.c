@@ -158,8 +158,7 @@ create(const uint8_t id[WIRE_STRIPE_ID_LEN],
 	}
 	/* BUSY: another upload holds it; not ours, it stays. */
 	if ((r = xfer_partial_open(
-	         st->dirfd, st->part, 0, &st->fd, &fresh, NULL)) !=
-	    0)
+	         st->dirfd, st->part, 0, &st->fd, &fresh, NULL)) != 0)
 		goto fail;
 	if ((r = quota_hold_new(
 	         f->quota, f->quota_limit, f->size, &st->hold)) != 0 ||

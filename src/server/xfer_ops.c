@@ -578,8 +578,8 @@ upload_open(struct session *s, uint32_t id, const Wharf__PutOpen *m)
 		s->up = up;
 		return 0; /* the client streams its range at once */
 	}
-	if ((r = xfer_partial_open(
-	         up->dirfd, up->part, 0, &up->fd, &fresh, &st)) == WH_ERR_BUSY) {
+	if ((r = xfer_partial_open(up->dirfd, up->part, 0, &up->fd, &fresh,
+	         &st)) == WH_ERR_BUSY) {
 		r = session_fail(s, WH_ERR_BUSY,
 		    "another upload of this file "
 		    "is in progress");

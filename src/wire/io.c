@@ -427,8 +427,8 @@ wire_io_flush(struct wire_io *io)
  * 0 if it is to be sent now, after what was held, <0 on an error. A paced
  * connection keeps nothing: its slices matter more than its syscalls. */
 static int
-hold_write(struct wire_io *io, const void *a, size_t alen, const void *b,
-    size_t blen)
+hold_write(
+    struct wire_io *io, const void *a, size_t alen, const void *b, size_t blen)
 {
 	int r;
 

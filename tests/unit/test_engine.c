@@ -538,11 +538,12 @@ test_partial_open(void)
 	CU_ASSERT_EQUAL(
 	    xfer_partial_open(dfd, ".p.wharf-part", 0, &a, &fresh, NULL), 0);
 	CU_ASSERT(fresh);
-	CU_ASSERT_EQUAL(xfer_partial_open(dfd, ".p.wharf-part", 0, &b, &fresh, NULL),
+	CU_ASSERT_EQUAL(
+	    xfer_partial_open(dfd, ".p.wharf-part", 0, &b, &fresh, NULL),
 	    WH_ERR_BUSY);
 	CU_ASSERT_EQUAL(b, -1);
-	CU_ASSERT_EQUAL(xfer_partial_open(
-	                    dfd, ".p.wharf-part", XFER_PARTIAL_NEW, &b, &fresh, NULL),
+	CU_ASSERT_EQUAL(xfer_partial_open(dfd, ".p.wharf-part",
+	                    XFER_PARTIAL_NEW, &b, &fresh, NULL),
 	    WH_ERR_EXISTS);
 	close(a);
 	CU_ASSERT_EQUAL(
