@@ -82,9 +82,10 @@ int channel_send(struct channel *ch, const Wharf__Envelope *env) WH_MUST_CHECK;
 /*
  * From channel_gather() until channel_flush(), sent frames collect in the
  * send buffer and go out in one write (or in writes of about
- * CHANNEL_GATHER_MAX): a run of small answers costs one syscall and one
- * segment instead of one each. channel_recv() flushes first, so nothing
- * gathered can be left waiting while this side waits for the peer.
+ * CHANNEL_GATHER_MAX): a run of small answers, or the small frames of a
+ * tree's upload, costs one syscall and one segment instead of one each.
+ * channel_recv() sends what is gathered first, so nothing can be left
+ * waiting while this side waits for the peer, and goes on gathering.
  */
 #define CHANNEL_GATHER_MAX (64u * 1024u)
 void channel_gather(struct channel *ch);
@@ -94,10 +95,22 @@ int channel_flush(struct channel *ch) WH_MUST_CHECK;
  * returns WH_ERR_AUTH and poisons the channel: every later call fails.
  */
 int channel_recv(struct channel *ch, Wharf__Envelope **out) WH_MUST_CHECK;
+/*
+ * channel_recv() for a receive loop that is done with each envelope
+ * before it receives the next: a big Chunk's data stays in the channel's
+ * read buffer, where it was opened, instead of being copied out of it
+ * (msg_unpack_borrow). Valid until the next receive on ch; msg_own() it
+ * to keep it longer. msg_free() as always.
+ */
+int
+channel_recv_borrow(struct channel *ch, Wharf__Envelope **out) WH_MUST_CHECK;
 
 /* Opens one sealed or plain frame payload in place and decodes it; used by
  * channel_recv() and by the fuzzers. */
 int channel_decode(struct channel *ch, uint8_t *payload, size_t len,
+    Wharf__Envelope **out) WH_MUST_CHECK;
+/* channel_decode() as channel_recv_borrow() decodes (the fuzzers). */
+int channel_decode_borrow(struct channel *ch, uint8_t *payload, size_t len,
     Wharf__Envelope **out) WH_MUST_CHECK;
 
 #endif

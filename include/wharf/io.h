@@ -77,17 +77,6 @@ uint64_t wire_io_blocked_ns(const struct wire_io *io);
  * Not a socket: no effect.
  */
 void wire_io_cork(struct wire_io *io, int on);
-/*
- * Holds writes of up to cap/2 bytes in a buffer of cap bytes, to go out
- * in one send when it fills, at wire_io_flush, or before this io waits
- * for input (what it holds may be what the peer waits for): many small
- * frames in a row (a tree of small files) cost one system call, not one
- * each. Bigger writes still go straight from the caller's buffer. cap 0
- * sends what is held and stops holding. 0 or an error from sending what
- * was held; without memory for the buffer, nothing is held (not an error).
- */
-int wire_io_hold(struct wire_io *io, size_t cap) WH_MUST_CHECK;
-int wire_io_flush(struct wire_io *io) WH_MUST_CHECK;
 /* Bytes written but not yet acknowledged by the peer (0 if unknown):
  * a queue that stays full means the link, not the sender, is slow. */
 uint64_t wire_io_queued(const struct wire_io *io);

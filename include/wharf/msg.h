@@ -41,6 +41,22 @@ int msg_unpack_budget(const uint8_t *p, size_t len, size_t budget,
     Wharf__Envelope **out, size_t *peakp) WH_MUST_CHECK;
 
 /*
+ * msg_unpack_budget() for a receive loop that is done with each message
+ * before it reads the next: a Chunk whose data is its last field, in an
+ * envelope whose chunk is its last field (the layout wharf sends,
+ * protocol.md §9), keeps its data where it lies in p instead of a copy
+ * (the frame's bytes are changed while decoding and put back after).
+ * Such an envelope is valid only as long as p is: one to be kept past
+ * the next read must go through msg_own() first. Any other layout, and
+ * small data, is decoded as msg_unpack_budget() does.
+ */
+int msg_unpack_borrow(
+    uint8_t *p, size_t len, size_t budget, Wharf__Envelope **out) WH_MUST_CHECK;
+/* Gives a borrowed envelope (msg_unpack_borrow) its own copy of the
+ * data; nothing for any other. WH_ERR_NOMEM if it cannot. */
+int msg_own(Wharf__Envelope *env) WH_MUST_CHECK;
+
+/*
  * The heap a frame of len bytes may cost to decode on a stream whose
  * frame limit is frame_max: up to WIRE_FRAME_MAX_PREAUTH, the pre-login
  * budget (wire.h).

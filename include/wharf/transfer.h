@@ -16,9 +16,6 @@
 
 /* Files in flight at once in a tree transfer. */
 #define TRANSFER_WINDOW 64
-/* Bytes of small frames an upload holds for one send (wire_io_hold):
- * about four files of 16 KiB. */
-#define TRANSFER_HOLD (64u * 1024u)
 #define TRANSFER_EXCLUDES_MAX 64
 /* Progress redraws per second, at most. */
 #define TRANSFER_REDRAW_HZ 4

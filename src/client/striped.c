@@ -187,7 +187,7 @@ get_range(void *arg)
 		goto out;
 	}
 	for (;;) {
-		if ((r = channel_recv(s->c->ch, &in)) != 0) {
+		if ((r = channel_recv_borrow(s->c->ch, &in)) != 0) {
 			fail(s, r, "connection lost");
 			break;
 		}

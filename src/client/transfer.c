@@ -441,7 +441,9 @@ recv_one(struct tctx *t, Wharf__Envelope **env)
 	char clean[256];
 	int r;
 
-	if ((r = channel_recv(t->c->ch, env)) != 0)
+	/* Each answer is handled before the next is read: a chunk's data
+	 * can stay where it was opened. */
+	if ((r = channel_recv_borrow(t->c->ch, env)) != 0)
 		return connection_lost(t, r);
 	if ((*env)->id == 0 &&
 	    (*env)->body_case == WHARF__ENVELOPE__BODY_ERROR) {
@@ -905,16 +907,14 @@ get_striped(struct tctx *t, struct job *j)
 static void
 run_puts(struct tctx *t)
 {
-	struct wire_io *io = channel_io(t->c->ch);
 	size_t k;
 
 	client_interrupt_arm();
 	/* A small file is three small frames (PutOpen, Chunk, PutEnd):
-	 * held, a tree of them goes out a few files to a send, not three
-	 * sends a file. The io sends what it holds before it waits for an
-	 * answer, so holding never stalls the window. */
-	if (wire_io_hold(io, TRANSFER_HOLD) != 0) /* nothing held yet */
-		t->lost = 1;
+	 * gathered, a tree of them goes out a few files to a write, not
+	 * three writes a file. channel_recv sends what is gathered before
+	 * it waits for an answer, so the window never stalls on it. */
+	channel_gather(t->c->ch);
 	for (k = 0; k < t->njobs && !t->lost && !client_interrupted(); k++) {
 		while (t->ninflight >= TRANSFER_WINDOW && !t->lost)
 			if (put_pump(t, 1) != 0)
@@ -926,15 +926,14 @@ run_puts(struct tctx *t)
 					break;
 			if (t->lost)
 				break;
-			/* Its streams are waited on, not this io: nothing
-			 * may stay held here meanwhile. */
-			if (wire_io_hold(io, 0) != 0) {
+			/* Its streams are waited on, not this channel:
+			 * nothing may stay gathered here meanwhile. */
+			if (channel_flush(t->c->ch) != 0) {
 				(void)connection_lost(t, WH_ERR_SYSTEM);
 				break;
 			}
 			put_striped(t, &t->jobs[k]);
-			if (wire_io_hold(io, TRANSFER_HOLD) != 0)
-				t->lost = 1; /* nothing was held */
+			channel_gather(t->c->ch);
 			continue;
 		}
 		if (t->lost || put_one(t, &t->jobs[k]) != 0)
@@ -944,7 +943,7 @@ run_puts(struct tctx *t)
 	while (t->ninflight > 0 && !t->lost)
 		if (put_pump(t, 1) != 0)
 			break;
-	if (wire_io_hold(io, 0) != 0 && !t->lost)
+	if (channel_flush(t->c->ch) != 0 && !t->lost)
 		(void)connection_lost(t, WH_ERR_SYSTEM);
 	client_interrupt_disarm();
 }

@@ -367,8 +367,12 @@ channel_write_out(struct channel *ch)
  * - plaintext: header and envelope prefix from the send buffer, the data
  *   from the caller's buffer, in one sendmsg;
  * - AES-256-GCM: the data is encrypted from the caller's buffer straight
- *   into the frame (GCM takes its input in pieces).
- * secretbox takes one contiguous message, so it keeps the packed path.
+ *   into the frame (GCM takes its input in pieces);
+ * - secretbox takes one contiguous message: the data is copied in after
+ *   the prefix (the one copy a pack makes too) and sealed there.
+ * In every mode the data is the Chunk's last field and the Chunk the
+ * envelope's, which lets the receiver decode it in place
+ * (msg_unpack_borrow).
  */
 #define CHANNEL_BULK_MIN (64u * 1024u)
 #define VARINT_MAX 10
@@ -404,11 +408,10 @@ field_number(const ProtobufCMessageDescriptor *d, const char *name)
 }
 
 static int
-bulk_wanted(const struct channel *ch, const Wharf__Envelope *env)
+bulk_wanted(const Wharf__Envelope *env)
 {
 	return env->body_case == WHARF__ENVELOPE__BODY_CHUNK &&
-	    env->chunk != NULL && env->chunk->data.len >= CHANNEL_BULK_MIN &&
-	    (!ch->sealed || ch->tx.cipher == SEAL_AES256GCM);
+	    env->chunk != NULL && env->chunk->data.len >= CHANNEL_BULK_MIN;
 }
 
 /*
@@ -488,9 +491,19 @@ channel_send_bulk(struct channel *ch, const Wharf__Envelope *env)
 		return r;
 	}
 	p = buf_mutable_ptr(ch->out) + start;
-	if ((r = seal_close_from(&ch->tx, p + WIRE_FRAME_HEADER,
-	         p + WIRE_FRAME_HEADER + SEAL_MAC_LEN, plen, dst, data->data,
-	         data->len)) != 0) {
+	if (ch->tx.cipher == SEAL_AES256GCM)
+		r = seal_close_from(&ch->tx, p + WIRE_FRAME_HEADER,
+		    p + WIRE_FRAME_HEADER + SEAL_MAC_LEN, plen, dst, data->data,
+		    data->len);
+	else {
+		/* secretbox seals one contiguous message: the data is
+		 * copied after the prefix, the copy protobuf-c's pack
+		 * would make, and sealed in place. */
+		memcpy(dst, data->data, data->len);
+		r = seal_close(&ch->tx, p + WIRE_FRAME_HEADER,
+		    p + WIRE_FRAME_HEADER + SEAL_MAC_LEN, plen + data->len);
+	}
+	if (r != 0) {
 		buf_truncate(ch->out, start);
 		return r;
 	}
@@ -511,7 +524,7 @@ channel_send(struct channel *ch, const Wharf__Envelope *env)
 
 	if (ch->broken)
 		return WH_ERR_AUTH;
-	if (bulk_wanted(ch, env))
+	if (bulk_wanted(env))
 		return channel_send_bulk(ch, env);
 	/* Appended after any gathered frames; msg_pack commits nothing
 	 * when it fails. */
@@ -547,9 +560,9 @@ channel_flush(struct channel *ch)
 	return channel_write_out(ch);
 }
 
-int
-channel_decode(
-    struct channel *ch, uint8_t *payload, size_t len, Wharf__Envelope **out)
+static int
+decode(struct channel *ch, uint8_t *payload, size_t len, int borrow,
+    Wharf__Envelope **out)
 {
 	int r;
 
@@ -571,12 +584,29 @@ channel_decode(
 	}
 	/* Before login the heap a frame may cost is as small as the
 	 * frames are. */
+	if (borrow)
+		return msg_unpack_borrow(
+		    payload, len, msg_decode_limit(len, ch->limit), out);
 	return msg_unpack_budget(
 	    payload, len, msg_decode_limit(len, ch->limit), out, NULL);
 }
 
 int
-channel_recv(struct channel *ch, Wharf__Envelope **out)
+channel_decode(
+    struct channel *ch, uint8_t *payload, size_t len, Wharf__Envelope **out)
+{
+	return decode(ch, payload, len, 0, out);
+}
+
+int
+channel_decode_borrow(
+    struct channel *ch, uint8_t *payload, size_t len, Wharf__Envelope **out)
+{
+	return decode(ch, payload, len, 1, out);
+}
+
+static int
+recv_frame(struct channel *ch, int borrow, Wharf__Envelope **out)
 {
 	uint8_t *payload;
 	size_t len;
@@ -585,13 +615,27 @@ channel_recv(struct channel *ch, Wharf__Envelope **out)
 	*out = NULL;
 	if (ch->broken)
 		return WH_ERR_AUTH;
-	/* About to wait for the peer: what was gathered goes first. */
-	if ((r = channel_flush(ch)) != 0)
+	/* About to wait for the peer: what was gathered goes first. The
+	 * gather goes on (a tree's upload gathers across its answers);
+	 * channel_flush ends it. */
+	if ((r = channel_write_out(ch)) != 0)
 		return r;
 	/* Do not let one large frame sent earlier pin memory on an idle
 	 * session. */
 	buf_shrink(ch->out, WIRE_FRAME_MAX_PREAUTH);
 	if ((r = wire_io_read_frame(ch->io, &payload, &len)) != 0)
 		return r;
-	return channel_decode(ch, payload, len, out);
+	return decode(ch, payload, len, borrow, out);
+}
+
+int
+channel_recv(struct channel *ch, Wharf__Envelope **out)
+{
+	return recv_frame(ch, 0, out);
+}
+
+int
+channel_recv_borrow(struct channel *ch, Wharf__Envelope **out)
+{
+	return recv_frame(ch, 1, out);
 }

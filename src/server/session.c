@@ -584,7 +584,10 @@ session_next_message(struct session *s, Wharf__Envelope **req)
 		s->npending--;
 		return 0;
 	}
-	return channel_recv(s->ch, req);
+	/* The request loop is done with each request before it reads the
+	 * next; what session_check_cancel queues is read with channel_recv,
+	 * so nothing in pending[] borrows. */
+	return channel_recv_borrow(s->ch, req);
 }
 
 static void

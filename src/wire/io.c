@@ -9,7 +9,6 @@
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
@@ -41,9 +40,6 @@ struct wire_io {
 	int64_t deadline; /* absolute, monotonic ms; <0: none */
 	struct ratelimit *limit_in[WIRE_IO_LIMITS]; /* NULL: free slot */
 	struct ratelimit *limit_out[WIRE_IO_LIMITS];
-	/* wire_io_hold: small writes wait here for one send. */
-	uint8_t *held;
-	size_t held_len, held_cap;
 };
 
 /* One writer: a load and a store, not a locked read-modify-write. */
@@ -82,7 +78,6 @@ wire_io_free(struct wire_io *io)
 	if (io->fd >= 0)
 		close(io->fd);
 	buf_free(io->in);
-	free(io->held);
 	free(io);
 }
 
@@ -200,8 +195,6 @@ sooner(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-static int flush_held(struct wire_io *io);
-
 /* Reads what the socket has (at least one byte) into the buffer. */
 static int
 fill(struct wire_io *io, size_t want, int64_t *deadlinep)
@@ -229,10 +222,6 @@ fill(struct wire_io *io, size_t want, int64_t *deadlinep)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return WH_ERR_SYSTEM;
-		/* Nothing to read yet: what we hold may be what the peer
-		 * waits for before it answers. */
-		if ((r = flush_held(io)) != 0)
-			return r;
 		if (buf_len(io->in) == 0 &&
 		    buf_allocated(io->in) > IO_IDLE_KEEP) {
 			/* A peer in full flow is back within moments, and a
@@ -331,8 +320,6 @@ wire_io_readable(struct wire_io *io, int timeout_ms)
 
 	if (buf_len(io->in) > 0)
 		return 1;
-	if (timeout_ms != 0 && flush_held(io) != 0)
-		return 0;
 	return wait_fd(io->fd, POLLIN, deadline) == 0;
 }
 
@@ -371,98 +358,12 @@ wire_io_queued(const struct wire_io *io)
 
 	/* SIOCOUTQ is TIOCOUTQ on Linux sockets; not a socket: 0. */
 	if (ioctl(io->fd, TIOCOUTQ, &n) != 0 || n < 0)
-		return io->held_len;
-	return (uint64_t)n + io->held_len;
-}
-
-static int send_all(struct wire_io *io, const void *p, size_t n);
-
-/* Sends what wire_io_hold kept back. */
-static int
-flush_held(struct wire_io *io)
-{
-	size_t n = io->held_len;
-
-	if (n == 0)
 		return 0;
-	io->held_len = 0;
-	return send_all(io, io->held, n);
-}
-
-int
-wire_io_hold(struct wire_io *io, size_t cap)
-{
-	int r = flush_held(io);
-
-	if (cap == 0) {
-		free(io->held);
-		io->held = NULL;
-		io->held_cap = 0;
-		return r;
-	}
-	if (r == 0 && io->held_cap != cap) {
-		uint8_t *p = realloc(io->held, cap);
-
-		/* No memory for it: every write is sent at once, as
-		 * without holding; nothing is lost. */
-		if (p == NULL) {
-			free(io->held);
-			io->held = NULL;
-			io->held_cap = 0;
-			return 0;
-		}
-		io->held = p;
-		io->held_cap = cap;
-	}
-	return r;
-}
-
-int
-wire_io_flush(struct wire_io *io)
-{
-	return flush_held(io);
-}
-
-/* Keeps a small write (both parts) back under wire_io_hold: 1 if kept,
- * 0 if it is to be sent now, after what was held, <0 on an error. A paced
- * connection keeps nothing: its slices matter more than its syscalls. */
-static int
-hold_write(
-    struct wire_io *io, const void *a, size_t alen, const void *b, size_t blen)
-{
-	int r;
-
-	if (io->held_cap == 0 || io->limit_out[0] != NULL)
-		return 0;
-	if (io->held_len + alen + blen > io->held_cap) {
-		if ((r = flush_held(io)) != 0)
-			return r;
-		/* A big write goes straight from the caller's buffer. */
-		if (alen + blen > io->held_cap / 2)
-			return 0;
-	}
-	memcpy(io->held + io->held_len, a, alen);
-	io->held_len += alen;
-	if (blen > 0)
-		memcpy(io->held + io->held_len, b, blen);
-	io->held_len += blen;
-	return 1;
+	return (uint64_t)n;
 }
 
 int
 wire_io_write(struct wire_io *io, const void *p, size_t n)
-{
-	int r;
-
-	if ((r = hold_write(io, p, n, NULL, 0)) != 0)
-		return r < 0 ? r : 0;
-	if ((r = flush_held(io)) != 0)
-		return r;
-	return send_all(io, p, n);
-}
-
-static int
-send_all(struct wire_io *io, const void *p, size_t n)
 {
 	int64_t deadline = deadline_from(io);
 	size_t cap = limit_slice(io->limit_out), piece = 0;
@@ -516,16 +417,12 @@ wire_io_write2(
 	size_t done;
 	int r;
 
-	if ((r = hold_write(io, a, alen, b, blen)) != 0)
-		return r < 0 ? r : 0;
-	if ((r = flush_held(io)) != 0)
-		return r;
 	if (io->limit_out[0] != NULL) {
 		/* Paced: the slices of wire_io_write matter more than one
 		 * system call saved. */
-		if ((r = send_all(io, a, alen)) != 0)
+		if ((r = wire_io_write(io, a, alen)) != 0)
 			return r;
-		return send_all(io, b, blen);
+		return wire_io_write(io, b, blen);
 	}
 	while (iov[0].iov_len + iov[1].iov_len > 0) {
 		k = sendmsg(io->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -549,10 +446,11 @@ wire_io_write2(
 			continue;
 		if (k < 0 && errno == ENOTSOCK) {
 			/* A pipe or file (the fuzzers' /dev/null). */
-			if ((r = send_all(
+			if ((r = wire_io_write(
 			         io, iov[0].iov_base, iov[0].iov_len)) != 0)
 				return r;
-			return send_all(io, iov[1].iov_base, iov[1].iov_len);
+			return wire_io_write(
+			    io, iov[1].iov_base, iov[1].iov_len);
 		}
 		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return WH_ERR_SYSTEM;

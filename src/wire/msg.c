@@ -222,6 +222,7 @@ msg_validate(const Wharf__Envelope *env)
 struct msg_hdr {
 	size_t size;
 	size_t total;
+	int borrowed; /* the envelope's chunk data points into the frame */
 };
 
 #define MSG_ALIGN _Alignof(max_align_t)
@@ -264,6 +265,7 @@ msg_heap_alloc(void *data, size_t size)
 	}
 	((struct msg_hdr *)(void *)blk)->size = need;
 	((struct msg_hdr *)(void *)blk)->total = 0;
+	((struct msg_hdr *)(void *)blk)->borrowed = 0;
 	if (b != NULL) {
 		b->used += need;
 		if (b->used > b->peak)
@@ -301,14 +303,14 @@ msg_decode_limit(size_t len, size_t frame_max)
 	return len * WIRE_DECODE_FACTOR + base;
 }
 
-int
-msg_unpack_budget(const uint8_t *p, size_t len, size_t budget,
+/* protobuf-c's decode under a budget; no checks yet. */
+static int
+unpack_counted(const uint8_t *p, size_t len, size_t budget,
     Wharf__Envelope **out, size_t *peakp)
 {
 	struct msg_budget b = { 0, 0, budget, 0 };
 	ProtobufCAllocator a = { msg_heap_alloc, msg_heap_free, &b };
 	Wharf__Envelope *env;
-	int r;
 
 	*out = NULL;
 	env = wharf__envelope__unpack(&a, len, p);
@@ -319,11 +321,191 @@ msg_unpack_budget(const uint8_t *p, size_t len, size_t budget,
 	/* The decoder's scratch is freed by now: what is left is the
 	 * message. */
 	msg_hdr_of(env)->total = b.used;
+	*out = env;
+	return 0;
+}
+
+int
+msg_unpack_budget(const uint8_t *p, size_t len, size_t budget,
+    Wharf__Envelope **out, size_t *peakp)
+{
+	int r;
+
+	if ((r = unpack_counted(p, len, budget, out, peakp)) != 0)
+		return r;
+	if ((r = msg_validate(*out)) != 0) {
+		msg_free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+/*
+ * The last field of the protobuf message in r (all of what r holds): its
+ * number, its wire type and, for a length-delimited one, where its length
+ * varint starts (off, from base, the region's offset in the frame), its
+ * width, and the value's length. Every field is walked, so that a frame
+ * this cannot read is left to protobuf-c, which tells what is wrong.
+ */
+struct pb_field {
+	uint64_t number;
+	unsigned wire_type;
+	size_t len_off, len_width, value_len;
+};
+
+static int
+pb_varint(struct buf *r, uint64_t *v, size_t *width)
+{
+	uint8_t c;
+	size_t i;
+
+	*v = 0;
+	for (i = 0; i < 10; i++) {
+		if (buf_get_u8(r, &c) != 0)
+			return WH_ERR_FORMAT;
+		*v |= (uint64_t)(c & 0x7f) << (7 * i);
+		if ((c & 0x80) == 0) {
+			*width = i + 1;
+			return 0;
+		}
+	}
+	return WH_ERR_FORMAT;
+}
+
+static int
+pb_last_field(const uint8_t *p, size_t len, size_t base, struct pb_field *f)
+{
+	struct buf *r = buf_view_new(p, len);
+	uint64_t tag, v;
+	size_t w;
+	int ok = 0;
+
+	if (r == NULL)
+		return WH_ERR_NOMEM;
+	while (buf_len(r) > 0) {
+		if (pb_varint(r, &tag, &w) != 0)
+			goto out;
+		f->number = tag >> 3;
+		f->wire_type = (unsigned)(tag & 7);
+		f->len_off = base + (len - buf_len(r));
+		f->len_width = 0;
+		f->value_len = 0;
+		switch (f->wire_type) {
+		case 0:
+			if (pb_varint(r, &v, &w) != 0)
+				goto out;
+			break;
+		case 1:
+			if (buf_consume(r, 8) != 0)
+				goto out;
+			break;
+		case 2:
+			if (pb_varint(r, &v, &f->len_width) != 0 ||
+			    v > buf_len(r) || buf_consume(r, (size_t)v) != 0)
+				goto out;
+			f->value_len = (size_t)v;
+			break;
+		case 5:
+			if (buf_consume(r, 4) != 0)
+				goto out;
+			break;
+		default: /* groups: not in wharf's messages */
+			goto out;
+		}
+	}
+	ok = len > 0;
+out:
+	buf_free(r);
+	return ok ? 0 : WH_ERR_FORMAT;
+}
+
+/* v written as a varint of exactly width bytes (padded with continuation
+ * bytes, which every protobuf decoder reads as the same number). */
+static void
+pb_varint_padded(uint8_t *p, uint64_t v, size_t width)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < width; i++) {
+		p[i] = (uint8_t)((v & 0x7f) | 0x80);
+		v >>= 7;
+	}
+	p[i] = (uint8_t)v;
+}
+
+#define MSG_BORROW_MIN 4096u /* smaller data is not worth the scan */
+#define MSG_FIELD_CHUNK 32u /* Envelope.chunk */
+#define MSG_FIELD_DATA 5u /* Chunk.data */
+
+int
+msg_unpack_borrow(uint8_t *p, size_t len, size_t budget, Wharf__Envelope **out)
+{
+	struct pb_field env_f, chunk_f;
+	uint8_t saved_env[10], saved_chunk[10];
+	size_t chunk_at, data_at, inner;
+	Wharf__Envelope *env;
+	int r;
+
+	*out = NULL;
+	/* Only the layout wharf's senders use (protocol.md §9): the chunk
+	 * last in the envelope, its data last in the chunk. */
+	if (len < MSG_BORROW_MIN || pb_last_field(p, len, 0, &env_f) != 0 ||
+	    env_f.number != MSG_FIELD_CHUNK || env_f.wire_type != 2)
+		return msg_unpack_budget(p, len, budget, out, NULL);
+	chunk_at = env_f.len_off + env_f.len_width;
+	if (pb_last_field(p + chunk_at, env_f.value_len, chunk_at, &chunk_f) !=
+	        0 ||
+	    chunk_f.number != MSG_FIELD_DATA || chunk_f.wire_type != 2 ||
+	    chunk_f.value_len < MSG_BORROW_MIN)
+		return msg_unpack_budget(p, len, budget, out, NULL);
+	data_at = chunk_f.len_off + chunk_f.len_width;
+	if (data_at + chunk_f.value_len != len) /* cannot be: both last */
+		return msg_unpack_budget(p, len, budget, out, NULL);
+	inner = env_f.value_len - chunk_f.value_len;
+	/* The frame without the data bytes, in place: both lengths shrink
+	 * and keep their widths, and the data (last) is cut off the end. */
+	memcpy(saved_env, p + env_f.len_off, env_f.len_width);
+	memcpy(saved_chunk, p + chunk_f.len_off, chunk_f.len_width);
+	pb_varint_padded(p + env_f.len_off, inner, env_f.len_width);
+	pb_varint_padded(p + chunk_f.len_off, 0, chunk_f.len_width);
+	r = unpack_counted(p, data_at, budget, &env, NULL);
+	memcpy(p + env_f.len_off, saved_env, env_f.len_width);
+	memcpy(p + chunk_f.len_off, saved_chunk, chunk_f.len_width);
+	if (r == WH_ERR_NOMEM)
+		return r;
+	/* Anything unexpected (a second chunk field merged into this one,
+	 * which gave data of its own): protobuf-c on the whole frame. */
+	if (r != 0 || env->body_case != WHARF__ENVELOPE__BODY_CHUNK ||
+	    env->chunk == NULL || env->chunk->data.data != NULL) {
+		msg_free(env);
+		return msg_unpack_budget(p, len, budget, out, NULL);
+	}
+	env->chunk->data.data = p + data_at;
+	env->chunk->data.len = chunk_f.value_len;
+	msg_hdr_of(env)->borrowed = 1;
 	if ((r = msg_validate(env)) != 0) {
 		msg_free(env);
 		return r;
 	}
 	*out = env;
+	return 0;
+}
+
+int
+msg_own(Wharf__Envelope *env)
+{
+	ProtobufCBinaryData *d;
+	uint8_t *copy;
+
+	if (env == NULL || !msg_hdr_of(env)->borrowed)
+		return 0;
+	d = &env->chunk->data;
+	if ((copy = msg_heap_alloc(NULL, d->len)) == NULL)
+		return WH_ERR_NOMEM;
+	memcpy(copy, d->data, d->len);
+	d->data = copy;
+	msg_hdr_of(env)->total += msg_hdr_of(copy)->size;
+	msg_hdr_of(env)->borrowed = 0;
 	return 0;
 }
 
@@ -345,8 +527,12 @@ msg_decoded_size(const Wharf__Envelope *env)
 void
 msg_free(Wharf__Envelope *env)
 {
-	if (env != NULL)
-		wharf__envelope__free_unpacked(env, &msg_heap);
+	if (env == NULL)
+		return;
+	/* Borrowed data is the frame's, not a block of ours. */
+	if (msg_hdr_of(env)->borrowed)
+		env->chunk->data = (ProtobufCBinaryData){ 0, NULL };
+	wharf__envelope__free_unpacked(env, &msg_heap);
 }
 
 int

@@ -554,7 +554,8 @@ out:
  * Gathered frames wait until channel_flush and then arrive whole and in
  * order; a gather that grows past CHANNEL_GATHER_MAX goes out by itself;
  * and channel_recv flushes before it waits, so a side that gathers and then
- * waits for an answer cannot leave the peer waiting too.
+ * waits for an answer cannot leave the peer waiting too; the gather goes on
+ * after it until channel_flush.
  */
 static void
 test_channel_gather(void)
@@ -620,6 +621,23 @@ test_channel_gather(void)
 	got = NULL;
 	CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got), 0);
 	CU_ASSERT_EQUAL(got->id, 7);
+	msg_free(got);
+	got = NULL;
+	/* Still gathering after that receive: held until the flush. */
+	ping_env(&env, &ping, 9, "s", 1);
+	CU_ASSERT_EQUAL(channel_send(p.a, &env), 0);
+	CU_ASSERT_EQUAL(wire_io_readable(channel_io(p.b), 50), 0);
+	CU_ASSERT_EQUAL(channel_flush(p.a), 0);
+	CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got), 0);
+	CU_ASSERT_EQUAL(got->id, 9);
+	msg_free(got);
+	got = NULL;
+	/* Flushed: not gathering any more, a frame goes at once. */
+	ping_env(&env, &ping, 10, "n", 1);
+	CU_ASSERT_EQUAL(channel_send(p.a, &env), 0);
+	CU_ASSERT_EQUAL(wire_io_readable(channel_io(p.b), 1000), 1);
+	CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got), 0);
+	CU_ASSERT_EQUAL(got->id, 10);
 	msg_free(got);
 	got = NULL;
 out:

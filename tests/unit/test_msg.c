@@ -934,6 +934,158 @@ test_validate_lengths(void)
 	EXPECT(e, WH_ERR_FORMAT, "SumReply with a short digest");
 }
 
+/* A packed Chunk envelope of n data bytes (pattern), in a fresh heap copy
+ * of exactly its size; stream set: data is no longer its last field. */
+static uint8_t *
+chunk_frame(size_t n, int stream, size_t *len, uint8_t **data_out)
+{
+	Wharf__Envelope env = WHARF__ENVELOPE__INIT;
+	Wharf__Chunk ch = WHARF__CHUNK__INIT;
+	static uint8_t hash[WIRE_DIGEST_LEN];
+	struct buf *b = buf_new(WIRE_FRAME_MAX);
+	uint8_t *data = malloc(n), *out = NULL;
+	size_t i;
+
+	if (b == NULL || data == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	ch.index = 0;
+	ch.raw_len = (uint32_t)n;
+	ch.hash.data = hash;
+	ch.hash.len = sizeof(hash);
+	ch.data.data = data;
+	ch.data.len = n;
+	ch.stream = stream != 0;
+	ch.compressed = 0;
+	env.id = 7;
+	env.body_case = WHARF__ENVELOPE__BODY_CHUNK;
+	env.chunk = &ch;
+	if (msg_pack(&env, b, 0, WIRE_FRAME_MAX) != 0 ||
+	    (out = malloc(buf_len(b))) == NULL)
+		goto out;
+	memcpy(out, buf_ptr(b), buf_len(b));
+	*len = buf_len(b);
+out:
+	buf_free(b);
+	*data_out = data;
+	return out;
+}
+
+/*
+ * msg_unpack_borrow: a big chunk with its data last is decoded with the
+ * data left in the frame (and the frame as it was); msg_own gives it a
+ * copy that outlives the frame; other layouts, small data and bad frames
+ * decode as msg_unpack does.
+ */
+static void
+test_unpack_borrow(void)
+{
+	Wharf__Envelope *got = NULL, *ref = NULL;
+	uint8_t *f, *before, *data;
+	size_t len = 0, n = 64 * 1024;
+
+	f = chunk_frame(n, 0, &len, &data);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	before = malloc(len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(before);
+	memcpy(before, f, len);
+	CU_ASSERT_EQUAL_FATAL(msg_unpack_borrow(f, len,
+	                          msg_decode_limit(len, WIRE_FRAME_MAX), &got),
+	    0);
+	CU_ASSERT_EQUAL(memcmp(f, before, len), 0);
+	CU_ASSERT_EQUAL(got->id, 7);
+	CU_ASSERT_EQUAL_FATAL(got->body_case, WHARF__ENVELOPE__BODY_CHUNK);
+	/* In the frame, at its end: not a copy. */
+	CU_ASSERT(got->chunk->data.data == f + len - n);
+	CU_ASSERT(bytes_eq(&got->chunk->data, data, n));
+	CU_ASSERT_EQUAL(got->chunk->raw_len, n);
+	/* Owned, it no longer needs the frame. */
+	CU_ASSERT_EQUAL(msg_own(got), 0);
+	memset(f, 0xee, len);
+	CU_ASSERT(bytes_eq(&got->chunk->data, data, n));
+	CU_ASSERT(msg_decoded_size(got) > n);
+	msg_free(got);
+	got = NULL;
+	free(f);
+	free(data);
+	free(before);
+
+	/* stream set: data is not last; decoded as ever, into a copy. */
+	f = chunk_frame(n, 1, &len, &data);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL_FATAL(msg_unpack_borrow(f, len,
+	                          msg_decode_limit(len, WIRE_FRAME_MAX), &got),
+	    0);
+	CU_ASSERT(
+	    got->chunk->data.data < f || got->chunk->data.data >= f + len);
+	CU_ASSERT(bytes_eq(&got->chunk->data, data, n));
+	CU_ASSERT(got->chunk->stream);
+	CU_ASSERT_EQUAL(msg_own(got), 0); /* nothing to do */
+	msg_free(got);
+	got = NULL;
+	/* Truncated: the same verdict as msg_unpack. */
+	CU_ASSERT_EQUAL(msg_unpack_borrow(f, len - 1,
+	                    msg_decode_limit(len, WIRE_FRAME_MAX), &got),
+	    msg_unpack(f, len - 1, &ref));
+	CU_ASSERT_PTR_NULL(got);
+	CU_ASSERT_PTR_NULL(ref);
+	free(f);
+	free(data);
+
+	/* Small data: not worth it, a copy. */
+	f = chunk_frame(100, 0, &len, &data);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL_FATAL(msg_unpack_borrow(f, len,
+	                          msg_decode_limit(len, WIRE_FRAME_MAX), &got),
+	    0);
+	CU_ASSERT(
+	    got->chunk->data.data < f || got->chunk->data.data >= f + len);
+	CU_ASSERT(bytes_eq(&got->chunk->data, data, 100));
+	msg_free(got);
+	got = NULL;
+	free(f);
+	free(data);
+}
+
+/*
+ * Two chunk fields in one envelope: protobuf merges them, and the first
+ * one's data (the second has none of its own once cut) must not be taken
+ * for it: the borrowing decoder gives what msg_unpack gives.
+ */
+static void
+test_unpack_borrow_merged(void)
+{
+	Wharf__Envelope *got = NULL, *ref = NULL;
+	uint8_t *a, *b, *both, *da, *db;
+	size_t la = 0, lb = 0;
+
+	a = chunk_frame(8192, 0, &la, &da);
+	b = chunk_frame(16384, 0, &lb, &db);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	both = malloc(la + lb);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(both);
+	memcpy(both, a, la);
+	memcpy(both + la, b, lb);
+	CU_ASSERT_EQUAL_FATAL(msg_unpack(both, la + lb, &ref), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    msg_unpack_borrow(
+	        both, la + lb, msg_decode_limit(la + lb, WIRE_FRAME_MAX), &got),
+	    0);
+	CU_ASSERT_EQUAL(got->chunk->data.len, ref->chunk->data.len);
+	CU_ASSERT(bytes_eq(
+	    &got->chunk->data, ref->chunk->data.data, ref->chunk->data.len));
+	CU_ASSERT_EQUAL(got->chunk->raw_len, ref->chunk->raw_len);
+	msg_free(got);
+	msg_free(ref);
+	free(both);
+	free(a);
+	free(b);
+	free(da);
+	free(db);
+}
+
 void
 register_msg_tests(void)
 {
@@ -966,4 +1118,7 @@ register_msg_tests(void)
 	CU_add_test(s, "every body type validates", test_validate_examples);
 	CU_add_test(
 	    s, "digest, token and stripe lengths", test_validate_lengths);
+	CU_add_test(
+	    s, "chunk data borrowed from the frame", test_unpack_borrow);
+	CU_add_test(s, "borrowing a merged chunk", test_unpack_borrow_merged);
 }
