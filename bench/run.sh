@@ -554,6 +554,7 @@ declare -A MEDIAN    # key -> seconds (after finish_rows)
 declare -A MED_CC    # key -> client CPU seconds, median
 declare -A MED_CS    # key -> server CPU seconds, median
 declare -A MED_SY    # key -> sync seconds, median
+declare -A MED_DUR   # key -> seconds until on disk (run + sync after), median
 declare -A MED_WR    # key -> payload/wire ratio, median
 declare -A RSS       # key -> KiB
 declare -A HWM       # key -> KiB
@@ -813,6 +814,13 @@ finish_rows() {
 			[ -n "${CPU_S[$k]:-}" ] && MED_CS[$k]=$(median ${CPU_S[$k]})
 			# shellcheck disable=SC2086
 			[ -n "${SYNC_S[$k]:-}" ] && MED_SY[$k]=$(median ${SYNC_S[$k]})
+			# Time until the data is on the receiver's disk: the
+			# run and the sync after it, repetition by repetition.
+			# shellcheck disable=SC2046
+			[ -n "${SYNC_S[$k]:-}" ] && MED_DUR[$k]=$(median $(
+				paste -d' ' <(tr ' ' '\n' <<<"${TIMES[$k]}") \
+					<(tr ' ' '\n' <<<"${SYNC_S[$k]}") |
+					awk 'NF == 2 { printf "%.3f\n", $1 + $2 }'))
 			w=${WIRE[$k]:-}
 			# shellcheck disable=SC2086
 			[ -n "${w// /}" ] && MED_WR[$k]=$(median $w | sed 's/0$//')
@@ -1714,6 +1722,12 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 # ratio as rounded for the table.
 over() { awk -v a="$1" -v b="$2" -v x="$3" 'BEGIN { exit !(a >= x * b) }'; }
 
+# cpu_sum KEY: median client + median server CPU seconds of a row.
+cpu_sum() {
+	[ -n "${MED_CC[$1]:-}" ] && [ -n "${MED_CS[$1]:-}" ] || return 0
+	awk -v a="${MED_CC[$1]}" -v b="${MED_CS[$1]}" 'BEGIN { printf "%.2f", a + b }'
+}
+
 check_targets() {
 	local d s w wp r best bk k t e
 
@@ -1728,6 +1742,23 @@ check_targets() {
 			else
 				target "case 1 $d: wharf >= 1.5x scp: no result" n/a
 			fi
+			# CPU per GiB, both sides (the file is 1 GiB).
+			s=$(cpu_sum "1|$d|scp")
+			w=$(cpu_sum "1|$d|wharf")
+			if [ -n "$s" ] && [ -n "$w" ]; then
+				r=$(awk -v a="$w" -v b="$s" 'BEGIN { printf "%.2f", a / b }')
+				awk -v r="$r" 'BEGIN { exit !(r <= 0.6) }' && t=MET || t=MISSED
+				target "case 1 $d: wharf CPU-s client+server <= 0.6x scp's: $w against $s = ${r}x" $t
+			fi
+			# wharf's time includes its fsync; the others leave
+			# the data to the kernel: to the disk, both pay it.
+			for k in "scp|wharf" "scp -c aes128-gcm|wharf --cipher aes256gcm" \
+			    "rsync (daemon)|wharf --plaintext --hash xxh128"; do
+				s=${MED_DUR["1|$d|${k%%|*}"]:-}
+				w=${MED_DUR["1|$d|${k#*|}"]:-}
+				[ -n "$s" ] && [ -n "$w" ] || continue
+				target "case 1 $d, to disk (time + sync after): ${k#*|} against ${k%%|*}: $(ratio "$s" "$w")x" info
+			done
 			s=${MEDIAN["1|$d|scp -c aes128-gcm"]:-}
 			w=${MEDIAN["1|$d|wharf --cipher aes256gcm"]:-}
 			if [ -n "$s" ] && [ -n "$w" ]; then
