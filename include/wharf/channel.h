@@ -109,8 +109,5 @@ channel_recv_borrow(struct channel *ch, Wharf__Envelope **out) WH_MUST_CHECK;
  * channel_recv() and by the fuzzers. */
 int channel_decode(struct channel *ch, uint8_t *payload, size_t len,
     Wharf__Envelope **out) WH_MUST_CHECK;
-/* channel_decode() as channel_recv_borrow() decodes (the fuzzers). */
-int channel_decode_borrow(struct channel *ch, uint8_t *payload, size_t len,
-    Wharf__Envelope **out) WH_MUST_CHECK;
 
 #endif

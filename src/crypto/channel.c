@@ -598,13 +598,6 @@ channel_decode(
 	return decode(ch, payload, len, 0, out);
 }
 
-int
-channel_decode_borrow(
-    struct channel *ch, uint8_t *payload, size_t len, Wharf__Envelope **out)
-{
-	return decode(ch, payload, len, 1, out);
-}
-
 static int
 recv_frame(struct channel *ch, int borrow, Wharf__Envelope **out)
 {
