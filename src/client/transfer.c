@@ -908,6 +908,7 @@ static void
 run_puts(struct tctx *t)
 {
 	size_t k;
+	int r;
 
 	client_interrupt_arm();
 	/* A small file is three small frames (PutOpen, Chunk, PutEnd):
@@ -928,8 +929,8 @@ run_puts(struct tctx *t)
 				break;
 			/* Its streams are waited on, not this channel:
 			 * nothing may stay gathered here meanwhile. */
-			if (channel_flush(t->c->ch) != 0) {
-				(void)connection_lost(t, WH_ERR_SYSTEM);
+			if ((r = channel_flush(t->c->ch)) != 0) {
+				(void)connection_lost(t, r);
 				break;
 			}
 			put_striped(t, &t->jobs[k]);
@@ -943,8 +944,8 @@ run_puts(struct tctx *t)
 	while (t->ninflight > 0 && !t->lost)
 		if (put_pump(t, 1) != 0)
 			break;
-	if (channel_flush(t->c->ch) != 0 && !t->lost)
-		(void)connection_lost(t, WH_ERR_SYSTEM);
+	if ((r = channel_flush(t->c->ch)) != 0 && !t->lost)
+		(void)connection_lost(t, r);
 	client_interrupt_disarm();
 }
 
