@@ -550,6 +550,17 @@ out:
 	hs_result_wipe(&sres);
 }
 
+/* Receives one envelope on ch, which must have this id. */
+static void
+recv_id(struct channel *ch, uint32_t id)
+{
+	Wharf__Envelope *got = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(channel_recv(ch, &got), 0);
+	CU_ASSERT_EQUAL(got->id, id);
+	msg_free(got);
+}
+
 /*
  * Gathered frames wait until channel_flush and then arrive whole and in
  * order; a gather that grows past CHANNEL_GATHER_MAX goes out by itself;
@@ -580,12 +591,8 @@ test_channel_gather(void)
 	}
 	CU_ASSERT_EQUAL(wire_io_readable(channel_io(p.b), 50), 0);
 	CU_ASSERT_EQUAL(channel_flush(p.a), 0);
-	for (id = 1; id <= 3; id++) {
-		CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got), 0);
-		CU_ASSERT_EQUAL(got->id, id);
-		msg_free(got);
-		got = NULL;
-	}
+	for (id = 1; id <= 3; id++)
+		recv_id(p.b, id);
 
 	/* More than a gather holds: the first part leaves on its own. */
 	channel_gather(p.a);
@@ -615,31 +622,19 @@ test_channel_gather(void)
 	env.id = 8;
 	env.pong = &pong;
 	CU_ASSERT_EQUAL(channel_send(p.b, &env), 0);
-	CU_ASSERT_EQUAL_FATAL(channel_recv(p.a, &got), 0);
-	CU_ASSERT_EQUAL(got->id, 8);
-	msg_free(got);
-	got = NULL;
-	CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got), 0);
-	CU_ASSERT_EQUAL(got->id, 7);
-	msg_free(got);
-	got = NULL;
+	recv_id(p.a, 8);
+	recv_id(p.b, 7);
 	/* Still gathering after that receive: held until the flush. */
 	ping_env(&env, &ping, 9, "s", 1);
 	CU_ASSERT_EQUAL(channel_send(p.a, &env), 0);
 	CU_ASSERT_EQUAL(wire_io_readable(channel_io(p.b), 50), 0);
 	CU_ASSERT_EQUAL(channel_flush(p.a), 0);
-	CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got), 0);
-	CU_ASSERT_EQUAL(got->id, 9);
-	msg_free(got);
-	got = NULL;
+	recv_id(p.b, 9);
 	/* Flushed: not gathering any more, a frame goes at once. */
 	ping_env(&env, &ping, 10, "n", 1);
 	CU_ASSERT_EQUAL(channel_send(p.a, &env), 0);
 	CU_ASSERT_EQUAL(wire_io_readable(channel_io(p.b), 1000), 1);
-	CU_ASSERT_EQUAL_FATAL(channel_recv(p.b, &got), 0);
-	CU_ASSERT_EQUAL(got->id, 10);
-	msg_free(got);
-	got = NULL;
+	recv_id(p.b, 10);
 out:
 	chan_pair_close(&p);
 	hs_result_wipe(&cres);
